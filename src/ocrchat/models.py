@@ -1,0 +1,158 @@
+"""The wire schema of the OCR.chat API, as attrs classes.
+
+Both sides use these: the SDK parses server responses into them and the
+server builds its responses from them. They know nothing of JSON; the one
+converter in :mod:`ocrchat._serde` does.
+
+Forward compatibility: a newer server may add fields (ignored when parsed)
+and new enum values (parsed as the ``UNKNOWN`` member), so an old client
+keeps working.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import attrs
+
+__all__ = [
+    "Block",
+    "ChatMessage",
+    "ChatReply",
+    "Citation",
+    "Conversation",
+    "ErrorBody",
+    "History",
+    "Job",
+    "JobStatus",
+    "Page",
+    "Progress",
+    "Role",
+    "Tier",
+]
+
+BBox = tuple[int, int, int, int]
+"""``[x0, y0, x1, y1]`` in pixels of the page image the engine read, origin top-left."""
+
+
+class JobStatus(str, enum.Enum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    """A status this version of the SDK does not know (sent by a newer server)."""
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobStatus.DONE, JobStatus.FAILED)
+
+
+class Tier(str, enum.Enum):
+    CPU = "cpu"
+    VLM = "vlm"
+    UNKNOWN = "unknown"
+
+
+class Role(str, enum.Enum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    UNKNOWN = "unknown"
+
+
+@attrs.frozen
+class Block:
+    """One line (cpu tier) or layout block (vlm tier) of recognized text."""
+
+    text: str
+    bbox: BBox
+    confidence: float
+    label: str | None = None
+
+
+@attrs.frozen
+class Page:
+    index: int
+    """0-based position of the page in the file."""
+    text: str
+    blocks: list[Block] = attrs.field(factory=list)
+    width: int | None = None
+    height: int | None = None
+    markdown: str | None = None
+    language: str | None = None
+    """The Tesseract model(s) the page was read with, e.g. ``deu`` or ``script/Latin``."""
+    rotation: int | None = None
+    """Degrees the page image was turned (clockwise) before reading, when it was not upright."""
+
+
+@attrs.frozen
+class Progress:
+    pages_done: int
+    pages_total: int
+
+
+@attrs.frozen
+class Job:
+    uuid: str
+    status: JobStatus
+    tier: Tier = Tier.CPU
+    language: str = "auto"
+    page_count: int | None = None
+    mean_confidence: float | None = None
+    text: str | None = None
+    markdown: str | None = None
+    pages: list[Page] | None = None
+    error: str | None = None
+    progress: Progress | None = None
+    tool: str | None = None
+    filename: str | None = None
+    created_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
+
+
+@attrs.frozen
+class ErrorBody:
+    """Every error response: a short sentence and a stable snake_case code.
+
+    Some errors carry more (402 carries ``used`` and ``cap``); those land in
+    ``details`` when parsed.
+    """
+
+    error: str
+    code: str
+    details: dict[str, object] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Citation:
+    page: int
+    """1-based, as a reader counts pages."""
+    snippet: str
+    bbox: BBox | None = None
+
+
+@attrs.frozen
+class ChatMessage:
+    role: Role
+    content: str
+    citations: list[Citation] = attrs.field(factory=list)
+    created_at: dt.datetime | None = None
+
+
+@attrs.frozen
+class ChatReply:
+    conversation: str
+    message: ChatMessage
+
+
+@attrs.frozen
+class Conversation:
+    conversation: str
+    messages: list[ChatMessage] = attrs.field(factory=list)
+
+
+@attrs.frozen
+class History:
+    conversations: list[Conversation] = attrs.field(factory=list)

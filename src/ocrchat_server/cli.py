@@ -1,0 +1,147 @@
+"""``ocrchat-server``: run the server and manage its accounts and tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ocrchat import __version__
+from ocrchat_server.jobs.store import AccountExistsError, JobStore, NoSuchAccountError
+from ocrchat_server.settings import Settings, default_data_dir, parse_duration
+
+_DATA_DIR_HELP = "Where the SQLite store, uploads and results live (created on first start)."
+
+
+def _data_dir_option(command: Any) -> Any:
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=default_data_dir,
+        show_default="$XDG_DATA_HOME/ocrchat-server or ~/.local/share/ocrchat-server",
+        envvar="OCRCHAT_DATA_DIR",
+        help=_DATA_DIR_HELP,
+    )(command)
+
+
+class _Duration(click.ParamType):
+    name = "duration"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> dt.timedelta:
+        if isinstance(value, dt.timedelta):
+            return value
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="ocrchat-server")
+def main() -> None:
+    """The self-hosted OCR.chat server: Tesseract on the cpu tier."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="OCRCHAT_HOST")
+@click.option("--port", default=8000, show_default=True, type=int, envvar="OCRCHAT_PORT")
+@_data_dir_option
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    envvar="OCRCHAT_WORKERS",
+    help="OCR worker processes.  [default: one per core]",
+)
+@click.option(
+    "--max-upload-mb", type=click.FloatRange(min=0, min_open=True), default=100,
+    show_default=True, envvar="OCRCHAT_MAX_UPLOAD_MB", help="Largest upload accepted.",
+)
+@click.option(
+    "--max-pages", type=click.IntRange(min=1), default=2000, show_default=True,
+    envvar="OCRCHAT_MAX_PAGES", help="Most pages accepted in one file.",
+)
+@click.option(
+    "--retention", type=_Duration(), default="7d", show_default=True,
+    envvar="OCRCHAT_RETENTION", help="How long results are kept (7d, 12h, 30m, seconds).",
+)
+@click.option(
+    "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
+    show_default=True, envvar="OCRCHAT_LOG_LEVEL",
+)
+def serve(
+    host: str,
+    port: int,
+    data_dir: Path,
+    workers: int | None,
+    max_upload_mb: float,
+    max_pages: int,
+    retention: dt.timedelta,
+    log_level: str,
+) -> None:
+    """Start the API server (SQLite store and local disk under the data dir)."""
+    import uvicorn
+
+    from ocrchat_server.app import create_app
+
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = Settings(
+        data_dir=data_dir,
+        max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+        max_pages=max_pages,
+        retention=retention,
+        **({"workers": workers} if workers else {}),
+    )
+    click.echo(f"ocrchat-server {__version__}: data in {settings.data_dir}, "
+               f"{settings.workers} worker(s), http://{host}:{port}/api/v1/")
+    # access_log=False: uvicorn's access log prints query strings, which may hold ?api_token=.
+    uvicorn.run(
+        create_app(settings), host=host, port=port, access_log=False, log_level=log_level
+    )
+
+
+@main.group()
+def accounts() -> None:
+    """Manage accounts."""
+
+
+@accounts.command("create")
+@click.argument("name")
+@_data_dir_option
+def create_account(name: str, data_dir: Path) -> None:
+    """Create an account; its API token is the last line printed."""
+    store = JobStore(Settings(data_dir=data_dir).database)
+    try:
+        account, token = store.create_account(name)
+    except AccountExistsError:
+        raise click.ClickException(f"An account named {name!r} already exists.") from None
+    finally:
+        store.close()
+    click.echo(f"Created account {account.name!r}. Its API token (shown only now):", err=True)
+    click.echo(token)
+
+
+@main.group()
+def tokens() -> None:
+    """Manage API tokens."""
+
+
+@tokens.command("create")
+@click.argument("name")
+@_data_dir_option
+def create_token(name: str, data_dir: Path) -> None:
+    """Add an API token to account NAME; the token is the last line printed."""
+    store = JobStore(Settings(data_dir=data_dir).database)
+    try:
+        token = store.create_token(name)
+    except NoSuchAccountError:
+        raise click.ClickException(f"No account named {name!r}.") from None
+    finally:
+        store.close()
+    click.echo(f"New API token for {name!r} (shown only now):", err=True)
+    click.echo(token)

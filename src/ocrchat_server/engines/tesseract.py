@@ -1,0 +1,221 @@
+"""The cpu tier: Tesseract through pytesseract, one ``image_to_data`` call a page.
+
+That one call gives every word with its line, paragraph, box and confidence;
+the page text, the line blocks and the Markdown are all built from it, so the
+text is the same as ``tesseract IMAGE - -l LANG`` prints (words joined by
+spaces, lines by newlines, paragraphs by a blank line).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import pytesseract
+from PIL import Image
+
+from ocrchat.models import Block, Page
+from ocrchat_server.engines.base import EngineError
+from ocrchat_server.engines.languages import installed_models, model_for_script
+
+if TYPE_CHECKING:
+    from ocrchat_server.engines.languages import LanguageChoice
+
+_WORD_LEVEL = 5
+_LINE_LEVEL = 4
+# OSD's orientation confidence below which we leave the page as it is:
+# a sparse or non-text page gives near-zero confidence and a random angle.
+_MIN_ORIENTATION_CONFIDENCE = 2.0
+_FALLBACK_MODELS = ("Latin", "eng")
+
+
+@attrs.frozen
+class _Line:
+    words: list[str]
+    confidences: list[float]
+    bbox: tuple[int, int, int, int]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+    @property
+    def height(self) -> int:
+        return self.bbox[3] - self.bbox[1]
+
+
+@attrs.define
+class TesseractEngine:
+    """Reads pages with Tesseract. ``auto`` runs OSD first: script and orientation."""
+
+    def read_page(self, image: Image.Image, *, index: int, language: LanguageChoice) -> Page:
+        image, dpi = _prepare(image)
+        config = f"--dpi {dpi}" if dpi else ""
+        rotation = 0
+        if language.models is None:
+            models, rotation = self._detect(image, config)
+            if rotation:
+                # OSD says how far to turn clockwise; PIL turns counter-clockwise.
+                image = image.rotate(-rotation, expand=True)
+        else:
+            models = language.models
+        try:
+            data = pytesseract.image_to_data(
+                image, lang=models, config=config, output_type=pytesseract.Output.DICT
+            )
+        except pytesseract.TesseractError as exc:
+            raise EngineError(f"Tesseract could not read page {index + 1}: {exc.message}") from exc
+        return _page_from_data(data, index=index, size=image.size, models=models, rotation=rotation)
+
+    def _detect(self, image: Image.Image, config: str) -> tuple[str, int]:
+        """Script and orientation from Tesseract's OSD; Latin, upright, when it cannot tell."""
+        installed = installed_models()
+        fallback = next(m for m in (*_FALLBACK_MODELS, *sorted(installed)) if m in installed)
+        try:
+            osd = pytesseract.image_to_osd(
+                image, config=f"--psm 0 {config}", output_type=pytesseract.Output.DICT
+            )
+        except pytesseract.TesseractError:
+            return fallback, 0  # too few characters to tell, or a blank page
+        rotation = int(osd.get("rotate", 0)) % 360
+        if float(osd.get("orientation_conf", 0.0)) < _MIN_ORIENTATION_CONFIDENCE:
+            rotation = 0
+        model = model_for_script(str(osd.get("script", "")), installed)
+        return model or fallback, rotation
+
+
+def _prepare(image: Image.Image) -> tuple[Image.Image, int | None]:
+    """A copy Tesseract reads without loss, and the resolution the file declares.
+
+    pytesseract writes the image to a temporary file in the image's own
+    format: a JPEG page would be re-encoded (lossy) before Tesseract sees it.
+    A copy with no format goes as PNG. Modes PNG cannot hold are converted.
+    """
+    dpi = image.info.get("dpi")
+    resolution = round(float(dpi[0])) if dpi and float(dpi[0]) >= 20 else None
+    if image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    ):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, "white")
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        image = flat
+    elif image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+    elif image.mode not in ("1", "L", "P", "RGB"):
+        image = image.convert("RGB")
+    else:
+        image = image.copy()
+    image.format = None
+    return image, resolution
+
+
+def _page_from_data(
+    data: dict[str, list[Any]],
+    *,
+    index: int,
+    size: tuple[int, int],
+    models: str,
+    rotation: int,
+) -> Page:
+    line_boxes: dict[tuple[int, int, int], tuple[int, int, int, int]] = {}
+    words: dict[tuple[int, int, int], list[tuple[str, float]]] = {}
+    for i, level in enumerate(data["level"]):
+        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        if level == _LINE_LEVEL:
+            left, top = data["left"][i], data["top"][i]
+            line_boxes[key] = (left, top, left + data["width"][i], top + data["height"][i])
+        elif level == _WORD_LEVEL:
+            text = str(data["text"][i]).strip()
+            if text:
+                words.setdefault(key, []).append((text, float(data["conf"][i])))
+
+    paragraphs: list[list[_Line]] = []
+    previous_paragraph: tuple[int, int] | None = None
+    for key, line_words in words.items():  # dicts keep Tesseract's reading order
+        line = _Line(
+            words=[text for text, _ in line_words],
+            confidences=[conf for _, conf in line_words if conf >= 0],
+            bbox=line_boxes[key],
+        )
+        if key[:2] != previous_paragraph:
+            paragraphs.append([])
+            previous_paragraph = key[:2]
+        paragraphs[-1].append(line)
+
+    lines = [line for paragraph in paragraphs for line in paragraph]
+    blocks = [
+        Block(
+            text=line.text,
+            bbox=line.bbox,
+            confidence=round(statistics.fmean(line.confidences) / 100, 4)
+            if line.confidences
+            else 0.0,
+        )
+        for line in lines
+    ]
+    text = "\n\n".join("\n".join(line.text for line in paragraph) for paragraph in paragraphs)
+    return Page(
+        index=index,
+        text=text,
+        blocks=blocks,
+        width=size[0],
+        height=size[1],
+        markdown=_markdown(paragraphs),
+        language=models,
+        rotation=rotation or None,
+    )
+
+
+# --- Markdown -----------------------------------------------------------------
+
+_BULLET = re.compile(r"^[•·▪◦‣●*\-–]\s+(?P<rest>.+)$", re.DOTALL)
+_NUMBERED = re.compile(r"^(?P<num>\d{1,3})[.)]\s+(?P<rest>.+)$", re.DOTALL)
+_INLINE_SPECIALS = re.compile(r"([\\`*_\[\]<>|])")
+_LEADING_SPECIALS = re.compile(r"^([#>+=-])")
+_HEADING_RATIO = 1.5
+_TITLE_RATIO = 2.0
+
+
+def _escape(text: str) -> str:
+    return _LEADING_SPECIALS.sub(r"\\\1", _INLINE_SPECIALS.sub(r"\\\1", text))
+
+
+def _join_lines(lines: list[_Line]) -> str:
+    """A paragraph's lines as one run of text, mending words hyphenated at a line end."""
+    joined = ""
+    for line in lines:
+        text = line.text
+        if joined.endswith("-") and len(joined) > 1 and joined[-2].isalpha() and text[:1].islower():
+            joined = joined[:-1] + text
+        else:
+            joined = f"{joined} {text}" if joined else text
+    return joined
+
+
+def _markdown(paragraphs: list[list[_Line]]) -> str:
+    heights = [line.height for paragraph in paragraphs for line in paragraph]
+    median_height = statistics.median(heights) if len(heights) >= 3 else None
+    parts: list[str] = []
+    for paragraph in paragraphs:
+        joined = _join_lines(paragraph)
+        paragraph_height = statistics.fmean(line.height for line in paragraph)
+        is_heading = (
+            median_height is not None
+            and len(paragraph) <= 2
+            and len(joined.split()) <= 12
+            and paragraph_height >= _HEADING_RATIO * median_height
+        )
+        if is_heading:
+            assert median_height is not None
+            level = "#" if paragraph_height >= _TITLE_RATIO * median_height else "##"
+            parts.append(f"{level} {_escape(joined)}")
+        elif bullet := _BULLET.match(joined):
+            parts.append(f"- {_escape(bullet['rest'])}")
+        elif numbered := _NUMBERED.match(joined):
+            parts.append(f"{numbered['num']}. {_escape(numbered['rest'])}")
+        else:
+            parts.append(_escape(joined))
+    return "\n\n".join(parts)

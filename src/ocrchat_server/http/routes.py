@@ -1,0 +1,182 @@
+"""The API's routes. Each handler authenticates, calls the job layer, and shapes the answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid as uuid_module
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import pytesseract
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ocrchat import __version__
+from ocrchat._serde import unstructure
+from ocrchat.models import JobStatus
+from ocrchat_server.engines.languages import installed_models
+from ocrchat_server.errors import ApiError, bad_request, not_found
+from ocrchat_server.http.auth import require_account
+from ocrchat_server.http.uploads import receive_upload
+from ocrchat_server.jobs.runner import PAGE_SEPARATOR_TEXT
+from ocrchat_server.jobs.service import TOOLS, SubmitOptions
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+    from ocrchat_server.app import Services
+    from ocrchat_server.jobs.store import Account, JobRecord
+
+DOWNLOAD_FORMATS = ("txt", "md", "docx", "pdf", "csv", "json", "xlsx")
+_POLL_AFTER_SECONDS = "2"
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.state.services
+    return services
+
+
+def _caller(request: Request) -> tuple[Services, Account]:
+    services = _services(request)
+    return services, require_account(request, services.store)
+
+
+def _job_of_caller(request: Request) -> tuple[Services, JobRecord]:
+    services, account = _caller(request)
+    raw = request.path_params["uuid"]
+    try:
+        job_id = str(uuid_module.UUID(raw))
+    except ValueError:
+        raise not_found() from None
+    return services, services.jobs.get(account, job_id)
+
+
+def _job_response(services: Services, record: JobRecord, status_code: int = 200) -> JSONResponse:
+    headers = {} if record.status.finished else {"Retry-After": _POLL_AFTER_SECONDS}
+    body = unstructure(services.jobs.view(record))
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+async def submit_job(request: Request) -> Response:
+    services, account = _caller(request)
+    job_id = str(uuid_module.uuid4())
+    received = await receive_upload(
+        request, services.files.upload(job_id), services.settings.max_upload_bytes
+    )
+    record = await services.jobs.submit(
+        account,
+        uuid=job_id,
+        filename=received.filename,
+        options=SubmitOptions.from_form(received.fields),
+    )
+    return _job_response(services, record, 200 if record.status.finished else 202)
+
+
+async def get_job(request: Request) -> Response:
+    services, record = _job_of_caller(request)
+    return _job_response(services, record)
+
+
+async def delete_job(request: Request) -> Response:
+    services, record = _job_of_caller(request)
+    services.jobs.delete(record)
+    return JSONResponse({"uuid": record.uuid, "deleted": True})
+
+
+def _attachment(record: JobRecord, extension: str) -> str:
+    stem = record.filename.rsplit(".", 1)[0] if record.filename else record.uuid
+    name = f"{stem or record.uuid}.{extension}"
+    fallback = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+
+
+async def download_job(request: Request) -> Response:
+    services, record = _job_of_caller(request)
+    fmt = request.query_params.get("format", "").strip().lower()
+    if fmt not in DOWNLOAD_FORMATS:
+        raise bad_request(
+            "invalid_format",
+            f"Unknown format {fmt!r}: use one of {', '.join(DOWNLOAD_FORMATS)}.",
+        )
+    if record.status is not JobStatus.DONE:
+        raise ApiError(409, "job_not_done", f"The job is {record.status.value}, not done.")
+    headers = {"Content-Disposition": _attachment(record, fmt)}
+    if fmt == "json":
+        body = json.dumps(unstructure(services.jobs.view(record)), ensure_ascii=False)
+        return Response(body, media_type="application/json", headers=headers)
+    if fmt == "txt":
+        pages = services.jobs.result(record)["pages"]
+        text = "\f".join(page["text"] for page in pages) + "\n"
+        return Response(text, media_type="text/plain; charset=utf-8", headers=headers)
+    raise ApiError(501, "format_not_available", f"The {fmt} download is not available yet.")
+
+
+async def chat(request: Request) -> Response:
+    _, record = _job_of_caller(request)
+    if record.status is not JobStatus.DONE:
+        raise ApiError(409, "job_not_done", f"The job is {record.status.value}, not done.")
+    raise ApiError(501, "chat_not_available", "Chat is not available on this server yet.")
+
+
+async def chat_history(request: Request) -> Response:
+    _job_of_caller(request)
+    # Chat is not built yet, so no job has a conversation.
+    return JSONResponse({"conversations": []})
+
+
+async def account(request: Request) -> Response:
+    services, caller = _caller(request)
+    now = services.store.clock()
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = day.replace(day=1)
+    return JSONResponse(
+        {
+            "name": caller.name,
+            "created_at": caller.created_at.isoformat(),
+            "usage": {
+                "pages_today": services.store.pages_processed_since(caller.id, day),
+                "pages_this_month": services.store.pages_processed_since(caller.id, month),
+            },
+        }
+    )
+
+
+async def tools(request: Request) -> Response:
+    return JSONResponse({"tools": [unstructure(tool) for tool in TOOLS]})
+
+
+async def engines(request: Request) -> Response:
+    cpu: dict[str, Any] = {"tier": "cpu", "engine": "tesseract", "ready": True}
+    try:
+        cpu["version"] = str(pytesseract.get_tesseract_version())
+        cpu["languages"] = sorted(installed_models() - {"osd"})
+    except (pytesseract.TesseractNotFoundError, OSError):
+        cpu.update(ready=False, detail="Tesseract is not installed: apt-get install tesseract-ocr")
+    vlm = {
+        "tier": "vlm",
+        "engine": "surya",
+        "ready": False,
+        "detail": "The vlm tier is not configured on this server.",
+    }
+    return JSONResponse({"engines": [cpu, vlm]})
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse(
+        {"status": "ok", "version": __version__, "time": dt.datetime.now(dt.UTC).isoformat()}
+    )
+
+
+routes = [
+    Route("/api/v1/ocr/", submit_job, methods=["POST"]),
+    Route("/api/v1/ocr/{uuid}/", get_job, methods=["GET"]),
+    Route("/api/v1/ocr/{uuid}/", delete_job, methods=["DELETE"]),
+    Route("/api/v1/ocr/{uuid}/download/", download_job, methods=["GET"]),
+    Route("/api/v1/chat/{uuid}/", chat, methods=["POST"]),
+    Route("/api/v1/chat/{uuid}/history/", chat_history, methods=["GET"]),
+    Route("/api/v1/account/", account, methods=["GET"]),
+    Route("/api/v1/tools/", tools, methods=["GET"]),
+    Route("/api/v1/engines/", engines, methods=["GET"]),
+    Route("/healthz", health, methods=["GET"]),
+]

@@ -1,0 +1,107 @@
+"""Receiving the multipart upload: streamed to disk, refused as soon as it is too large.
+
+A declared ``Content-Length`` over the limit is refused before a byte is
+read; a chunked or lying upload is cut off the moment the stream passes the
+limit. Starlette's parser spools file parts to disk past 1 MB, so memory
+stays flat whatever the upload's size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import PurePath, PureWindowsPath
+from typing import TYPE_CHECKING
+
+import attrs
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import ClientDisconnect
+
+from ocrchat_server.errors import bad_request
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator
+    from pathlib import Path
+
+    from starlette.requests import Request
+
+# Room for the multipart boundaries, part headers and the small form fields.
+_FORM_OVERHEAD = 64 * 1024
+_COPY_CHUNK = 1024 * 1024
+_MAX_FILENAME = 255
+
+
+class UploadTooLargeError(MultiPartException):
+    """Raised from inside the parser's stream, so the parser closes its spooled files."""
+
+
+@attrs.frozen
+class ReceivedUpload:
+    filename: str | None
+    fields: dict[str, str]
+    size: int
+
+
+def _too_large(limit: int) -> Exception:
+    megabytes = limit / (1024 * 1024)
+    return bad_request(
+        "file_too_large", f"The file is larger than this server's limit of {megabytes:g} MB."
+    )
+
+
+def _safe_filename(name: str | None) -> str | None:
+    if not name:
+        return None
+    # Browsers on Windows may send a whole path; keep only the last part.
+    base = PurePath(PureWindowsPath(name).name).name.strip()
+    return base[:_MAX_FILENAME] or None
+
+
+async def receive_upload(request: Request, destination: Path, limit: int) -> ReceivedUpload:
+    """Write the ``file`` part to ``destination``; return the file name and the other fields."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise bad_request(
+            "not_multipart", "Send the document as multipart/form-data with a 'file' field."
+        )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + _FORM_OVERHEAD:
+        raise _too_large(limit)
+
+    async def limited_stream() -> AsyncGenerator[bytes, None]:
+        received = 0
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit + _FORM_OVERHEAD:
+                raise UploadTooLargeError("too large")
+            yield chunk
+
+    parser = MultiPartParser(request.headers, limited_stream(), max_files=1, max_fields=32)
+    try:
+        form = await parser.parse()
+    except UploadTooLargeError as exc:
+        raise _too_large(limit) from exc
+    except MultiPartException as exc:
+        raise bad_request("invalid_form", f"The form could not be read: {exc.message}") from exc
+    except ClientDisconnect as exc:
+        raise bad_request("client_disconnected", "The upload was interrupted.") from exc
+
+    try:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise bad_request("missing_file", "Send the document in a multipart field named 'file'.")
+        size = 0
+        try:
+            with destination.open("wb") as out:
+                while chunk := await file.read(_COPY_CHUNK):
+                    size += len(chunk)
+                    if size > limit:
+                        raise _too_large(limit)
+                    out.write(chunk)
+        except BaseException:
+            destination.unlink(missing_ok=True)
+            raise
+        fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
+        return ReceivedUpload(filename=_safe_filename(file.filename), fields=fields, size=size)
+    finally:
+        with contextlib.suppress(Exception):
+            await form.close()

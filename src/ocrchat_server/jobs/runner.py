@@ -1,0 +1,277 @@
+"""Runs jobs page by page on a pool of worker processes.
+
+The pool gets one page at a time per free worker, never a whole job, so:
+
+- a job waiting in the request (5 pages or fewer) jumps ahead of queued
+  background jobs instead of waiting behind a 500-page PDF;
+- the pages of one job spread over every worker;
+- a worker holds one page image at a time, however long the document.
+
+Background jobs are served first come, first served. Each finished page is
+on disk before it counts, so a server that stops mid-job resumes it from
+the pages it has not finished yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import datetime as dt
+import logging
+import multiprocessing
+import statistics
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ocrchat._serde import structure, unstructure
+from ocrchat.models import JobStatus, Page
+from ocrchat_server.ingest import Document
+from ocrchat_server.jobs.files import read_json, write_json_atomically
+from ocrchat_server.jobs.worker import PageTask, init_worker, run_page
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ocrchat_server.jobs.files import JobFiles
+    from ocrchat_server.jobs.store import JobRecord, JobStore
+
+log = logging.getLogger(__name__)
+
+MAX_INTERRUPTIONS = 3
+"""Server stops a job may live through before it is failed instead of resumed."""
+_MAX_ATTEMPTS_PER_PAGE = 2
+PAGE_SEPARATOR_TEXT = "\n\n"
+PAGE_SEPARATOR_MARKDOWN = "\n\n---\n\n"
+
+
+@attrs.define(eq=False)
+class _ActiveJob:
+    record: JobRecord
+    remaining: collections.deque[int]
+    pages_done: int
+    inline: bool
+    finished: asyncio.Event = attrs.Factory(asyncio.Event)
+    in_flight: int = 0
+    error: str | None = None
+    cancelled: bool = False
+    attempts: collections.Counter[int] = attrs.Factory(collections.Counter)
+
+
+def assemble_result(pages: list[Page]) -> dict[str, Any]:
+    """The finished job's content: pages, whole text and Markdown, mean confidence."""
+    confidences = [block.confidence for page in pages for block in page.blocks]
+    return {
+        "pages": unstructure(pages),
+        "text": PAGE_SEPARATOR_TEXT.join(page.text for page in pages),
+        "markdown": PAGE_SEPARATOR_MARKDOWN.join(page.markdown or page.text for page in pages),
+        "mean_confidence": round(statistics.fmean(confidences), 4) if confidences else None,
+    }
+
+
+class JobRunner:
+    def __init__(
+        self,
+        *,
+        store: JobStore,
+        files: JobFiles,
+        workers: int,
+        retention: dt.timedelta,
+        pool_factory: Callable[[int], ProcessPoolExecutor] | None = None,
+    ) -> None:
+        self.store = store
+        self.files = files
+        self.workers = workers
+        self.retention = retention
+        self._pool_factory = pool_factory or _spawn_pool
+        self._pool: ProcessPoolExecutor | None = None
+        self._jobs: dict[str, _ActiveJob] = {}
+        self._in_flight = 0
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- life cycle ---------------------------------------------------------
+
+    async def run(self) -> None:
+        """Feed the pool until cancelled. Start it once, in the server's lifespan."""
+        self._pool = self._pool_factory(self.workers)
+        try:
+            while True:
+                self._fill_pool()
+                await self._wake.wait()
+                self._wake.clear()
+        finally:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for task in list(self._tasks):
+                task.cancel()
+
+    def recover(self) -> None:
+        """Queue the jobs a previous run left unfinished."""
+        for record in self.store.jobs_with_status(JobStatus.PENDING, JobStatus.PROCESSING):
+            if record.status is JobStatus.PROCESSING:
+                interruptions = self.store.record_interruption(record.uuid)
+                if interruptions >= MAX_INTERRUPTIONS:
+                    self._fail_now(
+                        record.uuid,
+                        f"The server stopped {interruptions} times while this job ran, "
+                        "so it was not started again.",
+                    )
+                    continue
+            if not self.files.upload(record.uuid).exists():
+                self._fail_now(record.uuid, "The uploaded file was lost before the job ran.")
+                continue
+            self._add(record, inline=False)
+
+    def _fail_now(self, uuid: str, error: str) -> None:
+        self.store.finish(uuid, JobStatus.FAILED, retention=self.retention, error=error)
+        self.files.delete_upload(uuid)
+        self.files.delete_page_results(uuid)
+
+    # --- what the service calls ---------------------------------------------
+
+    def enqueue(self, record: JobRecord) -> None:
+        self._add(record, inline=False)
+
+    async def run_inline(self, record: JobRecord) -> None:
+        """Run the job ahead of the queue and return once it is done or failed."""
+        job = self._add(record, inline=True)
+        await job.finished.wait()
+
+    def cancel(self, uuid: str) -> None:
+        """Stop scheduling the job's pages (it is being deleted)."""
+        job = self._jobs.pop(uuid, None)
+        if job is not None:
+            job.cancelled = True
+            job.remaining.clear()
+            job.finished.set()
+
+    def is_active(self, uuid: str) -> bool:
+        return uuid in self._jobs
+
+    # --- scheduling ---------------------------------------------------------
+
+    def _add(self, record: JobRecord, *, inline: bool) -> _ActiveJob:
+        done = self.files.finished_pages(record.uuid)
+        remaining = collections.deque(i for i in range(record.page_count) if i not in done)
+        job = _ActiveJob(record=record, remaining=remaining, pages_done=len(done), inline=inline)
+        self._jobs[record.uuid] = job
+        if not remaining:  # every page survived a restart: only the assembly is left
+            self._spawn(self._finish(job))
+        self._wake.set()
+        return job
+
+    def _next_page(self) -> tuple[_ActiveJob, int] | None:
+        # dicts keep insertion order, so within each class this is first come, first served
+        for inline in (True, False):
+            for job in self._jobs.values():
+                if job.inline is inline and job.remaining and job.error is None:
+                    return job, job.remaining.popleft()
+        return None
+
+    def _fill_pool(self) -> None:
+        while self._in_flight < self.workers and (picked := self._next_page()):
+            job, index = picked
+            if job.record.status is JobStatus.PENDING:
+                self.store.mark_processing(job.record.uuid)
+                job.record = attrs.evolve(job.record, status=JobStatus.PROCESSING)
+            task = PageTask(
+                uuid=job.record.uuid,
+                index=index,
+                upload=self.files.upload(job.record.uuid),
+                document=Document(format=job.record.format, page_count=job.record.page_count),
+                tier=job.record.tier,
+                language=job.record.language,
+                result=self.files.page_result(job.record.uuid, index),
+            )
+            assert self._pool is not None
+            future = asyncio.get_running_loop().run_in_executor(self._pool, run_page, task)
+            self._in_flight += 1
+            job.in_flight += 1
+            self._spawn(self._page_finished(job, index, future, self._pool))
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _page_finished(
+        self,
+        job: _ActiveJob,
+        index: int,
+        future: asyncio.Future[str | None],
+        pool: ProcessPoolExecutor,
+    ) -> None:
+        try:
+            error = await future
+        except BrokenProcessPool:
+            error = self._after_crash(job, index, pool)
+        except Exception:
+            log.exception("page %d of job %s", index + 1, job.record.uuid)
+            error = f"Page {index + 1} could not be processed."
+        finally:
+            self._in_flight -= 1
+            job.in_flight -= 1
+            self._wake.set()
+
+        if job.cancelled:
+            if job.in_flight == 0:
+                self.files.delete_all(job.record.uuid)  # a page may have landed after the delete
+            return
+        if error is not None:
+            job.error = job.error or error
+            job.remaining.clear()
+        elif self.files.page_result(job.record.uuid, index).exists():
+            job.pages_done += 1
+            self.store.set_pages_done(job.record.uuid, job.pages_done)
+        if job.in_flight == 0 and (job.error is not None or not job.remaining):
+            await self._finish(job)
+
+    def _after_crash(self, job: _ActiveJob, index: int, pool: ProcessPoolExecutor) -> str | None:
+        """A worker died (killed, out of memory): new pool, and the page gets one more try."""
+        if self._pool is pool:
+            log.error("a worker process died; starting a new pool")
+            self._pool = self._pool_factory(self.workers)
+            pool.shutdown(wait=False, cancel_futures=True)
+        job.attempts[index] += 1
+        if job.attempts[index] >= _MAX_ATTEMPTS_PER_PAGE:
+            return f"The worker crashed on page {index + 1}; the page may be too large."
+        job.remaining.appendleft(index)
+        return None
+
+    async def _finish(self, job: _ActiveJob) -> None:
+        uuid = job.record.uuid
+        try:
+            if job.error is None:
+                try:
+                    await asyncio.to_thread(self._write_result, uuid, job.record.page_count)
+                except Exception:
+                    log.exception("assembling job %s", uuid)
+                    job.error = "The job's result could not be assembled."
+            if job.error is None:
+                self.store.finish(uuid, JobStatus.DONE, retention=self.retention)
+            else:
+                self.store.finish(uuid, JobStatus.FAILED, retention=self.retention, error=job.error)
+                self.files.delete_page_results(uuid)
+            self.files.delete_upload(uuid)
+        finally:
+            self._jobs.pop(uuid, None)
+            job.finished.set()
+
+    def _write_result(self, uuid: str, page_count: int) -> None:
+        pages = [
+            structure(read_json(self.files.page_result(uuid, index)), Page)
+            for index in range(page_count)
+        ]
+        write_json_atomically(self.files.job_result(uuid), assemble_result(pages))
+        self.files.delete_page_results(uuid)
+
+
+def _spawn_pool(workers: int) -> ProcessPoolExecutor:
+    # spawn, not fork: the server process runs threads and an event loop.
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=init_worker,
+    )

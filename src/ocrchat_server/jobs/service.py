@@ -1,0 +1,212 @@
+"""The job layer's face to HTTP: submit, look up, delete and expire jobs.
+
+Everything a request can get wrong is checked here before any page is read,
+and the upload is removed on every path that does not become a job.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ocrchat._serde import structure
+from ocrchat.models import Job, JobStatus, Page, Progress, Tier
+from ocrchat_server.engines.languages import UnknownLanguageError, resolve_language
+from ocrchat_server.errors import ApiError, bad_request, not_found
+from ocrchat_server.ingest import UnreadableDocumentError, sniff_document
+from ocrchat_server.jobs.files import read_json
+from ocrchat_server.jobs.store import JobRecord
+
+if TYPE_CHECKING:
+    from ocrchat_server.jobs.files import JobFiles
+    from ocrchat_server.jobs.runner import JobRunner
+    from ocrchat_server.jobs.store import Account, JobStore
+    from ocrchat_server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@attrs.frozen
+class ToolInfo:
+    slug: str
+    description: str
+    ready: bool
+    needs: str | None = None
+
+
+TOOLS = (
+    ToolInfo(
+        "extract-tables",
+        "Tables as structured rows, Markdown tables and spreadsheet downloads.",
+        ready=False,
+    ),
+    ToolInfo("handwriting-to-text", "Handwritten pages, read on the vlm tier.", ready=False),
+    ToolInfo(
+        "translate",
+        "The OCR text translated into `translate_to`.",
+        ready=False,
+        needs="translate_to",
+    ),
+)
+_TOOLS_BY_SLUG = {tool.slug: tool for tool in TOOLS}
+
+
+@attrs.frozen
+class SubmitOptions:
+    tier: str = "cpu"
+    language: str = "auto"
+    tool: str | None = None
+    translate_to: str | None = None
+
+    @classmethod
+    def from_form(cls, fields: dict[str, str]) -> SubmitOptions:
+        def field(name: str) -> str | None:
+            value = fields.get(name, "").strip()
+            return value or None
+
+        return cls(
+            tier=(field("tier") or "cpu").lower(),
+            language=field("language") or "auto",
+            tool=field("tool"),
+            translate_to=field("translate_to"),
+        )
+
+
+class JobService:
+    def __init__(
+        self, *, settings: Settings, store: JobStore, files: JobFiles, runner: JobRunner
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.files = files
+        self.runner = runner
+
+    def check_options(self, options: SubmitOptions) -> str:
+        """Refuse bad parameters before the file is looked at; returns the language to store."""
+        if options.tier not in (Tier.CPU.value, Tier.VLM.value):
+            raise bad_request("invalid_tier", f"Unknown tier {options.tier!r}: use cpu or vlm.")
+        if options.tool is not None:
+            tool = _TOOLS_BY_SLUG.get(options.tool)
+            if tool is None:
+                known = ", ".join(_TOOLS_BY_SLUG)
+                raise bad_request("invalid_tool", f"Unknown tool {options.tool!r}: use one of {known}.")
+            if tool.needs == "translate_to" and not options.translate_to:
+                raise bad_request("missing_translate_to", "The translate tool needs translate_to.")
+            if not tool.ready:
+                raise ApiError(
+                    501, "tool_not_available", f"The {tool.slug} tool is not available yet."
+                )
+        if options.tier == Tier.VLM.value:
+            raise ApiError(
+                503,
+                "tier_unavailable",
+                "The vlm tier (Surya) is not configured on this server; use tier=cpu.",
+            )
+        try:
+            return resolve_language(options.language).requested
+        except UnknownLanguageError as exc:
+            raise bad_request(
+                "unsupported_language",
+                f"No OCR model for language {exc.code!r} on this server.",
+                language=exc.code,
+            ) from exc
+
+    async def submit(
+        self, account: Account, *, uuid: str, filename: str | None, options: SubmitOptions
+    ) -> JobRecord:
+        """Make a job of the upload already saved at ``files.upload(uuid)``.
+
+        Small files are processed before this returns; larger ones are queued.
+        """
+        upload = self.files.upload(uuid)
+        try:
+            language = self.check_options(options)
+            try:
+                document = sniff_document(upload)
+            except UnreadableDocumentError as exc:
+                raise bad_request("unreadable_file", str(exc)) from exc
+            if document.page_count > self.settings.max_pages:
+                raise bad_request(
+                    "too_many_pages",
+                    f"The file has {document.page_count} pages; "
+                    f"this server takes at most {self.settings.max_pages}.",
+                    pages=document.page_count,
+                    cap=self.settings.max_pages,
+                )
+        except BaseException:
+            self.files.delete_upload(uuid)
+            raise
+        record = JobRecord(
+            uuid=uuid,
+            account_id=account.id,
+            status=JobStatus.PENDING,
+            tier=options.tier,
+            language=language,
+            format=document.format,
+            page_count=document.page_count,
+            created_at=self.store.clock(),
+            tool=options.tool,
+            translate_to=options.translate_to,
+            filename=filename,
+        )
+        self.files.prepare_results(uuid)
+        self.store.insert_job(record)
+        if document.page_count <= self.settings.inline_page_limit:
+            await self.runner.run_inline(record)
+        else:
+            self.runner.enqueue(record)
+        return self.get(account, uuid)
+
+    def get(self, account: Account, uuid: str) -> JobRecord:
+        record = self.store.get_job(uuid, account_id=account.id)
+        if record is None:
+            raise not_found()
+        return record
+
+    def result(self, record: JobRecord) -> dict[str, Any]:
+        """The stored content of a done job (pages, text, Markdown, mean confidence)."""
+        data: dict[str, Any] = read_json(self.files.job_result(record.uuid))
+        return data
+
+    def view(self, record: JobRecord) -> Job:
+        """The job as the API shows it."""
+        content: dict[str, Any] = {}
+        if record.status is JobStatus.DONE:
+            content = self.result(record)
+        return Job(
+            uuid=record.uuid,
+            status=record.status,
+            tier=Tier(record.tier),
+            language=record.language,
+            page_count=record.page_count,
+            mean_confidence=content.get("mean_confidence"),
+            text=content.get("text"),
+            markdown=content.get("markdown"),
+            pages=structure(content["pages"], list[Page]) if "pages" in content else None,
+            error=record.error,
+            progress=Progress(pages_done=record.pages_done, pages_total=record.page_count),
+            tool=record.tool,
+            filename=record.filename,
+            created_at=record.created_at,
+            finished_at=record.finished_at,
+            expires_at=record.expires_at,
+        )
+
+    def delete(self, record: JobRecord) -> None:
+        """Delete the job and everything of it now, even mid-run."""
+        self.runner.cancel(record.uuid)
+        self.store.delete_job(record.uuid)
+        self.files.delete_all(record.uuid)
+
+    def expire(self) -> int:
+        """Delete every job whose results have outlived the retention time."""
+        expired = self.store.expired_jobs()
+        for uuid in expired:
+            self.runner.cancel(uuid)
+            self.store.delete_job(uuid)
+            self.files.delete_all(uuid)
+        if expired:
+            log.info("deleted %d expired job(s)", len(expired))
+        return len(expired)

@@ -1,0 +1,328 @@
+"""The embedded store: accounts, API tokens and jobs in one SQLite file.
+
+Only the server process writes jobs; the admin command writes accounts and
+tokens, possibly while the server runs, which WAL mode and a busy timeout
+make safe. Page results live on disk (see :mod:`ocrchat_server.jobs.files`);
+this file holds what a job *is*, not what it found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ocrchat.models import JobStatus
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+_SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    key_id TEXT NOT NULL UNIQUE,
+    token_sha256 BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    uuid TEXT PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    status TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    language TEXT NOT NULL,
+    tool TEXT,
+    translate_to TEXT,
+    filename TEXT,
+    format TEXT NOT NULL,
+    page_count INTEGER NOT NULL,
+    pages_done INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    interruptions INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    expires_at TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at);
+CREATE INDEX IF NOT EXISTS jobs_by_expiry ON jobs (expires_at);
+CREATE INDEX IF NOT EXISTS jobs_by_account ON jobs (account_id, created_at);
+"""
+
+_TOKEN_PREFIX = "ocr"
+_KEY_ID_BYTES = 6
+
+
+class AccountExistsError(ValueError):
+    pass
+
+
+class NoSuchAccountError(LookupError):
+    pass
+
+
+@attrs.frozen
+class Account:
+    id: int
+    name: str
+    created_at: dt.datetime
+
+
+@attrs.frozen
+class JobRecord:
+    uuid: str
+    account_id: int
+    status: JobStatus
+    tier: str
+    language: str
+    format: str
+    page_count: int
+    created_at: dt.datetime
+    tool: str | None = None
+    translate_to: str | None = None
+    filename: str | None = None
+    pages_done: int = 0
+    error: str | None = None
+    interruptions: int = 0
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
+
+
+def _hash_token(token: str) -> bytes:
+    # Tokens carry 256 random bits, so a fast hash is enough: there is nothing to brute-force.
+    return hashlib.sha256(token.encode()).digest()
+
+
+_DUMMY_HASH = _hash_token("not-a-token")
+
+
+def _to_text(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _to_time(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value is not None else None
+
+
+def _job_from_row(row: sqlite3.Row) -> JobRecord:
+    created_at = _to_time(row["created_at"])
+    assert created_at is not None
+    return JobRecord(
+        uuid=row["uuid"],
+        account_id=row["account_id"],
+        status=JobStatus(row["status"]),
+        tier=row["tier"],
+        language=row["language"],
+        format=row["format"],
+        page_count=row["page_count"],
+        created_at=created_at,
+        tool=row["tool"],
+        translate_to=row["translate_to"],
+        filename=row["filename"],
+        pages_done=row["pages_done"],
+        error=row["error"],
+        interruptions=row["interruptions"],
+        started_at=_to_time(row["started_at"]),
+        finished_at=_to_time(row["finished_at"]),
+        expires_at=_to_time(row["expires_at"]),
+    )
+
+
+class JobStore:
+    """Accounts, tokens and jobs. Thread-safe; every method is one short transaction."""
+
+    def __init__(self, path: Path, *, clock: Clock = utc_now) -> None:
+        self.path = path
+        self.clock = clock
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        with self._lock:
+            # executescript commits on its own; the statements are idempotent
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # --- accounts and tokens ------------------------------------------------
+
+    def create_account(self, name: str) -> tuple[Account, str]:
+        """A new account and its first API token (the only time the token is seen)."""
+        now = self.clock()
+        try:
+            with self._transaction() as db:
+                cursor = db.execute(
+                    "INSERT INTO accounts (name, created_at) VALUES (?, ?)", (name, now.isoformat())
+                )
+                account = Account(id=int(cursor.lastrowid or 0), name=name, created_at=now)
+                token = self._insert_token(db, account.id, now)
+        except sqlite3.IntegrityError as exc:
+            raise AccountExistsError(name) from exc
+        return account, token
+
+    def create_token(self, account_name: str) -> str:
+        account = self.account_by_name(account_name)
+        with self._transaction() as db:
+            return self._insert_token(db, account.id, self.clock())
+
+    def _insert_token(self, db: sqlite3.Connection, account_id: int, now: dt.datetime) -> str:
+        key_id = secrets.token_hex(_KEY_ID_BYTES)
+        token = f"{_TOKEN_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+        db.execute(
+            "INSERT INTO tokens (account_id, key_id, token_sha256, created_at) VALUES (?, ?, ?, ?)",
+            (account_id, key_id, _hash_token(token), now.isoformat()),
+        )
+        return token
+
+    def account_by_name(self, name: str) -> Account:
+        rows = self._query("SELECT * FROM accounts WHERE name = ?", (name,))
+        if not rows:
+            raise NoSuchAccountError(name)
+        return self._account(rows[0])
+
+    def authenticate(self, token: str) -> Account | None:
+        """The token's account, or None. The hash comparison takes constant time."""
+        parts = token.split("_", 2)
+        key_id = parts[1] if len(parts) == 3 and parts[0] == _TOKEN_PREFIX else ""
+        rows = self._query(
+            "SELECT a.*, t.token_sha256 FROM tokens t JOIN accounts a ON a.id = t.account_id "
+            "WHERE t.key_id = ?",
+            (key_id,),
+        )
+        stored = rows[0]["token_sha256"] if rows else _DUMMY_HASH
+        if hmac.compare_digest(_hash_token(token), stored) and rows:
+            return self._account(rows[0])
+        return None
+
+    @staticmethod
+    def _account(row: sqlite3.Row) -> Account:
+        created_at = _to_time(row["created_at"])
+        assert created_at is not None
+        return Account(id=row["id"], name=row["name"], created_at=created_at)
+
+    # --- jobs ---------------------------------------------------------------
+
+    def insert_job(self, job: JobRecord) -> None:
+        fields = attrs.asdict(job)
+        fields["status"] = job.status.value
+        for name in ("created_at", "started_at", "finished_at", "expires_at"):
+            fields[name] = _to_text(fields[name])
+        columns = ", ".join(fields)
+        marks = ", ".join("?" for _ in fields)
+        with self._transaction() as db:
+            db.execute(f"INSERT INTO jobs ({columns}) VALUES ({marks})", tuple(fields.values()))  # noqa: S608
+
+    def get_job(self, uuid: str, *, account_id: int | None = None) -> JobRecord | None:
+        """The job, or None when it does not exist or (with ``account_id``) is not that account's."""
+        if account_id is None:
+            rows = self._query("SELECT * FROM jobs WHERE uuid = ?", (uuid,))
+        else:
+            rows = self._query(
+                "SELECT * FROM jobs WHERE uuid = ? AND account_id = ?", (uuid, account_id)
+            )
+        return _job_from_row(rows[0]) if rows else None
+
+    def jobs_with_status(self, *statuses: JobStatus) -> list[JobRecord]:
+        marks = ", ".join("?" for _ in statuses)
+        rows = self._query(
+            f"SELECT * FROM jobs WHERE status IN ({marks}) ORDER BY created_at, rowid",  # noqa: S608
+            tuple(status.value for status in statuses),
+        )
+        return [_job_from_row(row) for row in rows]
+
+    def mark_processing(self, uuid: str) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE jobs SET status = ?, started_at = COALESCE(started_at, ?) "
+                "WHERE uuid = ? AND status IN (?, ?)",
+                (JobStatus.PROCESSING.value, self.clock().isoformat(), uuid,
+                 JobStatus.PENDING.value, JobStatus.PROCESSING.value),
+            )
+
+    def set_pages_done(self, uuid: str, pages_done: int) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE jobs SET pages_done = ? WHERE uuid = ?", (pages_done, uuid))
+
+    def record_interruption(self, uuid: str) -> int:
+        """Count one more server stop that caught the job mid-run; returns the new count."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE jobs SET interruptions = interruptions + 1 WHERE uuid = ?", (uuid,)
+            )
+            row = db.execute("SELECT interruptions FROM jobs WHERE uuid = ?", (uuid,)).fetchone()
+        return int(row["interruptions"]) if row else 0
+
+    def finish(
+        self, uuid: str, status: JobStatus, *, retention: dt.timedelta, error: str | None = None
+    ) -> None:
+        now = self.clock()
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE jobs SET status = ?, error = ?, finished_at = ?, expires_at = ?, "
+                "pages_done = CASE WHEN ? = 'done' THEN page_count ELSE pages_done END "
+                "WHERE uuid = ?",
+                (status.value, error, now.isoformat(), (now + retention).isoformat(),
+                 status.value, uuid),
+            )
+
+    def delete_job(self, uuid: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM jobs WHERE uuid = ?", (uuid,))
+
+    def expired_jobs(self) -> list[str]:
+        rows = self._query(
+            "SELECT uuid FROM jobs WHERE expires_at IS NOT NULL AND expires_at <= ?",
+            (self.clock().isoformat(),),
+        )
+        return [row["uuid"] for row in rows]
+
+    def pages_processed_since(self, account_id: int, since: dt.datetime) -> int:
+        rows = self._query(
+            "SELECT COALESCE(SUM(pages_done), 0) AS pages FROM jobs "
+            "WHERE account_id = ? AND created_at >= ?",
+            (account_id, since.isoformat()),
+        )
+        return int(rows[0]["pages"])

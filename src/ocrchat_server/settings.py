@@ -1,0 +1,45 @@
+"""Every server option in one place. The command line fills it; tests build it directly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+import attrs
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """``90`` (seconds), ``30m``, ``12h``, ``7d`` or ``2w``."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (try 7d, 12h, 30m or seconds)")
+    return dt.timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2]])
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "ocrchat-server"
+
+
+@attrs.frozen
+class Settings:
+    data_dir: Path = attrs.field(factory=default_data_dir, converter=Path)
+    workers: int = attrs.field(factory=lambda: os.cpu_count() or 1)
+    """Worker processes, each OCRing one page at a time."""
+    inline_page_limit: int = 5
+    """Files with this many pages or fewer are processed before the POST answers."""
+    max_upload_bytes: int = 100 * 1024 * 1024
+    max_pages: int = 2000
+    retention: dt.timedelta = dt.timedelta(days=7)
+    """How long a finished job's results are kept."""
+    sweep_interval: dt.timedelta = dt.timedelta(minutes=1)
+    """How often expired results are looked for."""
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "ocrchat.sqlite3"
