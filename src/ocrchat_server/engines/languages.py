@@ -10,6 +10,7 @@ ISO 639 tables come from pycountry rather than a list kept by hand.
 from __future__ import annotations
 
 import functools
+import subprocess
 
 import attrs
 import pycountry
@@ -61,8 +62,17 @@ class UnknownLanguageError(ValueError):
 
 @functools.cache
 def installed_models() -> frozenset[str]:
-    """Every model this machine's Tesseract can load (``tesseract --list-langs``)."""
-    return frozenset(pytesseract.get_languages(config=""))
+    """Every model this machine's Tesseract can load (``tesseract --list-langs``).
+
+    Not ``pytesseract.get_languages``: its pattern drops the capitalized
+    script models (``Latin``, ``Cyrillic``, ``HanS``) that ``auto`` relies on.
+    """
+    listing = subprocess.run(
+        [pytesseract.pytesseract.tesseract_cmd, "--list-langs"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    # the first line is a header: 'List of available languages in "..." (161):'
+    return frozenset(line.strip() for line in listing.splitlines()[1:] if line.strip())
 
 
 @attrs.frozen

@@ -171,7 +171,8 @@ def _page_from_data(
 
 # --- Markdown -----------------------------------------------------------------
 
-_BULLET = re.compile(r"^[•·▪◦‣●*\-–]\s+(?P<rest>.+)$", re.DOTALL)
+# Bullets as printed, and as Tesseract often misreads a round bullet (¢, °, «, ©).
+_BULLET = re.compile(r"^[•·▪◦‣●*\-–¢°«©®]\s+(?P<rest>.+)$", re.DOTALL)
 _NUMBERED = re.compile(r"^(?P<num>\d{1,3})[.)]\s+(?P<rest>.+)$", re.DOTALL)
 _INLINE_SPECIALS = re.compile(r"([\\`*_\[\]<>|])")
 _LEADING_SPECIALS = re.compile(r"^([#>+=-])")

@@ -75,6 +75,8 @@ def _sniff_image(path: Path) -> Document:
                     )
                 pages = int(getattr(image, "n_frames", 1)) if kind == "tiff" else 1
                 image.verify()
+    except UnreadableDocumentError:
+        raise
     except UnidentifiedImageError as exc:
         raise UnreadableDocumentError(
             f"The file is not a supported document: send {_SUPPORTED}."

@@ -1,0 +1,3 @@
+from ocrchat_server.cli import main
+
+main()

@@ -1,0 +1,81 @@
+"""Fixtures: the real app on a temporary data dir, accounts with real tokens.
+
+Tesseract and poppler are real here. When they are missing the suite fails
+at once (it never skips): ``scripts/test`` installs them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+import pytest
+from starlette.testclient import TestClient
+
+from ocrchat_server.app import create_app
+from ocrchat_server.jobs.store import JobStore
+from ocrchat_server.settings import Settings
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    missing = [tool for tool in ("tesseract", "pdftoppm", "pdfinfo") if shutil.which(tool) is None]
+    if missing:
+        raise pytest.UsageError(
+            f"missing {', '.join(missing)}: run scripts/test, which installs them "
+            "(apt-get install tesseract-ocr-all poppler-utils)"
+        )
+
+
+class MovableClock:
+    """A clock the test moves by hand, so expiry is tested without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, delta: dt.timedelta) -> None:
+        self.now += delta
+
+
+@attrs.frozen
+class Server:
+    """The app under test, started, with two accounts."""
+
+    client: TestClient
+    settings: Settings
+    clock: MovableClock
+    alice: str
+    bob: str
+
+    def headers(self, token: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token or self.alice}"}
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", workers=2, max_upload_bytes=8 * 1024 * 1024)
+
+
+def make_accounts(settings: Settings, *names: str) -> list[str]:
+    store = JobStore(settings.database)
+    try:
+        return [store.create_account(name)[1] for name in names]
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def server(settings: Settings, clock: MovableClock) -> Iterator[Server]:
+    alice, bob = make_accounts(settings, "alice", "bob")
+    with TestClient(create_app(settings, clock=clock)) as client:
+        yield Server(client=client, settings=settings, clock=clock, alice=alice, bob=bob)

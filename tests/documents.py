@@ -1,0 +1,82 @@
+"""Test documents made on the spot: text rendered into images and PDFs.
+
+Rendered pages have known text, so a test can check what OCR gives back.
+Real scans come from ``../shared/corpus`` (see ``corpus`` below).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from fpdf import FPDF
+from PIL import Image, ImageDraw, ImageFont
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+def render_page(
+    paragraphs: list[list[str]],
+    *,
+    size: tuple[int, int] = (1654, 1169),
+    font_size: int = 44,
+    heading: str | None = None,
+) -> Image.Image:
+    """A white page with black text: an optional big heading, then paragraphs of lines."""
+    page = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(str(FONT), font_size)
+    y = 90
+    if heading:
+        big = ImageFont.truetype(str(FONT), font_size * 2)
+        draw.text((100, y), heading, font=big, fill=0)
+        y += font_size * 4
+    for paragraph in paragraphs:
+        for line in paragraph:
+            draw.text((100, y), line, font=font, fill=0)
+            y += int(font_size * 1.5)
+        y += font_size * 2  # a paragraph gap
+    return page
+
+
+def image_bytes(image: Image.Image, fmt: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    if fmt in ("JPEG", "BMP", "WEBP") and image.mode not in ("L", "RGB"):
+        image = image.convert("RGB")
+    image.save(buffer, format=fmt, dpi=(150, 150), **options)
+    return buffer.getvalue()
+
+
+def multipage_tiff(images: list[Image.Image]) -> bytes:
+    buffer = io.BytesIO()
+    images[0].save(buffer, format="TIFF", save_all=True, append_images=images[1:], dpi=(150, 150))
+    return buffer.getvalue()
+
+
+def text_pdf(pages: list[list[str]]) -> bytes:
+    """A PDF whose pages hold the given lines as real (vector) text, to be rasterized by poppler."""
+    pdf = FPDF(format="A4")
+    pdf.add_font("DejaVu", fname=str(FONT))
+    pdf.set_font("DejaVu", size=16)
+    for lines in pages:
+        pdf.add_page()
+        for line in lines:
+            pdf.multi_cell(0, 12, line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def numbered_pdf(count: int) -> bytes:
+    return text_pdf(
+        [
+            [f"Page {n} of the quarterly report.", f"The amount due is {100 + n} dollars."]
+            for n in range(1, count + 1)
+        ]
+    )
+
+
+def corpus_case(case_id: str) -> dict[str, object]:
+    manifest = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
+    case: dict[str, object] = next(c for c in manifest["cases"] if c["id"] == case_id)
+    return case
