@@ -11,6 +11,7 @@ import warnings
 from typing import TYPE_CHECKING
 
 import pdf2image
+import pdf2image.exceptions
 from PIL import Image, ImageOps
 
 from ocrchat_server.engines.base import EngineError
@@ -33,7 +34,16 @@ def open_page(path: Path, document: Document, index: int) -> Image.Image:
         if document.format == PDF:
             return _rasterize_pdf_page(path, index)
         return _read_image_frame(path, index)
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+    except (
+        OSError,
+        SyntaxError,
+        ValueError,
+        EOFError,
+        Image.DecompressionBombError,
+        pdf2image.exceptions.PDFInfoNotInstalledError,
+        pdf2image.exceptions.PDFPageCountError,
+        pdf2image.exceptions.PDFSyntaxError,
+    ) as exc:
         raise EngineError(f"Page {index + 1} could not be decoded.") from exc
 
 

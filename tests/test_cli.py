@@ -1,0 +1,38 @@
+"""``ocrchat-server accounts create`` and ``tokens create``: tokens that work, printed last."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from starlette.testclient import TestClient
+
+from ocrchat_server.app import create_app
+from ocrchat_server.cli import main
+from ocrchat_server.settings import Settings
+
+
+def test_accounts_and_tokens(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    runner = CliRunner()
+    created = runner.invoke(main, ["accounts", "create", "carol", "--data-dir", str(data_dir)])
+    assert created.exit_code == 0, created.output
+    first = created.output.strip().splitlines()[-1]
+    again = runner.invoke(main, ["accounts", "create", "carol", "--data-dir", str(data_dir)])
+    assert again.exit_code != 0
+    assert "already exists" in again.output
+
+    added = runner.invoke(main, ["tokens", "create", "carol"], env={"OCRCHAT_DATA_DIR": str(data_dir)})
+    assert added.exit_code == 0
+    second = added.output.strip().splitlines()[-1]
+    assert second != first
+    missing = runner.invoke(main, ["tokens", "create", "nobody", "--data-dir", str(data_dir)])
+    assert missing.exit_code != 0
+    assert "No account named 'nobody'" in missing.output
+
+    database = (data_dir / "ocrchat.sqlite3").read_bytes()
+    assert first.encode() not in database and second.encode() not in database  # stored hashed
+    with TestClient(create_app(Settings(data_dir=data_dir, workers=1))) as client:
+        for token in (first, second):
+            me = client.get("/api/v1/account/", headers={"Authorization": f"Bearer {token}"})
+            assert me.json()["name"] == "carol"

@@ -1,0 +1,79 @@
+"""Uploads vanish when their job ends; results expire; DELETE removes everything at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from tests.conftest import Server
+from tests.documents import image_bytes, numbered_pdf, render_page
+from tests.test_api import API, assert_error, submit, wait_until_finished
+
+PAGE = image_bytes(render_page([["Confidential memo for the board"]]), "PNG")
+
+
+def files_under(directory: Path) -> list[Path]:
+    return [path for path in directory.rglob("*") if path.is_file()]
+
+
+def test_the_upload_is_deleted_once_the_job_is_done(server: Server) -> None:
+    job = submit(server, numbered_pdf(7)).json()
+    assert (server.settings.data_dir / "uploads" / job["uuid"]).exists()  # queued: still needed
+    assert wait_until_finished(server, job["uuid"])["status"] == "done"
+    assert files_under(server.settings.data_dir / "uploads") == []
+    # what is kept is the result alone
+    kept = files_under(server.settings.data_dir / "results" / job["uuid"])
+    assert [path.name for path in kept] == ["job.json"]
+
+
+def test_the_upload_is_deleted_when_the_job_fails(server: Server) -> None:
+    # A JPEG whose header is whole (so it is accepted) but whose pixels are cut off.
+    broken = image_bytes(render_page([["x"]]), "JPEG")
+    broken = broken[: len(broken) // 3]
+    response = submit(server, broken, "cut.jpg")
+    job = response.json()
+    assert response.status_code == 200
+    assert job["status"] == "failed"
+    assert job["error"] == "Page 1 could not be decoded."
+    assert job["text"] is None
+    assert files_under(server.settings.data_dir / "uploads") == []
+    assert files_under(server.settings.data_dir / "results" / job["uuid"]) == []
+
+
+def test_delete_removes_the_job_and_its_files(server: Server) -> None:
+    job = submit(server, PAGE).json()
+    url = f"{API}{job['uuid']}/"
+    response = server.client.delete(url, headers=server.headers())
+    assert response.status_code == 200
+    assert response.json() == {"uuid": job["uuid"], "deleted": True}
+    assert_error(server.client.get(url, headers=server.headers()), 404, "not_found")
+    assert not (server.settings.data_dir / "results" / job["uuid"]).exists()
+    assert_error(server.client.delete(url, headers=server.headers()), 404, "not_found")
+
+
+def test_delete_stops_a_running_job(server: Server) -> None:
+    job = submit(server, numbered_pdf(9)).json()
+    server.client.delete(f"{API}{job['uuid']}/", headers=server.headers())
+    other = submit(server, PAGE).json()  # the pool is free for others afterwards
+    assert other["status"] == "done"
+    services = server.client.app.state.services  # type: ignore[attr-defined]
+    assert not services.runner.is_active(job["uuid"])
+    assert not (server.settings.data_dir / "uploads" / job["uuid"]).exists()
+    assert services.store.get_job(job["uuid"]) is None
+
+
+def test_results_expire_after_the_retention_time(server: Server) -> None:
+    job = submit(server, PAGE).json()
+    finished = dt.datetime.fromisoformat(job["finished_at"])
+    assert dt.datetime.fromisoformat(job["expires_at"]) == finished + dt.timedelta(days=7)
+    services = server.client.app.state.services  # type: ignore[attr-defined]
+    url = f"{API}{job['uuid']}/"
+
+    server.clock.advance(dt.timedelta(days=6, hours=23))
+    assert services.jobs.expire() == 0
+    assert server.client.get(url, headers=server.headers()).status_code == 200
+
+    server.clock.advance(dt.timedelta(hours=1))
+    assert services.jobs.expire() == 1
+    assert_error(server.client.get(url, headers=server.headers()), 404, "not_found")
+    assert not (server.settings.data_dir / "results" / job["uuid"]).exists()

@@ -1,0 +1,95 @@
+"""Jobs survive the server: killed mid-run, they resume from the pages not yet done."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.testclient import TestClient
+
+from ocrchat.models import JobStatus
+from ocrchat_server.app import create_app
+from ocrchat_server.jobs.runner import MAX_INTERRUPTIONS
+from ocrchat_server.jobs.store import JobRecord, JobStore
+from ocrchat_server.settings import Settings
+from tests.conftest import make_accounts
+from tests.documents import numbered_pdf
+from tests.live import LiveServer
+
+
+def poll(client: httpx.Client, url: str, until: Any, timeout: float = 180) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        job: dict[str, Any] = client.get(url).json()
+        if until(job) or time.monotonic() > deadline:
+            return job
+        time.sleep(0.2)
+
+
+def status_in_db(data_dir: Path, uuid: str) -> str:
+    with sqlite3.connect(data_dir / "ocrchat.sqlite3") as db:
+        return str(db.execute("SELECT status FROM jobs WHERE uuid = ?", (uuid,)).fetchone()[0])
+
+
+def test_a_job_killed_mid_run_resumes_after_restart(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    (token,) = make_accounts(Settings(data_dir=data_dir), "alice")
+    headers = {"Authorization": f"Bearer {token}"}
+    server = LiveServer(data_dir, workers=1).start()
+    try:
+        with httpx.Client(base_url=server.url, headers=headers, timeout=60) as client:
+            running = client.post("/api/v1/ocr/", files={"file": ("a.pdf", numbered_pdf(8))}).json()
+            queued = client.post("/api/v1/ocr/", files={"file": ("b.pdf", numbered_pdf(6))}).json()
+            url = f"/api/v1/ocr/{running['uuid']}/"
+            mid_run = poll(client, url, lambda job: job["progress"]["pages_done"] >= 2)
+            assert mid_run["status"] == "processing"
+            server.kill()
+    finally:
+        server.kill()
+
+    assert status_in_db(data_dir, running["uuid"]) == "processing"
+    assert status_in_db(data_dir, queued["uuid"]) == "pending"
+    pages_kept = len(list((data_dir / "results" / running["uuid"] / "pages").glob("*.json")))
+    assert pages_kept >= 2
+
+    with LiveServer(data_dir, workers=2) as server, httpx.Client(
+        base_url=server.url, headers=headers, timeout=60
+    ) as client:
+        for job, pages in ((running, 8), (queued, 6)):
+            done = poll(client, f"/api/v1/ocr/{job['uuid']}/", lambda j: j["status"] == "done")
+            assert done["status"] == "done", done
+            assert done["page_count"] == pages
+            for n, page in enumerate(done["pages"], start=1):
+                assert f"Page {n} of the quarterly report" in page["text"]
+    assert list((data_dir / "uploads").iterdir()) == []
+
+
+def test_a_job_interrupted_too_often_fails_with_a_clear_error(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", workers=1)
+    (token,) = make_accounts(settings, "alice")
+    store = JobStore(settings.database)
+    account = store.account_by_name("alice")
+    upload = settings.data_dir / "uploads" / "0f0e0d0c-0000-4000-8000-000000000001"
+    upload.parent.mkdir(parents=True)
+    upload.write_bytes(numbered_pdf(6))
+    store.insert_job(
+        JobRecord(
+            uuid=upload.name, account_id=account.id, status=JobStatus.PROCESSING, tier="cpu",
+            language="eng", format="pdf", page_count=6, created_at=store.clock(),
+            interruptions=MAX_INTERRUPTIONS - 1,
+        )
+    )
+    store.close()
+
+    with TestClient(create_app(settings)) as client:
+        job = client.get(f"/api/v1/ocr/{upload.name}/", headers={"Authorization": f"Bearer {token}"})
+
+    assert job.json()["status"] == "failed"
+    assert job.json()["error"] == (
+        f"The server stopped {MAX_INTERRUPTIONS} times while this job ran, "
+        "so it was not started again."
+    )
+    assert not upload.exists()
