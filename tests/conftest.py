@@ -16,8 +16,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from ocrchat_server.app import create_app
-from ocrchat_server.jobs.store import JobStore
 from ocrchat_server.settings import Settings
+from tests.live import make_accounts
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -64,14 +64,6 @@ def clock() -> MovableClock:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", workers=2, max_upload_bytes=8 * 1024 * 1024)
-
-
-def make_accounts(settings: Settings, *names: str) -> list[str]:
-    store = JobStore(settings.database)
-    try:
-        return [store.create_account(name)[1] for name in names]
-    finally:
-        store.close()
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""A real ``ocrchat-server serve`` in a subprocess on 127.0.0.1, for what ASGI in-process cannot show."""
+"""A real ``ocrchat-server serve`` in a subprocess on 127.0.0.1.
+
+For what an in-process ASGI client cannot show: restarts, crashes, logs.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,18 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
+
+from ocrchat_server.jobs.store import JobStore
+from ocrchat_server.settings import Settings
+
+
+def make_accounts(settings: Settings, *names: str) -> list[str]:
+    """Create accounts in the data dir's store; returns their API tokens."""
+    store = JobStore(settings.database)
+    try:
+        return [store.create_account(name)[1] for name in names]
+    finally:
+        store.close()
 
 
 def free_port() -> int:
@@ -37,10 +52,23 @@ class LiveServer:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "ocrchat_server", "serve", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--data-dir", str(self.data_dir),
-                 "--workers", str(self.workers)],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "ocrchat_server",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--data-dir",
+                    str(self.data_dir),
+                    "--workers",
+                    str(self.workers),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
         deadline = time.monotonic() + 60
@@ -72,6 +100,9 @@ class LiveServer:
         return self.start()
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()

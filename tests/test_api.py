@@ -18,8 +18,9 @@ INVOICE = render_page(
 )
 
 
-def submit(server: Server, content: bytes, name: str = "doc.bin", token: str | None = None,
-           **fields: str) -> Any:
+def submit(
+    server: Server, content: bytes, name: str = "doc.bin", token: str | None = None, **fields: str
+) -> Any:
     return server.client.post(
         API, headers=server.headers(token), files={"file": (name, content)}, data=fields
     )
@@ -39,7 +40,8 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
     assert response.headers["content-type"].startswith("application/json")
     body: dict[str, Any] = response.json()
     assert body["code"] == code
-    assert isinstance(body["error"], str) and body["error"]
+    assert isinstance(body["error"], str)
+    assert body["error"]
     assert "Traceback" not in response.text
     return body
 
@@ -79,8 +81,13 @@ def test_the_job_reads_back_the_same(server: Server) -> None:
 
 @pytest.mark.parametrize(
     ("fmt", "options"),
-    [("PNG", {}), ("JPEG", {"quality": 95}), ("WEBP", {"lossless": True}), ("GIF", {}),
-     ("BMP", {})],
+    [
+        ("PNG", {}),
+        ("JPEG", {"quality": 95}),
+        ("WEBP", {"lossless": True}),
+        ("GIF", {}),
+        ("BMP", {}),
+    ],
 )
 def test_every_image_format_is_read(server: Server, fmt: str, options: dict[str, Any]) -> None:
     # The name says .dat: the type comes from the bytes.
@@ -90,7 +97,9 @@ def test_every_image_format_is_read(server: Server, fmt: str, options: dict[str,
 
 
 def test_every_tiff_frame_is_a_page(server: Server) -> None:
-    frames = [render_page([[f"Frame number {word} of the scan"]]) for word in ("one", "two", "three")]
+    frames = [
+        render_page([[f"Frame number {word} of the scan"]]) for word in ("one", "two", "three")
+    ]
     job = submit(server, multipage_tiff(frames), "scan.tiff").json()
     assert job["status"] == "done"
     assert job["page_count"] == 3
@@ -141,7 +150,9 @@ def test_downloads_txt_and_json(server: Server) -> None:
 
     as_json = server.client.get(base, params={"format": "json"}, headers=server.headers())
     assert as_json.status_code == 200
-    assert as_json.json() == server.client.get(f"{API}{job['uuid']}/", headers=server.headers()).json()
+    assert (
+        as_json.json() == server.client.get(f"{API}{job['uuid']}/", headers=server.headers()).json()
+    )
 
 
 def test_language_codes_of_every_kind_are_accepted(server: Server) -> None:
@@ -164,8 +175,9 @@ def test_errors_for_bad_uploads(server: Server) -> None:
     assert_error(wrong_field, 400, "missing_file")
     assert_error(submit(server, b"", "empty.png"), 400, "unreadable_file")
     assert_error(submit(server, b"just some text, not a page", "notes.txt"), 400, "unreadable_file")
-    body = assert_error(submit(server, image_bytes(INVOICE, "PNG")[:400], "cut.png"), 400,
-                        "unreadable_file")
+    body = assert_error(
+        submit(server, image_bytes(INVOICE, "PNG")[:400], "cut.png"), 400, "unreadable_file"
+    )
     assert "damaged" in body["error"]
     assert_error(submit(server, b"%PDF-1.7\n garbage", "broken.pdf"), 400, "unreadable_file")
     ppm = io.BytesIO()
@@ -195,7 +207,7 @@ def test_uploads_over_the_limit_are_refused(server: Server) -> None:
 
     def chunked() -> Any:  # no Content-Length: the stream itself is cut off
         boundary = b"xyz"
-        yield b"--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n"
+        yield b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n'
         for _ in range(limit // (1024 * 1024) + 2):
             yield b"\0" * (1024 * 1024)
         yield b"\r\n--" + boundary + b"--\r\n"
@@ -216,13 +228,15 @@ def test_authentication(server: Server) -> None:
     missing = server.client.post(API, files={"file": ("a.png", png)})
     assert_error(missing, 401, "missing_token")
     assert missing.headers["www-authenticate"] == "Bearer"
-    wrong = server.client.post(API, headers={"Authorization": "Bearer ocr_0_nope"},
-                               files={"file": ("a.png", png)})
+    wrong = server.client.post(
+        API, headers={"Authorization": "Bearer ocr_0_nope"}, files={"file": ("a.png", png)}
+    )
     assert_error(wrong, 401, "invalid_token")
     tampered = server.alice[:-2] + ("AA" if not server.alice.endswith("AA") else "BB")
     assert_error(submit(server, png, token=tampered), 401, "invalid_token")
-    by_query = server.client.post(API, params={"api_token": server.alice},
-                                  files={"file": ("a.png", png)})
+    by_query = server.client.post(
+        API, params={"api_token": server.alice}, files={"file": ("a.png", png)}
+    )
     assert by_query.status_code == 200
 
 
@@ -232,14 +246,23 @@ def test_one_account_never_sees_anothers_job(server: Server) -> None:
     as_bob = server.headers(server.bob)
 
     assert_error(server.client.get(url, headers=as_bob), 404, "not_found")
-    assert_error(server.client.get(url + "download/", params={"format": "txt"}, headers=as_bob),
-                 404, "not_found")
+    assert_error(
+        server.client.get(url + "download/", params={"format": "txt"}, headers=as_bob),
+        404,
+        "not_found",
+    )
     assert_error(server.client.delete(url, headers=as_bob), 404, "not_found")
-    assert_error(server.client.post(f"/api/v1/chat/{job['uuid']}/", json={"message": "hi"},
-                                    headers=as_bob), 404, "not_found")
+    assert_error(
+        server.client.post(f"/api/v1/chat/{job['uuid']}/", json={"message": "hi"}, headers=as_bob),
+        404,
+        "not_found",
+    )
     # the same answer as for a job that does not exist at all
-    assert_error(server.client.get(f"{API}00000000-0000-4000-8000-000000000000/", headers=as_bob),
-                 404, "not_found")
+    assert_error(
+        server.client.get(f"{API}00000000-0000-4000-8000-000000000000/", headers=as_bob),
+        404,
+        "not_found",
+    )
     assert_error(server.client.get(f"{API}not-a-uuid/", headers=as_bob), 404, "not_found")
     # Bob's tries changed nothing for Alice
     assert server.client.get(url, headers=server.headers()).json() == job
@@ -248,17 +271,36 @@ def test_one_account_never_sees_anothers_job(server: Server) -> None:
 def test_download_and_chat_wait_for_the_job(server: Server) -> None:
     job = submit(server, numbered_pdf(7)).json()
     url = f"{API}{job['uuid']}/download/"
-    assert_error(server.client.get(url, params={"format": "txt"}, headers=server.headers()),
-                 409, "job_not_done")
-    assert_error(server.client.post(f"/api/v1/chat/{job['uuid']}/", json={"message": "total?"},
-                                    headers=server.headers()), 409, "job_not_done")
-    assert_error(server.client.get(url, params={"format": "pptx"}, headers=server.headers()),
-                 400, "invalid_format")
+    assert_error(
+        server.client.get(url, params={"format": "txt"}, headers=server.headers()),
+        409,
+        "job_not_done",
+    )
+    assert_error(
+        server.client.post(
+            f"/api/v1/chat/{job['uuid']}/", json={"message": "total?"}, headers=server.headers()
+        ),
+        409,
+        "job_not_done",
+    )
+    assert_error(
+        server.client.get(url, params={"format": "pptx"}, headers=server.headers()),
+        400,
+        "invalid_format",
+    )
     assert wait_until_finished(server, job["uuid"])["status"] == "done"
-    assert_error(server.client.get(url, params={"format": "docx"}, headers=server.headers()),
-                 501, "format_not_available")
-    assert_error(server.client.post(f"/api/v1/chat/{job['uuid']}/", json={"message": "total?"},
-                                    headers=server.headers()), 501, "chat_not_available")
+    assert_error(
+        server.client.get(url, params={"format": "docx"}, headers=server.headers()),
+        501,
+        "format_not_available",
+    )
+    assert_error(
+        server.client.post(
+            f"/api/v1/chat/{job['uuid']}/", json={"message": "total?"}, headers=server.headers()
+        ),
+        501,
+        "chat_not_available",
+    )
     history = server.client.get(f"/api/v1/chat/{job['uuid']}/history/", headers=server.headers())
     assert history.json() == {"conversations": []}
 

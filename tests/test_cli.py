@@ -22,7 +22,9 @@ def test_accounts_and_tokens(tmp_path: Path) -> None:
     assert again.exit_code != 0
     assert "already exists" in again.output
 
-    added = runner.invoke(main, ["tokens", "create", "carol"], env={"OCRCHAT_DATA_DIR": str(data_dir)})
+    added = runner.invoke(
+        main, ["tokens", "create", "carol"], env={"OCRCHAT_DATA_DIR": str(data_dir)}
+    )
     assert added.exit_code == 0
     second = added.output.strip().splitlines()[-1]
     assert second != first
@@ -31,7 +33,9 @@ def test_accounts_and_tokens(tmp_path: Path) -> None:
     assert "No account named 'nobody'" in missing.output
 
     database = (data_dir / "ocrchat.sqlite3").read_bytes()
-    assert first.encode() not in database and second.encode() not in database  # stored hashed
+    # stored hashed
+    assert first.encode() not in database
+    assert second.encode() not in database
     with TestClient(create_app(Settings(data_dir=data_dir, workers=1))) as client:
         for token in (first, second):
             me = client.get("/api/v1/account/", headers={"Authorization": f"Bearer {token}"})

@@ -26,8 +26,9 @@ PAGE = render_page([["Sniff me"]], size=(400, 300), font_size=30)
         (b"junk before the header " + numbered_pdf(1), Document("pdf", 1)),
     ],
 )
-def test_type_and_pages_come_from_the_bytes(tmp_path: Path, content: bytes,
-                                            expected: Document) -> None:
+def test_type_and_pages_come_from_the_bytes(
+    tmp_path: Path, content: bytes, expected: Document
+) -> None:
     path = tmp_path / "upload.txt"  # a misleading name on purpose
     path.write_bytes(content)
     assert sniff_document(path) == expected

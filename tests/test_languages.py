@@ -1,4 +1,7 @@
-"""The `language` parameter: every kind of code the contract names, against real installed models."""
+"""The `language` parameter: every kind of code the contract names.
+
+Checked against the models really installed.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +18,25 @@ from ocrchat_server.engines.languages import (
 @pytest.mark.parametrize(
     ("requested", "models"),
     [
-        ("en", "eng"), ("de", "deu"), ("ar", "ara"), ("ja", "jpn"), ("hi", "hin"), ("ru", "rus"),
-        ("fa", "fas"), ("zh", "chi_sim"), ("ch", "chi_sim"), ("chinese_cht", "chi_tra"),
-        ("korean", "kor"), ("eng", "eng"), ("chi_sim", "chi_sim"), ("DE", "deu"),
-        ("en+de", "eng+deu"), ("deu+frk", "deu+frk"), ("script/Latin", "Latin"),
-        ("Cyrillic", "Cyrillic"), ("tl", "fil"),
+        ("en", "eng"),
+        ("de", "deu"),
+        ("ar", "ara"),
+        ("ja", "jpn"),
+        ("hi", "hin"),
+        ("ru", "rus"),
+        ("fa", "fas"),
+        ("zh", "chi_sim"),
+        ("ch", "chi_sim"),
+        ("chinese_cht", "chi_tra"),
+        ("korean", "kor"),
+        ("eng", "eng"),
+        ("chi_sim", "chi_sim"),
+        ("DE", "deu"),
+        ("en+de", "eng+deu"),
+        ("deu+frk", "deu+frk"),
+        ("script/Latin", "Latin"),
+        ("Cyrillic", "Cyrillic"),
+        ("tl", "fil"),
     ],
 )
 def test_codes_map_to_installed_models(requested: str, models: str) -> None:

@@ -12,9 +12,8 @@ import httpx
 import pytest
 
 from ocrchat_server.settings import Settings
-from tests.conftest import make_accounts
 from tests.documents import image_bytes, numbered_pdf, render_page
-from tests.live import LiveServer
+from tests.live import LiveServer, make_accounts
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "python_requests.py"
 
@@ -28,17 +27,28 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer,
 
 
 def run_example(server: LiveServer, token: str, document: Path, cwd: Path) -> str:
-    env = {**os.environ, "OCRCHAT_BASE_URL": server.url, "OCRCHAT_API_TOKEN": token,
-           "OCRCHAT_TIER": "cpu"}
+    env = {
+        **os.environ,
+        "OCRCHAT_BASE_URL": server.url,
+        "OCRCHAT_API_TOKEN": token,
+        "OCRCHAT_TIER": "cpu",
+    }
     finished = subprocess.run(
         [sys.executable, str(EXAMPLE), str(document)],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert finished.returncode == 0, finished.stderr
     return finished.stdout
 
 
-def test_the_requests_example_on_a_one_page_png(live: tuple[LiveServer, str], tmp_path: Path) -> None:
+def test_the_requests_example_on_a_one_page_png(
+    live: tuple[LiveServer, str], tmp_path: Path
+) -> None:
     server, token = live
     page = tmp_path / "invoice.png"
     page.write_bytes(image_bytes(render_page([["INVOICE 2041", "Total due: 215 dollars"]]), "PNG"))
@@ -66,8 +76,10 @@ def test_tokens_never_reach_the_log(live: tuple[LiveServer, str]) -> None:
         ok = client.get("/api/v1/account/", params={"api_token": token})
         assert ok.status_code == 200
         assert client.get("/api/v1/account/", params={"api_token": wrong}).status_code == 401
-        assert client.get("/api/v1/account/", headers={"Authorization": f"Bearer {wrong}"}
-                          ).status_code == 401
+        assert (
+            client.get("/api/v1/account/", headers={"Authorization": f"Bearer {wrong}"}).status_code
+            == 401
+        )
     log = server.log.read_text()
     assert '"GET /api/v1/account/" 200' in log  # requests are logged ...
     assert token not in log  # ... without their token

@@ -18,8 +18,15 @@ def test_a_job_round_trips_through_json_values() -> None:
         mean_confidence=0.91,
         text="INVOICE",
         markdown="# INVOICE",
-        pages=[Page(index=0, text="INVOICE", width=100, height=50,
-                    blocks=[Block(text="INVOICE", bbox=(1, 2, 30, 12), confidence=0.91)])],
+        pages=[
+            Page(
+                index=0,
+                text="INVOICE",
+                width=100,
+                height=50,
+                blocks=[Block(text="INVOICE", bbox=(1, 2, 30, 12), confidence=0.91)],
+            )
+        ],
         progress=Progress(pages_done=1, pages_total=1),
         created_at=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
     )
@@ -32,8 +39,12 @@ def test_a_job_round_trips_through_json_values() -> None:
 
 def test_unknown_fields_from_a_newer_server_are_ignored() -> None:
     job = structure(
-        {"uuid": "u", "status": "done", "shiny_new_field": {"x": 1},
-         "pages": [{"index": 0, "text": "t", "blocks": [], "future": True}]},
+        {
+            "uuid": "u",
+            "status": "done",
+            "shiny_new_field": {"x": 1},
+            "pages": [{"index": 0, "text": "t", "blocks": [], "future": True}],
+        },
         Job,
     )
     assert job.status is JobStatus.DONE
@@ -53,20 +64,39 @@ def test_unknown_status_tier_or_role_does_not_crash_the_client() -> None:
 
 
 def test_error_bodies_keep_their_extra_fields() -> None:
-    body = structure({"error": "Out of pages.", "code": "quota_exceeded", "used": 50, "cap": 50},
-                     ErrorBody)
+    body = structure(
+        {"error": "Out of pages.", "code": "quota_exceeded", "used": 50, "cap": 50}, ErrorBody
+    )
     assert body.details == {"used": 50, "cap": 50}
-    assert unstructure(body) == {"error": "Out of pages.", "code": "quota_exceeded",
-                                 "used": 50, "cap": 50}
+    assert unstructure(body) == {
+        "error": "Out of pages.",
+        "code": "quota_exceeded",
+        "used": 50,
+        "cap": 50,
+    }
 
 
 def test_chat_history_parses() -> None:
     history = structure(
-        {"conversations": [{"conversation": "a1", "messages": [
-            {"role": "user", "content": "Total?", "created_at": "2026-01-01T00:00:00+00:00"},
-            {"role": "assistant", "content": "215 USD (p. 1).",
-             "citations": [{"page": 1, "snippet": "Total: 215.00 USD"}]},
-        ]}]},
+        {
+            "conversations": [
+                {
+                    "conversation": "a1",
+                    "messages": [
+                        {
+                            "role": "user",
+                            "content": "Total?",
+                            "created_at": "2026-01-01T00:00:00+00:00",
+                        },
+                        {
+                            "role": "assistant",
+                            "content": "215 USD (p. 1).",
+                            "citations": [{"page": 1, "snippet": "Total: 215.00 USD"}],
+                        },
+                    ],
+                }
+            ]
+        },
         History,
     )
     messages = history.conversations[0].messages

@@ -26,7 +26,8 @@ GERMAN_PAGE = CORPUS / "data" / "de_ehri_typed_wl1375b189_02.jpg"
 
 def _scorer() -> ModuleType:
     spec = importlib.util.spec_from_file_location("corpus_score", CORPUS / "score.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -41,7 +42,10 @@ def tesseract_cli(path: Path, language: str) -> str:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     return subprocess.run(
         ["tesseract", str(path), "-", "-l", language],
-        capture_output=True, text=True, check=True, env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     ).stdout
 
 

@@ -15,9 +15,8 @@ from ocrchat_server.app import create_app
 from ocrchat_server.jobs.runner import MAX_INTERRUPTIONS
 from ocrchat_server.jobs.store import JobRecord, JobStore
 from ocrchat_server.settings import Settings
-from tests.conftest import make_accounts
 from tests.documents import numbered_pdf
-from tests.live import LiveServer
+from tests.live import LiveServer, make_accounts
 
 
 def poll(client: httpx.Client, url: str, until: Any, timeout: float = 180) -> dict[str, Any]:
@@ -55,9 +54,10 @@ def test_a_job_killed_mid_run_resumes_after_restart(tmp_path: Path) -> None:
     pages_kept = len(list((data_dir / "results" / running["uuid"] / "pages").glob("*.json")))
     assert pages_kept >= 2
 
-    with LiveServer(data_dir, workers=2) as server, httpx.Client(
-        base_url=server.url, headers=headers, timeout=60
-    ) as client:
+    with (
+        LiveServer(data_dir, workers=2) as server,
+        httpx.Client(base_url=server.url, headers=headers, timeout=60) as client,
+    ):
         for job, pages in ((running, 8), (queued, 6)):
             done = poll(client, f"/api/v1/ocr/{job['uuid']}/", lambda j: j["status"] == "done")
             assert done["status"] == "done", done
@@ -77,15 +77,23 @@ def test_a_job_interrupted_too_often_fails_with_a_clear_error(tmp_path: Path) ->
     upload.write_bytes(numbered_pdf(6))
     store.insert_job(
         JobRecord(
-            uuid=upload.name, account_id=account.id, status=JobStatus.PROCESSING, tier="cpu",
-            language="eng", format="pdf", page_count=6, created_at=store.clock(),
+            uuid=upload.name,
+            account_id=account.id,
+            status=JobStatus.PROCESSING,
+            tier="cpu",
+            language="eng",
+            format="pdf",
+            page_count=6,
+            created_at=store.clock(),
             interruptions=MAX_INTERRUPTIONS - 1,
         )
     )
     store.close()
 
     with TestClient(create_app(settings)) as client:
-        job = client.get(f"/api/v1/ocr/{upload.name}/", headers={"Authorization": f"Bearer {token}"})
+        job = client.get(
+            f"/api/v1/ocr/{upload.name}/", headers={"Authorization": f"Bearer {token}"}
+        )
 
     assert job.json()["status"] == "failed"
     assert job.json()["error"] == (

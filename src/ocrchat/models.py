@@ -36,7 +36,7 @@ BBox = tuple[int, int, int, int]
 """``[x0, y0, x1, y1]`` in pixels of the page image the engine read, origin top-left."""
 
 
-class JobStatus(str, enum.Enum):
+class JobStatus(enum.StrEnum):
     PENDING = "pending"
     PROCESSING = "processing"
     DONE = "done"
@@ -49,13 +49,13 @@ class JobStatus(str, enum.Enum):
         return self in (JobStatus.DONE, JobStatus.FAILED)
 
 
-class Tier(str, enum.Enum):
+class Tier(enum.StrEnum):
     CPU = "cpu"
     VLM = "vlm"
     UNKNOWN = "unknown"
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     USER = "user"
     ASSISTANT = "assistant"
     UNKNOWN = "unknown"

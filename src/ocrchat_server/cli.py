@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 
 from ocrchat import __version__
@@ -27,7 +28,7 @@ def _data_dir_option(command: Any) -> Any:
     )(command)
 
 
-class _Duration(click.ParamType):
+class _Duration(click.ParamType[dt.timedelta]):
     name = "duration"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> dt.timedelta:
@@ -57,20 +58,35 @@ def main() -> None:
     help="OCR worker processes.  [default: one per core]",
 )
 @click.option(
-    "--max-upload-mb", type=click.FloatRange(min=0, min_open=True), default=100,
-    show_default=True, envvar="OCRCHAT_MAX_UPLOAD_MB", help="Largest upload accepted.",
+    "--max-upload-mb",
+    type=click.FloatRange(min=0, min_open=True),
+    default=100,
+    show_default=True,
+    envvar="OCRCHAT_MAX_UPLOAD_MB",
+    help="Largest upload accepted.",
 )
 @click.option(
-    "--max-pages", type=click.IntRange(min=1), default=2000, show_default=True,
-    envvar="OCRCHAT_MAX_PAGES", help="Most pages accepted in one file.",
+    "--max-pages",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    envvar="OCRCHAT_MAX_PAGES",
+    help="Most pages accepted in one file.",
 )
 @click.option(
-    "--retention", type=_Duration(), default="7d", show_default=True,
-    envvar="OCRCHAT_RETENTION", help="How long results are kept (7d, 12h, 30m, seconds).",
+    "--retention",
+    type=_Duration(),
+    default="7d",
+    show_default=True,
+    envvar="OCRCHAT_RETENTION",
+    help="How long results are kept (7d, 12h, 30m, seconds).",
 )
 @click.option(
-    "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
-    show_default=True, envvar="OCRCHAT_LOG_LEVEL",
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+    envvar="OCRCHAT_LOG_LEVEL",
 )
 def serve(
     host: str,
@@ -95,14 +111,15 @@ def serve(
         max_upload_bytes=int(max_upload_mb * 1024 * 1024),
         max_pages=max_pages,
         retention=retention,
-        **({"workers": workers} if workers else {}),
     )
-    click.echo(f"ocrchat-server {__version__}: data in {settings.data_dir}, "
-               f"{settings.workers} worker(s), http://{host}:{port}/api/v1/")
+    if workers:
+        settings = attrs.evolve(settings, workers=workers)
+    click.echo(
+        f"ocrchat-server {__version__}: data in {settings.data_dir}, "
+        f"{settings.workers} worker(s), http://{host}:{port}/api/v1/"
+    )
     # access_log=False: uvicorn's access log prints query strings, which may hold ?api_token=.
-    uvicorn.run(
-        create_app(settings), host=host, port=port, access_log=False, log_level=log_level
-    )
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_level=log_level)
 
 
 @main.group()

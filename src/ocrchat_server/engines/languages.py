@@ -69,7 +69,9 @@ def installed_models() -> frozenset[str]:
     """
     listing = subprocess.run(
         [pytesseract.pytesseract.tesseract_cmd, "--list-langs"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     # the first line is a header: 'List of available languages in "..." (161):'
     return frozenset(line.strip() for line in listing.splitlines()[1:] if line.strip())

@@ -95,9 +95,7 @@ def _prepare(image: Image.Image) -> tuple[Image.Image, int | None]:
     """
     dpi = image.info.get("dpi")
     resolution = round(float(dpi[0])) if dpi and float(dpi[0]) >= 20 else None
-    if image.mode in ("RGBA", "LA", "PA") or (
-        image.mode == "P" and "transparency" in image.info
-    ):
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         flat = Image.new("RGB", rgba.size, "white")
         flat.paste(rgba, mask=rgba.getchannel("A"))

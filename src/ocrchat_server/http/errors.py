@@ -1,4 +1,7 @@
-"""Every error leaves the server as ``{"error": ..., "code": ...}``: never HTML, never a traceback."""
+"""Every error leaves the server as ``{"error": ..., "code": ...}``.
+
+Never an HTML page, never a traceback.
+"""
 
 from __future__ import annotations
 

@@ -19,7 +19,6 @@ from ocrchat_server.engines.languages import installed_models
 from ocrchat_server.errors import ApiError, bad_request, not_found
 from ocrchat_server.http.auth import require_account
 from ocrchat_server.http.uploads import receive_upload
-from ocrchat_server.jobs.runner import PAGE_SEPARATOR_TEXT
 from ocrchat_server.jobs.service import TOOLS, SubmitOptions
 
 if TYPE_CHECKING:

@@ -88,7 +88,9 @@ async def receive_upload(request: Request, destination: Path, limit: int) -> Rec
     try:
         file = form.get("file")
         if not isinstance(file, UploadFile):
-            raise bad_request("missing_file", "Send the document in a multipart field named 'file'.")
+            raise bad_request(
+                "missing_file", "Send the document in a multipart field named 'file'."
+            )
         size = 0
         try:
             with destination.open("wb") as out:

@@ -16,8 +16,15 @@ if TYPE_CHECKING:
 PDF = "pdf"
 # Pillow's format names of the images the API takes. MPO is how Pillow names
 # a JPEG from a camera that stores a second (preview) frame.
-IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpeg", "MPO": "jpeg", "WEBP": "webp",
-                 "GIF": "gif", "BMP": "bmp", "TIFF": "tiff"}
+IMAGE_FORMATS = {
+    "PNG": "png",
+    "JPEG": "jpeg",
+    "MPO": "jpeg",
+    "WEBP": "webp",
+    "GIF": "gif",
+    "BMP": "bmp",
+    "TIFF": "tiff",
+}
 _SUPPORTED = "PNG, JPEG, WEBP, GIF, BMP, TIFF or PDF"
 # The PDF header may follow some junk; readers look for it in the first kilobyte.
 _PDF_HEADER_WINDOW = 1024

@@ -91,7 +91,9 @@ class JobService:
             tool = _TOOLS_BY_SLUG.get(options.tool)
             if tool is None:
                 known = ", ".join(_TOOLS_BY_SLUG)
-                raise bad_request("invalid_tool", f"Unknown tool {options.tool!r}: use one of {known}.")
+                raise bad_request(
+                    "invalid_tool", f"Unknown tool {options.tool!r}: use one of {known}."
+                )
             if tool.needs == "translate_to" and not options.translate_to:
                 raise bad_request("missing_translate_to", "The translate tool needs translate_to.")
             if not tool.ready:

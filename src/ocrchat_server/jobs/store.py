@@ -70,7 +70,7 @@ CREATE INDEX IF NOT EXISTS jobs_by_expiry ON jobs (expires_at);
 CREATE INDEX IF NOT EXISTS jobs_by_account ON jobs (account_id, created_at);
 """
 
-_TOKEN_PREFIX = "ocr"
+_TOKEN_PREFIX = "ocr"  # noqa: S105 (a visible prefix, not a secret)
 _KEY_ID_BYTES = 6
 
 
@@ -252,11 +252,13 @@ class JobStore:
             fields[name] = _to_text(fields[name])
         columns = ", ".join(fields)
         marks = ", ".join("?" for _ in fields)
+        # column names come from JobRecord's fields, never from a request
+        sql = f"INSERT INTO jobs ({columns}) VALUES ({marks})"  # noqa: S608
         with self._transaction() as db:
-            db.execute(f"INSERT INTO jobs ({columns}) VALUES ({marks})", tuple(fields.values()))  # noqa: S608
+            db.execute(sql, tuple(fields.values()))
 
     def get_job(self, uuid: str, *, account_id: int | None = None) -> JobRecord | None:
-        """The job, or None when it does not exist or (with ``account_id``) is not that account's."""
+        """The job; None when it does not exist or (with ``account_id``) is another account's."""
         if account_id is None:
             rows = self._query("SELECT * FROM jobs WHERE uuid = ?", (uuid,))
         else:
@@ -278,8 +280,13 @@ class JobStore:
             db.execute(
                 "UPDATE jobs SET status = ?, started_at = COALESCE(started_at, ?) "
                 "WHERE uuid = ? AND status IN (?, ?)",
-                (JobStatus.PROCESSING.value, self.clock().isoformat(), uuid,
-                 JobStatus.PENDING.value, JobStatus.PROCESSING.value),
+                (
+                    JobStatus.PROCESSING.value,
+                    self.clock().isoformat(),
+                    uuid,
+                    JobStatus.PENDING.value,
+                    JobStatus.PROCESSING.value,
+                ),
             )
 
     def set_pages_done(self, uuid: str, pages_done: int) -> None:
@@ -289,9 +296,7 @@ class JobStore:
     def record_interruption(self, uuid: str) -> int:
         """Count one more server stop that caught the job mid-run; returns the new count."""
         with self._transaction() as db:
-            db.execute(
-                "UPDATE jobs SET interruptions = interruptions + 1 WHERE uuid = ?", (uuid,)
-            )
+            db.execute("UPDATE jobs SET interruptions = interruptions + 1 WHERE uuid = ?", (uuid,))
             row = db.execute("SELECT interruptions FROM jobs WHERE uuid = ?", (uuid,)).fetchone()
         return int(row["interruptions"]) if row else 0
 
@@ -304,8 +309,14 @@ class JobStore:
                 "UPDATE jobs SET status = ?, error = ?, finished_at = ?, expires_at = ?, "
                 "pages_done = CASE WHEN ? = 'done' THEN page_count ELSE pages_done END "
                 "WHERE uuid = ?",
-                (status.value, error, now.isoformat(), (now + retention).isoformat(),
-                 status.value, uuid),
+                (
+                    status.value,
+                    error,
+                    now.isoformat(),
+                    (now + retention).isoformat(),
+                    status.value,
+                    uuid,
+                ),
             )
 
     def delete_job(self, uuid: str) -> None:
