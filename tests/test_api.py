@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from tests.conftest import Server
 from tests.documents import image_bytes, multipage_tiff, numbered_pdf, render_page
@@ -324,3 +325,25 @@ def test_tools_engines_and_account(server: Server) -> None:
     assert account["usage"]["pages_today"] == 2
     bob = server.client.get("/api/v1/account/", headers=server.headers(server.bob)).json()
     assert bob["usage"]["pages_today"] == 0
+
+
+def test_an_image_with_too_many_pixels_is_refused(server: Server) -> None:
+    bomb = io.BytesIO()
+    Image.new("1", (20_000, 10_000), 1).save(bomb, format="PNG")  # 200 Mpx in a few kB
+    assert len(bomb.getvalue()) < server.settings.max_upload_bytes
+    body = assert_error(submit(server, bomb.getvalue(), "bomb.png"), 400, "unreadable_file")
+    assert "too many pixels" in body["error"]
+
+
+def test_a_small_file_goes_ahead_of_a_queued_large_one(server: Server) -> None:
+    large = submit(server, numbered_pdf(24)).json()
+    assert large["status"] == "pending"
+
+    small = submit(server, image_bytes(INVOICE, "PNG")).json()
+
+    assert small["status"] == "done"
+    # the small job did not wait for the 24 pages in the queue before it
+    still_running = server.client.get(f"{API}{large['uuid']}/", headers=server.headers()).json()
+    assert still_running["status"] == "processing"
+    assert still_running["progress"]["pages_done"] < 24
+    server.client.delete(f"{API}{large['uuid']}/", headers=server.headers())

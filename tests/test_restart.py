@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 import time
 from pathlib import Path
@@ -101,3 +103,42 @@ def test_a_job_interrupted_too_often_fails_with_a_clear_error(tmp_path: Path) ->
         "so it was not started again."
     )
     assert not upload.exists()
+
+
+def worker_pids(server_pid: int) -> list[int]:
+    """The pool's worker processes (not multiprocessing's resource tracker)."""
+    pids = []
+    for task in Path(f"/proc/{server_pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
+            if b"spawn_main" in command:
+                pids.append(int(child))
+    return pids
+
+
+def test_a_worker_killed_mid_page_does_not_lose_the_job(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    (token,) = make_accounts(Settings(data_dir=data_dir), "alice")
+    with (
+        LiveServer(data_dir, workers=2) as server,
+        httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+        ) as client,
+    ):
+        job = client.post("/api/v1/ocr/", files={"file": ("a.pdf", numbered_pdf(8))}).json()
+        url = f"/api/v1/ocr/{job['uuid']}/"
+        poll(client, url, lambda j: j["progress"]["pages_done"] >= 1)
+        assert server.process is not None
+        victims = worker_pids(server.process.pid)
+        assert len(victims) == 2
+        os.kill(victims[0], signal.SIGKILL)
+
+        done = poll(client, url, lambda j: j["status"] in ("done", "failed"))
+        assert done["status"] == "done", done
+        for n, page in enumerate(done["pages"], start=1):
+            assert f"Page {n} of the quarterly report" in page["text"]
+        # a fresh pool serves the next job
+        assert worker_pids(server.process.pid) != victims
+        small = client.post("/api/v1/ocr/", files={"file": ("b.pdf", numbered_pdf(1))}).json()
+        assert small["status"] == "done"
+    assert "a worker process died" in server.log.read_text()
