@@ -347,3 +347,31 @@ def test_a_small_file_goes_ahead_of_a_queued_large_one(server: Server) -> None:
     assert still_running["status"] == "processing"
     assert still_running["progress"]["pages_done"] < 24
     server.client.delete(f"{API}{large['uuid']}/", headers=server.headers())
+
+
+def test_a_repeated_idempotency_key_returns_the_first_job(server: Server) -> None:
+    png = image_bytes(INVOICE, "PNG")
+    headers = {**server.headers(), "Idempotency-Key": "retry-me-7f3a"}
+    first = server.client.post(API, headers=headers, files={"file": ("a.png", png)})
+    again = server.client.post(API, headers=headers, files={"file": ("a.png", png)})
+
+    assert first.status_code == again.status_code == 200
+    assert again.json()["uuid"] == first.json()["uuid"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert list((server.settings.data_dir / "uploads").iterdir()) == []
+    usage = server.client.get("/api/v1/account/", headers=server.headers()).json()["usage"]
+    assert usage["pages_today"] == 1  # processed once
+    # keys belong to an account: Bob's same key is a job of his own
+    bobs = server.client.post(
+        API,
+        headers={**server.headers(server.bob), "Idempotency-Key": "retry-me-7f3a"},
+        files={"file": ("a.png", png)},
+    )
+    assert bobs.json()["uuid"] != first.json()["uuid"]
+    bad_key = {**server.headers(), "Idempotency-Key": "x" * 300}
+    assert_error(
+        server.client.post(API, headers=bad_key, files={"file": ("a.png", png)}),
+        400,
+        "invalid_idempotency_key",
+    )

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 DOWNLOAD_FORMATS = ("txt", "md", "docx", "pdf", "csv", "json", "xlsx")
 _POLL_AFTER_SECONDS = "2"
+_MAX_IDEMPOTENCY_KEY = 255
 
 
 def _services(request: Request) -> Services:
@@ -57,19 +58,37 @@ def _job_response(services: Services, record: JobRecord, status_code: int = 200)
     return JSONResponse(body, status_code=status_code, headers=headers)
 
 
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= _MAX_IDEMPOTENCY_KEY or not key.isprintable() or not key.isascii():
+        raise bad_request(
+            "invalid_idempotency_key",
+            f"Idempotency-Key must be 1 to {_MAX_IDEMPOTENCY_KEY} printable ASCII characters.",
+        )
+    return key
+
+
 async def submit_job(request: Request) -> Response:
     services, account = _caller(request)
+    key = _idempotency_key(request)
     job_id = str(uuid_module.uuid4())
     received = await receive_upload(
         request, services.files.upload(job_id), services.settings.max_upload_bytes
     )
-    record = await services.jobs.submit(
+    submitted = await services.jobs.submit(
         account,
         uuid=job_id,
         filename=received.filename,
         options=SubmitOptions.from_form(received.fields),
+        idempotency_key=key,
     )
-    return _job_response(services, record, 200 if record.status.finished else 202)
+    record = submitted.record
+    response = _job_response(services, record, 200 if record.status.finished else 202)
+    if submitted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 async def get_job(request: Request) -> Response:

@@ -17,7 +17,7 @@ from ocrchat_server.engines.languages import UnknownLanguageError, resolve_langu
 from ocrchat_server.errors import ApiError, bad_request, not_found
 from ocrchat_server.ingest import UnreadableDocumentError, sniff_document
 from ocrchat_server.jobs.files import read_json
-from ocrchat_server.jobs.store import JobRecord
+from ocrchat_server.jobs.store import DuplicateIdempotencyKeyError, JobRecord
 
 if TYPE_CHECKING:
     from ocrchat_server.jobs.files import JobFiles
@@ -74,6 +74,13 @@ class SubmitOptions:
         )
 
 
+@attrs.frozen
+class Submitted:
+    record: JobRecord
+    replayed: bool = False
+    """True when an earlier request with the same ``Idempotency-Key`` made the job."""
+
+
 class JobService:
     def __init__(
         self, *, settings: Settings, store: JobStore, files: JobFiles, runner: JobRunner
@@ -116,13 +123,26 @@ class JobService:
             ) from exc
 
     async def submit(
-        self, account: Account, *, uuid: str, filename: str | None, options: SubmitOptions
-    ) -> JobRecord:
+        self,
+        account: Account,
+        *,
+        uuid: str,
+        filename: str | None,
+        options: SubmitOptions,
+        idempotency_key: str | None = None,
+    ) -> Submitted:
         """Make a job of the upload already saved at ``files.upload(uuid)``.
 
         Small files are processed before this returns; larger ones are queued.
+        A repeated ``idempotency_key`` returns the account's first job with it
+        and drops the new upload.
         """
         upload = self.files.upload(uuid)
+        if idempotency_key is not None:
+            earlier = self.store.job_for_idempotency_key(account.id, idempotency_key)
+            if earlier is not None:
+                self.files.delete_upload(uuid)
+                return Submitted(earlier, replayed=True)
         try:
             language = self.check_options(options)
             try:
@@ -152,14 +172,22 @@ class JobService:
             tool=options.tool,
             translate_to=options.translate_to,
             filename=filename,
+            idempotency_key=idempotency_key,
         )
+        try:
+            self.store.insert_job(record)
+        except DuplicateIdempotencyKeyError:
+            # the same key raced in from another request a moment ago
+            self.files.delete_upload(uuid)
+            earlier = self.store.job_for_idempotency_key(account.id, idempotency_key or "")
+            assert earlier is not None
+            return Submitted(earlier, replayed=True)
         self.files.prepare_results(uuid)
-        self.store.insert_job(record)
         if document.page_count <= self.settings.inline_page_limit:
             await self.runner.run_inline(record)
         else:
             self.runner.enqueue(record)
-        return self.get(account, uuid)
+        return Submitted(self.get(account, uuid))
 
     def get(self, account: Account, uuid: str) -> JobRecord:
         record = self.store.get_job(uuid, account_id=account.id)

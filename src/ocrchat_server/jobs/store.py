@@ -63,11 +63,14 @@ CREATE TABLE IF NOT EXISTS jobs (
     created_at TEXT NOT NULL,
     started_at TEXT,
     finished_at TEXT,
-    expires_at TEXT
+    expires_at TEXT,
+    idempotency_key TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at);
 CREATE INDEX IF NOT EXISTS jobs_by_expiry ON jobs (expires_at);
 CREATE INDEX IF NOT EXISTS jobs_by_account ON jobs (account_id, created_at);
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_by_idempotency_key
+    ON jobs (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 """
 
 _TOKEN_PREFIX = "ocr"  # noqa: S105 (a visible prefix, not a secret)
@@ -80,6 +83,10 @@ class AccountExistsError(ValueError):
 
 class NoSuchAccountError(LookupError):
     pass
+
+
+class DuplicateIdempotencyKeyError(ValueError):
+    """The account already has a job with this ``Idempotency-Key``."""
 
 
 @attrs.frozen
@@ -108,6 +115,7 @@ class JobRecord:
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
     expires_at: dt.datetime | None = None
+    idempotency_key: str | None = None
 
 
 def _hash_token(token: str) -> bytes:
@@ -147,6 +155,7 @@ def _job_from_row(row: sqlite3.Row) -> JobRecord:
         started_at=_to_time(row["started_at"]),
         finished_at=_to_time(row["finished_at"]),
         expires_at=_to_time(row["expires_at"]),
+        idempotency_key=row["idempotency_key"],
     )
 
 
@@ -254,8 +263,13 @@ class JobStore:
         marks = ", ".join("?" for _ in fields)
         # column names come from JobRecord's fields, never from a request
         sql = f"INSERT INTO jobs ({columns}) VALUES ({marks})"  # noqa: S608
-        with self._transaction() as db:
-            db.execute(sql, tuple(fields.values()))
+        try:
+            with self._transaction() as db:
+                db.execute(sql, tuple(fields.values()))
+        except sqlite3.IntegrityError as exc:
+            if job.idempotency_key is not None and "idempotency_key" in str(exc):
+                raise DuplicateIdempotencyKeyError(job.idempotency_key) from exc
+            raise
 
     def get_job(self, uuid: str, *, account_id: int | None = None) -> JobRecord | None:
         """The job; None when it does not exist or (with ``account_id``) is another account's."""
@@ -265,6 +279,12 @@ class JobStore:
             rows = self._query(
                 "SELECT * FROM jobs WHERE uuid = ? AND account_id = ?", (uuid, account_id)
             )
+        return _job_from_row(rows[0]) if rows else None
+
+    def job_for_idempotency_key(self, account_id: int, key: str) -> JobRecord | None:
+        rows = self._query(
+            "SELECT * FROM jobs WHERE account_id = ? AND idempotency_key = ?", (account_id, key)
+        )
         return _job_from_row(rows[0]) if rows else None
 
     def jobs_with_status(self, *statuses: JobStatus) -> list[JobRecord]:
