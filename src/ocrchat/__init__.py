@@ -1,7 +1,32 @@
-"""ocrchat: OCR documents and chat with them, on ocr.chat or your own server."""
+"""ocrchat: OCR documents and chat with them, on ocr.chat or your own server.
 
+import ocrchat
+
+with ocrchat.Client() as client:          # $OCRCHAT_API_TOKEN, $OCRCHAT_BASE_URL
+    job = client.poll(client.submit("invoice.pdf"))
+    print(job.markdown)
+"""
+
+from ocrchat._client import AsyncClient, Client
+from ocrchat._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    JobFailedError,
+    JobNotReadyError,
+    NotFoundError,
+    OcrchatError,
+    PollTimeoutError,
+    QuotaExceededError,
+    RateLimitError,
+    ServerError,
+)
 from ocrchat._version import __version__
 from ocrchat.models import (
+    Account,
     Block,
     ChatMessage,
     ChatReply,
@@ -18,18 +43,35 @@ from ocrchat.models import (
 )
 
 __all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "Account",
+    "AsyncClient",
+    "AuthenticationError",
+    "BadRequestError",
     "Block",
     "ChatMessage",
     "ChatReply",
     "Citation",
+    "Client",
+    "ConfigurationError",
     "Conversation",
     "ErrorBody",
     "History",
     "Job",
+    "JobFailedError",
+    "JobNotReadyError",
     "JobStatus",
+    "NotFoundError",
+    "OcrchatError",
     "Page",
+    "PollTimeoutError",
     "Progress",
+    "QuotaExceededError",
+    "RateLimitError",
     "Role",
+    "ServerError",
     "Tier",
     "__version__",
 ]

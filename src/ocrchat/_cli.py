@@ -1,13 +1,267 @@
-"""The ``ocrchat`` command. Its subcommands arrive with the SDK clients (issue 3)."""
+"""The ``ocrchat`` command: the SDK from a shell.
+
+Exit codes tell failures apart, so scripts can react:
+
+    0 ok · 1 other error · 2 usage · 3 authentication · 4 quota
+    5 not found · 6 job failed · 7 job not done yet · 8 network or timeout
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
 import click
 
+from ocrchat._client import Client
+from ocrchat._core import DEFAULT_POLL_INTERVAL, DEFAULT_POLL_TIMEOUT
+from ocrchat._exceptions import (
+    APIConnectionError,
+    AuthenticationError,
+    ConfigurationError,
+    JobFailedError,
+    JobNotReadyError,
+    NotFoundError,
+    OcrchatError,
+    PollTimeoutError,
+    QuotaExceededError,
+)
+from ocrchat._serde import unstructure
 from ocrchat._version import __version__
+from ocrchat.models import ChatMessage, Job
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_ERROR = 1
+EXIT_AUTH = 3
+EXIT_QUOTA = 4
+EXIT_NOT_FOUND = 5
+EXIT_JOB_FAILED = 6
+EXIT_NOT_READY = 7
+EXIT_NETWORK = 8
+
+_EXIT_CODES: list[tuple[type[Exception], int]] = [
+    (AuthenticationError, EXIT_AUTH),
+    (ConfigurationError, EXIT_AUTH),
+    (QuotaExceededError, EXIT_QUOTA),
+    (NotFoundError, EXIT_NOT_FOUND),
+    (JobFailedError, EXIT_JOB_FAILED),
+    (JobNotReadyError, EXIT_NOT_READY),
+    (APIConnectionError, EXIT_NETWORK),
+    (PollTimeoutError, EXIT_NETWORK),
+]
+
+
+@contextmanager
+def _client(ctx: click.Context) -> Iterator[Client]:
+    options = ctx.find_root().params
+    try:
+        with Client(options["api_token"], base_url=options["base_url"]) as client:
+            yield client
+    except OcrchatError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        ctx.exit(next((code for kind, code in _EXIT_CODES if isinstance(exc, kind)), EXIT_ERROR))
+
+
+def _json_option(command: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")(command)
+
+
+def _print_json(value: Any) -> None:
+    click.echo(json.dumps(unstructure(value), ensure_ascii=False, indent=2))
+
+
+def _summary(job: Job) -> str:
+    parts = [job.uuid, job.status.value]
+    if job.page_count is not None:
+        parts.append(f"{job.page_count} page(s)")
+    if job.mean_confidence is not None:
+        parts.append(f"confidence {job.mean_confidence:.2f}")
+    if job.progress is not None and not job.status.finished:
+        parts.append(f"{job.progress.pages_done}/{job.progress.pages_total} done")
+    if job.error:
+        parts.append(f"error: {job.error}")
+    return "  ".join(parts)
+
+
+def _wait(client: Client, job: Job, interval: float, timeout: float) -> Job:
+    """Poll with a progress bar on stderr."""
+    if job.status.finished:
+        if job.error:
+            raise JobFailedError(job)
+        return job
+    total = job.page_count or 1
+    with click.progressbar(length=total, label=f"OCR {job.uuid[:8]}", file=sys.stderr) as bar:
+        seen = 0
+
+        def on_progress(current: Job) -> None:
+            nonlocal seen
+            done = current.progress.pages_done if current.progress else 0
+            bar.update(max(0, done - seen))
+            seen = max(seen, done)
+
+        return client.poll(job, interval=interval, timeout=timeout, on_progress=on_progress)
+
+
+def _write(content: bytes, output: str) -> None:
+    if output == "-":
+        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.flush()
+    else:
+        Path(output).write_bytes(content)
+        click.echo(f"wrote {output} ({len(content)} bytes)", err=True)
 
 
 @click.group()
 @click.version_option(__version__, prog_name="ocrchat")
-def main() -> None:
+@click.option(
+    "--base-url", envvar="OCRCHAT_BASE_URL", help="Server URL  [default: https://ocr.chat]"
+)
+@click.option("--api-token", envvar="OCRCHAT_API_TOKEN", help="API token  [env: OCRCHAT_API_TOKEN]")
+def main(base_url: str | None, api_token: str | None) -> None:
     """OCR documents and chat with them, on ocr.chat or your own server."""
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tier", type=click.Choice(["cpu", "vlm"]), help="cpu (Tesseract) or vlm (Surya).")
+@click.option("--language", help="auto (default), ISO 639-1, or a Tesseract code; + joins.")
+@click.option("--tool", help="A tool slug: extract-tables, handwriting-to-text, translate.")
+@click.option("--translate-to", help="Target language for --tool translate.")
+@click.option("--wait", is_flag=True, help="Wait until the job is done (a progress bar shows).")
+@click.option("--format", "fmt", help="Download this format when done (implies --wait).")
+@click.option("-o", "--output", help="Where --format goes ('-' for stdout).")
+@click.option("--interval", type=float, default=DEFAULT_POLL_INTERVAL, show_default=True)
+@click.option(
+    "--timeout",
+    type=float,
+    default=DEFAULT_POLL_TIMEOUT,
+    show_default=True,
+    help="Seconds to wait for the job.",
+)
+@_json_option
+@click.pass_context
+def submit(
+    ctx: click.Context,
+    file: Path,
+    tier: str | None,
+    language: str | None,
+    tool: str | None,
+    translate_to: str | None,
+    wait: bool,
+    fmt: str | None,
+    output: str | None,
+    interval: float,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Upload FILE for OCR."""
+    with _client(ctx) as client:
+        job = client.submit(
+            file, tier=tier, language=language, tool=tool, translate_to=translate_to
+        )
+        if wait or fmt:
+            job = _wait(client, job, interval, timeout)
+        if fmt:
+            content = client.download(job, fmt)
+            _write(content, output or f"{file.stem}.{fmt}")
+        if as_json:
+            _print_json(job)
+        elif job.status.finished and not fmt:
+            click.echo(_summary(job), err=True)
+            click.echo(job.markdown or "")
+        elif not fmt:
+            click.echo(_summary(job))
+
+
+@main.command()
+@click.argument("uuid")
+@_json_option
+@click.pass_context
+def get(ctx: click.Context, uuid: str, as_json: bool) -> None:
+    """Show a job."""
+    with _client(ctx) as client:
+        job = client.get(uuid)
+    if as_json:
+        _print_json(job)
+    else:
+        click.echo(_summary(job))
+
+
+@main.command()
+@click.argument("uuid")
+@click.option("--format", "fmt", required=True, help="txt, md, docx, pdf, csv, json, xlsx")
+@click.option("-o", "--output", help="File to write ('-' for stdout)  [default: UUID.FORMAT]")
+@click.pass_context
+def download(ctx: click.Context, uuid: str, fmt: str, output: str | None) -> None:
+    """Download a finished job as a file."""
+    with _client(ctx) as client:
+        content = client.download(uuid, fmt)
+    _write(content, output or f"{uuid}.{fmt}")
+
+
+def _print_message(message: ChatMessage) -> None:
+    click.echo(message.content)
+    for citation in message.citations:
+        click.echo(f"  [p. {citation.page}] {citation.snippet}")
+
+
+@main.command()
+@click.argument("uuid")
+@click.argument("question")
+@click.option("--conversation", help="Continue this conversation.")
+@_json_option
+@click.pass_context
+def chat(
+    ctx: click.Context, uuid: str, question: str, conversation: str | None, as_json: bool
+) -> None:
+    """Ask a question about a finished job."""
+    with _client(ctx) as client:
+        reply = client.chat(uuid, question, conversation=conversation)
+    if as_json:
+        _print_json(reply)
+        return
+    _print_message(reply.message)
+    click.echo(f"conversation: {reply.conversation}", err=True)
+
+
+@main.command()
+@click.argument("uuid")
+@_json_option
+@click.pass_context
+def history(ctx: click.Context, uuid: str, as_json: bool) -> None:
+    """Show every conversation about a job."""
+    with _client(ctx) as client:
+        found = client.history(uuid)
+    if as_json:
+        _print_json(found)
+        return
+    for conversation in found.conversations:
+        click.echo(f"# conversation {conversation.conversation}")
+        for message in conversation.messages:
+            click.echo(f"{message.role.value}:")
+            _print_message(message)
+        click.echo()
+
+
+@main.command()
+@_json_option
+@click.pass_context
+def account(ctx: click.Context, as_json: bool) -> None:
+    """Show the account of the API token."""
+    with _client(ctx) as client:
+        found = client.account()
+    if as_json:
+        _print_json(found)
+        return
+    click.echo(f"account: {found.name}")
+    if found.plan:
+        click.echo(f"plan: {found.plan}")
+    for key, value in found.usage.items():
+        click.echo(f"{key.replace('_', ' ')}: {value}")
+    if found.credits is not None:
+        click.echo(f"credits: {found.credits}")

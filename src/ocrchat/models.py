@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
 import attrs
 
 __all__ = [
+    "Account",
     "Block",
     "ChatMessage",
     "ChatReply",
@@ -110,6 +112,29 @@ class Job:
     created_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
     expires_at: dt.datetime | None = None
+
+    def _repr_markdown_(self) -> str:
+        from ocrchat._jupyter import job_markdown
+
+        return job_markdown(self)
+
+    def draw_boxes(self, image: Any, page: int = 0, *, color: str = "red", width: int = 3) -> Any:
+        """``image`` (a PIL image of page ``page``) with the blocks' boxes drawn on a copy."""
+        from ocrchat._jupyter import draw_boxes
+
+        return draw_boxes(self, image, page=page, color=color, width=width)
+
+
+@attrs.frozen
+class Account:
+    """``GET /api/v1/account/``: who the token belongs to and what it has used."""
+
+    name: str
+    created_at: dt.datetime | None = None
+    plan: str | None = None
+    usage: dict[str, int] = attrs.field(factory=dict)
+    caps: dict[str, int | None] = attrs.field(factory=dict)
+    credits: int | None = None
 
 
 @attrs.frozen

@@ -1,0 +1,389 @@
+"""Everything the clients do that is not I/O, written once.
+
+Each operation is a *flow*: a generator that yields effects (:class:`Send` a
+request, :class:`Sleep`, ask the time with :class:`Now`) and gets their
+results sent back. The sync and async clients only carry the effects out,
+so request building, response parsing, retries and polling exist here
+alone, and tests can drive a flow with no network and no clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import os
+import random
+import uuid as uuid_module
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import attrs
+import httpx
+
+from ocrchat._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    ConfigurationError,
+    JobFailedError,
+    PollTimeoutError,
+    error_class_for,
+)
+from ocrchat._serde import structure
+from ocrchat._version import __version__
+from ocrchat.models import Account, ChatReply, ErrorBody, History, Job, JobStatus
+
+T = TypeVar("T")
+
+DEFAULT_BASE_URL = "https://ocr.chat"
+TOKEN_VARIABLE = "OCRCHAT_API_TOKEN"  # noqa: S105 (a variable name)
+BASE_URL_VARIABLE = "OCRCHAT_BASE_URL"
+DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
+"""Per request. A submit of 5 pages or fewer answers only once they are read."""
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_MAX_RETRY_SECONDS = 60.0
+DEFAULT_POLL_INTERVAL = 2.0
+DEFAULT_POLL_TIMEOUT = 1800.0
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+_BACKOFF_BASE = 0.5
+_BACKOFF_CAP = 8.0
+_RETRY_AFTER_CAP = 60.0
+
+FileInput = str | os.PathLike[str] | bytes | IO[bytes]
+TimeoutInput = float | httpx.Timeout | None
+
+
+class _NotGiven:
+    """The default of a parameter the caller did not pass (``None`` may mean something)."""
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Any = _NotGiven()
+
+
+# --- effects ----------------------------------------------------------------
+
+
+@attrs.frozen
+class Send:
+    """Send the request; the driver sends back the fully read ``httpx.Response``,
+    or throws the ``httpx.TransportError`` it got."""
+
+    request: httpx.Request
+
+
+@attrs.frozen
+class Sleep:
+    seconds: float
+
+
+@attrs.frozen
+class Now:
+    """The driver sends back a monotonic time in seconds."""
+
+
+Effect = Send | Sleep | Now
+Flow = Generator[Effect, Any, T]
+
+
+# --- configuration ------------------------------------------------------------
+
+
+@attrs.frozen
+class Config:
+    base_url: httpx.URL
+    api_token: str
+    timeout: httpx.Timeout
+    max_retries: int
+    max_retry_seconds: float
+
+
+def make_config(
+    api_token: str | None,
+    base_url: str | None,
+    timeout: TimeoutInput | _NotGiven,
+    max_retries: int,
+    max_retry_seconds: float,
+) -> Config:
+    token = api_token or os.environ.get(TOKEN_VARIABLE)
+    if not token:
+        raise ConfigurationError(
+            f"No API token: pass api_token=... or set the {TOKEN_VARIABLE} environment variable."
+        )
+    url = httpx.URL(base_url or os.environ.get(BASE_URL_VARIABLE) or DEFAULT_BASE_URL)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigurationError(f"The base URL must be http(s)://host[:port][/path], not {url}.")
+    # a trailing slash, so joining "api/v1/..." keeps a path prefix such as /ocr/
+    url = url.copy_with(path=url.path if url.path.endswith("/") else url.path + "/")
+    return Config(
+        base_url=url,
+        api_token=token,
+        timeout=_timeout(timeout, DEFAULT_TIMEOUT),
+        max_retries=max_retries,
+        max_retry_seconds=max_retry_seconds,
+    )
+
+
+def _timeout(value: TimeoutInput | _NotGiven, default: httpx.Timeout) -> httpx.Timeout:
+    if isinstance(value, _NotGiven):
+        return default
+    if isinstance(value, httpx.Timeout):
+        return value
+    return httpx.Timeout(value)
+
+
+# --- requests -----------------------------------------------------------------
+
+
+def build_request(
+    config: Config,
+    method: str,
+    path: str,
+    *,
+    timeout: TimeoutInput | _NotGiven = NOT_GIVEN,
+    params: dict[str, str] | None = None,
+    json: Any = None,
+    data: dict[str, str] | None = None,
+    files: dict[str, tuple[str, bytes]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Request:
+    request = httpx.Request(
+        method,
+        config.base_url.join(path.lstrip("/")),
+        params=params,
+        json=json,
+        data=data,
+        files=files,
+        headers={
+            "Authorization": f"Bearer {config.api_token}",
+            "Accept": "application/json",
+            "User-Agent": f"ocrchat-python/{__version__}",
+            **(headers or {}),
+        },
+        extensions={"timeout": _timeout(timeout, config.timeout).as_dict()},
+    )
+    request.read()  # the body is bytes from here on, so a retry sends it again unchanged
+    return request
+
+
+def read_upload(file: FileInput) -> tuple[str, bytes]:
+    """The file name and bytes to upload, from a path, bytes or an open binary file."""
+    if isinstance(file, bytes):
+        return "document", file
+    if isinstance(file, (str, os.PathLike)):
+        path = Path(file)
+        return path.name, path.read_bytes()
+    content = file.read()
+    if not isinstance(content, bytes):
+        raise TypeError("open the file in binary mode ('rb')")
+    name = getattr(file, "name", None)
+    return (Path(name).name if isinstance(name, str) else "document"), content
+
+
+def job_id(job: Job | str) -> str:
+    return job.uuid if isinstance(job, Job) else str(job)
+
+
+# --- responses ----------------------------------------------------------------
+
+
+def error_body(response: httpx.Response) -> ErrorBody:
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and "error" in data:
+        return structure(data, ErrorBody)
+    text = response.text.strip()[:200] or response.reason_phrase
+    return ErrorBody(error=text, code=f"http_{response.status_code}")
+
+
+def raise_for_status(response: httpx.Response) -> None:
+    if not response.is_success:
+        raise error_class_for(response.status_code)(error_body(response), response=response)
+
+
+def parse(response: httpx.Response, cls: type[T]) -> T:
+    raise_for_status(response)
+    return structure(response.json(), cls)
+
+
+def retry_after(response: httpx.Response | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (seconds or an HTTP date), if any."""
+    value = response.headers.get("retry-after") if response is not None else None
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+def backoff(attempt: int, response: httpx.Response | None) -> float:
+    """Seconds before retry number ``attempt + 1``: the server's word, else 0.5 * 2**n, jittered."""
+    asked = retry_after(response)
+    if asked is not None and asked <= _RETRY_AFTER_CAP:
+        return asked
+    delay: float = min(_BACKOFF_BASE * 2.0**attempt, _BACKOFF_CAP)
+    return delay * (1 - 0.25 * random.random())  # noqa: S311 (jitter, not security)
+
+
+# --- flows --------------------------------------------------------------------
+
+
+def send(config: Config, request: httpx.Request) -> Flow[httpx.Response]:
+    """Send with retries on connection errors, timeouts, 408, 429 and 5xx.
+
+    Capped at ``max_retries`` retries and ``max_retry_seconds`` in all. The
+    last response is returned even when it is an error; the caller raises.
+    """
+    started: float = yield Now()
+    attempt = 0
+    while True:
+        response: httpx.Response | None = None
+        failure: APIConnectionError | None = None
+        try:
+            response = yield Send(request)
+        except httpx.TimeoutException as exc:
+            failure = APITimeoutError(f"{request.method} {request.url} timed out", request=request)
+            failure.__cause__ = exc
+        except httpx.TransportError as exc:
+            failure = APIConnectionError(
+                f"could not reach {request.url.host}: {exc}", request=request
+            )
+            failure.__cause__ = exc
+        if response is not None and response.status_code not in RETRY_STATUSES:
+            return response
+        delay = backoff(attempt, response)
+        elapsed = (yield Now()) - started
+        if attempt >= config.max_retries or elapsed + delay > config.max_retry_seconds:
+            if failure is not None:
+                raise failure
+            assert response is not None
+            return response
+        attempt += 1
+        yield Sleep(delay)
+
+
+def call(config: Config, request: httpx.Request, cls: type[T]) -> Flow[T]:
+    response = yield from send(config, request)
+    return parse(response, cls)
+
+
+def submit(
+    config: Config,
+    file: FileInput,
+    *,
+    tier: str | None,
+    language: str | None,
+    tool: str | None,
+    translate_to: str | None,
+    idempotency_key: str | None,
+    timeout: TimeoutInput | _NotGiven,
+) -> Flow[Job]:
+    name, content = read_upload(file)
+    fields = {"tier": tier, "language": language, "tool": tool, "translate_to": translate_to}
+    request = build_request(
+        config,
+        "POST",
+        "api/v1/ocr/",
+        timeout=timeout,
+        data={key: value for key, value in fields.items() if value is not None},
+        files={"file": (name, content)},
+        # the same key on every retry: the server runs and charges the job once
+        headers={"Idempotency-Key": idempotency_key or str(uuid_module.uuid4())},
+    )
+    return (yield from call(config, request, Job))
+
+
+def get(config: Config, job: Job | str, *, timeout: TimeoutInput | _NotGiven) -> Flow[Job]:
+    request = build_request(config, "GET", f"api/v1/ocr/{job_id(job)}/", timeout=timeout)
+    return (yield from call(config, request, Job))
+
+
+def poll(
+    config: Config,
+    job: Job | str,
+    *,
+    interval: float,
+    timeout: float | None,
+    on_progress: Callable[[Job], None] | None,
+) -> Flow[Job]:
+    """Get the job until it is done (returned) or failed (raised), waiting between tries.
+
+    Waits ``interval`` seconds, or longer when the server's ``Retry-After``
+    asks; never past ``timeout`` (None: no limit).
+    """
+    started: float = yield Now()
+    request = build_request(config, "GET", f"api/v1/ocr/{job_id(job)}/")
+    while True:
+        response = yield from send(config, request)
+        current = parse(response, Job)
+        if on_progress is not None:
+            on_progress(current)
+        if current.status is JobStatus.DONE:
+            return current
+        if current.status is JobStatus.FAILED:
+            raise JobFailedError(current)
+        wait = max(interval, retry_after(response) or 0.0)
+        if timeout is not None:
+            remaining = timeout - ((yield Now()) - started)
+            if remaining <= 0:
+                raise PollTimeoutError(current, timeout)
+            wait = min(wait, remaining)
+        yield Sleep(wait)
+
+
+def download(
+    config: Config, job: Job | str, fmt: str, *, timeout: TimeoutInput | _NotGiven
+) -> Flow[bytes]:
+    request = build_request(
+        config,
+        "GET",
+        f"api/v1/ocr/{job_id(job)}/download/",
+        params={"format": fmt},
+        timeout=timeout,
+    )
+    response = yield from send(config, request)
+    raise_for_status(response)
+    return response.content
+
+
+def chat(
+    config: Config,
+    job: Job | str,
+    message: str,
+    *,
+    conversation: str | None,
+    timeout: TimeoutInput | _NotGiven,
+) -> Flow[ChatReply]:
+    body: dict[str, str] = {"message": message}
+    if conversation is not None:
+        body["conversation"] = conversation
+    request = build_request(
+        config, "POST", f"api/v1/chat/{job_id(job)}/", json=body, timeout=timeout
+    )
+    return (yield from call(config, request, ChatReply))
+
+
+def history(config: Config, job: Job | str, *, timeout: TimeoutInput | _NotGiven) -> Flow[History]:
+    request = build_request(config, "GET", f"api/v1/chat/{job_id(job)}/history/", timeout=timeout)
+    return (yield from call(config, request, History))
+
+
+def account(config: Config, *, timeout: TimeoutInput | _NotGiven) -> Flow[Account]:
+    request = build_request(config, "GET", "api/v1/account/", timeout=timeout)
+    return (yield from call(config, request, Account))
+
+
+def delete(config: Config, job: Job | str, *, timeout: TimeoutInput | _NotGiven) -> Flow[None]:
+    request = build_request(config, "DELETE", f"api/v1/ocr/{job_id(job)}/", timeout=timeout)
+    response = yield from send(config, request)
+    raise_for_status(response)

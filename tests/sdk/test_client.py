@@ -1,0 +1,174 @@
+"""``ocrchat.Client`` against the real app (in process), ``AsyncClient`` against uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+import ocrchat
+from tests.conftest import Server
+from tests.documents import image_bytes, numbered_pdf, render_page
+from tests.sdk.conftest import Live
+
+PAGE = render_page([["INVOICE 2041 from Acme Corporation"], ["Total amount due: 215 dollars"]])
+
+
+def sdk(server: Server, token: str | None = None) -> ocrchat.Client:
+    # Starlette's TestClient is an httpx.Client that talks to the app in process.
+    return ocrchat.Client(
+        token or server.alice, base_url="http://testserver", http_client=server.client
+    )
+
+
+def test_submit_a_path_and_read_the_job(server: Server, tmp_path: Path) -> None:
+    path = tmp_path / "invoice.png"
+    path.write_bytes(image_bytes(PAGE, "PNG"))
+    client = sdk(server)
+
+    job = client.submit(path, language="eng")
+
+    assert isinstance(job, ocrchat.Job)
+    assert job.status is ocrchat.JobStatus.DONE
+    assert job.filename == "invoice.png"
+    assert job.pages is not None
+    assert "Acme Corporation" in job.pages[0].text
+    assert job.pages[0].blocks[0].confidence > 0.5
+    assert client.get(job) == job
+    assert client.get(job.uuid) == job
+
+
+def test_bytes_and_open_files_are_accepted(server: Server, tmp_path: Path) -> None:
+    client = sdk(server)
+    from_bytes = client.submit(image_bytes(PAGE, "JPEG"))
+    path = tmp_path / "scan.png"
+    path.write_bytes(image_bytes(PAGE, "PNG"))
+    with path.open("rb") as file:
+        from_file = client.submit(file)
+    assert from_bytes.status is from_file.status is ocrchat.JobStatus.DONE
+    assert from_file.filename == "scan.png"
+
+
+def test_poll_a_long_job_and_download_it(server: Server, tmp_path: Path) -> None:
+    client = sdk(server)
+    job = client.submit(numbered_pdf(7))
+    assert job.status is ocrchat.JobStatus.PENDING
+    progress: list[int] = []
+
+    done = client.poll(
+        job,
+        interval=0.2,
+        timeout=300,
+        on_progress=lambda j: progress.append(j.progress.pages_done if j.progress else 0),
+    )
+
+    assert done.status is ocrchat.JobStatus.DONE
+    assert done.page_count == 7
+    assert progress == sorted(progress)
+    assert progress[-1] == 7
+    text = client.download(done, "txt", tmp_path / "report.txt")
+    assert (tmp_path / "report.txt").read_bytes() == text
+    assert text.decode().count("\f") == 6
+
+
+def test_api_errors_become_exceptions(server: Server) -> None:
+    client = sdk(server)
+    with pytest.raises(ocrchat.BadRequestError) as caught:
+        client.submit(b"not a document")
+    assert caught.value.code == "unreadable_file"
+    with pytest.raises(ocrchat.BadRequestError, match="klingon"):
+        client.submit(image_bytes(PAGE, "PNG"), language="klingon")
+    with pytest.raises(ocrchat.AuthenticationError):
+        sdk(server, token="ocr_nobody_x").account()
+    job = client.submit(numbered_pdf(6))
+    with pytest.raises(ocrchat.JobNotReadyError):
+        client.download(job, "txt")
+    with pytest.raises(ocrchat.NotFoundError):
+        sdk(server, token=server.bob).get(job)
+    client.delete(job)
+    with pytest.raises(ocrchat.NotFoundError):
+        client.get(job)
+
+
+def test_a_failed_job_raises_from_poll(server: Server) -> None:
+    broken = image_bytes(PAGE, "JPEG")
+    client = sdk(server)
+    job = client.submit(broken[: len(broken) // 3])
+    assert job.status is ocrchat.JobStatus.FAILED
+    with pytest.raises(ocrchat.JobFailedError) as caught:
+        client.poll(job)
+    assert caught.value.job.error == "Page 1 could not be decoded."
+
+
+def test_account_and_history(server: Server) -> None:
+    client = sdk(server)
+    job = client.submit(image_bytes(PAGE, "PNG"))
+    me = client.account()
+    assert me.name == "alice"
+    assert me.usage["pages_today"] == 1
+    assert client.history(job).conversations == []
+
+
+def test_a_job_renders_in_jupyter_and_draws_its_boxes(server: Server) -> None:
+    job = sdk(server).submit(image_bytes(PAGE, "PNG"), language="eng")
+    shown = job._repr_markdown_()
+    assert shown.startswith(f"OCR job `{job.uuid}`: **done** · 1 page · confidence ")
+    assert "Acme Corporation" in shown
+
+    thumbnail = PAGE.resize((PAGE.width // 2, PAGE.height // 2))
+    drawn = job.draw_boxes(thumbnail, color="red")
+    assert drawn.size == thumbnail.size
+    assert job.pages is not None
+    x0, y0, _, _ = job.pages[0].blocks[0].bbox
+    assert drawn.getpixel((x0 // 2, y0 // 2 + 4)) == (255, 0, 0)  # on the scaled box's edge
+    assert thumbnail.convert("RGB").getpixel((5, 5)) == drawn.getpixel((5, 5))  # away from boxes
+    with pytest.raises(ValueError, match="no page with index 3"):
+        job.draw_boxes(thumbnail, page=3)
+
+
+def test_the_async_client_on_a_real_server(live: Live) -> None:
+    png = io.BytesIO()
+    PAGE.save(png, format="PNG")
+
+    async def main() -> list[ocrchat.Job]:
+        async with ocrchat.AsyncClient(live.alice, base_url=live.url) as client:
+            small, large = await asyncio.gather(
+                client.submit(png.getvalue(), language="eng"),
+                client.submit(numbered_pdf(7), language="eng"),
+            )
+            done = await client.poll(large, interval=0.2, timeout=300)
+            text = await client.download(done, "txt")
+            assert b"Page 7 of the quarterly report" in text
+            assert (await client.account()).name == "alice"
+            with pytest.raises(ocrchat.NotFoundError):
+                await client.get("00000000-0000-4000-8000-000000000000")
+            return [small, done]
+
+    small, done = asyncio.run(main())
+    assert small.status is done.status is ocrchat.JobStatus.DONE
+    assert small.text is not None
+    assert "Acme Corporation" in small.text
+    assert done.page_count == 7
+
+
+def test_an_unreachable_server_is_a_connection_error() -> None:
+    with (
+        ocrchat.Client(
+            "ocr_x", base_url="http://127.0.0.1:9", max_retries=1, max_retry_seconds=2
+        ) as client,
+        pytest.raises(ocrchat.APIConnectionError),
+    ):
+        client.account()
+
+
+def test_page_images_for_boxes_can_come_from_anywhere(server: Server) -> None:
+    # the same page at twice the size still lands the boxes on the words
+    job = sdk(server).submit(image_bytes(PAGE, "PNG"), language="eng")
+    big = PAGE.resize((PAGE.width * 2, PAGE.height * 2), Image.Resampling.NEAREST)
+    drawn = job.draw_boxes(big, width=1)
+    assert job.pages is not None
+    x0, y0, x1, _ = job.pages[0].blocks[0].bbox
+    assert drawn.getpixel(((x0 + x1), y0 * 2)) == (255, 0, 0)
