@@ -1,0 +1,99 @@
+"""The ``ocrchat`` command against a real uvicorn, through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from ocrchat._cli import (
+    EXIT_AUTH,
+    EXIT_JOB_FAILED,
+    EXIT_NOT_FOUND,
+    EXIT_NOT_READY,
+    main,
+)
+from tests.documents import image_bytes, numbered_pdf, render_page
+from tests.sdk.conftest import Live
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    (tmp_path / "invoice.png").write_bytes(
+        image_bytes(render_page([["INVOICE 2041", "Total due: 215 dollars"]]), "PNG")
+    )
+    (tmp_path / "report.pdf").write_bytes(numbered_pdf(7))
+    broken = image_bytes(render_page([["x"]]), "JPEG")
+    (tmp_path / "broken.jpg").write_bytes(broken[: len(broken) // 3])
+    return tmp_path
+
+
+def ocrchat(live: Live, *args: str, token: str | None = None) -> Result:
+    env = {"OCRCHAT_BASE_URL": live.url, "OCRCHAT_API_TOKEN": token or live.alice}
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_submit_prints_the_markdown_of_a_small_file(live: Live, files: Path) -> None:
+    result = ocrchat(live, "submit", str(files / "invoice.png"), "--language", "eng")
+    assert result.exit_code == 0, result.output
+    assert "INVOICE 2041" in result.stdout
+    assert "done" in result.stderr
+
+
+def test_submit_wait_json_then_get_download_account(live: Live, files: Path) -> None:
+    result = ocrchat(
+        live, "submit", str(files / "report.pdf"), "--wait", "--interval", "0.3", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    job = json.loads(result.stdout)
+    assert job["status"] == "done"
+    assert job["page_count"] == 7
+    assert "OCR" in result.stderr  # the progress bar's label
+
+    got = ocrchat(live, "get", job["uuid"])
+    assert got.exit_code == 0
+    assert got.stdout.startswith(f"{job['uuid']}  done  7 page(s)")
+
+    out = files / "report.txt"
+    downloaded = ocrchat(live, "download", job["uuid"], "--format", "txt", "-o", str(out))
+    assert downloaded.exit_code == 0
+    assert "Page 7 of the quarterly report" in out.read_text()
+    to_stdout = ocrchat(live, "download", job["uuid"], "--format", "json", "-o", "-")
+    assert json.loads(to_stdout.stdout)["uuid"] == job["uuid"]
+
+    me = ocrchat(live, "account", "--json")
+    assert json.loads(me.stdout)["name"] == "alice"
+
+
+def test_submit_with_format_writes_the_file(live: Live, files: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    result = ocrchat(live, "submit", str(files / "invoice.png"), "--format", "txt", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "INVOICE 2041" in out.read_text()
+
+
+def test_exit_codes_tell_failures_apart(live: Live, files: Path) -> None:
+    missing = "00000000-0000-4000-8000-000000000000"
+    assert ocrchat(live, "get", missing).exit_code == EXIT_NOT_FOUND
+    assert ocrchat(live, "account", token="ocr_nobody_x").exit_code == EXIT_AUTH
+    failed = ocrchat(live, "submit", str(files / "broken.jpg"), "--wait")
+    assert failed.exit_code == EXIT_JOB_FAILED
+    assert "could not be decoded" in failed.stderr
+    queued = json.loads(ocrchat(live, "submit", str(files / "report.pdf"), "--json").stdout)
+    not_ready = ocrchat(live, "download", queued["uuid"], "--format", "txt")
+    assert not_ready.exit_code == EXIT_NOT_READY
+    bad = ocrchat(live, "submit", str(files / "invoice.png"), "--language", "klingon")
+    assert bad.exit_code == 1
+    assert "klingon" in bad.stderr
+    # another account's job does not exist for Bob
+    assert ocrchat(live, "get", queued["uuid"], token=live.bob).exit_code == EXIT_NOT_FOUND
+
+
+def test_no_token_names_the_variable(live: Live) -> None:
+    result = CliRunner().invoke(
+        main, ["account"], env={"OCRCHAT_API_TOKEN": "", "OCRCHAT_BASE_URL": live.url}
+    )
+    assert result.exit_code == EXIT_AUTH
+    assert "OCRCHAT_API_TOKEN" in result.stderr

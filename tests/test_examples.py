@@ -1,0 +1,93 @@
+"""The public service's three examples (curl, Python requests, Node fetch) against our server.
+
+Each runs as a user would run it, in a subprocess, against a real uvicorn on
+127.0.0.1, with only the base URL, token, file and tier coming from the
+environment. The docs use ``tier=vlm``; this server's vlm tier is not wired
+in yet, so the examples run with ``OCRCHAT_TIER=cpu``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid as uuid_module
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ocrchat_server.settings import Settings
+from tests.documents import image_bytes, numbered_pdf, render_page
+from tests.live import LiveServer, make_accounts
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+INVOICE = ["INVOICE 2041", "Total due: 215 dollars"]
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, str]]:
+    data_dir = tmp_path_factory.mktemp("examples") / "data"
+    (token,) = make_accounts(Settings(data_dir=data_dir), "alice")
+    with LiveServer(data_dir) as server:
+        yield server, token
+
+
+def run(live: tuple[LiveServer, str], command: list[str], cwd: Path) -> str:
+    server, token = live
+    env = {
+        **os.environ,
+        "OCRCHAT_BASE_URL": server.url,
+        "OCRCHAT_API_TOKEN": token,
+        "OCRCHAT_TIER": "cpu",
+    }
+    finished = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert finished.returncode == 0, finished.stderr
+    return finished.stdout
+
+
+@pytest.fixture
+def documents(tmp_path: Path) -> Path:
+    (tmp_path / "invoice.png").write_bytes(image_bytes(render_page([INVOICE]), "PNG"))
+    (tmp_path / "report.pdf").write_bytes(numbered_pdf(7))
+    return tmp_path
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name)
+    assert found, f"{name} is missing: scripts/setup-debian --test installs it"
+    return found
+
+
+@pytest.mark.parametrize("document", ["invoice.png", "report.pdf"])
+def test_python_requests(live: tuple[LiveServer, str], documents: Path, document: str) -> None:
+    printed = run(live, [sys.executable, str(EXAMPLES / "python_requests.py"), document], documents)
+    expected = (
+        INVOICE
+        if document == "invoice.png"
+        else [f"Page {n} of the quarterly report" for n in range(1, 8)]
+    )
+    for line in expected:
+        assert line in printed
+    assert (documents / "result.docx").exists()
+
+
+@pytest.mark.parametrize("document", ["invoice.png", "report.pdf"])
+def test_node_fetch(live: tuple[LiveServer, str], documents: Path, document: str) -> None:
+    printed = run(live, [tool("node"), str(EXAMPLES / "node_fetch.mjs"), document], documents)
+    assert ("INVOICE 2041" if document == "invoice.png" else "Page 7 of the quarterly") in printed
+
+
+def test_curl(live: tuple[LiveServer, str], documents: Path) -> None:
+    tool("curl")
+    printed = run(live, ["bash", str(EXAMPLES / "curl.sh"), "report.pdf"], documents)
+    uuid, status = printed.split()
+    assert status == "done"
+    # md is not built yet (501 with a JSON error); the download URL itself works
+    answer = json.loads((documents / "result.md").read_text())
+    assert answer["code"] == "format_not_available"
+    assert str(uuid_module.UUID(uuid)) == uuid
