@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 
 from ocrchat_server.app import create_app
 from ocrchat_server.settings import Settings
-from tests.live import make_accounts
+from tests.live import LiveServer, make_accounts
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -54,6 +54,27 @@ class Server:
 
     def headers(self, token: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {token or self.alice}"}
+
+
+@attrs.frozen
+class Live:
+    """A real ``ocrchat-server serve`` (uvicorn, 2 workers) with two accounts, for the session."""
+
+    server: LiveServer
+    alice: str
+    bob: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    data_dir = tmp_path_factory.mktemp("live") / "data"
+    alice, bob = make_accounts(Settings(data_dir=data_dir), "alice", "bob")
+    with LiveServer(data_dir) as server:
+        yield Live(server=server, alice=alice, bob=bob)
 
 
 @pytest.fixture

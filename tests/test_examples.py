@@ -14,33 +14,22 @@ import shutil
 import subprocess
 import sys
 import uuid as uuid_module
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ocrchat_server.settings import Settings
+from tests.conftest import Live
 from tests.documents import image_bytes, numbered_pdf, render_page
-from tests.live import LiveServer, make_accounts
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 INVOICE = ["INVOICE 2041", "Total due: 215 dollars"]
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, str]]:
-    data_dir = tmp_path_factory.mktemp("examples") / "data"
-    (token,) = make_accounts(Settings(data_dir=data_dir), "alice")
-    with LiveServer(data_dir) as server:
-        yield server, token
-
-
-def run(live: tuple[LiveServer, str], command: list[str], cwd: Path) -> str:
-    server, token = live
+def run(live: Live, command: list[str], cwd: Path) -> str:
     env = {
         **os.environ,
-        "OCRCHAT_BASE_URL": server.url,
-        "OCRCHAT_API_TOKEN": token,
+        "OCRCHAT_BASE_URL": live.url,
+        "OCRCHAT_API_TOKEN": live.alice,
         "OCRCHAT_TIER": "cpu",
     }
     finished = subprocess.run(
@@ -64,7 +53,7 @@ def tool(name: str) -> str:
 
 
 @pytest.mark.parametrize("document", ["invoice.png", "report.pdf"])
-def test_python_requests(live: tuple[LiveServer, str], documents: Path, document: str) -> None:
+def test_python_requests(live: Live, documents: Path, document: str) -> None:
     printed = run(live, [sys.executable, str(EXAMPLES / "python_requests.py"), document], documents)
     expected = (
         INVOICE
@@ -77,12 +66,12 @@ def test_python_requests(live: tuple[LiveServer, str], documents: Path, document
 
 
 @pytest.mark.parametrize("document", ["invoice.png", "report.pdf"])
-def test_node_fetch(live: tuple[LiveServer, str], documents: Path, document: str) -> None:
+def test_node_fetch(live: Live, documents: Path, document: str) -> None:
     printed = run(live, [tool("node"), str(EXAMPLES / "node_fetch.mjs"), document], documents)
     assert ("INVOICE 2041" if document == "invoice.png" else "Page 7 of the quarterly") in printed
 
 
-def test_curl(live: tuple[LiveServer, str], documents: Path) -> None:
+def test_curl(live: Live, documents: Path) -> None:
     tool("curl")
     printed = run(live, ["bash", str(EXAMPLES / "curl.sh"), "report.pdf"], documents)
     uuid, status = printed.split()

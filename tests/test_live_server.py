@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 
-from ocrchat_server.settings import Settings
-from tests.live import LiveServer, make_accounts
+from tests.conftest import Live
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, str]]:
-    data_dir = tmp_path_factory.mktemp("live") / "data"
-    (token,) = make_accounts(Settings(data_dir=data_dir), "alice")
-    with LiveServer(data_dir) as server:
-        yield server, token
-
-
-def test_tokens_never_reach_the_log(live: tuple[LiveServer, str]) -> None:
-    server, token = live
+def test_tokens_never_reach_the_log(live: Live) -> None:
+    server, token = live.server, live.alice
     wrong = "ocr_abcdefabcdef_this-token-is-wrong-and-secret"
     with httpx.Client(base_url=server.url, timeout=60) as client:
         ok = client.get("/api/v1/account/", params={"api_token": token})

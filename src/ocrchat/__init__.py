@@ -7,7 +7,7 @@ with ocrchat.Client() as client:          # $OCRCHAT_API_TOKEN, $OCRCHAT_BASE_UR
     print(job.markdown)
 """
 
-from ocrchat._client import AsyncClient, Client
+from ocrchat._async_client import AsyncClient
 from ocrchat._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -24,6 +24,7 @@ from ocrchat._exceptions import (
     RateLimitError,
     ServerError,
 )
+from ocrchat._sync_client import Client
 from ocrchat._version import __version__
 from ocrchat.models import (
     Account,

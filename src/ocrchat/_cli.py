@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 
 import click
 
-from ocrchat._client import Client
 from ocrchat._core import DEFAULT_POLL_INTERVAL, DEFAULT_POLL_TIMEOUT
 from ocrchat._exceptions import (
     APIConnectionError,
@@ -31,6 +30,7 @@ from ocrchat._exceptions import (
     QuotaExceededError,
 )
 from ocrchat._serde import unstructure
+from ocrchat._sync_client import Client
 from ocrchat._version import __version__
 from ocrchat.models import ChatMessage, Job
 

@@ -134,6 +134,27 @@ def _timeout(value: TimeoutInput | _NotGiven, default: httpx.Timeout) -> httpx.T
     return httpx.Timeout(value)
 
 
+class ClientBase:
+    """What the sync and async clients share: their configuration. No I/O."""
+
+    def __init__(
+        self,
+        api_token: str | None,
+        base_url: str | None,
+        timeout: TimeoutInput | _NotGiven,
+        max_retries: int,
+        max_retry_seconds: float,
+    ) -> None:
+        self._config = make_config(api_token, base_url, timeout, max_retries, max_retry_seconds)
+
+    @property
+    def base_url(self) -> str:
+        return str(self._config.base_url)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"  # never the token
+
+
 # --- requests -----------------------------------------------------------------
 
 

@@ -15,8 +15,8 @@ from ocrchat._cli import (
     EXIT_NOT_READY,
     main,
 )
+from tests.conftest import Live
 from tests.documents import image_bytes, numbered_pdf, render_page
-from tests.sdk.conftest import Live
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ import pytest
 from PIL import Image
 
 import ocrchat
-from tests.conftest import Server
+from tests.conftest import Live, Server
 from tests.documents import image_bytes, numbered_pdf, render_page
-from tests.sdk.conftest import Live
 
 PAGE = render_page([["INVOICE 2041 from Acme Corporation"], ["Total amount due: 215 dollars"]])
 

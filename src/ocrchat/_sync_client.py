@@ -1,12 +1,14 @@
-"""``Client`` and ``AsyncClient``: thin drivers that carry out the flows of :mod:`ocrchat._core`.
+# Generated from _async_client.py by scripts/unasync.py: do not edit by hand.
+"""``Client``: a thin driver that carries out the flows of :mod:`ocrchat._core`.
 
-Each method builds its flow and hands it to ``_run``; the two classes differ
-only in how they send, sleep and tell the time.
+Only this file is written by hand; ``_sync_client.py`` (``Client``) is
+generated from it by ``scripts/unasync.py``, and a test checks the two agree.
+Each method builds its flow and hands it to ``_run``, which sends, sleeps and
+tells the time.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 from types import TracebackType
@@ -21,6 +23,7 @@ from ocrchat._core import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_POLL_TIMEOUT,
     NOT_GIVEN,
+    ClientBase,
     FileInput,
     Flow,
     Now,
@@ -35,37 +38,13 @@ if TYPE_CHECKING:
 
     from ocrchat.models import Account, ChatReply, History, Job
 
-__all__ = ["AsyncClient", "Client"]
+__all__ = ["Client"]
 
 T = TypeVar("T")
 _SelfClient = TypeVar("_SelfClient", bound="Client")
-_SelfAsyncClient = TypeVar("_SelfAsyncClient", bound="AsyncClient")
 
 
-class _Base:
-    """Configuration shared by both clients; no I/O."""
-
-    def __init__(
-        self,
-        api_token: str | None,
-        base_url: str | None,
-        timeout: TimeoutInput,
-        max_retries: int,
-        max_retry_seconds: float,
-    ) -> None:
-        self._config = _core.make_config(
-            api_token, base_url, timeout, max_retries, max_retry_seconds
-        )
-
-    @property
-    def base_url(self) -> str:
-        return str(self._config.base_url)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r})"  # never the token
-
-
-class Client(_Base):
+class Client(ClientBase):
     """The OCR.chat API, synchronously.
 
     ``api_token`` and ``base_url`` default to ``$OCRCHAT_API_TOKEN`` and
@@ -218,140 +197,3 @@ class Client(_Base):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
-
-
-class AsyncClient(_Base):
-    """The OCR.chat API for asyncio: the same methods as :class:`Client`, awaited."""
-
-    def __init__(
-        self,
-        api_token: str | None = None,
-        *,
-        base_url: str | None = None,
-        timeout: TimeoutInput = NOT_GIVEN,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        super().__init__(api_token, base_url, timeout, max_retries, max_retry_seconds)
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient()
-
-    async def _run(self, flow: Flow[T]) -> T:
-        reply: Any = None
-        failure: Exception | None = None
-        while True:
-            try:
-                effect = flow.throw(failure) if failure is not None else flow.send(reply)
-            except StopIteration as stop:
-                result: T = stop.value
-                return result
-            reply, failure = None, None
-            if isinstance(effect, Send):
-                try:
-                    reply = await self._http.send(effect.request)
-                    await reply.aread()
-                except httpx.TransportError as exc:
-                    failure = exc
-            elif isinstance(effect, Sleep):
-                await asyncio.sleep(effect.seconds)
-            elif isinstance(effect, Now):
-                reply = time.monotonic()
-
-    async def submit(
-        self,
-        file: FileInput,
-        *,
-        tier: str | None = None,
-        language: str | None = None,
-        tool: str | None = None,
-        translate_to: str | None = None,
-        idempotency_key: str | None = None,
-        timeout: TimeoutInput = NOT_GIVEN,
-    ) -> Job:
-        """See :meth:`Client.submit`."""
-        return await self._run(
-            _core.submit(
-                self._config,
-                file,
-                tier=tier,
-                language=language,
-                tool=tool,
-                translate_to=translate_to,
-                idempotency_key=idempotency_key,
-                timeout=timeout,
-            )
-        )
-
-    async def get(self, job: Job | str, *, timeout: TimeoutInput = NOT_GIVEN) -> Job:
-        """See :meth:`Client.get`."""
-        return await self._run(_core.get(self._config, job, timeout=timeout))
-
-    async def poll(
-        self,
-        job: Job | str,
-        *,
-        interval: float = DEFAULT_POLL_INTERVAL,
-        timeout: float | None = DEFAULT_POLL_TIMEOUT,
-        on_progress: Callable[[Job], None] | None = None,
-    ) -> Job:
-        """See :meth:`Client.poll`."""
-        return await self._run(
-            _core.poll(
-                self._config, job, interval=interval, timeout=timeout, on_progress=on_progress
-            )
-        )
-
-    async def download(
-        self,
-        job: Job | str,
-        format: str,
-        path: str | os.PathLike[str] | None = None,
-        *,
-        timeout: TimeoutInput = NOT_GIVEN,
-    ) -> bytes:
-        """See :meth:`Client.download`."""
-        content = await self._run(_core.download(self._config, job, format, timeout=timeout))
-        if path is not None:
-            Path(path).write_bytes(content)
-        return content
-
-    async def chat(
-        self,
-        job: Job | str,
-        message: str,
-        *,
-        conversation: str | None = None,
-        timeout: TimeoutInput = NOT_GIVEN,
-    ) -> ChatReply:
-        """See :meth:`Client.chat`."""
-        return await self._run(
-            _core.chat(self._config, job, message, conversation=conversation, timeout=timeout)
-        )
-
-    async def history(self, job: Job | str, *, timeout: TimeoutInput = NOT_GIVEN) -> History:
-        """See :meth:`Client.history`."""
-        return await self._run(_core.history(self._config, job, timeout=timeout))
-
-    async def account(self, *, timeout: TimeoutInput = NOT_GIVEN) -> Account:
-        """See :meth:`Client.account`."""
-        return await self._run(_core.account(self._config, timeout=timeout))
-
-    async def delete(self, job: Job | str, *, timeout: TimeoutInput = NOT_GIVEN) -> None:
-        """See :meth:`Client.delete`."""
-        await self._run(_core.delete(self._config, job, timeout=timeout))
-
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def __aenter__(self: _SelfAsyncClient) -> _SelfAsyncClient:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()

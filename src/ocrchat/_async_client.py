@@ -1,0 +1,199 @@
+"""``AsyncClient``: a thin driver that carries out the flows of :mod:`ocrchat._core`.
+
+Only this file is written by hand; ``_sync_client.py`` (``Client``) is
+generated from it by ``scripts/unasync.py``, and a test checks the two agree.
+Each method builds its flow and hands it to ``_run``, which sends, sleeps and
+tells the time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+
+from ocrchat import _core
+from ocrchat._core import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_SECONDS,
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_POLL_TIMEOUT,
+    NOT_GIVEN,
+    ClientBase,
+    FileInput,
+    Flow,
+    Now,
+    Send,
+    Sleep,
+    TimeoutInput,
+)
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Callable
+
+    from ocrchat.models import Account, ChatReply, History, Job
+
+__all__ = ["AsyncClient"]
+
+T = TypeVar("T")
+_SelfAsyncClient = TypeVar("_SelfAsyncClient", bound="AsyncClient")
+
+
+class AsyncClient(ClientBase):
+    """The OCR.chat API, asynchronously.
+
+    ``api_token`` and ``base_url`` default to ``$OCRCHAT_API_TOKEN`` and
+    ``$OCRCHAT_BASE_URL`` (else ``https://ocr.chat``). ``timeout`` applies
+    to each request and can be overridden per call. Pass ``http_client`` to
+    use your own ``httpx.AsyncClient`` (a proxy, a test transport).
+    """
+
+    def __init__(
+        self,
+        api_token: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: TimeoutInput = NOT_GIVEN,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(api_token, base_url, timeout, max_retries, max_retry_seconds)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient()
+
+    async def _run(self, flow: Flow[T]) -> T:
+        reply: Any = None
+        failure: Exception | None = None
+        while True:
+            try:
+                effect = flow.throw(failure) if failure is not None else flow.send(reply)
+            except StopIteration as stop:
+                result: T = stop.value
+                return result
+            reply, failure = None, None
+            if isinstance(effect, Send):
+                try:
+                    reply = await self._http.send(effect.request)
+                    await reply.aread()
+                except httpx.TransportError as exc:
+                    failure = exc
+            elif isinstance(effect, Sleep):
+                await asyncio.sleep(effect.seconds)
+            elif isinstance(effect, Now):
+                reply = time.monotonic()
+
+    async def submit(
+        self,
+        file: FileInput,
+        *,
+        tier: str | None = None,
+        language: str | None = None,
+        tool: str | None = None,
+        translate_to: str | None = None,
+        idempotency_key: str | None = None,
+        timeout: TimeoutInput = NOT_GIVEN,
+    ) -> Job:
+        """Upload a document (a path, bytes or an open binary file) and return its job.
+
+        A file of 5 pages or fewer comes back ``done``; a larger one
+        ``pending``: :meth:`poll` it. Retries reuse one ``Idempotency-Key``.
+        """
+        return await self._run(
+            _core.submit(
+                self._config,
+                file,
+                tier=tier,
+                language=language,
+                tool=tool,
+                translate_to=translate_to,
+                idempotency_key=idempotency_key,
+                timeout=timeout,
+            )
+        )
+
+    async def get(self, job: Job | str, *, timeout: TimeoutInput = NOT_GIVEN) -> Job:
+        """The job as it is now (one request)."""
+        return await self._run(_core.get(self._config, job, timeout=timeout))
+
+    async def poll(
+        self,
+        job: Job | str,
+        *,
+        interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float | None = DEFAULT_POLL_TIMEOUT,
+        on_progress: Callable[[Job], None] | None = None,
+    ) -> Job:
+        """Wait for the job to finish and return it done.
+
+        Raises :class:`~ocrchat.JobFailedError` when it fails and
+        :class:`~ocrchat.PollTimeoutError` after ``timeout`` seconds.
+        ``on_progress`` is called with the job after every look.
+        """
+        return await self._run(
+            _core.poll(
+                self._config, job, interval=interval, timeout=timeout, on_progress=on_progress
+            )
+        )
+
+    async def download(
+        self,
+        job: Job | str,
+        format: str,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        timeout: TimeoutInput = NOT_GIVEN,
+    ) -> bytes:
+        """The finished job as a file (``txt``, ``md``, ``docx``, ``pdf``, ``csv``, ``json``).
+
+        With ``path``, the bytes are also written there.
+        """
+        content = await self._run(_core.download(self._config, job, format, timeout=timeout))
+        if path is not None:
+            Path(path).write_bytes(content)
+        return content
+
+    async def chat(
+        self,
+        job: Job | str,
+        message: str,
+        *,
+        conversation: str | None = None,
+        timeout: TimeoutInput = NOT_GIVEN,
+    ) -> ChatReply:
+        """Ask about a finished job; pass ``conversation`` to continue one."""
+        return await self._run(
+            _core.chat(self._config, job, message, conversation=conversation, timeout=timeout)
+        )
+
+    async def history(self, job: Job | str, *, timeout: TimeoutInput = NOT_GIVEN) -> History:
+        """Every conversation about the job, messages in order."""
+        return await self._run(_core.history(self._config, job, timeout=timeout))
+
+    async def account(self, *, timeout: TimeoutInput = NOT_GIVEN) -> Account:
+        """The token's account: plan, usage and caps."""
+        return await self._run(_core.account(self._config, timeout=timeout))
+
+    async def delete(self, job: Job | str, *, timeout: TimeoutInput = NOT_GIVEN) -> None:
+        """Delete the job and its results now."""
+        await self._run(_core.delete(self._config, job, timeout=timeout))
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self: _SelfAsyncClient) -> _SelfAsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
