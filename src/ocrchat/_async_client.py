@@ -24,13 +24,13 @@ from ocrchat._core import (
     DEFAULT_POLL_TIMEOUT,
     NOT_GIVEN,
     ClientBase,
-    FileInput,
     Flow,
     Now,
     Send,
     Sleep,
     TimeoutInput,
 )
+from ocrchat._files import FileInput, read_upload
 
 if TYPE_CHECKING:
     import os
@@ -107,7 +107,7 @@ class AsyncClient(ClientBase):
         return await self._run(
             _core.submit(
                 self._config,
-                file,
+                read_upload(file),
                 tier=tier,
                 language=language,
                 tool=tool,

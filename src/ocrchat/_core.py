@@ -15,8 +15,7 @@ import os
 import random
 import uuid as uuid_module
 from collections.abc import Callable, Generator
-from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 import httpx
@@ -49,7 +48,6 @@ _BACKOFF_BASE = 0.5
 _BACKOFF_CAP = 8.0
 _RETRY_AFTER_CAP = 60.0
 
-FileInput = str | os.PathLike[str] | bytes | IO[bytes]
 TimeoutInput = float | httpx.Timeout | None
 
 
@@ -189,20 +187,6 @@ def build_request(
     return request
 
 
-def read_upload(file: FileInput) -> tuple[str, bytes]:
-    """The file name and bytes to upload, from a path, bytes or an open binary file."""
-    if isinstance(file, bytes):
-        return "document", file
-    if isinstance(file, (str, os.PathLike)):
-        path = Path(file)
-        return path.name, path.read_bytes()
-    content = file.read()
-    if not isinstance(content, bytes):
-        raise TypeError("open the file in binary mode ('rb')")
-    name = getattr(file, "name", None)
-    return (Path(name).name if isinstance(name, str) else "document"), content
-
-
 def job_id(job: Job | str) -> str:
     return job.uuid if isinstance(job, Job) else str(job)
 
@@ -300,7 +284,7 @@ def call(config: Config, request: httpx.Request, cls: type[T]) -> Flow[T]:
 
 def submit(
     config: Config,
-    file: FileInput,
+    upload: tuple[str, bytes],
     *,
     tier: str | None,
     language: str | None,
@@ -309,7 +293,7 @@ def submit(
     idempotency_key: str | None,
     timeout: TimeoutInput | _NotGiven,
 ) -> Flow[Job]:
-    name, content = read_upload(file)
+    name, content = upload
     fields = {"tier": tier, "language": language, "tool": tool, "translate_to": translate_to}
     request = build_request(
         config,

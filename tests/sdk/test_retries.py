@@ -256,3 +256,57 @@ def test_poll_raises_on_failure_and_after_its_timeout() -> None:
         [_job("paused", 1), _job("done", 7)],
     )
     assert isinstance(job, ocrchat.Job)
+
+
+def test_chat_sends_the_question_and_parses_citations() -> None:
+    reply = {
+        "conversation": "a1b2",
+        "message": {
+            "role": "assistant",
+            "content": "The total is 215 USD (p. 1).",
+            "citations": [{"page": 1, "snippet": "Total: 215.00 USD", "bbox": [10, 20, 300, 48]}],
+        },
+    }
+    recorder = Recorder(httpx.Response(200, json=reply))
+    with client_for(recorder) as client:
+        answer = client.chat(JOB_ID, "And the total?", conversation="a1b2")
+    request = recorder.requests[0]
+    assert request.method == "POST"
+    assert request.url.path == f"/api/v1/chat/{JOB_ID}/"
+    assert json.loads(request.content) == {"message": "And the total?", "conversation": "a1b2"}
+    assert answer.conversation == "a1b2"
+    assert answer.message.role is ocrchat.Role.ASSISTANT
+    assert answer.message.citations[0] == ocrchat.Citation(
+        page=1, snippet="Total: 215.00 USD", bbox=(10, 20, 300, 48)
+    )
+
+
+def test_history_lists_conversations_in_order() -> None:
+    body = {
+        "conversations": [
+            {
+                "conversation": "a1b2",
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": "Total?",
+                        "created_at": "2026-01-01T10:00:00+00:00",
+                    },
+                    {
+                        "role": "assistant",
+                        "content": "215 USD.",
+                        "citations": [],
+                        "created_at": "2026-01-01T10:00:01+00:00",
+                    },
+                ],
+            }
+        ]
+    }
+    recorder = Recorder(httpx.Response(200, json=body))
+    with client_for(recorder) as client:
+        found = client.history(JOB_ID)
+    assert recorder.requests[0].url.path == f"/api/v1/chat/{JOB_ID}/history/"
+    messages = found.conversations[0].messages
+    assert [m.content for m in messages] == ["Total?", "215 USD."]
+    assert messages[0].created_at is not None
+    assert messages[0].created_at.isoformat() == "2026-01-01T10:00:00+00:00"
