@@ -14,6 +14,7 @@ from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
@@ -23,14 +24,18 @@ def render_page(
     size: tuple[int, int] = (1654, 1169),
     font_size: int = 44,
     heading: str | None = None,
+    font_path: Path = FONT,
 ) -> Image.Image:
-    """A white page with black text: an optional big heading, then paragraphs of lines."""
+    """A white page with black text: an optional big heading, then paragraphs of lines.
+
+    Text is laid out by Pillow's raqm (HarfBuzz, FriBiDi), so Arabic is shaped.
+    """
     page = Image.new("L", size, 255)
     draw = ImageDraw.Draw(page)
-    font = ImageFont.truetype(str(FONT), font_size)
+    font = ImageFont.truetype(str(font_path), font_size)
     y = 90
     if heading:
-        big = ImageFont.truetype(str(FONT), font_size * 2)
+        big = ImageFont.truetype(str(font_path), font_size * 2)
         draw.text((100, y), heading, font=big, fill=0)
         y += font_size * 4
     for paragraph in paragraphs:

@@ -291,11 +291,6 @@ def test_download_and_chat_wait_for_the_job(server: Server) -> None:
     )
     assert wait_until_finished(server, job["uuid"])["status"] == "done"
     assert_error(
-        server.client.get(url, params={"format": "docx"}, headers=server.headers()),
-        501,
-        "format_not_available",
-    )
-    assert_error(
         server.client.post(
             f"/api/v1/chat/{job['uuid']}/", json={"message": "total?"}, headers=server.headers()
         ),

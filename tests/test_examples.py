@@ -8,7 +8,6 @@ in yet, so the examples run with ``OCRCHAT_TIER=cpu``.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -16,6 +15,7 @@ import sys
 import uuid as uuid_module
 from pathlib import Path
 
+import docx
 import pytest
 
 from tests.conftest import Live
@@ -62,7 +62,9 @@ def test_python_requests(live: Live, documents: Path, document: str) -> None:
     )
     for line in expected:
         assert line in printed
-    assert (documents / "result.docx").exists()
+    word = docx.Document(str(documents / "result.docx"))
+    text = "\n".join(paragraph.text for paragraph in word.paragraphs)
+    assert expected[-1] in text
 
 
 @pytest.mark.parametrize("document", ["invoice.png", "report.pdf"])
@@ -76,7 +78,7 @@ def test_curl(live: Live, documents: Path) -> None:
     printed = run(live, ["bash", str(EXAMPLES / "curl.sh"), "report.pdf"], documents)
     uuid, status = printed.split()
     assert status == "done"
-    # md is not built yet (501 with a JSON error); the download URL itself works
-    answer = json.loads((documents / "result.md").read_text())
-    assert answer["code"] == "format_not_available"
+    markdown = (documents / "result.md").read_text()
+    assert "Page 7 of the quarterly report" in markdown
+    assert docx.Document(str(documents / "result.docx")).core_properties.title == "report.pdf"
     assert str(uuid_module.UUID(uuid)) == uuid

@@ -23,7 +23,7 @@ def test_the_upload_is_deleted_once_the_job_is_done(server: Server) -> None:
     assert files_under(server.settings.data_dir / "uploads") == []
     # what is kept is the result alone
     kept = files_under(server.settings.data_dir / "results" / job["uuid"])
-    assert [path.name for path in kept] == ["job.json"]
+    assert sorted(path.name for path in kept) == ["document.pdf", "job.json"]
 
 
 def test_the_upload_is_deleted_when_the_job_fails(server: Server) -> None:

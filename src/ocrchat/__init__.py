@@ -40,6 +40,7 @@ from ocrchat.models import (
     Page,
     Progress,
     Role,
+    Table,
     Tier,
 )
 
@@ -73,6 +74,7 @@ __all__ = [
     "RateLimitError",
     "Role",
     "ServerError",
+    "Table",
     "Tier",
     "__version__",
 ]

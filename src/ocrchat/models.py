@@ -31,6 +31,7 @@ __all__ = [
     "Page",
     "Progress",
     "Role",
+    "Table",
     "Tier",
 ]
 
@@ -74,6 +75,14 @@ class Block:
 
 
 @attrs.frozen
+class Table:
+    """A table found on a page (beyond the contract): its box and its cells' text, row by row."""
+
+    rows: list[list[str]]
+    bbox: BBox | None = None
+
+
+@attrs.frozen
 class Page:
     index: int
     """0-based position of the page in the file."""
@@ -86,6 +95,7 @@ class Page:
     """The Tesseract model(s) the page was read with, e.g. ``deu`` or ``script/Latin``."""
     rotation: int | None = None
     """Degrees the page image was turned (clockwise) before reading, when it was not upright."""
+    tables: list[Table] = attrs.field(factory=list)
 
 
 @attrs.frozen

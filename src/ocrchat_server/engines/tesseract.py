@@ -17,7 +17,7 @@ import pytesseract
 from PIL import Image
 
 from ocrchat.models import Block, Page
-from ocrchat_server.engines.base import EngineError
+from ocrchat_server.engines.base import EngineError, PageReading, Word
 from ocrchat_server.engines.languages import installed_models, model_for_script
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class _Line:
 class TesseractEngine:
     """Reads pages with Tesseract. ``auto`` runs OSD first: script and orientation."""
 
-    def read_page(self, image: Image.Image, *, index: int, language: LanguageChoice) -> Page:
+    def read_page(self, image: Image.Image, *, index: int, language: LanguageChoice) -> PageReading:
         image, dpi = _prepare(image)
         config = f"--dpi {dpi}" if dpi else ""
         rotation = 0
@@ -67,7 +67,10 @@ class TesseractEngine:
             )
         except pytesseract.TesseractError as exc:
             raise EngineError(f"Tesseract could not read page {index + 1}: {exc.message}") from exc
-        return _page_from_data(data, index=index, size=image.size, models=models, rotation=rotation)
+        page, words = _page_from_data(
+            data, index=index, size=image.size, models=models, rotation=rotation
+        )
+        return PageReading(page=page, image=image, words=words, dpi=dpi)
 
     def _detect(self, image: Image.Image, config: str) -> tuple[str, int]:
         """Script and orientation from Tesseract's OSD; Latin, upright, when it cannot tell."""
@@ -117,9 +120,10 @@ def _page_from_data(
     size: tuple[int, int],
     models: str,
     rotation: int,
-) -> Page:
+) -> tuple[Page, list[Word]]:
     line_boxes: dict[tuple[int, int, int], tuple[int, int, int, int]] = {}
     words: dict[tuple[int, int, int], list[tuple[str, float]]] = {}
+    boxed_words: list[tuple[tuple[int, int, int], Word]] = []
     for i, level in enumerate(data["level"]):
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
         if level == _LINE_LEVEL:
@@ -129,6 +133,9 @@ def _page_from_data(
             text = str(data["text"][i]).strip()
             if text:
                 words.setdefault(key, []).append((text, float(data["conf"][i])))
+                left, top = data["left"][i], data["top"][i]
+                box = (left, top, left + data["width"][i], top + data["height"][i])
+                boxed_words.append((key, Word(text=text, bbox=box, line=-1)))
 
     paragraphs: list[list[_Line]] = []
     previous_paragraph: tuple[int, int] | None = None
@@ -155,7 +162,7 @@ def _page_from_data(
         for line in lines
     ]
     text = "\n\n".join("\n".join(line.text for line in paragraph) for paragraph in paragraphs)
-    return Page(
+    page = Page(
         index=index,
         text=text,
         blocks=blocks,
@@ -165,6 +172,8 @@ def _page_from_data(
         language=models,
         rotation=rotation or None,
     )
+    line_of = {key: n for n, key in enumerate(words)}
+    return page, [attrs.evolve(word, line=line_of[key]) for key, word in boxed_words]
 
 
 # --- Markdown -----------------------------------------------------------------
@@ -211,10 +220,27 @@ def _markdown(paragraphs: list[list[_Line]]) -> str:
             assert median_height is not None
             level = "#" if paragraph_height >= _TITLE_RATIO * median_height else "##"
             parts.append(f"{level} {_escape(joined)}")
-        elif bullet := _BULLET.match(joined):
-            parts.append(f"- {_escape(bullet['rest'])}")
-        elif numbered := _NUMBERED.match(joined):
-            parts.append(f"{numbered['num']}. {_escape(numbered['rest'])}")
+        elif _list_item(paragraph[0].text):
+            parts.append(_list(paragraph))
         else:
             parts.append(_escape(joined))
     return "\n\n".join(parts)
+
+
+def _list_item(text: str) -> str | None:
+    """The item as a Markdown list line, when ``text`` starts with a bullet or a number."""
+    if bullet := _BULLET.match(text):
+        return f"- {_escape(bullet['rest'])}"
+    if numbered := _NUMBERED.match(text):
+        return f"{numbered['num']}. {_escape(numbered['rest'])}"
+    return None
+
+
+def _list(paragraph: list[_Line]) -> str:
+    """Tesseract often puts a whole list in one paragraph: each bullet starts an item."""
+    items: list[list[_Line]] = []
+    for line in paragraph:
+        if not items or _list_item(line.text):
+            items.append([])
+        items[-1].append(line)
+    return "\n".join(_list_item(_join_lines(item)) or _escape(_join_lines(item)) for item in items)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-import json
 import uuid as uuid_module
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pytesseract
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from ocrchat import __version__
@@ -17,6 +18,7 @@ from ocrchat._serde import unstructure
 from ocrchat.models import JobStatus
 from ocrchat_server.engines.languages import installed_models
 from ocrchat_server.errors import ApiError, bad_request, not_found
+from ocrchat_server.exports import EXPORTERS, ExportSource
 from ocrchat_server.http.auth import require_account
 from ocrchat_server.http.uploads import receive_upload
 from ocrchat_server.jobs.service import TOOLS, SubmitOptions
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from ocrchat_server.app import Services
     from ocrchat_server.jobs.store import Account, JobRecord
 
-DOWNLOAD_FORMATS = ("txt", "md", "docx", "pdf", "csv", "json", "xlsx")
+DOWNLOAD_FORMATS = tuple(EXPORTERS)
 _POLL_AFTER_SECONDS = "2"
 _MAX_IDEMPOTENCY_KEY = 255
 
@@ -119,15 +121,16 @@ async def download_job(request: Request) -> Response:
         )
     if record.status is not JobStatus.DONE:
         raise ApiError(409, "job_not_done", f"The job is {record.status.value}, not done.")
+    exporter = EXPORTERS[fmt]
+    source = ExportSource(
+        job=services.jobs.view(record), searchable_pdf=services.files.document_pdf(record.uuid)
+    )
+    # docx and xlsx take a moment for a long document: off the event loop
+    content = await asyncio.to_thread(exporter.export, source)
     headers = {"Content-Disposition": _attachment(record, fmt)}
-    if fmt == "json":
-        body = json.dumps(unstructure(services.jobs.view(record)), ensure_ascii=False)
-        return Response(body, media_type="application/json", headers=headers)
-    if fmt == "txt":
-        pages = services.jobs.result(record)["pages"]
-        text = "\f".join(page["text"] for page in pages) + "\n"
-        return Response(text, media_type="text/plain; charset=utf-8", headers=headers)
-    raise ApiError(501, "format_not_available", f"The {fmt} download is not available yet.")
+    if isinstance(content, Path):
+        return FileResponse(content, media_type=exporter.media_type, headers=headers)
+    return Response(content, media_type=exporter.media_type, headers=headers)
 
 
 async def chat(request: Request) -> Response:

@@ -1,8 +1,10 @@
 """Where a job's files live under the data dir, and how they go away.
 
-    uploads/<uuid>                 the uploaded bytes, until the job ends
-    results/<uuid>/pages/NNNNN.json one page's result, written by a worker
-    results/<uuid>/job.json        the finished job's pages, text and Markdown
+    uploads/<uuid>                  the uploaded bytes, until the job ends
+    results/<uuid>/pdf/NNNNN.pdf    one page of the searchable PDF, written by a worker
+    results/<uuid>/pages/NNNNN.json one page's result, written by a worker after its PDF
+    results/<uuid>/job.json         the finished job's pages, text and Markdown
+    results/<uuid>/document.pdf     the finished job's searchable PDF
 
 Every write is to a temporary name then renamed, so a crash never leaves a
 half-written result that a restart would trust.
@@ -64,8 +66,18 @@ class JobFiles:
     def job_result(self, uuid: str) -> Path:
         return self.result_dir(uuid) / "job.json"
 
+    def page_pdfs_dir(self, uuid: str) -> Path:
+        return self.result_dir(uuid) / "pdf"
+
+    def page_pdf(self, uuid: str, index: int) -> Path:
+        return self.page_pdfs_dir(uuid) / f"{index:05d}.pdf"
+
+    def document_pdf(self, uuid: str) -> Path:
+        return self.result_dir(uuid) / "document.pdf"
+
     def prepare_results(self, uuid: str) -> None:
         self.pages_dir(uuid).mkdir(parents=True, exist_ok=True)
+        self.page_pdfs_dir(uuid).mkdir(parents=True, exist_ok=True)
 
     def finished_pages(self, uuid: str) -> set[int]:
         """Pages whose result is on disk (a restart does not read them again)."""
@@ -79,6 +91,7 @@ class JobFiles:
 
     def delete_page_results(self, uuid: str) -> None:
         shutil.rmtree(self.pages_dir(uuid), ignore_errors=True)
+        shutil.rmtree(self.page_pdfs_dir(uuid), ignore_errors=True)
 
     def delete_all(self, uuid: str) -> None:
         self.delete_upload(uuid)

@@ -28,6 +28,7 @@ import attrs
 
 from ocrchat._serde import structure, unstructure
 from ocrchat.models import JobStatus, Page
+from ocrchat_server.exports.searchable_pdf import join_pages
 from ocrchat_server.ingest import Document
 from ocrchat_server.jobs.files import read_json, write_json_atomically
 from ocrchat_server.jobs.worker import PageTask, init_worker, run_page
@@ -184,6 +185,8 @@ class JobRunner:
                 tier=job.record.tier,
                 language=job.record.language,
                 result=self.files.page_result(job.record.uuid, index),
+                page_pdf=self.files.page_pdf(job.record.uuid, index),
+                title=job.record.filename,
             )
             assert self._pool is not None
             future = asyncio.get_running_loop().run_in_executor(self._pool, run_page, task)
@@ -264,6 +267,10 @@ class JobRunner:
             structure(read_json(self.files.page_result(uuid, index)), Page)
             for index in range(page_count)
         ]
+        join_pages(
+            [self.files.page_pdf(uuid, index) for index in range(page_count)],
+            self.files.document_pdf(uuid),
+        )
         write_json_atomically(self.files.job_result(uuid), assemble_result(pages))
         self.files.delete_page_results(uuid)
 

@@ -17,6 +17,7 @@ from ocrchat._serde import unstructure
 from ocrchat_server.engines.base import EngineError
 from ocrchat_server.engines.languages import resolve_language
 from ocrchat_server.engines.tesseract import TesseractEngine
+from ocrchat_server.exports.searchable_pdf import write_page_pdf
 from ocrchat_server.ingest import Document, open_page
 from ocrchat_server.jobs.files import write_json_atomically
 
@@ -34,6 +35,9 @@ class PageTask:
     tier: str
     language: str
     result: Path
+    """Where the page's result goes; its existence marks the page done."""
+    page_pdf: Path
+    title: str | None
 
 
 def init_worker() -> None:
@@ -47,9 +51,12 @@ def run_page(task: PageTask) -> str | None:
     try:
         engine = _ENGINES[task.tier]
         image = open_page(task.upload, task.document, task.index)
-        page = engine.read_page(image, index=task.index, language=resolve_language(task.language))
-        del image
-        write_json_atomically(task.result, unstructure(page))
+        reading = engine.read_page(
+            image, index=task.index, language=resolve_language(task.language)
+        )
+        # the PDF page first: once the result exists the page counts as done
+        write_page_pdf(reading, task.page_pdf, title=task.title)
+        write_json_atomically(task.result, unstructure(reading.page))
     except EngineError as exc:
         return str(exc)
     except FileNotFoundError:

@@ -1,0 +1,42 @@
+"""The one interface every download format implements."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+import attrs
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ocrchat.models import Block, Job, Page
+
+
+@attrs.frozen
+class ExportSource:
+    """A finished job, as ``GET /api/v1/ocr/<uuid>/`` shows it, and its stored files."""
+
+    job: Job
+    searchable_pdf: Path
+
+    @property
+    def pages(self) -> list[Page]:
+        return self.job.pages or []
+
+
+class Exporter(Protocol):
+    format: str
+    media_type: str
+
+    def export(self, source: ExportSource) -> bytes | Path:
+        """The file's bytes, or the path of a file already on disk."""
+        ...
+
+
+def block_row(page: Page, block: Block) -> list[object]:
+    """The fields a row of blocks carries in csv and xlsx: page (1-based), text, box, confidence."""
+    x0, y0, x1, y1 = block.bbox
+    return [page.index + 1, block.text, x0, y0, x1, y1, block.confidence]
+
+
+BLOCK_HEADER = ["page", "text", "x0", "y0", "x1", "y1", "confidence"]

@@ -1,0 +1,106 @@
+"""The searchable PDF: each page image at its own size under an invisible text layer.
+
+A worker writes one page's PDF while it still holds the page image; when the
+job ends the pages are joined by ``qpdf`` into one file that is kept with the
+result (the upload itself is gone by then).
+
+Every word is placed on its own box: its line's height, its own left and
+right edges (the glyphs are stretched to fit), so selecting, searching and
+copying land on the words of the image. Each word is its own text run, in
+logical order, which is what keeps right-to-left scripts readable when
+copied. The text layer's font is GNU Unifont, which covers every script of
+Unicode's basic plane (Latin, Cyrillic, Greek, Arabic, Hebrew, CJK, Indic,
+Thai ...); it is embedded as a subset of the glyphs used, and never seen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fpdf import FPDF
+from fpdf.enums import TextMode
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from ocrchat_server.engines.base import PageReading
+
+TEXT_LAYER_FONT = Path("/usr/share/fonts/opentype/unifont/unifont.otf")
+"""Debian's fonts-unifont; scripts/setup-debian installs it."""
+ASSUMED_DPI = 300
+"""For images that do not say their resolution: what scanners mostly produce."""
+_POINTS_PER_INCH = 72
+# Where Unifont's baseline sits in its line box (ascent 0.875 of the size).
+_ASCENT = 0.875
+_JPEG_QUALITY = 85
+
+
+class SearchablePdfError(RuntimeError):
+    pass
+
+
+def _embeddable(image: Image.Image) -> Image.Image | io.BytesIO:
+    """Bilevel scans stay lossless; grey and colour pages go in as JPEG."""
+    if image.mode == "1":
+        return image
+    buffer = io.BytesIO()
+    picture = image if image.mode in ("L", "RGB") else image.convert("RGB")
+    picture.save(buffer, format="JPEG", quality=_JPEG_QUALITY)
+    buffer.seek(0)
+    return buffer
+
+
+def write_page_pdf(reading: PageReading, path: Path, *, title: str | None = None) -> None:
+    """One page: the image, with the reading's words invisible on top."""
+    image = reading.image
+    scale = _POINTS_PER_INCH / (reading.dpi or ASSUMED_DPI)
+    width, height = image.width * scale, image.height * scale
+    pdf = FPDF(unit="pt", format=(width, height))
+    pdf.set_creation_date(dt.datetime.now(dt.UTC))
+    pdf.set_auto_page_break(auto=False)
+    pdf.set_margins(0, 0, 0)
+    if title:
+        pdf.set_title(title)
+    pdf.set_creator("ocrchat-server")
+    pdf.add_page()
+    pdf.image(_embeddable(image), x=0, y=0, w=width, h=height)
+    pdf.add_font("text-layer", fname=str(TEXT_LAYER_FONT))
+    pdf.text_mode = TextMode.INVISIBLE
+    blocks = reading.page.blocks
+    for word in reading.words:
+        line_left, line_top, line_right, line_bottom = blocks[word.line].bbox
+        # Tesseract's word boxes can stick out of their line's box by a pixel or two;
+        # the text layer keeps to the line, the box the API reports
+        left, right = max(word.bbox[0], line_left), min(word.bbox[2], line_right)
+        size = max((line_bottom - line_top) * scale, 1.0)
+        pdf.set_font("text-layer", size=size)
+        pdf.set_stretching(100)
+        natural = pdf.get_string_width(word.text)
+        box_width = (right - left) * scale
+        if natural > 0 and box_width > 0:
+            pdf.set_stretching(100 * box_width / natural)
+        pdf.text(left * scale, line_top * scale + _ASCENT * size, word.text)
+    pdf.output(str(path))
+
+
+def join_pages(pages: list[Path], path: Path) -> None:
+    """One PDF of the page PDFs, in order.
+
+    qpdf copies page by page outside our process's memory, and keeps the
+    first piece's document information (the title) for the whole.
+    """
+    if len(pages) == 1:
+        pages[0].replace(path)
+        return
+    done = subprocess.run(
+        ["qpdf", str(pages[0]), "--pages", *map(str, pages), "--", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode not in (0, 3):  # 3: finished with warnings
+        raise SearchablePdfError(f"qpdf failed: {done.stderr.strip()[:200]}")

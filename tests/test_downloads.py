@@ -1,0 +1,252 @@
+"""Every download format, reopened by the program that reads it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import docx
+import openpyxl
+import pytest
+
+from ocrchat.models import Job, JobStatus, Page, Table
+from ocrchat_server.exports import EXPORTERS, ExportSource
+from tests.conftest import Server
+from tests.documents import CJK_FONT, FONT, image_bytes, numbered_pdf, render_page
+from tests.test_api import API, submit, wait_until_finished
+
+REPORT = render_page(
+    [
+        ["The board met on the third of March."],
+        ["• Receipts rose by eleven percent", "• Costs stayed close to the estimate"],
+    ],
+    heading="Annual Summary",
+)
+
+
+def download(server: Server, uuid: str, fmt: str) -> Any:
+    response = server.client.get(
+        f"{API}{uuid}/download/", params={"format": fmt}, headers=server.headers()
+    )
+    assert response.status_code == 200, response.text
+    return response
+
+
+@pytest.fixture
+def report_job(server: Server) -> dict[str, Any]:
+    job: dict[str, Any] = submit(
+        server, image_bytes(REPORT, "PNG"), "Report 2026.png", language="eng"
+    ).json()
+    assert job["status"] == "done"
+    return job
+
+
+def test_content_types_and_file_names(server: Server, report_job: dict[str, Any]) -> None:
+    expected = {
+        "txt": "text/plain; charset=utf-8",
+        "md": "text/markdown; charset=utf-8",
+        "json": "application/json",
+        "csv": "text/csv; charset=utf-8",
+        "pdf": "application/pdf",
+        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+    for fmt, media_type in expected.items():
+        response = download(server, report_job["uuid"], fmt)
+        assert response.headers["content-type"] == media_type
+        disposition = response.headers["content-disposition"]
+        assert disposition.startswith(f'attachment; filename="Report 2026.{fmt}"')
+
+
+def test_txt_md_and_json(server: Server, report_job: dict[str, Any]) -> None:
+    uuid = report_job["uuid"]
+    assert download(server, uuid, "txt").text == report_job["pages"][0]["text"] + "\n"
+    markdown = download(server, uuid, "md").text
+    assert markdown.startswith("# Annual Summary\n\n")
+    assert "- Receipts rose by eleven percent" in markdown
+    assert download(server, uuid, "json").json() == report_job
+
+
+def test_docx_has_headings_paragraphs_lists_and_properties(
+    server: Server, report_job: dict[str, Any]
+) -> None:
+    document = docx.Document(io.BytesIO(download(server, report_job["uuid"], "docx").content))
+    paragraphs = [(p.style.name if p.style else "", p.text) for p in document.paragraphs]
+    assert paragraphs[0] == ("Heading 1", "Annual Summary")
+    assert ("Normal", "The board met on the third of March.") in paragraphs
+    assert ("List Bullet", "Receipts rose by eleven percent") in paragraphs
+    assert document.core_properties.title == "Report 2026.png"
+    assert document.core_properties.language == "eng"
+    assert document.core_properties.identifier == report_job["uuid"]
+
+
+def test_csv_and_xlsx_without_tables_list_the_blocks(
+    server: Server, report_job: dict[str, Any]
+) -> None:
+    blocks = report_job["pages"][0]["blocks"]
+    text = download(server, report_job["uuid"], "csv").content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["page", "text", "x0", "y0", "x1", "y1", "confidence"]
+    assert len(rows) == len(blocks) + 1
+    assert rows[1] == [
+        "1",
+        blocks[0]["text"],
+        *map(str, blocks[0]["bbox"]),
+        str(blocks[0]["confidence"]),
+    ]
+
+    book = openpyxl.load_workbook(io.BytesIO(download(server, report_job["uuid"], "xlsx").content))
+    assert book.sheetnames == ["Blocks"]
+    sheet_rows = list(book["Blocks"].iter_rows(values_only=True))
+    assert sheet_rows[1] == (1, blocks[0]["text"], *blocks[0]["bbox"], blocks[0]["confidence"])
+
+
+def test_tables_go_to_csv_xlsx_and_docx() -> None:
+    """Tables reach every tabular format (the engines that find tables are separate work)."""
+    table = Table(rows=[["Item", "Price"], ["Tea", "3.50"]], bbox=(0, 0, 10, 10))
+    page = Page(
+        index=1,
+        text="Item Price",
+        tables=[table, table],
+        markdown="| Item | Price |\n| --- | --- |\n| Tea | 3.50 |",
+    )
+    source = ExportSource(
+        job=Job(uuid="u", status=JobStatus.DONE, filename="menu.png", pages=[page]),
+        searchable_pdf=Path("unused.pdf"),
+    )
+    table_csv = EXPORTERS["csv"].export(source)
+    assert isinstance(table_csv, bytes)
+    rows = list(csv.reader(io.StringIO(table_csv.decode("utf-8-sig"))))
+    assert rows == [
+        ["page 2", "table 1"],
+        ["Item", "Price"],
+        ["Tea", "3.50"],
+        ["page 2", "table 2"],
+        ["Item", "Price"],
+        ["Tea", "3.50"],
+    ]
+    content = EXPORTERS["xlsx"].export(source)
+    assert isinstance(content, bytes)
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    assert book.sheetnames == ["Page 2 table 1", "Page 2 table 2"]
+    assert list(book["Page 2 table 1"].iter_rows(values_only=True)) == [
+        ("Item", "Price"),
+        ("Tea", "3.50"),
+    ]
+    word = EXPORTERS["docx"].export(source)
+    assert isinstance(word, bytes)
+    document = docx.Document(io.BytesIO(word))
+    assert [[cell.text for cell in row.cells] for row in document.tables[0].rows] == [
+        ["Item", "Price"],
+        ["Tea", "3.50"],
+    ]
+
+
+# --- the searchable PDF -------------------------------------------------------------
+
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+def pdf_words(pdf: bytes) -> list[tuple[float, float, list[tuple[str, tuple[float, ...]]]]]:
+    """Per page: width and height in points, and each word with its box (pdftotext -bbox)."""
+    out = subprocess.run(
+        ["pdftotext", "-bbox", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout
+    pages = []
+    for page in ET.fromstring(out).iter(f"{XHTML}page"):  # noqa: S314 (our own PDF)
+        words = [
+            (
+                word.text or "",
+                tuple(float(word.get(k, 0)) for k in ("xMin", "yMin", "xMax", "yMax")),
+            )
+            for word in page.iter(f"{XHTML}word")
+        ]
+        pages.append((float(page.get("width", 0)), float(page.get("height", 0)), words))
+    return pages
+
+
+RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff]")  # Hebrew, Arabic, Syriac, Thaana ...
+
+
+def assert_text_layer_matches(job: dict[str, Any], pdf: bytes) -> None:
+    """Every word of the text layer lies in a line box of the job, and each line box
+    holds the words of that line's text."""
+    pages = pdf_words(pdf)
+    assert len(pages) == job["page_count"]
+    for (width, height, words), page in zip(pages, job["pages"], strict=True):
+        scale = width / page["width"]
+        assert abs(height - page["height"] * scale) < 1
+        boxes = [[v * scale for v in block["bbox"]] for block in page["blocks"]]
+        found: list[list[str]] = [[] for _ in boxes]
+        for text, (x0, y0, x1, y1) in words:
+            line = next(
+                (
+                    n
+                    for n, b in enumerate(boxes)
+                    if b[0] - 1.5 <= x0
+                    and x1 <= b[2] + 1.5
+                    and b[1] - 1.5 <= y0
+                    and y1 <= b[3] + 1.5
+                ),
+                None,
+            )
+            assert line is not None, f"{text!r} at {(x0, y0, x1, y1)} is outside every line box"
+            found[line].append(text)
+        for block, line_words in zip(page["blocks"], found, strict=True):
+            # pdftotext -bbox lists a right-to-left line's words from the left; and it
+            # joins CJK characters that Tesseract spaces apart, so compare without spaces
+            if RIGHT_TO_LEFT.search(block["text"]):
+                line_words.reverse()
+            assert "".join(line_words) == "".join(block["text"].split())
+
+
+def test_the_pdf_text_layer_lies_on_the_words(server: Server, report_job: dict[str, Any]) -> None:
+    assert_text_layer_matches(report_job, download(server, report_job["uuid"], "pdf").content)
+
+
+def test_a_multi_page_pdf_keeps_page_order_and_title(server: Server, tmp_path: Path) -> None:
+    job = submit(server, numbered_pdf(7), "minutes.pdf", language="eng").json()
+    job = wait_until_finished(server, job["uuid"])
+    pdf = download(server, job["uuid"], "pdf").content
+    assert_text_layer_matches(job, pdf)
+    (tmp_path / "out.pdf").write_bytes(pdf)
+    info = subprocess.run(
+        ["pdfinfo", str(tmp_path / "out.pdf")], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Title:           minutes.pdf" in info
+    assert "Pages:           7" in info
+    searched = subprocess.run(
+        ["pdftotext", "-f", "4", "-l", "4", str(tmp_path / "out.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Page 4 of the quarterly report" in searched
+
+
+@pytest.mark.parametrize(
+    ("language", "lines", "font"),
+    [
+        ("ru", ["Отчёт о работе комиссии", "Москва, третье марта"], None),
+        ("ar", ["تقرير اللجنة السنوي", "القاهرة في الثالث من مارس"], None),
+        ("ch", ["委员会年度报告", "北京三月三日会议记录"], CJK_FONT),
+    ],
+)
+def test_every_script_survives_the_pdf_text_layer(
+    server: Server, language: str, lines: list[str], font: Path | None
+) -> None:
+    page = render_page([lines], font_size=56, font_path=font or FONT)
+    job = submit(server, image_bytes(page, "PNG"), language=language).json()
+    assert job["status"] == "done"
+    ocr_text = job["pages"][0]["text"]
+    assert ocr_text.strip(), "the OCR read nothing"
+    pdf = download(server, job["uuid"], "pdf").content
+    assert_text_layer_matches(job, pdf)
+    # and the page's own script is what came back
+    script_of = {"ru": "Отчёт", "ar": "اللجنة", "ch": "年度报告"}
+    assert script_of[language] in "".join(ocr_text.split())
