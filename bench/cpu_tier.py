@@ -5,8 +5,11 @@
 For each PDF length it starts ``ocrchat-server serve`` (2 workers) on a fresh
 data dir, OCRs a PDF of that many rendered A4 pages and records the wall
 time, pages per second and the peak resident memory (VmHWM) of the server
-process and of its largest worker. Flat worker memory across lengths is the
-point: pages are rasterized and read one at a time.
+process and of its largest worker. Then it downloads the job in every format
+and records each file's size, the time it took and the server's peak memory
+after all of them. Flat memory across lengths is the point: pages are
+rasterized, read and put into the searchable PDF one at a time, and the
+exports hold text, never page images.
 
 It also times Tesseract's own threading on two pages read at once, with and
 without ``OMP_THREAD_LIMIT=1``, the setting the workers use.
@@ -81,6 +84,18 @@ def run_pdf(pages: int, workers: int, language: str) -> dict[str, object]:
             assert server.process is not None
             worker_peaks = [peak_rss_kib(pid) for pid in children(server.process.pid)]
             server_peak = peak_rss_kib(server.process.pid)
+            exports = {}
+            for fmt in ("txt", "md", "json", "csv", "xlsx", "docx", "pdf"):
+                began = time.perf_counter()
+                response = client.get(
+                    f"/api/v1/ocr/{job['uuid']}/download/", params={"format": fmt}
+                )
+                exports[fmt] = {
+                    "status": response.status_code,
+                    "kib": round(len(response.content) / 1024),
+                    "seconds": round(time.perf_counter() - began, 2),
+                }
+            server_peak_after_exports = peak_rss_kib(server.process.pid)
     return {
         "pages": pages,
         "language": language,
@@ -90,6 +105,8 @@ def run_pdf(pages: int, workers: int, language: str) -> dict[str, object]:
         "pages_per_second": round(pages / seconds, 3),
         "server_peak_rss_mib": round(server_peak / 1024, 1),
         "largest_worker_peak_rss_mib": round(max(worker_peaks, default=0) / 1024, 1),
+        "exports": exports,
+        "server_peak_rss_after_exports_mib": round(server_peak_after_exports / 1024, 1),
     }
 
 
@@ -117,7 +134,7 @@ def tesseract_threading() -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, nargs="+", default=[10, 40])
+    parser.add_argument("--pages", type=int, nargs="+", default=[10, 50])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "cpu.json")
     args = parser.parse_args()
