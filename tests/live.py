@@ -20,11 +20,14 @@ from ocrchat_server.jobs.store import JobStore
 from ocrchat_server.settings import Settings
 
 
-def make_accounts(settings: Settings, *names: str) -> list[str]:
-    """Create accounts in the data dir's store; returns their API tokens."""
+def make_accounts(settings: Settings, *names: str, plan: str = "pro") -> list[str]:
+    """Create accounts in the data dir's store; returns their API tokens.
+
+    On the pro plan unless told otherwise: tests other than metering's need room.
+    """
     store = JobStore(settings.database)
     try:
-        return [store.create_account(name)[1] for name in names]
+        return [store.create_account(name, plan=plan)[1] for name in names]
     finally:
         store.close()
 
@@ -37,9 +40,17 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, data_dir: Path, *, workers: int = 2, log: Path | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        workers: int = 2,
+        log: Path | None = None,
+        extra_args: list[str] | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.workers = workers
+        self.extra_args = extra_args or []
         self.port = free_port()
         self.log = log or data_dir.parent / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -65,6 +76,7 @@ class LiveServer:
                     str(self.data_dir),
                     "--workers",
                     str(self.workers),
+                    *self.extra_args,
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,

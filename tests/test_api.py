@@ -317,9 +317,9 @@ def test_tools_engines_and_account(server: Server) -> None:
     submit(server, numbered_pdf(2))
     account = server.client.get("/api/v1/account/", headers=server.headers()).json()
     assert account["name"] == "alice"
-    assert account["usage"]["pages_today"] == 2
+    assert account["usage"]["day"] == 2
     bob = server.client.get("/api/v1/account/", headers=server.headers(server.bob)).json()
-    assert bob["usage"]["pages_today"] == 0
+    assert bob["usage"]["day"] == 0
 
 
 def test_an_image_with_too_many_pixels_is_refused(server: Server) -> None:
@@ -356,7 +356,7 @@ def test_a_repeated_idempotency_key_returns_the_first_job(server: Server) -> Non
     assert "idempotent-replayed" not in first.headers
     assert list((server.settings.data_dir / "uploads").iterdir()) == []
     usage = server.client.get("/api/v1/account/", headers=server.headers()).json()["usage"]
-    assert usage["pages_today"] == 1  # processed once
+    assert usage["day"] == 1  # processed once
     # keys belong to an account: Bob's same key is a job of his own
     bobs = server.client.post(
         API,

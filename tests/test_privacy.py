@@ -45,7 +45,7 @@ def test_delete_removes_the_job_and_its_files(server: Server) -> None:
     url = f"{API}{job['uuid']}/"
     response = server.client.delete(url, headers=server.headers())
     assert response.status_code == 200
-    assert response.json() == {"uuid": job["uuid"], "deleted": True}
+    assert response.json() == {"uuid": job["uuid"], "deleted": True, "refunded": 0}
     assert_error(server.client.get(url, headers=server.headers()), 404, "not_found")
     assert not (server.settings.data_dir / "results" / job["uuid"]).exists()
     assert_error(server.client.delete(url, headers=server.headers()), 404, "not_found")

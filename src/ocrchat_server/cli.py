@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,8 @@ import attrs
 import click
 
 from ocrchat import __version__
-from ocrchat_server.jobs.store import AccountExistsError, JobStore, NoSuchAccountError
+from ocrchat_server.jobs.plans import Plans, PlansError
+from ocrchat_server.jobs.store import Account, AccountExistsError, JobStore, NoSuchAccountError
 from ocrchat_server.settings import Settings, default_data_dir, parse_duration
 
 _DATA_DIR_HELP = "Where the SQLite store, uploads and results live (created on first start)."
@@ -26,6 +29,23 @@ def _data_dir_option(command: Any) -> Any:
         envvar="OCRCHAT_DATA_DIR",
         help=_DATA_DIR_HELP,
     )(command)
+
+
+def _plans_option(command: Any) -> Any:
+    return click.option(
+        "--plans",
+        "plans_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        envvar="OCRCHAT_PLANS",
+        help="TOML file of plans and page costs (see docs/plans.md); built-in plans otherwise.",
+    )(command)
+
+
+def _load_plans(plans_file: Path | None) -> Plans:
+    try:
+        return Plans.load(plans_file)
+    except PlansError as exc:
+        raise click.BadParameter(str(exc), param_hint="--plans") from exc
 
 
 class _Duration(click.ParamType[dt.timedelta]):
@@ -88,6 +108,7 @@ def main() -> None:
     show_default=True,
     envvar="OCRCHAT_LOG_LEVEL",
 )
+@_plans_option
 def serve(
     host: str,
     port: int,
@@ -97,6 +118,7 @@ def serve(
     max_pages: int,
     retention: dt.timedelta,
     log_level: str,
+    plans_file: Path | None,
 ) -> None:
     """Start the API server (SQLite store and local disk under the data dir)."""
     import uvicorn
@@ -111,6 +133,7 @@ def serve(
         max_upload_bytes=int(max_upload_mb * 1024 * 1024),
         max_pages=max_pages,
         retention=retention,
+        plans=_load_plans(plans_file),
     )
     if workers:
         settings = attrs.evolve(settings, workers=workers)
@@ -129,18 +152,103 @@ def accounts() -> None:
 
 @accounts.command("create")
 @click.argument("name")
+@click.option("--plan", help="The account's plan.  [default: the configured default, free]")
 @_data_dir_option
-def create_account(name: str, data_dir: Path) -> None:
+@_plans_option
+def create_account(name: str, plan: str | None, data_dir: Path, plans_file: Path | None) -> None:
     """Create an account; its API token is the last line printed."""
+    plans = _load_plans(plans_file)
+    chosen = _plan_name(plans, plan or plans.default_plan)
     store = JobStore(Settings(data_dir=data_dir).database)
     try:
-        account, token = store.create_account(name)
+        account, token = store.create_account(name, plan=chosen)
     except AccountExistsError:
         raise click.ClickException(f"An account named {name!r} already exists.") from None
     finally:
         store.close()
-    click.echo(f"Created account {account.name!r}. Its API token (shown only now):", err=True)
+    click.echo(
+        f"Created account {account.name!r} on the {chosen} plan. Its API token (shown only now):",
+        err=True,
+    )
     click.echo(token)
+
+
+def _plan_name(plans: Plans, name: str) -> str:
+    try:
+        return plans.get(name).name
+    except PlansError as exc:
+        raise click.BadParameter(str(exc), param_hint="PLAN") from exc
+
+
+@contextmanager
+def _store(data_dir: Path) -> Iterator[JobStore]:
+    store = JobStore(Settings(data_dir=data_dir).database)
+    try:
+        yield store
+    except NoSuchAccountError as exc:
+        raise click.ClickException(f"No account named {exc.args[0]!r}.") from None
+    finally:
+        store.close()
+
+
+def _show(store: JobStore, account: Account, plans: Plans) -> None:
+    plan = plans.get(account.plan)
+    usage = store.usage(account.id)
+
+    def cap(value: int | None) -> str:
+        return "no limit" if value is None else str(value)
+
+    click.echo(f"account:    {account.name}")
+    click.echo(f"plan:       {plan.name} (queue priority {plan.priority})")
+    click.echo(f"today:      {usage.day} of {cap(plan.daily)} credits")
+    click.echo(f"this month: {usage.month} of {cap(plan.monthly)} credits")
+    click.echo(f"per file:   {plan.pages_per_file} pages")
+    click.echo(f"credits:    {usage.credits} prepaid")
+    click.echo(f"created:    {account.created_at.isoformat()}")
+
+
+@accounts.command("show")
+@click.argument("name")
+@_data_dir_option
+@_plans_option
+def show_account(name: str, data_dir: Path, plans_file: Path | None) -> None:
+    """Show an account's plan, usage and credits."""
+    plans = _load_plans(plans_file)
+    with _store(data_dir) as store:
+        _show(store, store.account_by_name(name), plans)
+
+
+@accounts.command("credit")
+@click.argument("name")
+@click.argument("pages", type=int)
+@_data_dir_option
+@_plans_option
+def credit_account(name: str, pages: int, data_dir: Path, plans_file: Path | None) -> None:
+    """Add PAGES prepaid credits to account NAME.
+
+    To take some back, give a negative number after --: credit NAME -- -10
+    """
+    plans = _load_plans(plans_file)
+    with _store(data_dir) as store:
+        try:
+            account = store.add_credits(name, pages)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        _show(store, account, plans)
+
+
+@accounts.command("plan")
+@click.argument("name")
+@click.argument("plan")
+@_data_dir_option
+@_plans_option
+def change_plan(name: str, plan: str, data_dir: Path, plans_file: Path | None) -> None:
+    """Move account NAME to PLAN."""
+    plans = _load_plans(plans_file)
+    chosen = _plan_name(plans, plan)
+    with _store(data_dir) as store:
+        store.account_by_name(name)
+        _show(store, store.set_plan(name, chosen), plans)
 
 
 @main.group()

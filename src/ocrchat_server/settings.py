@@ -9,6 +9,8 @@ from pathlib import Path
 
 import attrs
 
+from ocrchat_server.jobs.plans import Plans
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -39,6 +41,8 @@ class Settings:
     """How long a finished job's results are kept."""
     sweep_interval: dt.timedelta = dt.timedelta(minutes=1)
     """How often expired results are looked for."""
+    plans: Plans = attrs.field(factory=Plans)
+    """Plans, page costs and the default plan (built in, or from ``--plans FILE``)."""
 
     @property
     def database(self) -> Path:

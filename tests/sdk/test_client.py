@@ -107,7 +107,7 @@ def test_account_and_history(server: Server) -> None:
     job = client.submit(image_bytes(PAGE, "PNG"))
     me = client.account()
     assert me.name == "alice"
-    assert me.usage["pages_today"] == 1
+    assert me.usage["day"] == 1
     assert client.history(job).conversations == []
 
 

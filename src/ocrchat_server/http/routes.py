@@ -21,6 +21,7 @@ from ocrchat_server.errors import ApiError, bad_request, not_found
 from ocrchat_server.exports import EXPORTERS, ExportSource
 from ocrchat_server.http.auth import require_account
 from ocrchat_server.http.uploads import receive_upload
+from ocrchat_server.jobs.metering import Periods
 from ocrchat_server.jobs.service import TOOLS, SubmitOptions
 
 if TYPE_CHECKING:
@@ -100,8 +101,8 @@ async def get_job(request: Request) -> Response:
 
 async def delete_job(request: Request) -> Response:
     services, record = _job_of_caller(request)
-    services.jobs.delete(record)
-    return JSONResponse({"uuid": record.uuid, "deleted": True})
+    refunded = services.jobs.delete(record)
+    return JSONResponse({"uuid": record.uuid, "deleted": True, "refunded": refunded})
 
 
 def _attachment(record: JobRecord, extension: str) -> str:
@@ -148,17 +149,28 @@ async def chat_history(request: Request) -> Response:
 
 async def account(request: Request) -> Response:
     services, caller = _caller(request)
-    now = services.store.clock()
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    month = day.replace(day=1)
+    plans = services.settings.plans
+    plan = plans.get(caller.plan)
+    usage = services.store.usage(caller.id)
+    periods = Periods.at(services.store.clock())
     return JSONResponse(
         {
             "name": caller.name,
             "created_at": caller.created_at.isoformat(),
-            "usage": {
-                "pages_today": services.store.pages_processed_since(caller.id, day),
-                "pages_this_month": services.store.pages_processed_since(caller.id, month),
+            "plan": plan.name,
+            "usage": {"day": usage.day, "month": usage.month},
+            "caps": {
+                "day": plan.daily,
+                "month": plan.monthly,
+                "pages_per_file": plan.pages_per_file,
             },
+            "credits": usage.credits,
+            "resets": {
+                "day": periods.next_day.isoformat(),
+                "month": periods.next_month.isoformat(),
+            },
+            "costs": plans.costs,
+            "priority": plan.priority,
         }
     )
 

@@ -127,6 +127,7 @@ class JobRunner:
 
     def _fail_now(self, uuid: str, error: str) -> None:
         self.store.finish(uuid, JobStatus.FAILED, retention=self.retention, error=error)
+        self.store.refund(uuid)
         self.files.delete_upload(uuid)
         self.files.delete_page_results(uuid)
 
@@ -164,12 +165,13 @@ class JobRunner:
         return job
 
     def _next_page(self) -> tuple[_ActiveJob, int] | None:
-        # dicts keep insertion order, so within each class this is first come, first served
-        for inline in (True, False):
-            for job in self._jobs.values():
-                if job.inline is inline and job.remaining and job.error is None:
-                    return job, job.remaining.popleft()
-        return None
+        """Jobs waiting in their request first, then by plan priority; within each, first
+        come, first served (dicts keep insertion order and max() keeps the first of ties)."""
+        ready = [job for job in self._jobs.values() if job.remaining and job.error is None]
+        if not ready:
+            return None
+        job = max(ready, key=lambda job: (job.inline, job.record.priority))
+        return job, job.remaining.popleft()
 
     def _fill_pool(self) -> None:
         while self._in_flight < self.workers and (picked := self._next_page()):
@@ -256,6 +258,7 @@ class JobRunner:
                 self.store.finish(uuid, JobStatus.DONE, retention=self.retention)
             else:
                 self.store.finish(uuid, JobStatus.FAILED, retention=self.retention, error=job.error)
+                self.store.refund(uuid)  # a failed job costs nothing
                 self.files.delete_page_results(uuid)
             self.files.delete_upload(uuid)
         finally:

@@ -17,10 +17,12 @@ from ocrchat_server.engines.languages import UnknownLanguageError, resolve_langu
 from ocrchat_server.errors import ApiError, bad_request, not_found
 from ocrchat_server.ingest import UnreadableDocumentError, sniff_document
 from ocrchat_server.jobs.files import read_json
+from ocrchat_server.jobs.metering import Periods, QuotaExceededError, check_file, split_charge
 from ocrchat_server.jobs.store import DuplicateIdempotencyKeyError, JobRecord
 
 if TYPE_CHECKING:
     from ocrchat_server.jobs.files import JobFiles
+    from ocrchat_server.jobs.plans import Plan
     from ocrchat_server.jobs.runner import JobRunner
     from ocrchat_server.jobs.store import Account, JobStore
     from ocrchat_server.settings import Settings
@@ -72,6 +74,31 @@ class SubmitOptions:
             tool=field("tool"),
             translate_to=field("translate_to"),
         )
+
+
+def _quota_error(exc: QuotaExceededError, plan: Plan) -> ApiError:
+    if exc.limit == "pages_per_file":
+        message = (
+            f"The file has {exc.used} pages; the {plan.name} plan takes at most "
+            f"{exc.cap} pages per file."
+        )
+    else:
+        message = (
+            f"The {exc.limit} page allowance of the {plan.name} plan is used up: "
+            f"{exc.used} of {exc.cap} used, this file needs {exc.needed}, "
+            f"and {exc.credits} prepaid credits are left."
+        )
+    details: dict[str, Any] = {
+        "limit": exc.limit,
+        "used": exc.used,
+        "cap": exc.cap,
+        "needed": exc.needed,
+        "plan": plan.name,
+    }
+    if exc.resets_at is not None:
+        details["resets_at"] = exc.resets_at.isoformat()
+        details["credits"] = exc.credits
+    return ApiError(402, "quota_exceeded", message, **details)
 
 
 @attrs.frozen
@@ -143,6 +170,8 @@ class JobService:
             if earlier is not None:
                 self.files.delete_upload(uuid)
                 return Submitted(earlier, replayed=True)
+        plans = self.settings.plans
+        plan = plans.get(account.plan)
         try:
             language = self.check_options(options)
             try:
@@ -157,6 +186,10 @@ class JobService:
                     pages=document.page_count,
                     cap=self.settings.max_pages,
                 )
+            check_file(plan, document.page_count)
+        except QuotaExceededError as exc:
+            self.files.delete_upload(uuid)
+            raise _quota_error(exc, plan) from exc
         except BaseException:
             self.files.delete_upload(uuid)
             raise
@@ -173,9 +206,17 @@ class JobService:
             translate_to=options.translate_to,
             filename=filename,
             idempotency_key=idempotency_key,
+            priority=plan.priority,
         )
+        cost = plans.cost(options.tier, document.page_count)
+        periods = Periods.at(record.created_at)
         try:
-            self.store.insert_job(record)
+            self.store.insert_job(
+                record, charge=lambda usage: split_charge(cost, plan, usage, periods)
+            )
+        except QuotaExceededError as exc:
+            self.files.delete_upload(uuid)
+            raise _quota_error(exc, plan) from exc
         except DuplicateIdempotencyKeyError:
             # the same key raced in from another request a moment ago
             self.files.delete_upload(uuid)
@@ -224,11 +265,21 @@ class JobService:
             expires_at=record.expires_at,
         )
 
-    def delete(self, record: JobRecord) -> None:
-        """Delete the job and everything of it now, even mid-run."""
-        self.runner.cancel(record.uuid)
+    def delete(self, record: JobRecord) -> int:
+        """Delete the job and everything of it now, even mid-run; returns the credits given back.
+
+        A running job's pages not counted done yet are given back (those being read
+        right now included: their results are thrown away); done ones stay paid for.
+        """
+        self.runner.cancel(record.uuid)  # first: no page counts as done after this
+        refunded = 0
+        if not record.status.finished:
+            current = self.store.get_job(record.uuid) or record
+            unread = current.page_count - current.pages_done
+            refunded = self.store.refund(record.uuid, self.settings.plans.cost(record.tier, unread))
         self.store.delete_job(record.uuid)
         self.files.delete_all(record.uuid)
+        return refunded
 
     def expire(self) -> int:
         """Delete every job whose results have outlived the retention time."""

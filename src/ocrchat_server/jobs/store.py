@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ocrchat.models import JobStatus
+from ocrchat_server.jobs.metering import Charge, Periods, Usage
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,7 +38,9 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    plan TEXT NOT NULL,
+    credits INTEGER NOT NULL DEFAULT 0 CHECK (credits >= 0)
 );
 CREATE TABLE IF NOT EXISTS tokens (
     id INTEGER PRIMARY KEY,
@@ -64,8 +67,18 @@ CREATE TABLE IF NOT EXISTS jobs (
     started_at TEXT,
     finished_at TEXT,
     expires_at TEXT,
-    idempotency_key TEXT
+    idempotency_key TEXT,
+    priority INTEGER NOT NULL DEFAULT 0
 );
+-- What each job costs. Kept when the job is deleted or expires: usage is history.
+CREATE TABLE IF NOT EXISTS charges (
+    job_uuid TEXT PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    from_allowance INTEGER NOT NULL CHECK (from_allowance >= 0),
+    from_credits INTEGER NOT NULL CHECK (from_credits >= 0)
+);
+CREATE INDEX IF NOT EXISTS charges_by_account ON charges (account_id, created_at);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at);
 CREATE INDEX IF NOT EXISTS jobs_by_expiry ON jobs (expires_at);
 CREATE INDEX IF NOT EXISTS jobs_by_account ON jobs (account_id, created_at);
@@ -94,6 +107,8 @@ class Account:
     id: int
     name: str
     created_at: dt.datetime
+    plan: str
+    credits: int
 
 
 @attrs.frozen
@@ -116,6 +131,7 @@ class JobRecord:
     finished_at: dt.datetime | None = None
     expires_at: dt.datetime | None = None
     idempotency_key: str | None = None
+    priority: int = 0
 
 
 def _hash_token(token: str) -> bytes:
@@ -156,6 +172,7 @@ def _job_from_row(row: sqlite3.Row) -> JobRecord:
         finished_at=_to_time(row["finished_at"]),
         expires_at=_to_time(row["expires_at"]),
         idempotency_key=row["idempotency_key"],
+        priority=row["priority"],
     )
 
 
@@ -198,15 +215,18 @@ class JobStore:
 
     # --- accounts and tokens ------------------------------------------------
 
-    def create_account(self, name: str) -> tuple[Account, str]:
+    def create_account(self, name: str, *, plan: str = "free") -> tuple[Account, str]:
         """A new account and its first API token (the only time the token is seen)."""
         now = self.clock()
         try:
             with self._transaction() as db:
                 cursor = db.execute(
-                    "INSERT INTO accounts (name, created_at) VALUES (?, ?)", (name, now.isoformat())
+                    "INSERT INTO accounts (name, created_at, plan) VALUES (?, ?, ?)",
+                    (name, now.isoformat(), plan),
                 )
-                account = Account(id=int(cursor.lastrowid or 0), name=name, created_at=now)
+                account = Account(
+                    id=int(cursor.lastrowid or 0), name=name, created_at=now, plan=plan, credits=0
+                )
                 token = self._insert_token(db, account.id, now)
         except sqlite3.IntegrityError as exc:
             raise AccountExistsError(name) from exc
@@ -232,6 +252,23 @@ class JobStore:
             raise NoSuchAccountError(name)
         return self._account(rows[0])
 
+    def set_plan(self, name: str, plan: str) -> Account:
+        with self._transaction() as db:
+            db.execute("UPDATE accounts SET plan = ? WHERE name = ?", (plan, name))
+        return self.account_by_name(name)
+
+    def add_credits(self, name: str, credits: int) -> Account:
+        """Add (or, negative, take back) prepaid credits; the balance never goes below 0."""
+        account = self.account_by_name(name)
+        try:
+            with self._transaction() as db:
+                db.execute(
+                    "UPDATE accounts SET credits = credits + ? WHERE id = ?", (credits, account.id)
+                )
+        except sqlite3.IntegrityError as exc:
+            raise ValueError(f"{name} has only {account.credits} credits") from exc
+        return self.account_by_name(name)
+
     def authenticate(self, token: str) -> Account | None:
         """The token's account, or None. The hash comparison takes constant time."""
         parts = token.split("_", 2)
@@ -250,11 +287,22 @@ class JobStore:
     def _account(row: sqlite3.Row) -> Account:
         created_at = _to_time(row["created_at"])
         assert created_at is not None
-        return Account(id=row["id"], name=row["name"], created_at=created_at)
+        return Account(
+            id=row["id"],
+            name=row["name"],
+            created_at=created_at,
+            plan=row["plan"],
+            credits=row["credits"],
+        )
 
     # --- jobs ---------------------------------------------------------------
 
-    def insert_job(self, job: JobRecord) -> None:
+    def insert_job(
+        self, job: JobRecord, *, charge: Callable[[Usage], Charge] | None = None
+    ) -> None:
+        """Store a new job. With ``charge``, the job is paid for in the same transaction:
+        ``charge`` gets the account's usage as it stands and returns what to take (or
+        raises to refuse), so concurrent requests cannot spend the same allowance."""
         fields = attrs.asdict(job)
         fields["status"] = job.status.value
         for name in ("created_at", "started_at", "finished_at", "expires_at"):
@@ -266,10 +314,76 @@ class JobStore:
         try:
             with self._transaction() as db:
                 db.execute(sql, tuple(fields.values()))
+                if charge is not None:
+                    self._charge(db, job, charge)
         except sqlite3.IntegrityError as exc:
             if job.idempotency_key is not None and "idempotency_key" in str(exc):
                 raise DuplicateIdempotencyKeyError(job.idempotency_key) from exc
             raise
+
+    def _charge(
+        self, db: sqlite3.Connection, job: JobRecord, charge: Callable[[Usage], Charge]
+    ) -> None:
+        periods = Periods.at(job.created_at)
+        usage = self._usage(db, job.account_id, periods)
+        taken = charge(usage)
+        db.execute(
+            "INSERT INTO charges (job_uuid, account_id, created_at, from_allowance, from_credits)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                job.uuid,
+                job.account_id,
+                job.created_at.isoformat(),
+                taken.from_allowance,
+                taken.from_credits,
+            ),
+        )
+        db.execute(
+            "UPDATE accounts SET credits = credits - ? WHERE id = ?",
+            (taken.from_credits, job.account_id),
+        )
+
+    @staticmethod
+    def _usage(db: sqlite3.Connection, account_id: int, periods: Periods) -> Usage:
+        row = db.execute(
+            "SELECT"
+            " COALESCE(SUM(CASE WHEN created_at >= ? THEN from_allowance END), 0) AS day,"
+            " COALESCE(SUM(from_allowance), 0) AS month,"
+            " (SELECT credits FROM accounts WHERE id = ?) AS credits"
+            " FROM charges WHERE account_id = ? AND created_at >= ?",
+            (
+                periods.day_start.isoformat(),
+                account_id,
+                account_id,
+                periods.month_start.isoformat(),
+            ),
+        ).fetchone()
+        return Usage(day=int(row["day"]), month=int(row["month"]), credits=int(row["credits"]))
+
+    def usage(self, account_id: int) -> Usage:
+        with self._lock:
+            return self._usage(self._db, account_id, Periods.at(self.clock()))
+
+    def refund(self, uuid: str, amount: int | None = None) -> int:
+        """Give back ``amount`` of a job's charge (all of it when None), to the prepaid
+        credits first; returns what was given back."""
+        with self._transaction() as db:
+            row = db.execute("SELECT * FROM charges WHERE job_uuid = ?", (uuid,)).fetchone()
+            if row is None:
+                return 0
+            total = int(row["from_allowance"]) + int(row["from_credits"])
+            back = total if amount is None else max(0, min(amount, total))
+            to_credits = min(back, row["from_credits"])
+            db.execute(
+                "UPDATE charges SET from_credits = from_credits - ?,"
+                " from_allowance = from_allowance - ? WHERE job_uuid = ?",
+                (to_credits, back - to_credits, uuid),
+            )
+            db.execute(
+                "UPDATE accounts SET credits = credits + ? WHERE id = ?",
+                (to_credits, row["account_id"]),
+            )
+        return back
 
     def get_job(self, uuid: str, *, account_id: int | None = None) -> JobRecord | None:
         """The job; None when it does not exist or (with ``account_id``) is another account's."""
@@ -349,11 +463,3 @@ class JobStore:
             (self.clock().isoformat(),),
         )
         return [row["uuid"] for row in rows]
-
-    def pages_processed_since(self, account_id: int, since: dt.datetime) -> int:
-        rows = self._query(
-            "SELECT COALESCE(SUM(pages_done), 0) AS pages FROM jobs "
-            "WHERE account_id = ? AND created_at >= ?",
-            (account_id, since.isoformat()),
-        )
-        return int(rows[0]["pages"])
