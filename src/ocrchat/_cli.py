@@ -261,7 +261,8 @@ def account(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"account: {found.name}")
     if found.plan:
         click.echo(f"plan: {found.plan}")
-    for key, value in found.usage.items():
-        click.echo(f"{key.replace('_', ' ')}: {value}")
+    for period, used in found.usage.items():
+        cap = found.caps.get(period)
+        click.echo(f"{period}: {used} of {'no limit' if cap is None else cap} used")
     if found.credits is not None:
         click.echo(f"credits: {found.credits}")

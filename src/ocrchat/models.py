@@ -143,8 +143,12 @@ class Account:
     created_at: dt.datetime | None = None
     plan: str | None = None
     usage: dict[str, int] = attrs.field(factory=dict)
+    """Allowance spent: ``day`` and ``month``."""
     caps: dict[str, int | None] = attrs.field(factory=dict)
+    """``day``, ``month`` (None: no limit) and ``pages_per_file``."""
     credits: int | None = None
+    """Prepaid credits left, spent once the allowance is used up."""
+    resets: dict[str, dt.datetime] = attrs.field(factory=dict)
 
 
 @attrs.frozen
