@@ -290,15 +290,8 @@ def test_download_and_chat_wait_for_the_job(server: Server) -> None:
         "invalid_format",
     )
     assert wait_until_finished(server, job["uuid"])["status"] == "done"
-    assert_error(
-        server.client.post(
-            f"/api/v1/chat/{job['uuid']}/", json={"message": "total?"}, headers=server.headers()
-        ),
-        501,
-        "chat_not_available",
-    )
     history = server.client.get(f"/api/v1/chat/{job['uuid']}/history/", headers=server.headers())
-    assert history.json() == {"conversations": []}
+    assert history.json() == {"conversations": []}  # nothing asked yet
 
 
 def test_unknown_routes_and_methods_answer_json(server: Server) -> None:

@@ -13,6 +13,8 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
+from ocrchat_server.chat.answers import Answerer, LlmAnswerer, RetrievalAnswerer
+from ocrchat_server.chat.service import ChatService
 from ocrchat_server.errors import ApiError
 from ocrchat_server.http.access_log import AccessLogMiddleware
 from ocrchat_server.http.errors import api_error, http_error, server_error
@@ -40,6 +42,7 @@ class Services:
     files: JobFiles
     runner: JobRunner
     jobs: JobService
+    chat: ChatService
 
 
 class State(TypedDict):
@@ -55,11 +58,23 @@ async def _sweep_expired(services: Services) -> None:
         await asyncio.sleep(services.settings.sweep_interval.total_seconds())
 
 
+def _answerer(settings: Settings) -> Answerer:
+    if settings.llm_url:
+        return LlmAnswerer(
+            url=settings.llm_url,
+            model=settings.llm_model or "default",
+            api_key=settings.llm_api_key,
+            timeout=settings.llm_timeout,
+        )
+    return RetrievalAnswerer()
+
+
 def create_app(
     settings: Settings,
     *,
     clock: Clock = utc_now,
     pool_factory: Callable[[int], ProcessPoolExecutor] | None = None,
+    answerer: Answerer | None = None,
 ) -> Starlette:
     """The whole server as an ASGI app. Its data dir is created when it starts."""
 
@@ -76,7 +91,10 @@ def create_app(
             pool_factory=pool_factory,
         )
         jobs = JobService(settings=settings, store=store, files=files, runner=runner)
-        services = Services(settings=settings, store=store, files=files, runner=runner, jobs=jobs)
+        chat = ChatService(store=store, jobs=jobs, answerer=answerer or _answerer(settings))
+        services = Services(
+            settings=settings, store=store, files=files, runner=runner, jobs=jobs, chat=chat
+        )
         app.state.services = services  # for tests and tools that hold the app, not a request
         runner.recover()
         background = [

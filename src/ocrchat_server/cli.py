@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -109,6 +110,21 @@ def main() -> None:
     envvar="OCRCHAT_LOG_LEVEL",
 )
 @_plans_option
+@click.option(
+    "--llm-url",
+    envvar="OCRCHAT_LLM_URL",
+    help="OpenAI-compatible endpoint for chat answers, e.g. http://127.0.0.1:8080/v1 "
+    "(its key from $OCRCHAT_LLM_API_KEY). Without it, chat quotes the best lines.",
+)
+@click.option("--llm-model", envvar="OCRCHAT_LLM_MODEL", help="The model name to ask for.")
+@click.option(
+    "--llm-timeout",
+    type=float,
+    default=60,
+    show_default=True,
+    envvar="OCRCHAT_LLM_TIMEOUT",
+    help="Seconds to wait for the model.",
+)
 def serve(
     host: str,
     port: int,
@@ -119,6 +135,9 @@ def serve(
     retention: dt.timedelta,
     log_level: str,
     plans_file: Path | None,
+    llm_url: str | None,
+    llm_model: str | None,
+    llm_timeout: float,
 ) -> None:
     """Start the API server (SQLite store and local disk under the data dir)."""
     import uvicorn
@@ -134,6 +153,10 @@ def serve(
         max_pages=max_pages,
         retention=retention,
         plans=_load_plans(plans_file),
+        llm_url=llm_url,
+        llm_model=llm_model,
+        llm_api_key=os.environ.get("OCRCHAT_LLM_API_KEY"),
+        llm_timeout=llm_timeout,
     )
     if workers:
         settings = attrs.evolve(settings, workers=workers)

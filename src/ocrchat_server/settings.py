@@ -43,6 +43,11 @@ class Settings:
     """How often expired results are looked for."""
     plans: Plans = attrs.field(factory=Plans)
     """Plans, page costs and the default plan (built in, or from ``--plans FILE``)."""
+    llm_url: str | None = None
+    """An OpenAI-compatible endpoint (``.../v1``) for chat; None: retrieval answers."""
+    llm_model: str | None = None
+    llm_api_key: str | None = attrs.field(default=None, repr=False)
+    llm_timeout: float = 60.0
 
     @property
     def database(self) -> Path:

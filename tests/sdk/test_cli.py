@@ -97,3 +97,25 @@ def test_no_token_names_the_variable(live: Live) -> None:
     )
     assert result.exit_code == EXIT_AUTH
     assert "OCRCHAT_API_TOKEN" in result.stderr
+
+
+def test_chat_and_history(live: Live, files: Path) -> None:
+    job = json.loads(ocrchat(live, "submit", str(files / "invoice.png"), "--json").stdout)
+    answer = ocrchat(live, "chat", job["uuid"], "What is the total due?")
+    assert answer.exit_code == 0, answer.output
+    assert "215 dollars" in answer.stdout
+    assert "[p. 1] Total due: 215 dollars" in answer.stdout
+    conversation = answer.stderr.split("conversation: ")[1].strip()
+    again = ocrchat(
+        live,
+        "chat",
+        job["uuid"],
+        "And the invoice number?",
+        "--conversation",
+        conversation,
+        "--json",
+    )
+    assert json.loads(again.stdout)["conversation"] == conversation
+    shown = ocrchat(live, "history", job["uuid"])
+    assert f"# conversation {conversation}" in shown.stdout
+    assert shown.stdout.count("user:") == 2

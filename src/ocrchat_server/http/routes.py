@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from ocrchat import __version__
 from ocrchat._serde import unstructure
-from ocrchat.models import JobStatus
+from ocrchat.models import History, JobStatus
 from ocrchat_server.engines.languages import installed_models
 from ocrchat_server.errors import ApiError, bad_request, not_found
 from ocrchat_server.exports import EXPORTERS, ExportSource
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 DOWNLOAD_FORMATS = tuple(EXPORTERS)
 _POLL_AFTER_SECONDS = "2"
 _MAX_IDEMPOTENCY_KEY = 255
+_MAX_MESSAGE = 4000
 
 
 def _services(request: Request) -> Services:
@@ -135,16 +136,26 @@ async def download_job(request: Request) -> Response:
 
 
 async def chat(request: Request) -> Response:
-    _, record = _job_of_caller(request)
-    if record.status is not JobStatus.DONE:
-        raise ApiError(409, "job_not_done", f"The job is {record.status.value}, not done.")
-    raise ApiError(501, "chat_not_available", "Chat is not available on this server yet.")
+    services, record = _job_of_caller(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        raise bad_request("invalid_json", 'Send a JSON body: {"message": "..."}.') from None
+    message = body.get("message") if isinstance(body, dict) else None
+    if not isinstance(message, str) or not message.strip():
+        raise bad_request("missing_message", 'The JSON body needs a "message" string.')
+    if len(message) > _MAX_MESSAGE:
+        raise bad_request("message_too_long", f"A message is at most {_MAX_MESSAGE} characters.")
+    conversation = body.get("conversation")
+    if conversation is not None and not isinstance(conversation, str):
+        raise bad_request("invalid_conversation", '"conversation" must be a string id.')
+    reply = await services.chat.ask(record, message.strip(), conversation or None)
+    return JSONResponse(unstructure(reply))
 
 
 async def chat_history(request: Request) -> Response:
-    _job_of_caller(request)
-    # Chat is not built yet, so no job has a conversation.
-    return JSONResponse({"conversations": []})
+    services, record = _job_of_caller(request)
+    return JSONResponse(unstructure(History(conversations=services.chat.history(record))))
 
 
 async def account(request: Request) -> Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import secrets
 import sqlite3
 import threading
@@ -20,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ocrchat.models import JobStatus
+from ocrchat._serde import structure, unstructure
+from ocrchat.models import ChatMessage, Citation, Conversation, JobStatus, Role
 from ocrchat_server.jobs.metering import Charge, Periods, Usage
 
 if TYPE_CHECKING:
@@ -79,6 +81,21 @@ CREATE TABLE IF NOT EXISTS charges (
     from_credits INTEGER NOT NULL CHECK (from_credits >= 0)
 );
 CREATE INDEX IF NOT EXISTS charges_by_account ON charges (account_id, created_at);
+-- Chat about a job; deleting or expiring the job deletes its conversations.
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    job_uuid TEXT NOT NULL REFERENCES jobs(uuid) ON DELETE CASCADE,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conversations_by_job ON conversations (job_uuid, created_at);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    role TEXT NOT NULL,
+    content TEXT NOT NULL,
+    citations TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at);
 CREATE INDEX IF NOT EXISTS jobs_by_expiry ON jobs (expires_at);
 CREATE INDEX IF NOT EXISTS jobs_by_account ON jobs (account_id, created_at);
@@ -173,6 +190,15 @@ def _job_from_row(row: sqlite3.Row) -> JobRecord:
         expires_at=_to_time(row["expires_at"]),
         idempotency_key=row["idempotency_key"],
         priority=row["priority"],
+    )
+
+
+def _message_from_row(row: sqlite3.Row) -> ChatMessage:
+    return ChatMessage(
+        role=Role(row["role"]),
+        content=row["content"],
+        citations=structure(json.loads(row["citations"]), list[Citation]),
+        created_at=_to_time(row["created_at"]),
     )
 
 
@@ -463,3 +489,48 @@ class JobStore:
             (self.clock().isoformat(),),
         )
         return [row["uuid"] for row in rows]
+
+    # --- conversations ------------------------------------------------------
+
+    def has_conversation(self, conversation: str, job_uuid: str) -> bool:
+        rows = self._query(
+            "SELECT 1 FROM conversations WHERE id = ? AND job_uuid = ?", (conversation, job_uuid)
+        )
+        return bool(rows)
+
+    def add_exchange(
+        self, job_uuid: str, conversation: str, question: ChatMessage, reply: ChatMessage
+    ) -> None:
+        """Store a question and its answer, starting the conversation when it is new."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO conversations (id, job_uuid, created_at) VALUES (?, ?, ?)",
+                (conversation, job_uuid, self.clock().isoformat()),
+            )
+            for message in (question, reply):
+                db.execute(
+                    "INSERT INTO messages (conversation_id, role, content, citations, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        conversation,
+                        message.role.value,
+                        message.content,
+                        json.dumps(unstructure(message.citations), ensure_ascii=False),
+                        _to_text(message.created_at),
+                    ),
+                )
+
+    def messages(self, conversation: str) -> list[ChatMessage]:
+        rows = self._query(
+            "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation,)
+        )
+        return [_message_from_row(row) for row in rows]
+
+    def conversations(self, job_uuid: str) -> list[Conversation]:
+        rows = self._query(
+            "SELECT id FROM conversations WHERE job_uuid = ? ORDER BY created_at, rowid",
+            (job_uuid,),
+        )
+        return [
+            Conversation(conversation=row["id"], messages=self.messages(row["id"])) for row in rows
+        ]
