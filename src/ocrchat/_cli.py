@@ -29,6 +29,7 @@ from ocrchat._exceptions import (
     PollTimeoutError,
     QuotaExceededError,
 )
+from ocrchat._jupyter import job_facts
 from ocrchat._serde import unstructure
 from ocrchat._sync_client import Client
 from ocrchat._version import __version__
@@ -76,13 +77,7 @@ def _print_json(value: Any) -> None:
 
 
 def _summary(job: Job) -> str:
-    parts = [job.uuid, job.status.value]
-    if job.page_count is not None:
-        parts.append(f"{job.page_count} page(s)")
-    if job.mean_confidence is not None:
-        parts.append(f"confidence {job.mean_confidence:.2f}")
-    if job.progress is not None and not job.status.finished:
-        parts.append(f"{job.progress.pages_done}/{job.progress.pages_total} done")
+    parts = [job.uuid, job.status.value, *job_facts(job)]
     if job.error:
         parts.append(f"error: {job.error}")
     return "  ".join(parts)

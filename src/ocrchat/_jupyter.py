@@ -8,16 +8,21 @@ if TYPE_CHECKING:
     from ocrchat.models import Job
 
 
-def job_markdown(job: Job) -> str:
-    """A one-line summary, then the document's Markdown once the job is done."""
-    facts = [f"**{job.status.value}**"]
+def job_facts(job: Job) -> list[str]:
+    """What a person wants to see of a job at a glance (the CLI and Jupyter both show it)."""
+    facts = []
     if job.page_count is not None:
         facts.append(f"{job.page_count} page{'s' if job.page_count != 1 else ''}")
     if job.mean_confidence is not None:
         facts.append(f"confidence {job.mean_confidence:.2f}")
     if job.progress is not None and not job.status.finished:
         facts.append(f"{job.progress.pages_done}/{job.progress.pages_total} pages read")
-    summary = f"OCR job `{job.uuid}`: " + " · ".join(facts)
+    return facts
+
+
+def job_markdown(job: Job) -> str:
+    """A one-line summary, then the document's Markdown once the job is done."""
+    summary = f"OCR job `{job.uuid}`: " + " · ".join([f"**{job.status.value}**", *job_facts(job)])
     if job.error:
         return f"{summary}\n\n> {job.error}"
     if job.markdown:

@@ -54,7 +54,7 @@ def test_submit_wait_json_then_get_download_account(live: Live, files: Path) -> 
 
     got = ocrchat(live, "get", job["uuid"])
     assert got.exit_code == 0
-    assert got.stdout.startswith(f"{job['uuid']}  done  7 page(s)")
+    assert got.stdout.startswith(f"{job['uuid']}  done  7 pages  confidence ")
 
     out = files / "report.txt"
     downloaded = ocrchat(live, "download", job["uuid"], "--format", "txt", "-o", str(out))

@@ -11,7 +11,7 @@ import io
 
 import attrs
 
-from ocrchat_server.exports.base import BLOCK_HEADER, ExportSource, block_row
+from ocrchat_server.exports.base import BLOCK_HEADER, ExportSource, block_row, numbered_tables
 
 
 @attrs.frozen
@@ -22,12 +22,10 @@ class CsvExporter:
     def export(self, source: ExportSource) -> bytes:
         out = io.StringIO()
         writer = csv.writer(out)
-        tables = [(page, table) for page in source.pages for table in page.tables]
+        tables = numbered_tables(source.pages)
         if tables:
-            numbers: dict[int, int] = {}
-            for page, table in tables:
-                numbers[page.index] = numbers.get(page.index, 0) + 1
-                writer.writerow([f"page {page.index + 1}", f"table {numbers[page.index]}"])
+            for page, number, table in tables:
+                writer.writerow([f"page {page.index + 1}", f"table {number}"])
                 writer.writerows(table.rows)
         else:
             writer.writerow(BLOCK_HEADER)

@@ -7,7 +7,7 @@ import io
 import attrs
 from openpyxl import Workbook
 
-from ocrchat_server.exports.base import BLOCK_HEADER, ExportSource, block_row
+from ocrchat_server.exports.base import BLOCK_HEADER, ExportSource, block_row, numbered_tables
 
 _MAX_SHEET_TITLE = 31  # Excel's limit
 
@@ -22,12 +22,10 @@ class XlsxExporter:
         first = book.active
         assert first is not None
         book.remove(first)
-        tables = [(page, table) for page in source.pages for table in page.tables]
+        tables = numbered_tables(source.pages)
         if tables:
-            numbers: dict[int, int] = {}
-            for page, table in tables:
-                numbers[page.index] = numbers.get(page.index, 0) + 1
-                title = f"Page {page.index + 1} table {numbers[page.index]}"
+            for page, number, table in tables:
+                title = f"Page {page.index + 1} table {number}"
                 sheet = book.create_sheet(title[:_MAX_SHEET_TITLE])
                 for row in table.rows:
                     sheet.append(row)

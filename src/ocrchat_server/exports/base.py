@@ -9,7 +9,7 @@ import attrs
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ocrchat.models import Block, Job, Page
+    from ocrchat.models import Block, Job, Page, Table
 
 
 @attrs.frozen
@@ -40,3 +40,10 @@ def block_row(page: Page, block: Block) -> list[object]:
 
 
 BLOCK_HEADER = ["page", "text", "x0", "y0", "x1", "y1", "confidence"]
+
+
+def numbered_tables(pages: list[Page]) -> list[tuple[Page, int, Table]]:
+    """Every table of the document with its 1-based number on its page."""
+    return [
+        (page, number, table) for page in pages for number, table in enumerate(page.tables, start=1)
+    ]
