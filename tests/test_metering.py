@@ -269,3 +269,17 @@ def test_plans_files_are_checked(tmp_path: Path) -> None:
         path.write_text(wrong)
         with pytest.raises(PlansError):
             Plans.load(path)
+
+
+def test_an_account_on_a_plan_no_longer_configured_gets_a_clear_error(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", workers=1)
+    (token,) = make_accounts(settings, "tia", plan="team")  # from a plans file not given now
+    with TestClient(create_app(settings)) as client:
+        headers = {"Authorization": f"Bearer {token}"}
+        body = assert_error(
+            client.get("/api/v1/account/", headers=headers), 500, "plan_not_configured"
+        )
+        assert "'team'" in body["error"]
+        response = client.post(API, headers=headers, files={"file": ("p.png", ONE_PAGE)})
+        assert_error(response, 500, "plan_not_configured")
+        assert list((settings.data_dir / "uploads").iterdir()) == []

@@ -161,7 +161,7 @@ async def chat_history(request: Request) -> Response:
 async def account(request: Request) -> Response:
     services, caller = _caller(request)
     plans = services.settings.plans
-    plan = plans.get(caller.plan)
+    plan = services.jobs.plan_of(caller)
     usage = services.store.usage(caller.id)
     periods = Periods.at(services.store.clock())
     return JSONResponse(

@@ -18,6 +18,7 @@ from ocrchat_server.errors import ApiError, bad_request, not_found
 from ocrchat_server.ingest import UnreadableDocumentError, sniff_document
 from ocrchat_server.jobs.files import read_json
 from ocrchat_server.jobs.metering import Periods, QuotaExceededError, check_file, split_charge
+from ocrchat_server.jobs.plans import PlansError
 from ocrchat_server.jobs.store import DuplicateIdempotencyKeyError, JobRecord
 
 if TYPE_CHECKING:
@@ -171,8 +172,8 @@ class JobService:
                 self.files.delete_upload(uuid)
                 return Submitted(earlier, replayed=True)
         plans = self.settings.plans
-        plan = plans.get(account.plan)
         try:
+            plan = self.plan_of(account)
             language = self.check_options(options)
             try:
                 document = sniff_document(upload)
@@ -229,6 +230,20 @@ class JobService:
         else:
             self.runner.enqueue(record)
         return Submitted(self.get(account, uuid))
+
+    def plan_of(self, account: Account) -> Plan:
+        try:
+            return self.settings.plans.get(account.plan)
+        except PlansError as exc:
+            # an operator's slip (a plans file left out at restart), not the caller's
+            log.error(
+                "account %s is on plan %r, which is not configured", account.name, account.plan
+            )
+            raise ApiError(
+                500,
+                "plan_not_configured",
+                f"Your account's plan {account.plan!r} is not configured on this server.",
+            ) from exc
 
     def get(self, account: Account, uuid: str) -> JobRecord:
         record = self.store.get_job(uuid, account_id=account.id)
