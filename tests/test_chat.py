@@ -277,3 +277,26 @@ def test_a_failing_or_slow_model_is_a_clear_error(
     # nothing made up was stored
     history = client.get(url + "history/", headers=headers).json()
     assert history == {"conversations": []}
+
+
+def test_retrieval_reads_chinese_without_spaces() -> None:
+    """CJK text has no spaces between words: character pairs still find the line."""
+    from ocrchat.models import Block, Page
+    from ocrchat_server.chat.answers import RetrievalAnswerer
+    from ocrchat_server.chat.retrieval import JobIndex
+
+    lines = ["发票号码：2041", "发票总额：215元", "付款日期：3月3日"]
+    page = Page(
+        index=0,
+        text="\n".join(lines),
+        language="chi_sim",
+        blocks=[
+            Block(text=line, bbox=(0, 40 * n, 300, 40 * n + 30), confidence=0.9)
+            for n, line in enumerate(lines)
+        ],
+    )
+    answer = RetrievalAnswerer().answer(JobIndex([page]), "总额是多少？", [])
+    assert [c.snippet for c in answer.citations] == ["发票总额：215元"]
+    assert "215" in answer.content
+    nothing = RetrievalAnswerer().answer(JobIndex([page]), "天气怎么样？", [])
+    assert nothing.content == NOT_IN_DOCUMENT

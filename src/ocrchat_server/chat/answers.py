@@ -61,6 +61,19 @@ def _query(index: JobIndex, question: str, history: list[Turn]) -> tuple[list[st
     return asked, index.tokenize(earlier[-1]) if earlier else []
 
 
+_SECTION_NUMBER = re.compile(r"^\s*(?:\d+|[IVXLC]+)(?:\.\d+)*[.)]?\s+")
+
+
+def _is_heading(text: str) -> bool:
+    """A short line with no figures after its section number: "3. Termination", "Notes"."""
+    rest = _SECTION_NUMBER.sub("", text)
+    return (
+        0 < len(text.split()) <= _HEADING_WORDS
+        and not any(ch.isdigit() for ch in rest)
+        and not rest.rstrip().endswith((".", "!", "?"))
+    )
+
+
 def _citation(passage: Passage) -> Citation:
     return Citation(page=passage.page + 1, snippet=passage.text, bbox=passage.bbox)
 
@@ -86,8 +99,8 @@ class RetrievalAnswerer:
         for hit in chosen:
             if hit.passage not in quoted:
                 quoted.append(hit.passage)
-            if len(hit.passage.text.split()) <= _HEADING_WORDS:
-                # a heading or a label: what it introduces is the answer
+            if _is_heading(hit.passage.text):
+                # what a heading introduces is the answer
                 quoted.extend(p for p in index.following(hit.passage, 2) if p not in quoted)
         quoted.sort(key=lambda p: (p.page, p.line))
         # lines that follow each other are one quote: a sentence wrapped over two lines

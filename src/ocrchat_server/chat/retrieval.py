@@ -60,6 +60,19 @@ _QUESTION_WORDS = frozenset(
 )
 
 
+# Chinese function and question words cut an unspaced run into the words around
+# them, so "总额是多少" (what is the total) searches for 总额 alone.
+_UNSPACED_STOPWORDS = re.compile(
+    "|".join(
+        sorted(
+            (w for w in bm25s.stopwords.STOPWORDS_CHINESE if _UNSPACED.fullmatch(w)),
+            key=len,
+            reverse=True,
+        )
+    )
+)
+
+
 def snowball_language(models: str | None) -> str | None:
     """The Snowball stemmer for Tesseract models such as ``deu`` or ``eng+fra``."""
     for code in (models or "").split("+"):
@@ -89,7 +102,8 @@ class Tokenizer:
                         continue
                     tokens.append(self._stemmer.stemWord(run) if self._stemmer else run)
                 else:
-                    tokens.extend(run[i : i + 2] for i in range(max(1, len(run) - 1)))
+                    for piece in filter(None, _UNSPACED_STOPWORDS.split(run)):
+                        tokens.extend(piece[i : i + 2] for i in range(max(1, len(piece) - 1)))
         return tokens
 
 
@@ -140,14 +154,16 @@ class JobIndex:
             if block.text.strip()
         ]
         self._tokens = [self.tokenize(passage.text) for passage in self.passages]
+        self._vocabulary = {token for tokens in self._tokens for token in tokens}
         self._bm25 = bm25s.BM25()
         if self.passages:
             self._bm25.index(self._tokens, show_progress=False)
 
     def search(self, query: list[str], k: int = 8) -> list[Hit]:
         """The best passages for the query tokens, best first; only those holding a token."""
-        vocabulary = set(query)
-        if not self.passages or not vocabulary:
+        # bm25s refuses tokens it has not indexed; they match nothing anyway
+        vocabulary = set(query) & self._vocabulary
+        if not vocabulary:
             return []
         scores = self._bm25.get_scores(list(vocabulary))
         order = np.argsort(-scores, kind="stable")[:k]
