@@ -30,6 +30,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Throughput and worker memory of the cpu tier; writes bench/results/cpu.json."""
+    """Speed and memory of the cpu tier, and its quality on the shared corpus.
+
+    Writes bench/results/cpu.json and bench/results/corpus.json.
+    """
     session.install("-e", ".[server]", *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("python", "bench/cpu_tier.py", *session.posargs)
+    session.run("python", "bench/corpus_quality.py")

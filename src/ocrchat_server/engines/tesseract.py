@@ -28,6 +28,9 @@ _LINE_LEVEL = 4
 # OSD's orientation confidence below which we leave the page as it is:
 # a sparse or non-text page gives near-zero confidence and a random angle.
 _MIN_ORIENTATION_CONFIDENCE = 2.0
+# On such a page OSD's script is noise too (handwriting came out "Korean",
+# "Arabic", "Japanese" on the corpus), unless the script itself is clear.
+_MIN_SCRIPT_CONFIDENCE_ALONE = 5.0
 _FALLBACK_MODELS = ("Latin", "eng")
 
 
@@ -83,8 +86,11 @@ class TesseractEngine:
         except pytesseract.TesseractError:
             return fallback, 0  # too few characters to tell, or a blank page
         rotation = int(osd.get("rotate", 0)) % 360
-        if float(osd.get("orientation_conf", 0.0)) < _MIN_ORIENTATION_CONFIDENCE:
+        oriented = float(osd.get("orientation_conf", 0.0)) >= _MIN_ORIENTATION_CONFIDENCE
+        if not oriented:
             rotation = 0
+        if not oriented and float(osd.get("script_conf", 0.0)) < _MIN_SCRIPT_CONFIDENCE_ALONE:
+            return fallback, rotation
         model = model_for_script(str(osd.get("script", "")), installed)
         return model or fallback, rotation
 
