@@ -14,7 +14,6 @@ in its README; this script ships none of its content.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 import tempfile
@@ -26,20 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from starlette.testclient import TestClient  # noqa: E402
-from tests.documents import CORPUS  # noqa: E402
+from tests.documents import CORPUS, corpus_scorer  # noqa: E402
 from tests.live import make_accounts  # noqa: E402
 
 from ocrchat_server.app import create_app  # noqa: E402
 from ocrchat_server.settings import Settings  # noqa: E402
-
-
-def scorer() -> Any:
-    spec = importlib.util.spec_from_file_location("corpus_score", CORPUS / "score.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def micro(rows: list[dict[str, Any]]) -> dict[str, float]:
@@ -53,7 +43,7 @@ def micro(rows: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def main() -> None:
-    score = scorer()
+    score = corpus_scorer()
     cases = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))["cases"]
     baseline_dir = CORPUS / "baselines" / "tesseract"
     results: dict[str, list[dict[str, Any]]] = {"auto": [], "named": [], "baseline": []}

@@ -6,9 +6,10 @@ Real scans come from ``../shared/corpus`` (see ``corpus`` below).
 
 from __future__ import annotations
 
+import importlib.util
 import io
-import json
 from pathlib import Path
+from types import ModuleType
 
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
@@ -81,7 +82,11 @@ def numbered_pdf(count: int) -> bytes:
     )
 
 
-def corpus_case(case_id: str) -> dict[str, object]:
-    manifest = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
-    case: dict[str, object] = next(c for c in manifest["cases"] if c["id"] == case_id)
-    return case
+def corpus_scorer() -> ModuleType:
+    """The corpus's own CER / WER / BoW-F1 scorer (``../shared/corpus/score.py``)."""
+    spec = importlib.util.spec_from_file_location("corpus_score", CORPUS / "score.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

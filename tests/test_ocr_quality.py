@@ -7,34 +7,23 @@ CC BY 4.0).
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 import subprocess
 from pathlib import Path
-from types import ModuleType
 
 from PIL import Image
 
 from tests.conftest import Server
-from tests.documents import CORPUS, render_page
+from tests.documents import CORPUS, corpus_scorer, render_page
 from tests.test_api import submit
 
 CLEAN_PAGE = CORPUS / "data" / "en_ehri_typed_dr19390519_03.jpg"
 GERMAN_PAGE = CORPUS / "data" / "de_ehri_typed_wl1375b189_02.jpg"
 
 
-def _scorer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("corpus_score", CORPUS / "score.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def cer(reference: str, hypothesis: str) -> float:
-    scores = _scorer().score_pair(reference, hypothesis)
+    scores = corpus_scorer().score_pair(reference, hypothesis)
     return float(scores["char_edits"] / scores["ref_chars"])
 
 
