@@ -40,3 +40,19 @@ def test_accounts_and_tokens(tmp_path: Path) -> None:
         for token in (first, second):
             me = client.get("/api/v1/account/", headers={"Authorization": f"Bearer {token}"})
             assert me.json()["name"] == "carol"
+
+
+def test_doctor_says_what_is_there_and_how_to_fix_what_is_not(tmp_path: Path) -> None:
+    runner = CliRunner()
+    healthy = runner.invoke(main, ["doctor"])
+    assert healthy.exit_code == 0, healthy.output
+    assert "ok   tesseract: tesseract 5" in healthy.output
+    assert "ok   language=auto" in healthy.output
+    assert "vlm tier" in healthy.output
+    languages = next(line for line in healthy.output.splitlines() if "language models" in line)
+    assert int(languages.split(": ")[1].split()[0]) > 100
+
+    bare = runner.invoke(main, ["doctor"], env={"PATH": str(tmp_path)})  # nothing installed
+    assert bare.exit_code == 1
+    assert "FAIL tesseract: not found" in bare.output
+    assert "fix: apt-get install poppler-utils" in bare.output

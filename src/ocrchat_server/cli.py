@@ -168,6 +168,22 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_level=log_level)
 
 
+@main.command()
+def doctor() -> None:
+    """Check Tesseract, its language models, poppler, qpdf and fonts; say how to fix gaps."""
+    from ocrchat_server.doctor import run_checks
+
+    broken = False
+    for check in run_checks():
+        mark = "ok  " if check.ok else ("FAIL" if check.required else "--  ")
+        click.echo(f"{mark} {check.name}: {check.detail}")
+        if not check.ok and check.fix:
+            click.echo(f"     fix: {check.fix}")
+        broken = broken or (check.required and not check.ok)
+    if broken:
+        raise SystemExit(1)
+
+
 @main.group()
 def accounts() -> None:
     """Manage accounts."""

@@ -1,0 +1,99 @@
+"""``ocrchat-server doctor``: is everything the server needs on this machine, and if not, how
+to get it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import attrs
+
+from ocrchat_server.exports.searchable_pdf import TEXT_LAYER_FONT
+
+
+@attrs.frozen
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
+    required: bool = True
+
+
+def _version(command: list[str]) -> str | None:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = (done.stdout or done.stderr).strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def run_checks() -> list[Check]:
+    checks: list[Check] = []
+    tesseract = shutil.which("tesseract")
+    if tesseract is None:
+        checks.append(
+            Check(
+                "tesseract", False, "not found", "apt-get install tesseract-ocr tesseract-ocr-all"
+            )
+        )
+    else:
+        checks.append(Check("tesseract", True, _version([tesseract, "--version"]) or "found"))
+        listing = subprocess.run(
+            [tesseract, "--list-langs"], capture_output=True, text=True, check=False
+        ).stdout.splitlines()[1:]
+        models = {line.strip() for line in listing if line.strip()}
+        languages = sorted(m for m in models if m.islower() and m != "osd")
+        scripts = sorted(m for m in models if m[:1].isupper())
+        checks.append(
+            Check(
+                "language models",
+                bool(languages),
+                f"{len(languages)} languages, {len(scripts)} scripts",
+                None
+                if languages
+                else "apt-get install tesseract-ocr-all (or tesseract-ocr-<code>)",
+            )
+        )
+        checks.append(
+            Check(
+                "language=auto",
+                "osd" in models and "Latin" in models,
+                "orientation and script detection (osd) and the Latin script model",
+                None
+                if "osd" in models and "Latin" in models
+                else "apt-get install tesseract-ocr-osd tesseract-ocr-script-latn",
+            )
+        )
+    missing = [tool for tool in ("pdftoppm", "pdfinfo") if shutil.which(tool) is None]
+    checks.append(
+        Check(
+            "poppler",
+            not missing,
+            f"missing {', '.join(missing)}" if missing else "reads PDFs",
+            "apt-get install poppler-utils" if missing else None,
+        )
+    )
+    has_qpdf = shutil.which("qpdf") is not None
+    checks.append(
+        Check(
+            "qpdf",
+            has_qpdf,
+            "joins the searchable PDF's pages" if has_qpdf else "not found",
+            None if has_qpdf else "apt-get install qpdf",
+        )
+    )
+    has_font = TEXT_LAYER_FONT.exists()
+    checks.append(
+        Check(
+            "text layer font",
+            has_font,
+            str(TEXT_LAYER_FONT) if has_font else "not found",
+            None if has_font else "apt-get install fonts-unifont",
+        )
+    )
+    checks.append(
+        Check("vlm tier", False, "Surya is not wired into this server yet", required=False)
+    )
+    return checks
