@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.documents import CORPUS, text_pdf  # noqa: E402
-from tests.live import LiveServer, make_accounts  # noqa: E402
+from tests.live import LiveServer, child_pids, make_accounts  # noqa: E402
 
 from ocrchat_server.settings import Settings  # noqa: E402
 
@@ -52,14 +52,6 @@ def peak_rss_kib(pid: int) -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
     return 0
-
-
-def children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text().split()
-        found.extend(int(child) for child in text)
-    return found
 
 
 def run_pdf(pages: int, workers: int, language: str) -> dict[str, object]:
@@ -82,7 +74,7 @@ def run_pdf(pages: int, workers: int, language: str) -> dict[str, object]:
                 job = client.get(f"/api/v1/ocr/{job['uuid']}/").json()
             seconds = time.perf_counter() - started
             assert server.process is not None
-            worker_peaks = [peak_rss_kib(pid) for pid in children(server.process.pid)]
+            worker_peaks = [peak_rss_kib(pid) for pid in child_pids(server.process.pid)]
             server_peak = peak_rss_kib(server.process.pid)
             exports = {}
             for fmt in ("txt", "md", "json", "csv", "xlsx", "docx", "pdf"):

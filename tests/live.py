@@ -32,6 +32,14 @@ def make_accounts(settings: Settings, *names: str, plan: str = "pro") -> list[st
         store.close()
 
 
+def child_pids(pid: int) -> list[int]:
+    """The direct children of process ``pid`` (Linux /proc)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.extend(int(child) for child in (task / "children").read_text().split())
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

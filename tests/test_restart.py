@@ -18,7 +18,7 @@ from ocrchat_server.jobs.runner import MAX_INTERRUPTIONS
 from ocrchat_server.jobs.store import JobRecord, JobStore
 from ocrchat_server.settings import Settings
 from tests.documents import numbered_pdf
-from tests.live import LiveServer, make_accounts
+from tests.live import LiveServer, child_pids, make_accounts
 
 
 def poll(client: httpx.Client, url: str, until: Any, timeout: float = 180) -> dict[str, Any]:
@@ -107,13 +107,11 @@ def test_a_job_interrupted_too_often_fails_with_a_clear_error(tmp_path: Path) ->
 
 def worker_pids(server_pid: int) -> list[int]:
     """The pool's worker processes (not multiprocessing's resource tracker)."""
-    pids = []
-    for task in Path(f"/proc/{server_pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
-            if b"spawn_main" in command:
-                pids.append(int(child))
-    return pids
+    return [
+        pid
+        for pid in child_pids(server_pid)
+        if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
 
 
 def test_a_worker_killed_mid_page_does_not_lose_the_job(tmp_path: Path) -> None:
