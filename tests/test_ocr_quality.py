@@ -12,10 +12,11 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from tests.conftest import Server
-from tests.documents import CORPUS, corpus_scorer, render_page
+from tests.documents import CJK_FONT, CORPUS, DEVANAGARI_FONT, FONT, corpus_scorer, render_page
 from tests.test_api import submit
 
 CLEAN_PAGE = CORPUS / "data" / "en_ehri_typed_dr19390519_03.jpg"
@@ -82,16 +83,93 @@ def test_a_sideways_page_is_turned_upright(server: Server) -> None:
     assert cer(reference, page["text"]) < 0.03
 
 
-def test_auto_reads_the_script_it_finds(server: Server) -> None:
-    russian = ["Съешь же ещё этих мягких французских булок,", "да выпей чаю. Москва зимой."]
-    greek = ["Η γρήγορη καφέ αλεπού πηδά πάνω", "από τον τεμπέλη σκύλο στην αυλή."]
-    for lines, model in ((russian, "Cyrillic"), (greek, "Greek")):
-        png = io.BytesIO()
-        render_page([lines], font_size=48).save(png, format="PNG")
-        job = submit(server, png.getvalue()).json()
-        page = job["pages"][0]
-        assert page["language"] == model
-        assert cer("\n".join(lines), page["text"]) < 0.05, page["text"]
+AUTO_PAGES = {
+    # language code: (lines, the model auto must end on, font)
+    "en": (
+        [
+            "The committee met on Tuesday to discuss the budget",
+            "for the coming year and the new library.",
+        ],
+        "eng",
+        FONT,
+    ),
+    "de": (
+        [
+            "Der Ausschuss traf sich am Dienstag, um über den",
+            "Haushalt für das kommende Jahr zu sprechen.",
+        ],
+        "deu",
+        FONT,
+    ),
+    "ru": (
+        [
+            "Комитет собрался во вторник, чтобы обсудить",
+            "бюджет на следующий год и новую библиотеку.",
+        ],
+        "rus",
+        FONT,
+    ),
+    "ar": (
+        [
+            "اجتمعت اللجنة يوم الثلاثاء لمناقشة الميزانية",
+            "للعام القادم والمكتبة الجديدة في المدينة.",
+        ],
+        "ara",
+        FONT,
+    ),
+    "hi": (
+        [
+            "समिति ने मंगलवार को अगले वर्ष के बजट पर",
+            "चर्चा करने के लिए बैठक की और नए पुस्तकालय की योजना बनाई।",
+        ],
+        "hin",
+        DEVANAGARI_FONT,
+    ),
+    "zh": (
+        ["委员会星期二开会讨论明年的预算", "和城市里新建的图书馆的计划。"],
+        "chi_sim",
+        CJK_FONT,
+    ),
+}
+
+
+@pytest.mark.parametrize("code", list(AUTO_PAGES))
+def test_auto_picks_the_language_model_and_reports_the_language(server: Server, code: str) -> None:
+    lines, model, font = AUTO_PAGES[code]
+    png = io.BytesIO()
+    render_page([lines], font_size=48, font_path=font).save(png, format="PNG")
+
+    job = submit(server, png.getvalue()).json()  # language=auto
+
+    page = job["pages"][0]
+    assert page["language"] == model
+    assert page["detected_languages"] == [code]
+    assert job["detected_languages"] == [code]
+    assert cer("\n".join(lines), page["text"]) < 0.1, page["text"]
+
+
+def test_auto_reports_both_languages_of_a_mixed_page(server: Server) -> None:
+    german = AUTO_PAGES["de"][0]
+    english = AUTO_PAGES["en"][0]
+    png = io.BytesIO()
+    render_page([german, english], font_size=48).save(png, format="PNG")
+
+    page = submit(server, png.getvalue()).json()["pages"][0]
+
+    assert sorted(page["detected_languages"]) == ["de", "en"]
+    assert sorted(page["language"].split("+")) == ["deu", "eng"]
+
+
+def test_a_named_language_is_not_second_guessed(server: Server) -> None:
+    lines = AUTO_PAGES["de"][0]
+    png = io.BytesIO()
+    render_page([lines], font_size=48).save(png, format="PNG")
+
+    job = submit(server, png.getvalue(), language="eng").json()
+
+    assert job["pages"][0]["language"] == "eng"
+    assert job["pages"][0].get("detected_languages") is None
+    assert job.get("detected_languages") is None
 
 
 def test_markdown_keeps_paragraphs_and_headings(server: Server) -> None:

@@ -96,6 +96,8 @@ class Page:
     rotation: int | None = None
     """Degrees the page image was turned (clockwise) before reading, when it was not upright."""
     tables: list[Table] = attrs.field(factory=list)
+    detected_languages: list[str] | None = None
+    """With ``language=auto``: the languages found on the page, most text first (ISO 639-1)."""
 
 
 @attrs.frozen
@@ -119,6 +121,8 @@ class Job:
     progress: Progress | None = None
     tool: str | None = None
     filename: str | None = None
+    detected_languages: list[str] | None = None
+    """With ``language=auto``: the languages found in the document, most text first."""
     created_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
     expires_at: dt.datetime | None = None

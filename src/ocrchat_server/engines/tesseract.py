@@ -18,6 +18,7 @@ from PIL import Image
 
 from ocrchat.models import Block, Page
 from ocrchat_server.engines.base import EngineError, PageReading, Word
+from ocrchat_server.engines.detection import DetectedLanguage, detect_languages
 from ocrchat_server.engines.languages import installed_models, model_for_script
 
 if TYPE_CHECKING:
@@ -28,10 +29,32 @@ _LINE_LEVEL = 4
 # OSD's orientation confidence below which we leave the page as it is:
 # a sparse or non-text page gives near-zero confidence and a random angle.
 _MIN_ORIENTATION_CONFIDENCE = 2.0
-# On such a page OSD's script is noise too (handwriting came out "Korean",
+# On such a page OSD's script is often noise too (handwriting came out "Korean",
 # "Arabic", "Japanese" on the corpus), unless the script itself is clear.
 _MIN_SCRIPT_CONFIDENCE_ALONE = 5.0
+# A reading less confident than this is too garbled to tell its language from: a
+# script model's misreading of another script looks like some language to lingua.
+_MIN_CONFIDENCE_TO_DETECT = 0.5
 _FALLBACK_MODELS = ("Latin", "eng")
+# OSD gives up below 50 characters by default, and a short page then got the Latin
+# model whatever its script. A second try with 10 finds the script of a short page;
+# not the first try, because fewer characters also make its orientation less sure.
+_OSD_MIN_CHARACTERS = 10
+
+
+# Chinese and Japanese are written without spaces between words; Tesseract
+# still splits them into "words", and a space there is a character the page lacks.
+_UNSPACED = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def join_words(words: list[str]) -> str:
+    """Words joined by spaces, except between two CJK characters."""
+    joined = ""
+    for word in words:
+        if joined and not (_UNSPACED.match(joined[-1]) and _UNSPACED.match(word[0])):
+            joined += " "
+        joined += word
+    return joined
 
 
 @attrs.frozen
@@ -42,7 +65,7 @@ class _Line:
 
     @property
     def text(self) -> str:
-        return " ".join(self.words)
+        return join_words(self.words)
 
     @property
     def height(self) -> int:
@@ -56,43 +79,84 @@ class TesseractEngine:
     def read_page(self, image: Image.Image, *, index: int, language: LanguageChoice) -> PageReading:
         image, dpi = _prepare(image)
         config = f"--dpi {dpi}" if dpi else ""
-        rotation = 0
-        if language.models is None:
-            models, rotation = self._detect(image, config)
-            if rotation:
-                # OSD says how far to turn clockwise; PIL turns counter-clockwise.
-                image = image.rotate(-rotation, expand=True)
-        else:
-            models = language.models
+        if language.models is not None:
+            data = self._read(image, language.models, config, index)
+            page, words = _page_from_data(
+                data, index=index, size=image.size, models=language.models, rotation=0
+            )
+            return PageReading(page=page, image=image, words=words, dpi=dpi)
+
+        candidates, rotation = self._detect(image, config)
+        if rotation:
+            # OSD says how far to turn clockwise; PIL turns counter-clockwise.
+            image = image.rotate(-rotation, expand=True)
+        readings = []
+        for models in candidates:
+            data = self._read(image, models, config, index)
+            readings.append(
+                _page_from_data(
+                    data, index=index, size=image.size, models=models, rotation=rotation
+                )
+            )
+        page, words = max(readings, key=lambda reading: _mean_confidence(reading[0]))
+        detected: list[DetectedLanguage] = []
+        if _mean_confidence(page) >= _MIN_CONFIDENCE_TO_DETECT:
+            detected = detect_languages(page.text.split("\n\n"))
+        better = "+".join(dict.fromkeys(found.model for found in detected))
+        if better and better != page.language:
+            # the script model read the page; its languages' own models read it better
+            data = self._read(image, better, config, index)
+            page, words = _page_from_data(
+                data, index=index, size=image.size, models=better, rotation=rotation
+            )
+        page = attrs.evolve(page, detected_languages=[found.code for found in detected])
+        return PageReading(page=page, image=image, words=words, dpi=dpi)
+
+    def _read(self, image: Image.Image, models: str, config: str, index: int) -> dict[str, Any]:
         try:
-            data = pytesseract.image_to_data(
+            data: dict[str, Any] = pytesseract.image_to_data(
                 image, lang=models, config=config, output_type=pytesseract.Output.DICT
             )
         except pytesseract.TesseractError as exc:
             raise EngineError(f"Tesseract could not read page {index + 1}: {exc.message}") from exc
-        page, words = _page_from_data(
-            data, index=index, size=image.size, models=models, rotation=rotation
-        )
-        return PageReading(page=page, image=image, words=words, dpi=dpi)
+        return data
 
-    def _detect(self, image: Image.Image, config: str) -> tuple[str, int]:
-        """Script and orientation from Tesseract's OSD; Latin, upright, when it cannot tell."""
+    def _detect(self, image: Image.Image, config: str) -> tuple[list[str], int]:
+        """The models worth a first reading, and the rotation, from Tesseract's OSD.
+
+        A page OSD is sure of gets its script's model. On a page it is unsure of
+        (little text, handwriting) its script is often wrong, so that page is read
+        with Latin too and the more confident reading wins.
+        """
         installed = installed_models()
         fallback = next(m for m in (*_FALLBACK_MODELS, *sorted(installed)) if m in installed)
-        try:
-            osd = pytesseract.image_to_osd(
-                image, config=f"--psm 0 {config}", output_type=pytesseract.Output.DICT
-            )
-        except pytesseract.TesseractError:
-            return fallback, 0  # too few characters to tell, or a blank page
+        osd = _osd(image, config) or _osd(
+            image, f"-c min_characters_to_try={_OSD_MIN_CHARACTERS} {config}"
+        )
+        if osd is None:
+            return [fallback], 0  # no text to tell from, or a blank page
         rotation = int(osd.get("rotate", 0)) % 360
         oriented = float(osd.get("orientation_conf", 0.0)) >= _MIN_ORIENTATION_CONFIDENCE
         if not oriented:
             rotation = 0
+        model = model_for_script(str(osd.get("script", "")), installed) or fallback
         if not oriented and float(osd.get("script_conf", 0.0)) < _MIN_SCRIPT_CONFIDENCE_ALONE:
-            return fallback, rotation
-        model = model_for_script(str(osd.get("script", "")), installed)
-        return model or fallback, rotation
+            return list(dict.fromkeys([model, fallback])), rotation
+        return [model], rotation
+
+
+def _mean_confidence(page: Page) -> float:
+    return statistics.fmean(block.confidence for block in page.blocks) if page.blocks else 0.0
+
+
+def _osd(image: Image.Image, config: str) -> dict[str, Any] | None:
+    try:
+        osd: dict[str, Any] = pytesseract.image_to_osd(
+            image, config=f"--psm 0 {config}", output_type=pytesseract.Output.DICT
+        )
+    except pytesseract.TesseractError:
+        return None
+    return osd
 
 
 def _prepare(image: Image.Image) -> tuple[Image.Image, int | None]:
@@ -205,7 +269,7 @@ def _join_lines(lines: list[_Line]) -> str:
         if joined.endswith("-") and len(joined) > 1 and joined[-2].isalpha() and text[:1].islower():
             joined = joined[:-1] + text
         else:
-            joined = f"{joined} {text}" if joined else text
+            joined = join_words([joined, text]) if joined else text
     return joined
 
 

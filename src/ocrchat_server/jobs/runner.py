@@ -69,7 +69,19 @@ def assemble_result(pages: list[Page]) -> dict[str, Any]:
         "text": PAGE_SEPARATOR_TEXT.join(page.text for page in pages),
         "markdown": PAGE_SEPARATOR_MARKDOWN.join(page.markdown or page.text for page in pages),
         "mean_confidence": round(statistics.fmean(confidences), 4) if confidences else None,
+        "detected_languages": _document_languages(pages),
     }
+
+
+def _document_languages(pages: list[Page]) -> list[str] | None:
+    """The pages' languages, ranked by how much text each page has and its rank there."""
+    if all(page.detected_languages is None for page in pages):
+        return None
+    weights: collections.Counter[str] = collections.Counter()
+    for page in pages:
+        for rank, code in enumerate(page.detected_languages or []):
+            weights[code] += len(page.text) / (rank + 1)
+    return [code for code, _ in weights.most_common()]
 
 
 class JobRunner:

@@ -275,6 +275,7 @@ class JobService:
             progress=Progress(pages_done=record.pages_done, pages_total=record.page_count),
             tool=record.tool,
             filename=record.filename,
+            detected_languages=content.get("detected_languages"),
             created_at=record.created_at,
             finished_at=record.finished_at,
             expires_at=record.expires_at,
