@@ -98,6 +98,9 @@ class Page:
     tables: list[Table] = attrs.field(factory=list)
     detected_languages: list[str] | None = None
     """With ``language=auto``: the languages found on the page, most text first (ISO 639-1)."""
+    original_text: str | None = None
+    """With the translate tool: the page's text as read (``text`` is the translation)."""
+    original_markdown: str | None = None
 
 
 @attrs.frozen
@@ -123,6 +126,11 @@ class Job:
     filename: str | None = None
     detected_languages: list[str] | None = None
     """With ``language=auto``: the languages found in the document, most text first."""
+    translated_to: str | None = None
+    """With the translate tool: ``text``, ``markdown`` and the downloads are in this language."""
+    original_text: str | None = None
+    """With the translate tool: the text as read, before translation."""
+    original_markdown: str | None = None
     created_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
     expires_at: dt.datetime | None = None

@@ -15,6 +15,8 @@ from starlette.middleware import Middleware
 
 from ocrchat_server.chat.answers import Answerer, LlmAnswerer, RetrievalAnswerer
 from ocrchat_server.chat.service import ChatService
+from ocrchat_server.engines.translation import Translator
+from ocrchat_server.engines.vlm_server import VlmServer
 from ocrchat_server.errors import ApiError
 from ocrchat_server.http.access_log import AccessLogMiddleware
 from ocrchat_server.http.errors import api_error, http_error, server_error
@@ -43,6 +45,7 @@ class Services:
     runner: JobRunner
     jobs: JobService
     chat: ChatService
+    vlm: VlmServer
 
 
 class State(TypedDict):
@@ -59,14 +62,8 @@ async def _sweep_expired(services: Services) -> None:
 
 
 def _answerer(settings: Settings) -> Answerer:
-    if settings.llm_url:
-        return LlmAnswerer(
-            url=settings.llm_url,
-            model=settings.llm_model or "default",
-            api_key=settings.llm_api_key,
-            timeout=settings.llm_timeout,
-        )
-    return RetrievalAnswerer()
+    endpoint = settings.llm_endpoint
+    return LlmAnswerer(endpoint) if endpoint else RetrievalAnswerer()
 
 
 def create_app(
@@ -83,23 +80,34 @@ def create_app(
         files = JobFiles(settings.data_dir)
         files.create_dirs()
         store = JobStore(settings.database, clock=clock)
+        vlm = VlmServer(settings)
         runner = JobRunner(
             store=store,
             files=files,
             workers=settings.workers,
             retention=settings.retention,
             pool_factory=pool_factory,
+            vlm=vlm,
+            translator=Translator(settings.llm_endpoint) if settings.llm_endpoint else None,
         )
-        jobs = JobService(settings=settings, store=store, files=files, runner=runner)
+        jobs = JobService(settings=settings, store=store, files=files, runner=runner, vlm=vlm)
         chat = ChatService(store=store, jobs=jobs, answerer=answerer or _answerer(settings))
         services = Services(
-            settings=settings, store=store, files=files, runner=runner, jobs=jobs, chat=chat
+            settings=settings,
+            store=store,
+            files=files,
+            runner=runner,
+            jobs=jobs,
+            chat=chat,
+            vlm=vlm,
         )
         app.state.services = services  # for tests and tools that hold the app, not a request
         runner.recover()
         background = [
             asyncio.create_task(runner.run(), name="ocrchat-runner"),
             asyncio.create_task(_sweep_expired(services), name="ocrchat-expiry"),
+            # llama-server takes a while to load its model; the cpu tier serves meanwhile
+            asyncio.create_task(vlm.start(), name="ocrchat-vlm-start"),
         ]
         try:
             yield {"services": services}
@@ -107,6 +115,7 @@ def create_app(
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+            await vlm.stop()
             store.close()
 
     return Starlette(

@@ -64,7 +64,7 @@ class _Duration(click.ParamType[dt.timedelta]):
 @click.group()
 @click.version_option(__version__, prog_name="ocrchat-server")
 def main() -> None:
-    """The self-hosted OCR.chat server: Tesseract on the cpu tier."""
+    """The self-hosted OCR.chat server: Tesseract on the cpu tier, Surya 2 on the vlm tier."""
 
 
 @main.command()
@@ -125,6 +125,36 @@ def main() -> None:
     envvar="OCRCHAT_LLM_TIMEOUT",
     help="Seconds to wait for the model.",
 )
+@click.option(
+    "--vlm-url",
+    envvar="OCRCHAT_VLM_URL",
+    help="The vlm tier: a llama-server or vLLM serving Surya 2, e.g. http://127.0.0.1:8765/v1.",
+)
+@click.option(
+    "--vlm-model",
+    default="datalab-to/surya-ocr-2",
+    show_default=True,
+    envvar="OCRCHAT_VLM_MODEL",
+    help="The name the vlm server serves Surya's model under.",
+)
+@click.option(
+    "--vlm-llama-server",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="OCRCHAT_VLM_LLAMA_SERVER",
+    help="Without --vlm-url: a llama-server binary to start with --vlm-gguf and --vlm-mmproj.",
+)
+@click.option(
+    "--vlm-gguf",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="OCRCHAT_VLM_GGUF",
+    help="Surya 2's model file (surya-2.gguf).",
+)
+@click.option(
+    "--vlm-mmproj",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="OCRCHAT_VLM_MMPROJ",
+    help="Surya 2's vision projector file (surya-2-mmproj.gguf).",
+)
 def serve(
     host: str,
     port: int,
@@ -138,12 +168,19 @@ def serve(
     llm_url: str | None,
     llm_model: str | None,
     llm_timeout: float,
+    vlm_url: str | None,
+    vlm_model: str,
+    vlm_llama_server: Path | None,
+    vlm_gguf: Path | None,
+    vlm_mmproj: Path | None,
 ) -> None:
     """Start the API server (SQLite store and local disk under the data dir)."""
     import uvicorn
 
     from ocrchat_server.app import create_app
 
+    if vlm_llama_server and not (vlm_gguf and vlm_mmproj):
+        raise click.UsageError("--vlm-llama-server needs --vlm-gguf and --vlm-mmproj.")
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -157,6 +194,11 @@ def serve(
         llm_model=llm_model,
         llm_api_key=os.environ.get("OCRCHAT_LLM_API_KEY"),
         llm_timeout=llm_timeout,
+        vlm_url=vlm_url,
+        vlm_model=vlm_model,
+        vlm_llama_server=vlm_llama_server,
+        vlm_gguf=vlm_gguf,
+        vlm_mmproj=vlm_mmproj,
     )
     if workers:
         settings = attrs.evolve(settings, workers=workers)

@@ -10,6 +10,7 @@ from pathlib import Path
 import attrs
 
 from ocrchat_server.jobs.plans import Plans
+from ocrchat_server.llm import ChatEndpoint
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -48,6 +49,28 @@ class Settings:
     llm_model: str | None = None
     llm_api_key: str | None = attrs.field(default=None, repr=False)
     llm_timeout: float = 60.0
+    vlm_url: str | None = None
+    """The vlm tier's inference server (``http://HOST:PORT/v1``); None: not configured."""
+    vlm_model: str = "datalab-to/surya-ocr-2"
+    """The model name the inference server serves Surya 2 under."""
+    vlm_llama_server: Path | None = attrs.field(
+        default=None, converter=attrs.converters.optional(Path)
+    )
+    """Without ``vlm_url``: a ``llama-server`` binary Surya starts with the two files below."""
+    vlm_gguf: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
+    vlm_mmproj: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
+
+    @property
+    def llm_endpoint(self) -> ChatEndpoint | None:
+        """The language model chat and the translate tool use, when one is configured."""
+        if not self.llm_url:
+            return None
+        return ChatEndpoint(
+            url=self.llm_url,
+            model=self.llm_model or "default",
+            api_key=self.llm_api_key,
+            timeout=self.llm_timeout,
+        )
 
     @property
     def database(self) -> Path:

@@ -18,14 +18,13 @@ import re
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
-import httpx
 
 from ocrchat.models import Citation
-from ocrchat_server.errors import ApiError
 
 if TYPE_CHECKING:
     from ocrchat.models import Page
     from ocrchat_server.chat.retrieval import Hit, JobIndex, Passage
+    from ocrchat_server.llm import ChatEndpoint
 
 NOT_IN_DOCUMENT = "The document does not say."
 _MIN_COVERAGE = 0.5
@@ -161,12 +160,7 @@ def verified_citations(pages: list[Page], proposed: list[Any]) -> list[Citation]
 class LlmAnswerer:
     """Asks an OpenAI-compatible chat-completions endpoint, then checks its citations."""
 
-    url: str
-    """Base URL, e.g. ``http://127.0.0.1:8080/v1``; requests go to ``<url>/chat/completions``."""
-    model: str
-    api_key: str | None = None
-    timeout: float = 60.0
-    transport: httpx.BaseTransport | None = None
+    endpoint: ChatEndpoint
 
     def answer(self, index: JobIndex, question: str, history: list[Turn]) -> Answer:
         asked, earlier = _query(index, question, history)
@@ -182,7 +176,7 @@ class LlmAnswerer:
         messages.append(
             {"role": "user", "content": f"Excerpts:\n{excerpts}\n\nQuestion: {question}"}
         )
-        reply = self._complete(messages)
+        reply = self.endpoint.complete(messages)
         match = _JSON_OBJECT.search(reply)
         try:
             data = json.loads(match.group()) if match else {}
@@ -194,31 +188,3 @@ class LlmAnswerer:
         if not text or text == "NOT_IN_DOCUMENT" or not citations:
             return Answer(NOT_IN_DOCUMENT, [])
         return Answer(text, citations)
-
-    def _complete(self, messages: list[dict[str, str]]) -> str:
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        body = {"model": self.model, "messages": messages, "temperature": 0}
-        try:
-            with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
-                response = client.post(
-                    f"{self.url.rstrip('/')}/chat/completions", json=body, headers=headers
-                )
-        except httpx.TimeoutException as exc:
-            raise ApiError(
-                504, "llm_timeout", "The language model did not answer in time."
-            ) from exc
-        except httpx.TransportError as exc:
-            raise ApiError(
-                502, "llm_unreachable", "The language model endpoint could not be reached."
-            ) from exc
-        if response.status_code != 200:
-            raise ApiError(
-                502, "llm_error", f"The language model endpoint answered {response.status_code}."
-            )
-        try:
-            content = response.json()["choices"][0]["message"]["content"]
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise ApiError(
-                502, "llm_error", "The language model endpoint sent an answer we cannot read."
-            ) from exc
-        return str(content or "")

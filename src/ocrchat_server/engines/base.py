@@ -21,8 +21,8 @@ class EngineError(Exception):
 class Word:
     text: str
     bbox: BBox
-    line: int
-    """Index of the word's line in ``page.blocks``."""
+    line_box: BBox
+    """The box of the word's line: the text layer takes its top and height from it."""
 
 
 @attrs.frozen

@@ -20,7 +20,7 @@ AUTO = "auto"
 
 # Where the ISO code and Tesseract's name part ways. Everything else goes
 # through pycountry (639-1 -> 639-2/T, which is what Tesseract names most models).
-_ALIASES: dict[str, str] = {
+ALIASES: dict[str, str] = {
     # the public service's short names (they follow PaddleOCR's)
     "ch": "chi_sim",
     "chinese_cht": "chi_tra",
@@ -98,8 +98,8 @@ def _one_model(code: str, installed: frozenset[str]) -> str:
         return lowered
     if lowered.startswith("script/") and code[len("script/") :] in installed:
         return code[len("script/") :]  # upstream tessdata's layout; Debian's is flat
-    if lowered in _ALIASES and _ALIASES[lowered] in installed:
-        return _ALIASES[lowered]
+    if lowered in ALIASES and ALIASES[lowered] in installed:
+        return ALIASES[lowered]
     if len(lowered) == 2:
         language = pycountry.languages.get(alpha_2=lowered)
         if language is not None and language.alpha_3 in installed:

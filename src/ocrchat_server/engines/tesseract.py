@@ -16,12 +16,15 @@ import attrs
 import pytesseract
 from PIL import Image
 
-from ocrchat.models import Block, Page
+from ocrchat.models import Block, Page, Table
 from ocrchat_server.engines.base import EngineError, PageReading, Word
 from ocrchat_server.engines.detection import DetectedLanguage, detect_languages
+from ocrchat_server.engines.html import markdown_table
 from ocrchat_server.engines.languages import installed_models, model_for_script
+from ocrchat_server.engines.tables import find_tables
 
 if TYPE_CHECKING:
+    from ocrchat.models import BBox
     from ocrchat_server.engines.languages import LanguageChoice
 
 _WORD_LEVEL = 5
@@ -72,44 +75,43 @@ class _Line:
         return self.bbox[3] - self.bbox[1]
 
 
-@attrs.define
+@attrs.frozen
 class TesseractEngine:
     """Reads pages with Tesseract. ``auto`` runs OSD first: script and orientation."""
+
+    read_tables: bool = False
+    """Find tables too (the extract-tables tool): see :mod:`.tables`."""
 
     def read_page(self, image: Image.Image, *, index: int, language: LanguageChoice) -> PageReading:
         image, dpi = _prepare(image)
         config = f"--dpi {dpi}" if dpi else ""
+        rotation = 0
+        detected: list[DetectedLanguage] | None = None
         if language.models is not None:
-            data = self._read(image, language.models, config, index)
-            page, words = _page_from_data(
-                data, index=index, size=image.size, models=language.models, rotation=0
-            )
-            return PageReading(page=page, image=image, words=words, dpi=dpi)
-
-        candidates, rotation = self._detect(image, config)
-        if rotation:
-            # OSD says how far to turn clockwise; PIL turns counter-clockwise.
-            image = image.rotate(-rotation, expand=True)
-        readings = []
-        for models in candidates:
+            models = language.models
             data = self._read(image, models, config, index)
-            readings.append(
-                _page_from_data(
-                    data, index=index, size=image.size, models=models, rotation=rotation
-                )
-            )
-        page, words = max(readings, key=lambda reading: _mean_confidence(reading[0]))
-        detected: list[DetectedLanguage] = []
-        if _mean_confidence(page) >= _MIN_CONFIDENCE_TO_DETECT:
-            detected = detect_languages(page.text.split("\n\n"))
-        better = "+".join(dict.fromkeys(found.model for found in detected))
-        if better and better != page.language:
-            # the script model read the page; its languages' own models read it better
-            data = self._read(image, better, config, index)
-            page, words = _page_from_data(
-                data, index=index, size=image.size, models=better, rotation=rotation
-            )
-        page = attrs.evolve(page, detected_languages=[found.code for found in detected])
+        else:
+            candidates, rotation = self._detect(image, config)
+            if rotation:
+                # OSD says how far to turn clockwise; PIL turns counter-clockwise.
+                image = image.rotate(-rotation, expand=True)
+            readings = [(self._read(image, m, config, index), m) for m in candidates]
+            data, models = max(readings, key=lambda reading: _data_confidence(reading[0]))
+            detected = []
+            if _data_confidence(data) >= _MIN_CONFIDENCE_TO_DETECT:
+                first, _ = _page_from_data(data, index=index, size=image.size, models=models)
+                detected = detect_languages(first.text.split("\n\n"))
+            better = "+".join(dict.fromkeys(found.model for found in detected))
+            if better and better != models:
+                # the script model read the page; its languages' own models read it better
+                models = better
+                data = self._read(image, models, config, index)
+        tables = find_tables(image, models, config) if self.read_tables else []
+        page, words = _page_from_data(
+            data, index=index, size=image.size, models=models, rotation=rotation, tables=tables
+        )
+        if detected is not None:
+            page = attrs.evolve(page, detected_languages=[found.code for found in detected])
         return PageReading(page=page, image=image, words=words, dpi=dpi)
 
     def _read(self, image: Image.Image, models: str, config: str, index: int) -> dict[str, Any]:
@@ -145,8 +147,14 @@ class TesseractEngine:
         return [model], rotation
 
 
-def _mean_confidence(page: Page) -> float:
-    return statistics.fmean(block.confidence for block in page.blocks) if page.blocks else 0.0
+def _data_confidence(data: dict[str, Any]) -> float:
+    """Mean word confidence of a reading, 0 to 1 (0 when it found no words)."""
+    confidences = [
+        float(conf)
+        for conf, text, level in zip(data["conf"], data["text"], data["level"], strict=True)
+        if level == _WORD_LEVEL and str(text).strip() and float(conf) >= 0
+    ]
+    return statistics.fmean(confidences) / 100 if confidences else 0.0
 
 
 def _osd(image: Image.Image, config: str) -> dict[str, Any] | None:
@@ -189,7 +197,8 @@ def _page_from_data(
     index: int,
     size: tuple[int, int],
     models: str,
-    rotation: int,
+    rotation: int = 0,
+    tables: list[Table] | None = None,
 ) -> tuple[Page, list[Word]]:
     line_boxes: dict[tuple[int, int, int], tuple[int, int, int, int]] = {}
     words: dict[tuple[int, int, int], list[tuple[str, float]]] = {}
@@ -205,7 +214,7 @@ def _page_from_data(
                 words.setdefault(key, []).append((text, float(data["conf"][i])))
                 left, top = data["left"][i], data["top"][i]
                 box = (left, top, left + data["width"][i], top + data["height"][i])
-                boxed_words.append((key, Word(text=text, bbox=box, line=-1)))
+                boxed_words.append((key, Word(text=text, bbox=box, line_box=box)))
 
     paragraphs: list[list[_Line]] = []
     previous_paragraph: tuple[int, int] | None = None
@@ -238,12 +247,12 @@ def _page_from_data(
         blocks=blocks,
         width=size[0],
         height=size[1],
-        markdown=_markdown(paragraphs),
+        markdown=_markdown(paragraphs, tables or []),
         language=models,
         rotation=rotation or None,
+        tables=tables or [],
     )
-    line_of = {key: n for n, key in enumerate(words)}
-    return page, [attrs.evolve(word, line=line_of[key]) for key, word in boxed_words]
+    return page, [attrs.evolve(word, line_box=line_boxes[key]) for key, word in boxed_words]
 
 
 # --- Markdown -----------------------------------------------------------------
@@ -273,11 +282,25 @@ def _join_lines(lines: list[_Line]) -> str:
     return joined
 
 
-def _markdown(paragraphs: list[list[_Line]]) -> str:
+def _inside(line: _Line, box: BBox) -> bool:
+    middle_x = (line.bbox[0] + line.bbox[2]) / 2
+    middle_y = (line.bbox[1] + line.bbox[3]) / 2
+    return box[0] <= middle_x <= box[2] and box[1] <= middle_y <= box[3]
+
+
+def _markdown(paragraphs: list[list[_Line]], tables: list[Table]) -> str:
+    """Headings, lists and paragraphs, and the tables found, each where it sits on the
+    page, in place of the lines read inside it."""
     heights = [line.height for paragraph in paragraphs for line in paragraph]
     median_height = statistics.median(heights) if len(heights) >= 3 else None
     parts: list[str] = []
+    boxed = [(table, table.bbox) for table in tables if table.bbox is not None]
+    unplaced = sorted(boxed, key=lambda pair: pair[1][1])
     for paragraph in paragraphs:
+        while unplaced and unplaced[0][1][1] <= paragraph[0].bbox[1]:
+            parts.append(markdown_table(unplaced.pop(0)[0].rows))
+        if any(all(_inside(line, box) for line in paragraph) for _, box in boxed):
+            continue
         joined = _join_lines(paragraph)
         paragraph_height = statistics.fmean(line.height for line in paragraph)
         is_heading = (
@@ -294,6 +317,7 @@ def _markdown(paragraphs: list[list[_Line]]) -> str:
             parts.append(_list(paragraph))
         else:
             parts.append(_escape(joined))
+    parts += [markdown_table(table.rows) for table, _ in unplaced]
     return "\n\n".join(parts)
 
 

@@ -70,9 +70,8 @@ def write_page_pdf(reading: PageReading, path: Path, *, title: str | None = None
     pdf.image(_embeddable(image), x=0, y=0, w=width, h=height)
     pdf.add_font("text-layer", fname=str(TEXT_LAYER_FONT))
     pdf.text_mode = TextMode.INVISIBLE
-    blocks = reading.page.blocks
     for word in reading.words:
-        line_left, line_top, line_right, line_bottom = blocks[word.line].bbox
+        line_left, line_top, line_right, line_bottom = word.line_box
         # Tesseract's word boxes can stick out of their line's box by a pixel or two;
         # the text layer keeps to the line, the box the API reports
         left, right = max(word.bbox[0], line_left), min(word.bbox[2], line_right)

@@ -22,7 +22,7 @@ from ocrchat_server.exports import EXPORTERS, ExportSource
 from ocrchat_server.http.auth import require_account
 from ocrchat_server.http.uploads import receive_upload
 from ocrchat_server.jobs.metering import Periods
-from ocrchat_server.jobs.service import TOOLS, SubmitOptions
+from ocrchat_server.jobs.service import SubmitOptions, tool_list
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -187,22 +187,31 @@ async def account(request: Request) -> Response:
 
 
 async def tools(request: Request) -> Response:
-    return JSONResponse({"tools": [unstructure(tool) for tool in TOOLS]})
+    services = _services(request)
+    offered = tool_list(
+        vlm=await services.vlm.status(), translator=services.settings.llm_endpoint is not None
+    )
+    return JSONResponse({"tools": [unstructure(tool) for tool in offered]})
 
 
 async def engines(request: Request) -> Response:
+    services = _services(request)
     cpu: dict[str, Any] = {"tier": "cpu", "engine": "tesseract", "ready": True}
     try:
         cpu["version"] = str(pytesseract.get_tesseract_version())
         cpu["languages"] = sorted(installed_models() - {"osd"})
     except (pytesseract.TesseractNotFoundError, OSError):
         cpu.update(ready=False, detail="Tesseract is not installed: apt-get install tesseract-ocr")
-    vlm = {
+    status = await services.vlm.status()
+    vlm: dict[str, Any] = {
         "tier": "vlm",
         "engine": "surya",
-        "ready": False,
-        "detail": "The vlm tier is not configured on this server.",
+        "configured": status.configured,
+        "ready": status.ready,
+        "detail": status.detail,
     }
+    if status.model is not None:
+        vlm["model"] = status.model
     return JSONResponse({"engines": [cpu, vlm]})
 
 

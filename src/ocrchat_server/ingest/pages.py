@@ -56,7 +56,7 @@ def _read_image_frame(path: Path, index: int) -> Image.Image:
             image.load()
             dpi = image.info.get("dpi")
             # A camera's EXIF orientation is how people see the photo; read it that way.
-            page = ImageOps.exif_transpose(image)
+            page = ImageOps.exif_transpose(image) or image
             if dpi:
                 page.info["dpi"] = dpi
             return page

@@ -20,7 +20,7 @@ import datetime as dt
 import logging
 import multiprocessing
 import statistics
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,14 @@ import attrs
 
 from ocrchat._serde import structure, unstructure
 from ocrchat.models import JobStatus, Page
+from ocrchat_server.engines.base import EngineError
+from ocrchat_server.engines.translation import (
+    TargetLanguage,
+    Translator,
+    markdown_text,
+    target_language,
+)
+from ocrchat_server.errors import ApiError
 from ocrchat_server.exports.searchable_pdf import join_pages
 from ocrchat_server.ingest import Document
 from ocrchat_server.jobs.files import read_json, write_json_atomically
@@ -36,6 +44,7 @@ from ocrchat_server.jobs.worker import PageTask, init_worker, run_page
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ocrchat_server.engines.vlm_server import VlmServer
     from ocrchat_server.jobs.files import JobFiles
     from ocrchat_server.jobs.store import JobRecord, JobStore
 
@@ -46,6 +55,9 @@ MAX_INTERRUPTIONS = 3
 _MAX_ATTEMPTS_PER_PAGE = 2
 PAGE_SEPARATOR_TEXT = "\n\n"
 PAGE_SEPARATOR_MARKDOWN = "\n\n---\n\n"
+TRANSLATE = "translate"
+_TRANSLATION_THREADS = 4
+"""Pages sent to the language model at once."""
 
 
 @attrs.define(eq=False)
@@ -61,10 +73,21 @@ class _ActiveJob:
     attempts: collections.Counter[int] = attrs.Factory(collections.Counter)
 
 
-def assemble_result(pages: list[Page]) -> dict[str, Any]:
-    """The finished job's content: pages, whole text and Markdown, mean confidence."""
+def assemble_result(pages: list[Page], *, translated_to: str | None = None) -> dict[str, Any]:
+    """The finished job's content: pages, whole text and Markdown, mean confidence;
+    with a translation, the original text and Markdown beside the translated."""
     confidences = [block.confidence for page in pages for block in page.blocks]
+    translation: dict[str, Any] = {}
+    if translated_to is not None:
+        translation = {
+            "translated_to": translated_to,
+            "original_text": PAGE_SEPARATOR_TEXT.join(page.original_text or "" for page in pages),
+            "original_markdown": PAGE_SEPARATOR_MARKDOWN.join(
+                page.original_markdown or "" for page in pages
+            ),
+        }
     return {
+        **translation,
         "pages": unstructure(pages),
         "text": PAGE_SEPARATOR_TEXT.join(page.text for page in pages),
         "markdown": PAGE_SEPARATOR_MARKDOWN.join(page.markdown or page.text for page in pages),
@@ -73,15 +96,35 @@ def assemble_result(pages: list[Page]) -> dict[str, Any]:
     }
 
 
+def translate_pages(
+    translator: Translator, pages: list[Page], target: TargetLanguage
+) -> list[Page]:
+    """Every page translated, a few at a time; each keeps its original text and Markdown."""
+
+    def translate(page: Page) -> Page:
+        original = page.markdown or page.text
+        translated = translator.translate(original, target)
+        return attrs.evolve(
+            page,
+            text=markdown_text(translated),
+            markdown=translated,
+            original_text=page.text,
+            original_markdown=original,
+        )
+
+    with ThreadPoolExecutor(max_workers=_TRANSLATION_THREADS) as pool:
+        return list(pool.map(translate, pages))
+
+
 def _document_languages(pages: list[Page]) -> list[str] | None:
     """The pages' languages, ranked by how much text each page has and its rank there."""
     if all(page.detected_languages is None for page in pages):
         return None
-    weights: collections.Counter[str] = collections.Counter()
+    weights: dict[str, float] = collections.defaultdict(float)
     for page in pages:
         for rank, code in enumerate(page.detected_languages or []):
             weights[code] += len(page.text) / (rank + 1)
-    return [code for code, _ in weights.most_common()]
+    return sorted(weights, key=lambda code: -weights[code])
 
 
 class JobRunner:
@@ -93,8 +136,12 @@ class JobRunner:
         workers: int,
         retention: dt.timedelta,
         pool_factory: Callable[[int], ProcessPoolExecutor] | None = None,
+        vlm: VlmServer | None = None,
+        translator: Translator | None = None,
     ) -> None:
         self.store = store
+        self.vlm = vlm
+        self.translator = translator
         self.files = files
         self.workers = workers
         self.retention = retention
@@ -198,6 +245,8 @@ class JobRunner:
                 document=Document(format=job.record.format, page_count=job.record.page_count),
                 tier=job.record.tier,
                 language=job.record.language,
+                tool=job.record.tool,
+                vlm=self.vlm.connection if self.vlm else None,
                 result=self.files.page_result(job.record.uuid, index),
                 page_pdf=self.files.page_pdf(job.record.uuid, index),
                 title=job.record.filename,
@@ -262,7 +311,10 @@ class JobRunner:
         try:
             if job.error is None:
                 try:
-                    await asyncio.to_thread(self._write_result, uuid, job.record.page_count)
+                    await asyncio.to_thread(self._write_result, job.record)
+                except (EngineError, ApiError) as exc:
+                    reason = exc.message if isinstance(exc, ApiError) else str(exc)
+                    job.error = f"The translation failed: {reason}"
                 except Exception:
                     log.exception("assembling job %s", uuid)
                     job.error = "The job's result could not be assembled."
@@ -277,16 +329,25 @@ class JobRunner:
             self._jobs.pop(uuid, None)
             job.finished.set()
 
-    def _write_result(self, uuid: str, page_count: int) -> None:
+    def _write_result(self, record: JobRecord) -> None:
+        uuid, page_count = record.uuid, record.page_count
         pages = [
             structure(read_json(self.files.page_result(uuid, index)), Page)
             for index in range(page_count)
         ]
+        translated_to = None
+        if record.tool == TRANSLATE and record.translate_to:
+            if self.translator is None:
+                raise EngineError("No translator is configured on this server any more.")
+            pages = translate_pages(self.translator, pages, target_language(record.translate_to))
+            translated_to = record.translate_to
         join_pages(
             [self.files.page_pdf(uuid, index) for index in range(page_count)],
             self.files.document_pdf(uuid),
         )
-        write_json_atomically(self.files.job_result(uuid), assemble_result(pages))
+        write_json_atomically(
+            self.files.job_result(uuid), assemble_result(pages, translated_to=translated_to)
+        )
         self.files.delete_page_results(uuid)
 
 

@@ -14,6 +14,7 @@ import attrs
 from ocrchat._serde import structure
 from ocrchat.models import Job, JobStatus, Page, Progress, Tier
 from ocrchat_server.engines.languages import UnknownLanguageError, resolve_language
+from ocrchat_server.engines.translation import UnknownTargetError, target_language
 from ocrchat_server.errors import ApiError, bad_request, not_found
 from ocrchat_server.ingest import UnreadableDocumentError, sniff_document
 from ocrchat_server.jobs.files import read_json
@@ -22,6 +23,7 @@ from ocrchat_server.jobs.plans import PlansError
 from ocrchat_server.jobs.store import DuplicateIdempotencyKeyError, JobRecord
 
 if TYPE_CHECKING:
+    from ocrchat_server.engines.vlm_server import VlmServer, VlmStatus
     from ocrchat_server.jobs.files import JobFiles
     from ocrchat_server.jobs.plans import Plan
     from ocrchat_server.jobs.runner import JobRunner
@@ -31,29 +33,62 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+EXTRACT_TABLES = "extract-tables"
+HANDWRITING = "handwriting-to-text"
+TRANSLATE = "translate"
+
+
 @attrs.frozen
 class ToolInfo:
     slug: str
     description: str
+    tiers: list[str]
+    """The tiers the tool runs on."""
     ready: bool
     needs: str | None = None
+    """A parameter the tool needs besides ``tool``."""
+    detail: str | None = None
+    """When not ready: what the operator has to configure."""
 
 
-TOOLS = (
-    ToolInfo(
-        "extract-tables",
-        "Tables as structured rows, Markdown tables and spreadsheet downloads.",
-        ready=False,
-    ),
-    ToolInfo("handwriting-to-text", "Handwritten pages, read on the vlm tier.", ready=False),
-    ToolInfo(
-        "translate",
-        "The OCR text translated into `translate_to`.",
-        ready=False,
-        needs="translate_to",
-    ),
+TRANSLATOR_NOT_CONFIGURED = (
+    "The translate tool needs a language model: start ocrchat-server with --llm-url "
+    "(an OpenAI-compatible endpoint) and --llm-model."
 )
-_TOOLS_BY_SLUG = {tool.slug: tool for tool in TOOLS}
+
+
+def tool_list(*, vlm: VlmStatus, translator: bool) -> list[ToolInfo]:
+    """The tools this server offers, and whether each can run now."""
+    return [
+        ToolInfo(
+            EXTRACT_TABLES,
+            "Tables as structured rows (page tables), Markdown tables, and in the csv, "
+            "xlsx and docx downloads. cpu: img2table and Tesseract; vlm: Surya's table "
+            "recognition.",
+            tiers=["cpu", "vlm"],
+            ready=True,
+        ),
+        ToolInfo(
+            HANDWRITING,
+            "Handwritten pages, read by Surya on the vlm tier (a cpu request is refused, "
+            "not moved to the dearer tier).",
+            tiers=["vlm"],
+            ready=vlm.ready,
+            detail=None if vlm.ready else vlm.detail,
+        ),
+        ToolInfo(
+            TRANSLATE,
+            "The OCR text and Markdown translated into translate_to by the configured "
+            "language model; the original is kept beside it.",
+            tiers=["cpu", "vlm"],
+            ready=translator,
+            needs="translate_to",
+            detail=None if translator else TRANSLATOR_NOT_CONFIGURED,
+        ),
+    ]
+
+
+_TOOL_SLUGS = (EXTRACT_TABLES, HANDWRITING, TRANSLATE)
 
 
 @attrs.frozen
@@ -111,8 +146,15 @@ class Submitted:
 
 class JobService:
     def __init__(
-        self, *, settings: Settings, store: JobStore, files: JobFiles, runner: JobRunner
+        self,
+        *,
+        settings: Settings,
+        store: JobStore,
+        files: JobFiles,
+        runner: JobRunner,
+        vlm: VlmServer,
     ) -> None:
+        self.vlm = vlm
         self.settings = settings
         self.store = store
         self.files = files
@@ -122,25 +164,33 @@ class JobService:
         """Refuse bad parameters before the file is looked at; returns the language to store."""
         if options.tier not in (Tier.CPU.value, Tier.VLM.value):
             raise bad_request("invalid_tier", f"Unknown tier {options.tier!r}: use cpu or vlm.")
-        if options.tool is not None:
-            tool = _TOOLS_BY_SLUG.get(options.tool)
-            if tool is None:
-                known = ", ".join(_TOOLS_BY_SLUG)
-                raise bad_request(
-                    "invalid_tool", f"Unknown tool {options.tool!r}: use one of {known}."
-                )
-            if tool.needs == "translate_to" and not options.translate_to:
-                raise bad_request("missing_translate_to", "The translate tool needs translate_to.")
-            if not tool.ready:
-                raise ApiError(
-                    501, "tool_not_available", f"The {tool.slug} tool is not available yet."
-                )
-        if options.tier == Tier.VLM.value:
-            raise ApiError(
-                503,
-                "tier_unavailable",
-                "The vlm tier (Surya) is not configured on this server; use tier=cpu.",
+        if options.tool is not None and options.tool not in _TOOL_SLUGS:
+            known = ", ".join(_TOOL_SLUGS)
+            raise bad_request("invalid_tool", f"Unknown tool {options.tool!r}: use one of {known}.")
+        if options.tool == HANDWRITING and options.tier != Tier.VLM.value:
+            raise bad_request(
+                "tool_needs_vlm",
+                "The handwriting-to-text tool runs on the vlm tier: send tier=vlm "
+                "(Tesseract, the cpu tier, does not read handwriting).",
             )
+        if options.tool == TRANSLATE:
+            if not options.translate_to:
+                raise bad_request(
+                    "missing_translate_to", "The translate tool needs translate_to, e.g. de."
+                )
+            try:
+                target_language(options.translate_to)
+            except UnknownTargetError as exc:
+                raise bad_request(
+                    "unsupported_language",
+                    f"Unknown translate_to {options.translate_to!r}: use an ISO 639-1 code "
+                    "such as en, de or zh.",
+                    language=options.translate_to,
+                ) from exc
+            if self.settings.llm_endpoint is None:
+                raise bad_request("translator_not_configured", TRANSLATOR_NOT_CONFIGURED)
+        elif options.translate_to:
+            raise bad_request("translate_to_without_tool", "translate_to goes with tool=translate.")
         try:
             return resolve_language(options.language).requested
         except UnknownLanguageError as exc:
@@ -149,6 +199,14 @@ class JobService:
                 f"No OCR model for language {exc.code!r} on this server.",
                 language=exc.code,
             ) from exc
+
+    async def check_tier(self, options: SubmitOptions) -> None:
+        """A vlm request waits for no one: refused at once while the vlm server is not up."""
+        if options.tier != Tier.VLM.value:
+            return
+        status = await self.vlm.status()
+        if not status.ready:
+            raise ApiError(503, "tier_unavailable", status.detail, tier="vlm")
 
     async def submit(
         self,
@@ -175,6 +233,7 @@ class JobService:
         try:
             plan = self.plan_of(account)
             language = self.check_options(options)
+            await self.check_tier(options)
             try:
                 document = sniff_document(upload)
             except UnreadableDocumentError as exc:
@@ -276,6 +335,9 @@ class JobService:
             tool=record.tool,
             filename=record.filename,
             detected_languages=content.get("detected_languages"),
+            translated_to=content.get("translated_to"),
+            original_text=content.get("original_text"),
+            original_markdown=content.get("original_markdown"),
             created_at=record.created_at,
             finished_at=record.finished_at,
             expires_at=record.expires_at,

@@ -15,8 +15,9 @@ from pathlib import Path
 import attrs
 
 from ocrchat._serde import unstructure
-from ocrchat_server.engines.base import EngineError
+from ocrchat_server.engines.base import Engine, EngineError
 from ocrchat_server.engines.languages import resolve_language
+from ocrchat_server.engines.surya import SuryaConnection, SuryaEngine
 from ocrchat_server.engines.tesseract import TesseractEngine
 from ocrchat_server.exports.searchable_pdf import write_page_pdf
 from ocrchat_server.ingest import Document, open_page
@@ -24,7 +25,7 @@ from ocrchat_server.jobs.files import write_json_atomically
 
 log = logging.getLogger(__name__)
 
-_ENGINES = {"cpu": TesseractEngine()}
+EXTRACT_TABLES = "extract-tables"
 
 
 @attrs.frozen
@@ -39,6 +40,18 @@ class PageTask:
     """Where the page's result goes; its existence marks the page done."""
     page_pdf: Path
     title: str | None
+    tool: str | None = None
+    vlm: SuryaConnection | None = None
+    """Where the vlm tier's inference server is, when it is configured."""
+
+
+def engine_for(task: PageTask) -> Engine:
+    read_tables = task.tool == EXTRACT_TABLES
+    if task.tier == "vlm":
+        if task.vlm is None:
+            raise EngineError("The vlm tier is not configured on this server any more.")
+        return SuryaEngine(task.vlm, read_tables=read_tables)
+    return TesseractEngine(read_tables=read_tables)
 
 
 def init_worker() -> None:
@@ -50,7 +63,7 @@ def init_worker() -> None:
 def run_page(task: PageTask) -> str | None:
     """OCR one page and store its result. Returns an error message for the user, or None."""
     try:
-        engine = _ENGINES[task.tier]
+        engine = engine_for(task)
         image = open_page(task.upload, task.document, task.index)
         reading = engine.read_page(
             image, index=task.index, language=resolve_language(task.language)
