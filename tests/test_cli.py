@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 from ocrchat_server.app import create_app
 from ocrchat_server.cli import main
 from ocrchat_server.settings import Settings
+from tests.fake_surya import FakeSurya
 
 
 def test_accounts_and_tokens(tmp_path: Path) -> None:
@@ -48,7 +49,8 @@ def test_doctor_says_what_is_there_and_how_to_fix_what_is_not(tmp_path: Path) ->
     assert healthy.exit_code == 0, healthy.output
     assert "ok   tesseract: tesseract 5" in healthy.output
     assert "ok   language=auto" in healthy.output
-    assert "vlm tier" in healthy.output
+    assert "ok   surya-ocr: installed" in healthy.output
+    assert "--   vlm server: not configured" in healthy.output
     languages = next(line for line in healthy.output.splitlines() if "language models" in line)
     assert int(languages.split(": ")[1].split()[0]) > 100
 
@@ -56,3 +58,22 @@ def test_doctor_says_what_is_there_and_how_to_fix_what_is_not(tmp_path: Path) ->
     assert bare.exit_code == 1
     assert "FAIL tesseract: not found" in bare.output
     assert "fix: apt-get install poppler-utils" in bare.output
+
+
+def test_doctor_checks_the_vlm_server_it_is_given() -> None:
+    runner = CliRunner()
+    fake = FakeSurya().start()
+    try:
+        up = runner.invoke(main, ["doctor", "--vlm-url", fake.url])
+        assert up.exit_code == 0, up.output
+        assert f"ok   vlm server: {fake.url} serves datalab-to/surya-ocr-2" in up.output
+
+        wrong = runner.invoke(main, ["doctor", "--vlm-url", fake.url, "--vlm-model", "other"])
+        assert wrong.exit_code == 1
+        assert "serves 'datalab-to/surya-ocr-2', not 'other'" in wrong.output
+    finally:
+        fake.stop()
+    down = runner.invoke(main, ["doctor", "--vlm-url", fake.url])
+    assert down.exit_code == 1
+    assert "FAIL vlm server" in down.output
+    assert "cannot be reached" in down.output

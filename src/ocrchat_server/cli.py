@@ -211,12 +211,17 @@ def serve(
 
 
 @main.command()
-def doctor() -> None:
-    """Check Tesseract, its language models, poppler, qpdf and fonts; say how to fix gaps."""
+@click.option(
+    "--vlm-url", envvar="OCRCHAT_VLM_URL", help="Check this vlm server too (as serve takes it)."
+)
+@click.option("--vlm-model", default="datalab-to/surya-ocr-2", envvar="OCRCHAT_VLM_MODEL")
+def doctor(vlm_url: str | None, vlm_model: str) -> None:
+    """Check Tesseract, its language models, poppler, qpdf, fonts and the vlm server; say how
+    to fix what is missing."""
     from ocrchat_server.doctor import run_checks
 
     broken = False
-    for check in run_checks():
+    for check in run_checks(vlm_url=vlm_url, vlm_model=vlm_model):
         mark = "ok  " if check.ok else ("FAIL" if check.required else "--  ")
         click.echo(f"{mark} {check.name}: {check.detail}")
         if not check.ok and check.fix:

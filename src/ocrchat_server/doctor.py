@@ -3,12 +3,19 @@ to get it."""
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import shutil
 import subprocess
 
 import attrs
 
+from ocrchat_server.engines.surya import DEFAULT_MODEL
+from ocrchat_server.engines.vlm_server import probe
 from ocrchat_server.exports.searchable_pdf import TEXT_LAYER_FONT
+
+_TORCH_CPU = "2.13.0"
+"""The torch pinned beside surya-ocr so pip keeps a CPU build (see docs/vlm.md)."""
 
 
 @attrs.frozen
@@ -29,7 +36,7 @@ def _version(command: list[str]) -> str | None:
     return lines[0] if lines else ""
 
 
-def run_checks() -> list[Check]:
+def run_checks(*, vlm_url: str | None = None, vlm_model: str = DEFAULT_MODEL) -> list[Check]:
     checks: list[Check] = []
     tesseract = shutil.which("tesseract")
     if tesseract is None:
@@ -93,7 +100,42 @@ def run_checks() -> list[Check]:
             None if has_font else "apt-get install fonts-unifont",
         )
     )
+    checks += _vlm_checks(vlm_url, vlm_model)
+    return checks
+
+
+def _vlm_checks(url: str | None, model: str) -> list[Check]:
+    """Surya's client in this environment, and, when one is named, its inference server."""
+    checks: list[Check] = []
+    surya = importlib.util.find_spec("surya") is not None
     checks.append(
-        Check("vlm tier", False, "Surya is not wired into this server yet", required=False)
+        Check(
+            "surya-ocr",
+            surya,
+            "installed" if surya else "not installed (the vlm tier's client)",
+            None if surya else f"pip install 'ocrchat[vlm]' torch=={_TORCH_CPU}",
+            required=url is not None,
+        )
+    )
+    if url is None:
+        checks.append(
+            Check(
+                "vlm server",
+                False,
+                "not configured; the vlm tier answers 503",
+                "run llama-server or vLLM with Surya 2's model and pass --vlm-url "
+                "http://HOST:PORT/v1 (see docs/vlm.md)",
+                required=False,
+            )
+        )
+        return checks
+    status = asyncio.run(probe(url, model))
+    checks.append(
+        Check(
+            "vlm server",
+            status.ready,
+            f"{url} serves {model}" if status.ready else status.detail,
+            None if status.ready else "start the server, or check --vlm-url and --vlm-model",
+        )
     )
     return checks

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
+import numpy
 import pytesseract
 from img2table.document import Image as TableDocument
 from PIL import ImageOps
@@ -24,8 +25,10 @@ if TYPE_CHECKING:
 
     from ocrchat.models import BBox
 
-_RULE_INSET = 4
-"""Pixels cut from each side of a cell so its rules are not read as ``|`` or ``_``."""
+_MAX_RULE = 8
+"""The widest rule trimmed off a cell's edge, in pixels."""
+_RULE_INK = 0.5
+"""Share of dark pixels that makes a cell's edge row or column part of a rule."""
 _MARGIN = 10
 """White added around a cell crop: Tesseract reads text that touches the edge poorly."""
 
@@ -58,14 +61,39 @@ def find_tables(image: Image.Image, models: str, config: str = "") -> list[Table
 
 
 def _read_cell(image: Image.Image, box: BBox, models: str, config: str) -> str:
-    left, top, right, bottom = box
-    if right - left <= 2 * _RULE_INSET or bottom - top <= 2 * _RULE_INSET:
+    crop = _without_rules(image.crop(box).convert("L"))
+    if crop.width < 2 or crop.height < 2:
         return ""
-    crop = image.crop(
-        (left + _RULE_INSET, top + _RULE_INSET, right - _RULE_INSET, bottom - _RULE_INSET)
-    )
-    if crop.mode not in ("L", "RGB"):
-        crop = crop.convert("RGB")
-    padded = ImageOps.expand(crop, border=_MARGIN, fill="white")
+    padded = ImageOps.expand(crop, border=_MARGIN, fill=255)
     text = pytesseract.image_to_string(padded, lang=models, config=f"--psm 6 {config}")
     return " ".join(text.split())
+
+
+def _without_rules(cell: Image.Image) -> Image.Image:
+    """The cell without the rules along its edges, which Tesseract reads as ``|`` or ``_``.
+
+    A ruled cell's box runs along its lines; an unruled cell's box hugs its text,
+    so only edges that are mostly ink are cut, never letters.
+    """
+    ink = numpy.asarray(cell) < 128
+    top, bottom, left, right = 0, ink.shape[0], 0, ink.shape[1]
+    while top < min(_MAX_RULE, bottom - 1) and ink[top, left:right].mean() > _RULE_INK:
+        top += 1
+    while (
+        bottom > max(ink.shape[0] - _MAX_RULE, top + 1)
+        and ink[bottom - 1, left:right].mean() > _RULE_INK
+    ):
+        bottom -= 1
+    while left < min(_MAX_RULE, right - 1) and ink[top:bottom, left].mean() > _RULE_INK:
+        left += 1
+    while (
+        right > max(ink.shape[1] - _MAX_RULE, left + 1)
+        and ink[top:bottom, right - 1].mean() > _RULE_INK
+    ):
+        right -= 1
+    # a rule drawn with anti-aliasing leaves a grey fringe: one pixel more where one was cut
+    top += top > 0
+    left += left > 0
+    bottom -= bottom < ink.shape[0]
+    right -= right < ink.shape[1]
+    return cell.crop((left, top, right, bottom))
