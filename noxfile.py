@@ -10,19 +10,22 @@ nox.options.sessions = ["tests", "lint"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 PYTHON = "3.11"
+# The vlm tier's client (surya-ocr) comes with torch; pinned in the same pip command,
+# torch stays the CPU build instead of gigabytes of CUDA wheels (docs/vlm.md).
+WITH_VLM = (".[vlm]", "torch==2.13.0")
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The whole test suite, on real Tesseract, poppler, SQLite and uvicorn."""
-    session.install("-e", ".[server]", *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.install("-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("pytest", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff (lint and format) and mypy (strict on the SDK)."""
-    session.install("-e", ".[server]", *nox.project.dependency_groups(PYPROJECT, "test", "lint"))
+    session.install("-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test", "lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
@@ -34,6 +37,6 @@ def bench(session: nox.Session) -> None:
 
     Writes bench/results/cpu.json and bench/results/corpus.json.
     """
-    session.install("-e", ".[server]", *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.install("-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("python", "bench/cpu_tier.py", *session.posargs)
     session.run("python", "bench/corpus_quality.py")

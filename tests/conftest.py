@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from ocrchat_server.app import create_app
 from ocrchat_server.settings import Settings
+from tests.fake_surya import FakeSurya
 from tests.live import LiveServer, make_accounts
 
 
@@ -73,8 +74,13 @@ class Live:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     data_dir = tmp_path_factory.mktemp("live") / "data"
     alice, bob = make_accounts(Settings(data_dir=data_dir), "alice", "bob")
-    with LiveServer(data_dir) as server:
-        yield Live(server=server, alice=alice, bob=bob)
+    # the vlm tier's inference server: a stand-in that reads pages with Tesseract
+    surya = FakeSurya().start()
+    try:
+        with LiveServer(data_dir, extra_args=["--vlm-url", surya.url]) as server:
+            yield Live(server=server, alice=alice, bob=bob)
+    finally:
+        surya.stop()
 
 
 @pytest.fixture

@@ -4,9 +4,11 @@ The model's weights cannot be had on these machines, so this small
 OpenAI-compatible server answers in the shapes Surya's real client code
 expects (see ../shared/notes/surya2.md): ``/health``, ``/v1/models``, and
 ``/v1/chat/completions`` with the task told by the prompt's first words.
-It reads nothing from the image: its answers are the blocks a test gives it,
-which the test places over ink it drew itself (Surya drops text blocks over
-blank paper). Every request is logged so a test can see what Surya sent.
+Its answers are the blocks a test gives it, which the test places over ink
+it drew itself (Surya drops text blocks over blank paper). Given no blocks,
+it reads the image it was sent with Tesseract and answers each line as a
+Text block, so a whole document can go through the vlm tier and come back
+with its own words. Every request is logged so a test can see what Surya sent.
 
 Run as a program it takes llama-server's arguments (``--port``, ``--alias``)
 and serves the blocks in ``$FAKE_SURYA_BLOCKS`` (a JSON file), logging requests
@@ -17,6 +19,9 @@ to ``$FAKE_SURYA_LOG``: a script that starts it stands in for the
 from __future__ import annotations
 
 import argparse
+import base64
+import html
+import io
 import json
 import math
 import os
@@ -26,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import pytesseract
+from PIL import Image
 
 MODEL = "datalab-to/surya-ocr-2"
 FULL_PAGE = "OCR this image to HTML."
@@ -49,6 +56,9 @@ class FakeSurya:
     block_html: str | None = None
     """The answer to a one-block request (Surya's table recognition, full mode)."""
     confidence: float = 0.95
+    empty_full_page: bool = False
+    """Answer the full-page request with nothing, as a model sometimes does: Surya then
+    falls back to its layout request and one request per block."""
     model: str = MODEL
     requests: list[dict[str, Any]] = attrs.Factory(list)
     log: Path | None = None
@@ -78,10 +88,13 @@ class FakeSurya:
     def reply(self, request: dict[str, Any]) -> str:
         prompt = _prompt(request)
         if prompt.startswith(FULL_PAGE):
+            if self.empty_full_page:
+                return ""
+            blocks = self.blocks or _tesseract_lines(_image(request))
             return "".join(
                 f'<div data-label="{b.label}" data-bbox="{" ".join(map(str, b.bbox))}">'
                 f"{b.html}</div>"
-                for b in self.blocks
+                for b in blocks
             )
         if prompt.startswith(LAYOUT):
             return json.dumps(
@@ -101,6 +114,41 @@ class FakeSurya:
         if prompt.startswith(BLOCK):
             return self.block_html or (self.blocks[0].html if self.blocks else "")
         return ""
+
+
+def _image(request: dict[str, Any]) -> Image.Image:
+    for message in request.get("messages", []):
+        for part in message.get("content") or []:
+            if isinstance(part, dict) and part.get("type") == "image_url":
+                data = part["image_url"]["url"].split(",", 1)[1]
+                return Image.open(io.BytesIO(base64.b64decode(data)))
+    raise ValueError("no image in the request")
+
+
+def _tesseract_lines(image: Image.Image) -> list[FakeBlock]:
+    """Each line Tesseract finds, as a Text block boxed in 0-1000 of the image."""
+    data = pytesseract.image_to_data(image, output_type=pytesseract.Output.DICT)
+    lines: dict[tuple[int, int, int], list[int]] = {}
+    for i, text in enumerate(data["text"]):
+        if str(text).strip():
+            key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+            lines.setdefault(key, []).append(i)
+    width, height = image.size
+    blocks = []
+    for indexes in lines.values():
+        left = min(data["left"][i] for i in indexes)
+        top = min(data["top"][i] for i in indexes)
+        right = max(data["left"][i] + data["width"][i] for i in indexes)
+        bottom = max(data["top"][i] + data["height"][i] for i in indexes)
+        box = (
+            left * 1000 // width,
+            top * 1000 // height,
+            -(-right * 1000 // width),
+            -(-bottom * 1000 // height),
+        )
+        text = html.escape(" ".join(str(data["text"][i]) for i in indexes))
+        blocks.append(FakeBlock("Text", box, f"<p>{text}</p>"))
+    return blocks
 
 
 def _prompt(request: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,12 @@ def test_translate_keeps_the_original_and_downloads_use_the_translation(
     assert text.startswith("Städte Deutschlands")
     stored = client.get(f"{API}{job['uuid']}/download/?format=json", headers=headers).json()
     assert stored["original_text"] == job["original_text"]
+    pdf = client.get(f"{API}{job['uuid']}/download/?format=pdf", headers=headers).content
+    printed = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert "Städte Deutschlands" in printed
+    assert "Cities" not in printed
 
 
 def test_a_failing_translator_fails_the_job_and_refunds_it(

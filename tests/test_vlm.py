@@ -248,6 +248,33 @@ def test_a_vlm_job_runs_through_surya_to_done(
     assert pdf.content.startswith(b"%PDF")
 
 
+def test_an_empty_full_page_reply_falls_back_to_layout_and_blocks(
+    vlm_client: tuple[TestClient, str], fake_surya: FakeSurya
+) -> None:
+    client, token = vlm_client
+    # enough ink that Surya does not take the page for a blank one (an empty reply then
+    # is the right answer); the fake's layout has one block, over the first line
+    filler = [("Read block by block, line after line of text", 100 + 45 * n) for n in range(25)]
+    png, (box, *_) = drawn_page(filler)
+    fake_surya.blocks = [FakeBlock("Text", box, "<p>Read block by block</p>")]
+    fake_surya.empty_full_page = True
+    fake_surya.confidence = 0.8
+
+    job = post(client, token, png, tier="vlm").json()
+
+    assert job["status"] == "done", job
+    assert [(b["label"], b["text"]) for b in job["pages"][0]["blocks"]] == [
+        ("text", "Read block by block")
+    ]
+    assert job["pages"][0]["blocks"][0]["confidence"] == pytest.approx(0.8, abs=0.01)
+    kinds = [prompt.split(".")[0] for prompt in fake_surya.prompts()]
+    assert kinds == [
+        "OCR this image to HTML",
+        "Output the layout of this image as JSON",
+        "OCR this block image to HTML",
+    ]
+
+
 def test_extract_tables_on_vlm_uses_surya_table_recognition(
     vlm_client: tuple[TestClient, str], fake_surya: FakeSurya
 ) -> None:
