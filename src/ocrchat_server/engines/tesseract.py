@@ -38,6 +38,13 @@ _MIN_SCRIPT_CONFIDENCE_ALONE = 5.0
 # A reading less confident than this is too garbled to tell its language from: a
 # script model's misreading of another script looks like some language to lingua.
 _MIN_CONFIDENCE_TO_DETECT = 0.5
+_PROBE_PIXELS = 2_500_000
+_PROBE_MIN_SHRINK = 0.8
+"""A page already near the probe's size is probed as it is, and the probe may be kept."""
+# Script models that stand for a typeface, not a script: the languages lingua finds in
+# them (German) have models for the everyday typeface, which read them worse (corpus
+# Fraktur pages: CER 0.157 with deu against 0.128 with Fraktur).
+_TYPEFACE_MODELS = frozenset({"Fraktur"})
 _FALLBACK_MODELS = ("Latin", "eng")
 # OSD gives up below 50 characters by default, and a short page then got the Latin
 # model whatever its script. A second try with 10 finds the script of a short page;
@@ -95,17 +102,8 @@ class TesseractEngine:
             if rotation:
                 # OSD says how far to turn clockwise; PIL turns counter-clockwise.
                 image = image.rotate(-rotation, expand=True)
-            readings = [(self._read(image, m, config, index), m) for m in candidates]
-            data, models = max(readings, key=lambda reading: _data_confidence(reading[0]))
-            detected = []
-            if _data_confidence(data) >= _MIN_CONFIDENCE_TO_DETECT:
-                first, _ = _page_from_data(data, index=index, size=image.size, models=models)
-                detected = detect_languages(first.text.split("\n\n"))
-            better = "+".join(dict.fromkeys(found.model for found in detected))
-            if better and better != models:
-                # the script model read the page; its languages' own models read it better
-                models = better
-                data = self._read(image, models, config, index)
+            models, detected, probe_data = self._choose_models(image, dpi, candidates, index)
+            data = probe_data or self._read(image, models, config, index)
         tables = find_tables(image, models, config) if self.read_tables else []
         page, words = _page_from_data(
             data, index=index, size=image.size, models=models, rotation=rotation, tables=tables
@@ -113,6 +111,29 @@ class TesseractEngine:
         if detected is not None:
             page = attrs.evolve(page, detected_languages=[found.code for found in detected])
         return PageReading(page=page, image=image, words=words, dpi=dpi)
+
+    def _choose_models(
+        self, image: Image.Image, dpi: int | None, candidates: list[str], index: int
+    ) -> tuple[str, list[DetectedLanguage], dict[str, Any] | None]:
+        """The models to read the page with, the languages found, and the reading when the
+        probe already is it.
+
+        The page is probed with the script model(s) at about 150 dpi, a quarter of the
+        pixels and of the time; the probe's text is only asked what language it is in.
+        """
+        probe, scale = _probe_copy(image)
+        probe_config = f"--dpi {round(dpi * scale)}" if dpi else ""
+        readings = [(self._read(probe, m, probe_config, index), m) for m in candidates]
+        data, script_model = max(readings, key=lambda reading: _data_confidence(reading[0]))
+        detected = []
+        if _data_confidence(data) >= _MIN_CONFIDENCE_TO_DETECT:
+            first, _ = _page_from_data(data, index=index, size=probe.size, models=script_model)
+            detected = detect_languages(first.text.split("\n\n"))
+        models = "+".join(dict.fromkeys(found.model for found in detected)) or script_model
+        if script_model in _TYPEFACE_MODELS:
+            models = script_model
+        same = probe is image and models == script_model
+        return models, detected, data if same else None
 
     def _read(self, image: Image.Image, models: str, config: str, index: int) -> dict[str, Any]:
         try:
@@ -145,6 +166,15 @@ class TesseractEngine:
         if not oriented and float(osd.get("script_conf", 0.0)) < _MIN_SCRIPT_CONFIDENCE_ALONE:
             return list(dict.fromkeys([model, fallback])), rotation
         return [model], rotation
+
+
+def _probe_copy(image: Image.Image) -> tuple[Image.Image, float]:
+    """The page scaled down to about 2.5 million pixels (150 dpi A4), and the scale."""
+    scale = min(1.0, (_PROBE_PIXELS / (image.width * image.height)) ** 0.5)
+    if scale > _PROBE_MIN_SHRINK:
+        return image, 1.0
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS), scale
 
 
 def _data_confidence(data: dict[str, Any]) -> float:

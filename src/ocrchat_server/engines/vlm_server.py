@@ -105,7 +105,7 @@ class VlmServer:
         )
         self._backend: Any = None
         self._start_error: str | None = None
-        self._starting = False
+        self._starting = self.spawns  # until start() has run
         self._cached: tuple[float, VlmStatus] | None = None
 
     @property

@@ -22,7 +22,8 @@ from ocrchat_server.exports import EXPORTERS, ExportSource
 from ocrchat_server.http.auth import require_account
 from ocrchat_server.http.uploads import receive_upload
 from ocrchat_server.jobs.metering import Periods
-from ocrchat_server.jobs.service import SubmitOptions, tool_list
+from ocrchat_server.jobs.service import SubmitOptions
+from ocrchat_server.jobs.tools import tool_list
 
 if TYPE_CHECKING:
     from starlette.requests import Request

@@ -39,6 +39,7 @@ from ocrchat_server.errors import ApiError
 from ocrchat_server.exports.searchable_pdf import join_pages
 from ocrchat_server.ingest import Document
 from ocrchat_server.jobs.files import read_json, write_json_atomically
+from ocrchat_server.jobs.tools import TRANSLATE
 from ocrchat_server.jobs.worker import PageTask, init_worker, run_page
 
 if TYPE_CHECKING:
@@ -55,7 +56,6 @@ MAX_INTERRUPTIONS = 3
 _MAX_ATTEMPTS_PER_PAGE = 2
 PAGE_SEPARATOR_TEXT = "\n\n"
 PAGE_SEPARATOR_MARKDOWN = "\n\n---\n\n"
-TRANSLATE = "translate"
 _TRANSLATION_THREADS = 4
 """Pages sent to the language model at once."""
 

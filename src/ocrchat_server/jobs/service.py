@@ -21,9 +21,15 @@ from ocrchat_server.jobs.files import read_json
 from ocrchat_server.jobs.metering import Periods, QuotaExceededError, check_file, split_charge
 from ocrchat_server.jobs.plans import PlansError
 from ocrchat_server.jobs.store import DuplicateIdempotencyKeyError, JobRecord
+from ocrchat_server.jobs.tools import (
+    HANDWRITING,
+    TOOL_SLUGS,
+    TRANSLATE,
+    TRANSLATOR_NOT_CONFIGURED,
+)
 
 if TYPE_CHECKING:
-    from ocrchat_server.engines.vlm_server import VlmServer, VlmStatus
+    from ocrchat_server.engines.vlm_server import VlmServer
     from ocrchat_server.jobs.files import JobFiles
     from ocrchat_server.jobs.plans import Plan
     from ocrchat_server.jobs.runner import JobRunner
@@ -31,64 +37,6 @@ if TYPE_CHECKING:
     from ocrchat_server.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-EXTRACT_TABLES = "extract-tables"
-HANDWRITING = "handwriting-to-text"
-TRANSLATE = "translate"
-
-
-@attrs.frozen
-class ToolInfo:
-    slug: str
-    description: str
-    tiers: list[str]
-    """The tiers the tool runs on."""
-    ready: bool
-    needs: str | None = None
-    """A parameter the tool needs besides ``tool``."""
-    detail: str | None = None
-    """When not ready: what the operator has to configure."""
-
-
-TRANSLATOR_NOT_CONFIGURED = (
-    "The translate tool needs a language model: start ocrchat-server with --llm-url "
-    "(an OpenAI-compatible endpoint) and --llm-model."
-)
-
-
-def tool_list(*, vlm: VlmStatus, translator: bool) -> list[ToolInfo]:
-    """The tools this server offers, and whether each can run now."""
-    return [
-        ToolInfo(
-            EXTRACT_TABLES,
-            "Tables as structured rows (page tables), Markdown tables, and in the csv, "
-            "xlsx and docx downloads. cpu: img2table and Tesseract; vlm: Surya's table "
-            "recognition.",
-            tiers=["cpu", "vlm"],
-            ready=True,
-        ),
-        ToolInfo(
-            HANDWRITING,
-            "Handwritten pages, read by Surya on the vlm tier (a cpu request is refused, "
-            "not moved to the dearer tier).",
-            tiers=["vlm"],
-            ready=vlm.ready,
-            detail=None if vlm.ready else vlm.detail,
-        ),
-        ToolInfo(
-            TRANSLATE,
-            "The OCR text and Markdown translated into translate_to by the configured "
-            "language model; the original is kept beside it.",
-            tiers=["cpu", "vlm"],
-            ready=translator,
-            needs="translate_to",
-            detail=None if translator else TRANSLATOR_NOT_CONFIGURED,
-        ),
-    ]
-
-
-_TOOL_SLUGS = (EXTRACT_TABLES, HANDWRITING, TRANSLATE)
 
 
 @attrs.frozen
@@ -164,8 +112,8 @@ class JobService:
         """Refuse bad parameters before the file is looked at; returns the language to store."""
         if options.tier not in (Tier.CPU.value, Tier.VLM.value):
             raise bad_request("invalid_tier", f"Unknown tier {options.tier!r}: use cpu or vlm.")
-        if options.tool is not None and options.tool not in _TOOL_SLUGS:
-            known = ", ".join(_TOOL_SLUGS)
+        if options.tool is not None and options.tool not in TOOL_SLUGS:
+            known = ", ".join(TOOL_SLUGS)
             raise bad_request("invalid_tool", f"Unknown tool {options.tool!r}: use one of {known}.")
         if options.tool == HANDWRITING and options.tier != Tier.VLM.value:
             raise bad_request(

@@ -22,10 +22,9 @@ from ocrchat_server.engines.tesseract import TesseractEngine
 from ocrchat_server.exports.searchable_pdf import write_page_pdf
 from ocrchat_server.ingest import Document, open_page
 from ocrchat_server.jobs.files import write_json_atomically
+from ocrchat_server.jobs.tools import EXTRACT_TABLES
 
 log = logging.getLogger(__name__)
-
-EXTRACT_TABLES = "extract-tables"
 
 
 @attrs.frozen
