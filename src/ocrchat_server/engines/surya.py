@@ -19,6 +19,7 @@ Surya, and the torch it imports, load only in a worker that reads a vlm page.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 
     from ocrchat.models import BBox
     from ocrchat_server.engines.languages import LanguageChoice
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "datalab-to/surya-ocr-2"
 """The model name Surya asks the inference server for (``/v1/models`` must list it)."""
@@ -216,6 +219,7 @@ class SuryaEngine:
                 read = table_recognition(crops, mode="full")
                 tables = {b.reading_order: t for b, t in zip(table_blocks, read, strict=True)}
         except Exception as exc:  # Surya's SpawnError, openai's APIError, timeouts
+            log.warning("Surya could not read page %d", index + 1, exc_info=True)
             raise EngineError(
                 f"The vlm server could not read page {index + 1}: {_reason(exc)}"
             ) from exc

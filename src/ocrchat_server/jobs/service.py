@@ -149,7 +149,7 @@ class JobService:
             ) from exc
 
     async def check_tier(self, options: SubmitOptions) -> None:
-        """A vlm request waits for no one: refused at once while the vlm server is not up."""
+        """Refuse a vlm request at once, before anything is charged, while its server is not up."""
         if options.tier != Tier.VLM.value:
             return
         status = await self.vlm.status()
