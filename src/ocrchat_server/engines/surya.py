@@ -101,18 +101,20 @@ class _MappedBlock:
 def _map_block(
     result: BlockOCRResult, size: tuple[int, int], table: TableResult | None
 ) -> _MappedBlock | None:
-    if result.skipped or result.error or not result.html.strip():
-        return None  # pictures and figures carry no text; a failed block has none either
-    label = block_label(result.label)
-    bbox = _pixel_box(result.bbox, size)
+    if result.skipped:
+        return None  # pictures and figures carry no text
     html = result.html
     if table is not None and not table.error and table.html:
         html = table.html  # the table read again on its own: the better reading
+    if result.error or not html.strip():
+        return None
+    label = block_label(result.label)
+    bbox = _pixel_box(result.bbox, size)
     text = html_text(html)
     if not text:
         return None
     markdown = _heading_markdown(label, html_markdown(html))
-    rows = table_rows(html) if label == "table" else []
+    rows = table_rows(html) if "<table" in html.lower() else []
     confidence = result.confidence if result.confidence is not None else 0.0
     return _MappedBlock(
         block=Block(text=text, bbox=bbox, confidence=round(confidence, 4), label=label),
