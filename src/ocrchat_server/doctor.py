@@ -10,8 +10,7 @@ import subprocess
 
 import attrs
 
-from ocrchat_server.engines.surya import DEFAULT_MODEL
-from ocrchat_server.engines.vlm_server import probe
+from ocrchat_server.engines.vlm_server import DEFAULT_MODEL, probe
 from ocrchat_server.exports.searchable_pdf import TEXT_LAYER_FONT
 
 _TORCH_CPU = "2.13.0"

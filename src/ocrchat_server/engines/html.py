@@ -16,6 +16,8 @@ from typing import Any
 from bs4 import BeautifulSoup, Tag
 from markdownify import MarkdownConverter
 
+from ocrchat_server.engines.tables import markdown_table
+
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _LINE_SPACES = re.compile(r"[ \u00a0]+")  # tabs stay: they split a table row's cells
@@ -106,16 +108,3 @@ def _span(value: Any) -> int:
         return max(1, min(int(str(value)), 100))
     except (TypeError, ValueError):
         return 1
-
-
-def markdown_table(rows: list[list[str]]) -> str:
-    """Rows as a Markdown table, the first row as its header."""
-    if not rows:
-        return ""
-
-    def line(cells: list[str]) -> str:
-        escaped = [cell.replace("|", "\\|").replace("\n", " ") for cell in cells]
-        return "| " + " | ".join(escaped) + " |"
-
-    header, *body = rows
-    return "\n".join([line(header), line(["---"] * len(header)), *(line(row) for row in body)])

@@ -30,6 +30,7 @@ from ocrchat.models import Block, Page, Table
 from ocrchat_server.engines.base import EngineError, PageReading, Word
 from ocrchat_server.engines.detection import detect_languages
 from ocrchat_server.engines.html import html_markdown, html_text, table_rows
+from ocrchat_server.engines.vlm_server import SuryaConnection
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -40,9 +41,6 @@ if TYPE_CHECKING:
     from ocrchat_server.engines.languages import LanguageChoice
 
 log = logging.getLogger(__name__)
-
-DEFAULT_MODEL = "datalab-to/surya-ocr-2"
-"""The model name Surya asks the inference server for (``/v1/models`` must list it)."""
 
 # Surya's label names (after its own renaming) to ours: short, lower case.
 _LABELS = {
@@ -165,15 +163,6 @@ def text_layer_words(page: Page) -> list[Word]:
             line_box = (left, line_top, right, round(line_top + step))
             words.append(Word(text=line, bbox=line_box, line_box=line_box))
     return words
-
-
-@attrs.frozen
-class SuryaConnection:
-    """How the workers reach the inference server."""
-
-    url: str
-    """OpenAI-compatible base URL ending in ``/v1``."""
-    model: str = DEFAULT_MODEL
 
 
 @functools.cache

@@ -1,4 +1,5 @@
-"""Tables on the cpu tier (the extract-tables tool): img2table finds them, Tesseract reads them.
+"""Tables on the cpu tier (the extract-tables tool): img2table finds them, Tesseract reads them;
+and tables as Markdown, for both tiers.
 
 img2table finds ruled tables from their lines and unruled ones from the
 alignment of their text, and gives each cell's box (a merged cell's box
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING
 
 import numpy
 import pytesseract
-from img2table.document import Image as TableDocument
 from PIL import ImageOps
 
 from ocrchat.models import Table
@@ -35,6 +35,9 @@ _MARGIN = 10
 
 def find_tables(image: Image.Image, models: str, config: str = "") -> list[Table]:
     """Every table on the page, with its cells' text row by row."""
+    # OpenCV, under img2table, adds some 50 MB to a process: loaded by the first table job
+    from img2table.document import Image as TableDocument
+
     png = io.BytesIO()
     image.convert("RGB").save(png, format="PNG")
     document = TableDocument(src=png.getvalue(), detect_rotation=False)
@@ -97,3 +100,16 @@ def _without_rules(cell: Image.Image) -> Image.Image:
     bottom -= bottom < ink.shape[0]
     right -= right < ink.shape[1]
     return cell.crop((left, top, right, bottom))
+
+
+def markdown_table(rows: list[list[str]]) -> str:
+    """Rows as a Markdown table, the first row as its header."""
+    if not rows:
+        return ""
+
+    def line(cells: list[str]) -> str:
+        escaped = [cell.replace("|", "\\|").replace("\n", " ") for cell in cells]
+        return "| " + " | ".join(escaped) + " |"
+
+    header, *body = rows
+    return "\n".join([line(header), line(["---"] * len(header)), *(line(row) for row in body)])

@@ -19,9 +19,8 @@ from PIL import Image
 from ocrchat.models import Block, Page, Table
 from ocrchat_server.engines.base import EngineError, PageReading, Word
 from ocrchat_server.engines.detection import DetectedLanguage, detect_languages
-from ocrchat_server.engines.html import markdown_table
 from ocrchat_server.engines.languages import installed_models, model_for_script
-from ocrchat_server.engines.tables import find_tables
+from ocrchat_server.engines.tables import find_tables, markdown_table
 
 if TYPE_CHECKING:
     from ocrchat.models import BBox

@@ -25,12 +25,23 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import httpx
 
-from ocrchat_server.engines.surya import SuryaConnection
-
 if TYPE_CHECKING:
     from ocrchat_server.settings import Settings
 
 log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "datalab-to/surya-ocr-2"
+"""The model name Surya asks the inference server for (``/v1/models`` must list it)."""
+
+
+@attrs.frozen
+class SuryaConnection:
+    """How the workers reach the inference server."""
+
+    url: str
+    """OpenAI-compatible base URL ending in ``/v1``."""
+    model: str = DEFAULT_MODEL
+
 
 _PROBE_TIMEOUT = 2.0
 _STATUS_TTL = 5.0

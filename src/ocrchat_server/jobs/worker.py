@@ -17,8 +17,8 @@ import attrs
 from ocrchat._serde import unstructure
 from ocrchat_server.engines.base import Engine, EngineError
 from ocrchat_server.engines.languages import resolve_language
-from ocrchat_server.engines.surya import SuryaConnection, SuryaEngine
 from ocrchat_server.engines.tesseract import TesseractEngine
+from ocrchat_server.engines.vlm_server import SuryaConnection
 from ocrchat_server.exports.searchable_pdf import write_page_pdf
 from ocrchat_server.ingest import Document, open_page
 from ocrchat_server.jobs.files import write_json_atomically
@@ -49,6 +49,9 @@ def engine_for(task: PageTask) -> Engine:
     if task.tier == "vlm":
         if task.vlm is None:
             raise EngineError("The vlm tier is not configured on this server any more.")
+        # the vlm tier's modules (Surya's HTML, bs4, markdownify) load in the workers that use it
+        from ocrchat_server.engines.surya import SuryaEngine
+
         return SuryaEngine(task.vlm, read_tables=read_tables)
     return TesseractEngine(read_tables=read_tables)
 
