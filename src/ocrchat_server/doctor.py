@@ -4,13 +4,12 @@ to get it."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import shutil
 import subprocess
 
 import attrs
 
-from ocrchat_server.engines.vlm_server import DEFAULT_MODEL, probe
+from ocrchat_server.engines.vlm_server import DEFAULT_MODEL, SURYA_INSTALLED, probe
 from ocrchat_server.exports.searchable_pdf import TEXT_LAYER_FONT
 
 _TORCH_CPU = "2.13.0"
@@ -106,7 +105,7 @@ def run_checks(*, vlm_url: str | None = None, vlm_model: str = DEFAULT_MODEL) ->
 def _vlm_checks(url: str | None, model: str) -> list[Check]:
     """Surya's client in this environment, and, when one is named, its inference server."""
     checks: list[Check] = []
-    surya = importlib.util.find_spec("surya") is not None
+    surya = SURYA_INSTALLED
     checks.append(
         Check(
             "surya-ocr",

@@ -17,6 +17,7 @@ answer is kept a few seconds so a burst of requests asks once.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import os
 import time
@@ -51,6 +52,13 @@ NOT_CONFIGURED = (
     "--vlm-url http://HOST:PORT/v1 (a llama-server or vLLM serving datalab-to/surya-ocr-2), "
     "or with --vlm-llama-server, --vlm-gguf and --vlm-mmproj to have it started; "
     "or use tier=cpu."
+)
+
+
+SURYA_INSTALLED = importlib.util.find_spec("surya") is not None
+SURYA_MISSING = (
+    "The vlm tier is configured but Surya's client is not installed on this server: "
+    "pip install 'ocrchat[vlm]' torch==2.13.0 (see docs/vlm.md)."
 )
 
 
@@ -167,6 +175,8 @@ class VlmServer:
             self._backend = None
 
     async def status(self) -> VlmStatus:
+        if self.configured and not SURYA_INSTALLED:
+            return VlmStatus(True, False, SURYA_MISSING)
         if self.connection is None:
             if self._starting:
                 return VlmStatus(True, False, "The vlm server is starting; try again shortly.")
