@@ -173,7 +173,9 @@ def _probe_copy(image: Image.Image) -> tuple[Image.Image, float]:
     if scale > _PROBE_MIN_SHRINK:
         return image, 1.0
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(size, Image.Resampling.LANCZOS), scale
+    # Pillow shrinks bilevel and palette images by dropping pixels: grey keeps thin strokes
+    grey = image.convert("L") if image.mode in ("1", "P") else image
+    return grey.resize(size, Image.Resampling.LANCZOS), scale
 
 
 def _data_confidence(data: dict[str, Any]) -> float:
