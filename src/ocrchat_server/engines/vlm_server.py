@@ -117,6 +117,8 @@ async def _served_model(client: httpx.AsyncClient, url: str) -> str | None:
 
 
 class VlmServer:
+    """Where the vlm tier's inference server is, whether it is up, and starting it."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.connection: SuryaConnection | None = (
