@@ -60,6 +60,8 @@ class FakeSurya:
     """Answer the full-page request with nothing, as a model sometimes does: Surya then
     falls back to its layout request and one request per block."""
     model: str = MODEL
+    health: int = 200
+    """What ``/health`` answers: llama-server says 503 while it loads the model."""
     requests: list[dict[str, Any]] = attrs.Factory(list)
     log: Path | None = None
     """A file each request is appended to, as a JSON line (for a fake in another process)."""
@@ -184,7 +186,7 @@ def _handler(fake: FakeSurya) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             self._body()
             if self.path == "/health":
-                self._send(200, {"status": "ok"})
+                self._send(fake.health, {"status": "ok" if fake.health == 200 else "loading"})
             elif self.path == "/v1/models":
                 self._send(200, {"object": "list", "data": [{"id": fake.model}]})
             else:

@@ -338,6 +338,20 @@ def test_vlm_requests_get_503_before_any_charge_when_its_server_is_down(
     assert post(client, token, png, language="eng").json()["status"] == "done"  # cpu serves on
 
 
+def test_a_vlm_server_still_loading_its_model_asks_clients_to_come_back(
+    vlm_client: tuple[TestClient, str], fake_surya: FakeSurya
+) -> None:
+    client, token = vlm_client
+    fake_surya.health = 503
+    png, _ = drawn_page([("some text", 200)])
+
+    response = post(client, token, png, tier="vlm")
+
+    assert response.status_code == 503
+    assert "loading its model" in response.json()["error"]
+    assert response.headers["Retry-After"] == "30"
+
+
 def test_without_a_vlm_server_the_server_says_what_to_configure(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", workers=1)
     (token,) = make_accounts(settings, "alice")
@@ -346,6 +360,7 @@ def test_without_a_vlm_server_the_server_says_what_to_configure(tmp_path: Path) 
         response = post(client, token, png, tier="vlm")
         assert response.status_code == 503
         assert "--vlm-url" in response.json()["error"]
+        assert "Retry-After" not in response.headers  # nothing will change by waiting
         engines = {e["tier"]: e for e in client.get("/api/v1/engines/").json()["engines"]}
         assert engines["vlm"] == {
             "tier": "vlm",

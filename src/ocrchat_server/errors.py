@@ -16,6 +16,8 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.details = details
+        self.retry_after: int | None = None
+        """Seconds for a ``Retry-After`` header, when waiting is worth it."""
 
 
 def bad_request(code: str, message: str, **details: Any) -> ApiError:

@@ -46,6 +46,8 @@ class SuryaConnection:
 
 _PROBE_TIMEOUT = 2.0
 _STATUS_TTL = 5.0
+_LOADING_RETRY_AFTER = 30
+"""What a 503 asks clients to wait while the model loads: llama-server takes a while."""
 
 NOT_CONFIGURED = (
     "The vlm tier (Surya) is not configured on this server: start ocrchat-server with "
@@ -69,6 +71,8 @@ class VlmStatus:
     detail: str
     url: str | None = None
     model: str | None = None
+    retry_after: int | None = None
+    """Seconds worth waiting, when the server is on its way up (loading its model)."""
 
 
 def health_url(url: str) -> str:
@@ -90,6 +94,7 @@ async def probe(url: str, model: str, *, timeout: float = _PROBE_TIMEOUT) -> Vlm
                     f"{health.status_code}); it may still be loading its model.",
                     url,
                     model,
+                    retry_after=_LOADING_RETRY_AFTER,
                 )
             served = await _served_model(client, url)
     except httpx.HTTPError:
@@ -181,7 +186,12 @@ class VlmServer:
             return VlmStatus(True, False, SURYA_MISSING)
         if self.connection is None:
             if self._starting:
-                return VlmStatus(True, False, "The vlm server is starting; try again shortly.")
+                return VlmStatus(
+                    True,
+                    False,
+                    "The vlm server is starting; try again shortly.",
+                    retry_after=_LOADING_RETRY_AFTER,
+                )
             if self._start_error:
                 return VlmStatus(True, False, self._start_error)
             return VlmStatus(False, False, NOT_CONFIGURED)

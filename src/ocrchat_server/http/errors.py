@@ -30,8 +30,10 @@ def error_response(
 
 async def api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return error_response(exc.status, exc.code, exc.message, headers, **exc.details)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    return error_response(exc.status, exc.code, exc.message, headers or None, **exc.details)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -154,7 +154,9 @@ class JobService:
             return
         status = await self.vlm.status()
         if not status.ready:
-            raise ApiError(503, "tier_unavailable", status.detail, tier="vlm")
+            error = ApiError(503, "tier_unavailable", status.detail, tier="vlm")
+            error.retry_after = status.retry_after
+            raise error
 
     async def submit(
         self,
