@@ -14,11 +14,13 @@ import attrs
 import click
 
 from ocrchat import __version__
+from ocrchat_server.engines.vlm_server import DEFAULT_MODEL
 from ocrchat_server.jobs.plans import Plans, PlansError
 from ocrchat_server.jobs.store import Account, AccountExistsError, JobStore, NoSuchAccountError
 from ocrchat_server.settings import Settings, default_data_dir, parse_duration
 
 _DATA_DIR_HELP = "Where the SQLite store, uploads and results live (created on first start)."
+_EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 def _data_dir_option(command: Any) -> Any:
@@ -36,7 +38,7 @@ def _plans_option(command: Any) -> Any:
     return click.option(
         "--plans",
         "plans_file",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        type=_EXISTING_FILE,
         envvar="OCRCHAT_PLANS",
         help="TOML file of plans and page costs (see docs/plans.md); built-in plans otherwise.",
     )(command)
@@ -132,26 +134,26 @@ def main() -> None:
 )
 @click.option(
     "--vlm-model",
-    default="datalab-to/surya-ocr-2",
+    default=DEFAULT_MODEL,
     show_default=True,
     envvar="OCRCHAT_VLM_MODEL",
     help="The name the vlm server serves Surya's model under.",
 )
 @click.option(
     "--vlm-llama-server",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=_EXISTING_FILE,
     envvar="OCRCHAT_VLM_LLAMA_SERVER",
     help="Without --vlm-url: a llama-server binary to start with --vlm-gguf and --vlm-mmproj.",
 )
 @click.option(
     "--vlm-gguf",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=_EXISTING_FILE,
     envvar="OCRCHAT_VLM_GGUF",
     help="Surya 2's model file (surya-2.gguf).",
 )
 @click.option(
     "--vlm-mmproj",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=_EXISTING_FILE,
     envvar="OCRCHAT_VLM_MMPROJ",
     help="Surya 2's vision projector file (surya-2-mmproj.gguf).",
 )
@@ -214,7 +216,7 @@ def serve(
 @click.option(
     "--vlm-url", envvar="OCRCHAT_VLM_URL", help="Check this vlm server too (as serve takes it)."
 )
-@click.option("--vlm-model", default="datalab-to/surya-ocr-2", envvar="OCRCHAT_VLM_MODEL")
+@click.option("--vlm-model", default=DEFAULT_MODEL, envvar="OCRCHAT_VLM_MODEL")
 def doctor(vlm_url: str | None, vlm_model: str) -> None:
     """Check Tesseract, its language models, poppler, qpdf, fonts and the vlm server; say how
     to fix what is missing."""

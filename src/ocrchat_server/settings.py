@@ -9,6 +9,7 @@ from pathlib import Path
 
 import attrs
 
+from ocrchat_server.engines.vlm_server import DEFAULT_MODEL
 from ocrchat_server.jobs.plans import Plans
 from ocrchat_server.llm import ChatEndpoint
 
@@ -51,7 +52,7 @@ class Settings:
     llm_timeout: float = 60.0
     vlm_url: str | None = None
     """The vlm tier's inference server (``http://HOST:PORT/v1``); None: not configured."""
-    vlm_model: str = "datalab-to/surya-ocr-2"
+    vlm_model: str = DEFAULT_MODEL
     """The model name the inference server serves Surya 2 under."""
     vlm_llama_server: Path | None = attrs.field(
         default=None, converter=attrs.converters.optional(Path)

@@ -13,6 +13,12 @@ if TYPE_CHECKING:
     from ocrchat_server.engines.languages import LanguageChoice
 
 
+def declared_dpi(image: Image.Image) -> int | None:
+    """The resolution the image file declares; None when it does not, or declares nonsense."""
+    dpi = image.info.get("dpi")
+    return round(float(dpi[0])) if dpi and float(dpi[0]) >= 20 else None
+
+
 class EngineError(Exception):
     """A page the engine could not read; the message is short and safe to show a user."""
 

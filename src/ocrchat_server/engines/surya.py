@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ocrchat.models import Block, Page, Table
-from ocrchat_server.engines.base import EngineError, PageReading, Word
+from ocrchat_server.engines.base import EngineError, PageReading, Word, declared_dpi
 from ocrchat_server.engines.detection import detect_languages
 from ocrchat_server.engines.html import html_markdown, html_text, table_rows
 from ocrchat_server.engines.vlm_server import SuryaConnection
@@ -197,8 +197,7 @@ class SuryaEngine:
     """Read each table block again with Surya's table recognition (extract-tables)."""
 
     def read_page(self, image: Image.Image, *, index: int, language: LanguageChoice) -> PageReading:
-        dpi_info = image.info.get("dpi")
-        dpi = round(float(dpi_info[0])) if dpi_info and float(dpi_info[0]) >= 20 else None
+        dpi = declared_dpi(image)
         image = image.convert("RGB")
         recognition, table_recognition = _predictors(self.connection)
         try:

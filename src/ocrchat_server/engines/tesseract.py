@@ -17,7 +17,7 @@ import pytesseract
 from PIL import Image
 
 from ocrchat.models import Block, Page, Table
-from ocrchat_server.engines.base import EngineError, PageReading, Word
+from ocrchat_server.engines.base import EngineError, PageReading, Word, declared_dpi
 from ocrchat_server.engines.detection import DetectedLanguage, detect_languages
 from ocrchat_server.engines.languages import installed_models, model_for_script
 from ocrchat_server.engines.tables import find_tables, markdown_table
@@ -205,8 +205,7 @@ def _prepare(image: Image.Image) -> tuple[Image.Image, int | None]:
     format: a JPEG page would be re-encoded (lossy) before Tesseract sees it.
     A copy with no format goes as PNG. Modes PNG cannot hold are converted.
     """
-    dpi = image.info.get("dpi")
-    resolution = round(float(dpi[0])) if dpi and float(dpi[0]) >= 20 else None
+    resolution = declared_dpi(image)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         flat = Image.new("RGB", rgba.size, "white")
