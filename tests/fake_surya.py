@@ -127,6 +127,17 @@ def _image(request: dict[str, Any]) -> Image.Image:
     raise ValueError("no image in the request")
 
 
+def thousandths(box: tuple[int, int, int, int], size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """A pixel box in the model's 0-1000 coordinates, rounded outward to keep its ink."""
+    (left, top, right, bottom), (width, height) = box, size
+    return (
+        left * 1000 // width,
+        top * 1000 // height,
+        -(-right * 1000 // width),
+        -(-bottom * 1000 // height),
+    )
+
+
 def _tesseract_lines(image: Image.Image) -> list[FakeBlock]:
     """Each line Tesseract finds, as a Text block boxed in 0-1000 of the image."""
     data = pytesseract.image_to_data(image, output_type=pytesseract.Output.DICT)
@@ -135,19 +146,13 @@ def _tesseract_lines(image: Image.Image) -> list[FakeBlock]:
         if str(text).strip():
             key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
             lines.setdefault(key, []).append(i)
-    width, height = image.size
     blocks = []
     for indexes in lines.values():
         left = min(data["left"][i] for i in indexes)
         top = min(data["top"][i] for i in indexes)
         right = max(data["left"][i] + data["width"][i] for i in indexes)
         bottom = max(data["top"][i] + data["height"][i] for i in indexes)
-        box = (
-            left * 1000 // width,
-            top * 1000 // height,
-            -(-right * 1000 // width),
-            -(-bottom * 1000 // height),
-        )
+        box = thousandths((left, top, right, bottom), image.size)
         text = html.escape(" ".join(str(data["text"][i]) for i in indexes))
         blocks.append(FakeBlock("Text", box, f"<p>{text}</p>"))
     return blocks

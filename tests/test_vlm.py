@@ -23,7 +23,7 @@ from ocrchat_server.app import create_app
 from ocrchat_server.engines.surya import page_from_surya
 from ocrchat_server.settings import Settings
 from tests.documents import FONT
-from tests.fake_surya import FakeBlock, FakeSurya
+from tests.fake_surya import FakeBlock, FakeSurya, thousandths
 from tests.live import make_accounts
 
 API = "/api/v1/ocr/"
@@ -170,15 +170,7 @@ def drawn_page(lines: list[tuple[str, int]]) -> tuple[bytes, list[tuple[int, int
     boxes = []
     for text, top in lines:
         draw.text((80, top), text, font=font, fill=0)
-        left, upper, right, lower = draw.textbbox((80, top), text, font=font)
-        boxes.append(
-            (
-                left * 1000 // SIZE[0],
-                upper * 1000 // SIZE[1],
-                -(-right * 1000 // SIZE[0]),
-                -(-lower * 1000 // SIZE[1]),
-            )
-        )
+        boxes.append(thousandths(draw.textbbox((80, top), text, font=font), SIZE))
     png = io.BytesIO()
     page.save(png, format="PNG")
     return png.getvalue(), boxes
