@@ -232,7 +232,7 @@ def _page_from_data(
 ) -> tuple[Page, list[Word]]:
     line_boxes: dict[tuple[int, int, int], tuple[int, int, int, int]] = {}
     words: dict[tuple[int, int, int], list[tuple[str, float]]] = {}
-    boxed_words: list[tuple[tuple[int, int, int], Word]] = []
+    boxed_words: list[Word] = []
     for i, level in enumerate(data["level"]):
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
         if level == _LINE_LEVEL:
@@ -244,7 +244,8 @@ def _page_from_data(
                 words.setdefault(key, []).append((text, float(data["conf"][i])))
                 left, top = data["left"][i], data["top"][i]
                 box = (left, top, left + data["width"][i], top + data["height"][i])
-                boxed_words.append((key, Word(text=text, bbox=box, line_box=box)))
+                # image_to_data lists a line before its words: its box is known already
+                boxed_words.append(Word(text=text, bbox=box, line_box=line_boxes[key]))
 
     paragraphs: list[list[_Line]] = []
     previous_paragraph: tuple[int, int] | None = None
@@ -282,7 +283,7 @@ def _page_from_data(
         rotation=rotation or None,
         tables=tables or [],
     )
-    return page, [attrs.evolve(word, line_box=line_boxes[key]) for key, word in boxed_words]
+    return page, boxed_words
 
 
 # --- Markdown -----------------------------------------------------------------
