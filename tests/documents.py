@@ -1,7 +1,8 @@
 """Test documents made on the spot: text rendered into images and PDFs.
 
 Rendered pages have known text, so a test can check what OCR gives back.
-Real scans come from ``../shared/corpus`` (see ``corpus`` below).
+Real scans with third-party ground truth are in ``tests/data`` (attributions in
+its README), copied from the development corpus so that a clone alone runs them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from PIL import Image, ImageDraw, ImageFont
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 DEVANAGARI_FONT = Path("/usr/share/fonts/truetype/lohit-devanagari/Lohit-Devanagari.ttf")
+TEST_DATA = Path(__file__).resolve().parent / "data"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+"""The whole development corpus, beside the project (benchmarks only: tests use TEST_DATA)."""
 
 
 def render_page(
@@ -84,8 +87,8 @@ def numbered_pdf(count: int) -> bytes:
 
 
 def corpus_scorer() -> ModuleType:
-    """The corpus's own CER / WER / BoW-F1 scorer (``../shared/corpus/score.py``)."""
-    spec = importlib.util.spec_from_file_location("corpus_score", CORPUS / "score.py")
+    """The corpus's own CER / WER / BoW-F1 scorer (a copy in ``tests/data``)."""
+    spec = importlib.util.spec_from_file_location("corpus_score", TEST_DATA / "score.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -324,7 +324,8 @@ def test_an_image_with_too_many_pixels_is_refused(server: Server) -> None:
 
 
 def test_a_small_file_goes_ahead_of_a_queued_large_one(server: Server) -> None:
-    large = submit(server, numbered_pdf(24)).json()
+    # ocr=force: its pages are OCRed, not read from their text layer in milliseconds
+    large = submit(server, numbered_pdf(24), ocr="force").json()
     assert large["status"] == "pending"
 
     small = submit(server, image_bytes(INVOICE, "PNG")).json()

@@ -1,6 +1,6 @@
 """OCR through the server against the Tesseract command line and third-party ground truth.
 
-Scans from ../shared/corpus (EHRI Dataset, F. Chiffoleau et al., European
+Scans from tests/data (EHRI Dataset, F. Chiffoleau et al., European
 Holocaust Research Infrastructure, https://github.com/FloChiff/ehri-dataset,
 CC BY 4.0).
 """
@@ -16,11 +16,11 @@ import pytest
 from PIL import Image
 
 from tests.conftest import Server
-from tests.documents import CJK_FONT, CORPUS, DEVANAGARI_FONT, FONT, corpus_scorer, render_page
+from tests.documents import CJK_FONT, DEVANAGARI_FONT, FONT, TEST_DATA, corpus_scorer, render_page
 from tests.test_api import submit
 
-CLEAN_PAGE = CORPUS / "data" / "en_ehri_typed_dr19390519_03.jpg"
-GERMAN_PAGE = CORPUS / "data" / "de_ehri_typed_wl1375b189_02.jpg"
+CLEAN_PAGE = TEST_DATA / "en_ehri_typed_dr19390519_03.jpg"
+GERMAN_PAGE = TEST_DATA / "de_ehri_typed_wl1375b189_02.jpg"
 
 
 def cer(reference: str, hypothesis: str) -> float:
@@ -43,15 +43,19 @@ def words(text: str) -> list[str]:
     return text.split()
 
 
-def test_server_text_equals_the_tesseract_command_line(server: Server) -> None:
+def test_engine_tesseract_gives_the_tesseract_command_line_text(server: Server) -> None:
     for page, language in ((CLEAN_PAGE, "eng"), (GERMAN_PAGE, "deu")):
-        job = submit(server, page.read_bytes(), page.name, language=language).json()
+        job = submit(
+            server, page.read_bytes(), page.name, language=language, engine="tesseract"
+        ).json()
         assert job["status"] == "done"
+        assert job["engine"] == "tesseract"
+        assert {block["engine"] for block in job["pages"][0]["blocks"]} == {"tesseract"}
         assert words(job["text"]) == words(tesseract_cli(page, language)), page.name
 
 
 def test_an_upside_down_scan_comes_back_readable(server: Server) -> None:
-    reference = (CORPUS / "data" / "en_ehri_typed_dr19390519_03.gt.txt").read_text()
+    reference = (TEST_DATA / "en_ehri_typed_dr19390519_03.gt.txt").read_text()
     with Image.open(CLEAN_PAGE) as upright:
         dpi = upright.info["dpi"]
         flipped = upright.rotate(180)
@@ -69,7 +73,7 @@ def test_an_upside_down_scan_comes_back_readable(server: Server) -> None:
 
 
 def test_a_sideways_page_is_turned_upright(server: Server) -> None:
-    reference = (CORPUS / "data" / "en_ehri_typed_dr19390519_03.gt.txt").read_text()
+    reference = (TEST_DATA / "en_ehri_typed_dr19390519_03.gt.txt").read_text()
     with Image.open(CLEAN_PAGE) as upright:
         dpi = upright.info["dpi"]
         sideways = upright.rotate(90, expand=True)  # counter-clockwise

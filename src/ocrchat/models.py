@@ -72,6 +72,11 @@ class Block:
     bbox: BBox
     confidence: float
     label: str | None = None
+    engine: str | None = None
+    """What read the block (beyond the contract): ``tesseract``, ``ppocr``, ``surya`` or
+    ``text_layer`` (a PDF's own text)."""
+    low_confidence: bool | None = None
+    """True when ``confidence`` is below the documented threshold: worth a human look."""
 
 
 @attrs.frozen
@@ -101,6 +106,11 @@ class Page:
     original_text: str | None = None
     """With the translate tool: the page's text as read (``text`` is the translation)."""
     original_markdown: str | None = None
+    engine: str | None = None
+    """What read the page (beyond the contract): ``tesseract``, ``ppocr``,
+    ``ppocr+tesseract`` (Greek lines by Tesseract), ``surya``, or ``text_layer``."""
+    source: str | None = None
+    """``ocr`` (the page image was read) or ``text_layer`` (the PDF's own text was exact)."""
 
 
 @attrs.frozen
@@ -126,6 +136,10 @@ class Job:
     filename: str | None = None
     detected_languages: list[str] | None = None
     """With ``language=auto``: the languages found in the document, most text first."""
+    engine: str | None = None
+    """The ``engine`` asked for on the cpu tier: ``auto``, ``tesseract`` or ``ppocr``."""
+    ocr: str | None = None
+    """For PDFs: ``auto`` (read a page's own text when it is exact), ``force`` or ``skip``."""
     translated_to: str | None = None
     """With the translate tool: ``text``, ``markdown`` and the downloads are in this language."""
     original_text: str | None = None

@@ -12,7 +12,7 @@ inside its rules, with a white margin, as one block of text.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy
 import pytesseract
@@ -49,7 +49,7 @@ def find_tables(image: Image.Image, models: str, config: str = "") -> list[Table
         for row in extracted.content.values():
             cells: list[str] = []
             for cell in row:
-                box = (cell.bbox.x1, cell.bbox.y1, cell.bbox.x2, cell.bbox.y2)
+                box = _int_box(cell.bbox)
                 if box in read:
                     cells.append("")  # the rest of a merged cell: its text is in its first place
                     continue
@@ -58,9 +58,14 @@ def find_tables(image: Image.Image, models: str, config: str = "") -> list[Table
             rows.append(cells)
         rows = [row for row in rows if any(row)]
         if rows:
-            box = extracted.bbox
-            tables.append(Table(rows=rows, bbox=(box.x1, box.y1, box.x2, box.y2)))
+            tables.append(Table(rows=rows, bbox=_int_box(extracted.bbox)))
     return tables
+
+
+def _int_box(box: Any) -> BBox:
+    """img2table's box as plain ints: on some pages its coordinates are numpy integers,
+    which the JSON encoder refuses (the job then failed with "could not be processed")."""
+    return (int(box.x1), int(box.y1), int(box.x2), int(box.y2))
 
 
 def _read_cell(image: Image.Image, box: BBox, models: str, config: str) -> str:

@@ -8,22 +8,21 @@ spaces, lines by newlines, paragraphs by a blank line).
 
 from __future__ import annotations
 
-import re
 import statistics
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 import pytesseract
 from PIL import Image
 
-from ocrchat.models import Block, Page, Table
+from ocrchat.models import BBox, Page, Table
 from ocrchat_server.engines.base import EngineError, PageReading, Word, declared_dpi
 from ocrchat_server.engines.detection import DetectedLanguage, detect_languages
 from ocrchat_server.engines.languages import installed_models, model_for_script
-from ocrchat_server.engines.tables import find_tables, markdown_table
+from ocrchat_server.engines.page_text import TextLine, build_page
+from ocrchat_server.engines.tables import find_tables
 
 if TYPE_CHECKING:
-    from ocrchat.models import BBox
     from ocrchat_server.engines.languages import LanguageChoice
 
 _WORD_LEVEL = 5
@@ -49,36 +48,14 @@ _FALLBACK_MODELS = ("Latin", "eng")
 # model whatever its script. A second try with 10 finds the script of a short page;
 # not the first try, because fewer characters also make its orientation less sure.
 _OSD_MIN_CHARACTERS = 10
+ENGINE_NAME = "tesseract"
 
 
-# Chinese and Japanese are written without spaces between words; Tesseract
-# still splits them into "words", and a space there is a character the page lacks.
-_UNSPACED = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
-
-
-def join_words(words: list[str]) -> str:
-    """Words joined by spaces, except between two CJK characters."""
-    joined = ""
-    for word in words:
-        if joined and not (_UNSPACED.match(joined[-1]) and _UNSPACED.match(word[0])):
-            joined += " "
-        joined += word
-    return joined
-
-
-@attrs.frozen
-class _Line:
-    words: list[str]
-    confidences: list[float]
-    bbox: tuple[int, int, int, int]
-
-    @property
-    def text(self) -> str:
-        return join_words(self.words)
-
-    @property
-    def height(self) -> int:
-        return self.bbox[3] - self.bbox[1]
+class TesseractWord(NamedTuple):
+    text: str
+    confidence: float
+    """0 to 1; -1 where Tesseract gives none."""
+    bbox: BBox
 
 
 @attrs.frozen
@@ -89,7 +66,7 @@ class TesseractEngine:
     """Find tables too (the extract-tables tool): see :mod:`.tables`."""
 
     def read_page(self, image: Image.Image, *, index: int, language: LanguageChoice) -> PageReading:
-        image, dpi = _prepare(image)
+        image, dpi = prepare_image(image)
         config = f"--dpi {dpi}" if dpi else ""
         rotation = 0
         detected: list[DetectedLanguage] | None = None
@@ -135,13 +112,7 @@ class TesseractEngine:
         return models, detected, data if same else None
 
     def _read(self, image: Image.Image, models: str, config: str, index: int) -> dict[str, Any]:
-        try:
-            data: dict[str, Any] = pytesseract.image_to_data(
-                image, lang=models, config=config, output_type=pytesseract.Output.DICT
-            )
-        except pytesseract.TesseractError as exc:
-            raise EngineError(f"Tesseract could not read page {index + 1}: {exc.message}") from exc
-        return data
+        return read_data(image, models, config, index)
 
     def _detect(self, image: Image.Image, config: str) -> tuple[list[str], int]:
         """The models worth a first reading, and the rotation, from Tesseract's OSD.
@@ -165,6 +136,32 @@ class TesseractEngine:
         if not oriented and float(osd.get("script_conf", 0.0)) < _MIN_SCRIPT_CONFIDENCE_ALONE:
             return list(dict.fromkeys([model, fallback])), rotation
         return [model], rotation
+
+
+def read_data(image: Image.Image, models: str, config: str, index: int) -> dict[str, Any]:
+    """Tesseract's ``image_to_data`` of the image: every block, paragraph, line and word."""
+    try:
+        data: dict[str, Any] = pytesseract.image_to_data(
+            image, lang=models, config=config, output_type=pytesseract.Output.DICT
+        )
+    except pytesseract.TesseractError as exc:
+        raise EngineError(f"Tesseract could not read page {index + 1}: {exc.message}") from exc
+    return data
+
+
+def words_by_line(data: dict[str, list[Any]]) -> dict[tuple[int, int, int], list[TesseractWord]]:
+    """The words of an ``image_to_data`` reading, by line (block, paragraph, line)."""
+    lines: dict[tuple[int, int, int], list[TesseractWord]] = {}
+    for i, level in enumerate(data["level"]):
+        text = str(data["text"][i]).strip()
+        if level == _WORD_LEVEL and text:
+            left, top = data["left"][i], data["top"][i]
+            box = (left, top, left + data["width"][i], top + data["height"][i])
+            confidence = float(data["conf"][i])
+            key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+            word = TesseractWord(text, confidence / 100 if confidence >= 0 else -1.0, box)
+            lines.setdefault(key, []).append(word)
+    return lines
 
 
 def _probe_copy(image: Image.Image) -> tuple[Image.Image, float]:
@@ -198,7 +195,7 @@ def _osd(image: Image.Image, config: str) -> dict[str, Any] | None:
     return osd
 
 
-def _prepare(image: Image.Image) -> tuple[Image.Image, int | None]:
+def prepare_image(image: Image.Image) -> tuple[Image.Image, int | None]:
     """A copy Tesseract reads without loss, and the resolution the file declares.
 
     pytesseract writes the image to a temporary file in the image's own
@@ -247,125 +244,26 @@ def _page_from_data(
                 # image_to_data lists a line before its words: its box is known already
                 boxed_words.append(Word(text=text, bbox=box, line_box=line_boxes[key]))
 
-    paragraphs: list[list[_Line]] = []
+    paragraphs: list[list[TextLine]] = []
     previous_paragraph: tuple[int, int] | None = None
     for key, line_words in words.items():  # dicts keep Tesseract's reading order
-        line = _Line(
+        line = TextLine(
             words=[text for text, _ in line_words],
-            confidences=[conf for _, conf in line_words if conf >= 0],
+            confidences=[conf / 100 for _, conf in line_words if conf >= 0],
             bbox=line_boxes[key],
+            engine=ENGINE_NAME,
         )
         if key[:2] != previous_paragraph:
             paragraphs.append([])
             previous_paragraph = key[:2]
         paragraphs[-1].append(line)
-
-    lines = [line for paragraph in paragraphs for line in paragraph]
-    blocks = [
-        Block(
-            text=line.text,
-            bbox=line.bbox,
-            confidence=round(statistics.fmean(line.confidences) / 100, 4)
-            if line.confidences
-            else 0.0,
-        )
-        for line in lines
-    ]
-    text = "\n\n".join("\n".join(line.text for line in paragraph) for paragraph in paragraphs)
-    page = Page(
+    page = build_page(
+        paragraphs,
         index=index,
-        text=text,
-        blocks=blocks,
-        width=size[0],
-        height=size[1],
-        markdown=_markdown(paragraphs, tables or []),
-        language=models,
-        rotation=rotation or None,
-        tables=tables or [],
+        size=size,
+        models=models,
+        engine=ENGINE_NAME,
+        rotation=rotation,
+        tables=tables,
     )
     return page, boxed_words
-
-
-# --- Markdown -----------------------------------------------------------------
-
-# Bullets as printed, and as Tesseract often misreads a round bullet (¢, °, «, ©).
-_BULLET = re.compile(r"^[•·▪◦‣●*\-–¢°«©®]\s+(?P<rest>.+)$", re.DOTALL)
-_NUMBERED = re.compile(r"^(?P<num>\d{1,3})[.)]\s+(?P<rest>.+)$", re.DOTALL)
-_INLINE_SPECIALS = re.compile(r"([\\`*_\[\]<>|])")
-_LEADING_SPECIALS = re.compile(r"^([#>+=-])")
-_HEADING_RATIO = 1.5
-_TITLE_RATIO = 2.0
-
-
-def _escape(text: str) -> str:
-    return _LEADING_SPECIALS.sub(r"\\\1", _INLINE_SPECIALS.sub(r"\\\1", text))
-
-
-def _join_lines(lines: list[_Line]) -> str:
-    """A paragraph's lines as one run of text, mending words hyphenated at a line end."""
-    joined = ""
-    for line in lines:
-        text = line.text
-        if joined.endswith("-") and len(joined) > 1 and joined[-2].isalpha() and text[:1].islower():
-            joined = joined[:-1] + text
-        else:
-            joined = join_words([joined, text]) if joined else text
-    return joined
-
-
-def _inside(line: _Line, box: BBox) -> bool:
-    middle_x = (line.bbox[0] + line.bbox[2]) / 2
-    middle_y = (line.bbox[1] + line.bbox[3]) / 2
-    return box[0] <= middle_x <= box[2] and box[1] <= middle_y <= box[3]
-
-
-def _markdown(paragraphs: list[list[_Line]], tables: list[Table]) -> str:
-    """Headings, lists and paragraphs, and the tables found, each where it sits on the
-    page, in place of the lines read inside it."""
-    heights = [line.height for paragraph in paragraphs for line in paragraph]
-    median_height = statistics.median(heights) if len(heights) >= 3 else None
-    parts: list[str] = []
-    boxed = [(table, table.bbox) for table in tables if table.bbox is not None]
-    unplaced = sorted(boxed, key=lambda pair: pair[1][1])
-    for paragraph in paragraphs:
-        while unplaced and unplaced[0][1][1] <= paragraph[0].bbox[1]:
-            parts.append(markdown_table(unplaced.pop(0)[0].rows))
-        if any(all(_inside(line, box) for line in paragraph) for _, box in boxed):
-            continue
-        joined = _join_lines(paragraph)
-        paragraph_height = statistics.fmean(line.height for line in paragraph)
-        is_heading = (
-            median_height is not None
-            and len(paragraph) <= 2
-            and len(joined.split()) <= 12
-            and paragraph_height >= _HEADING_RATIO * median_height
-        )
-        if is_heading:
-            assert median_height is not None
-            level = "#" if paragraph_height >= _TITLE_RATIO * median_height else "##"
-            parts.append(f"{level} {_escape(joined)}")
-        elif _list_item(paragraph[0].text):
-            parts.append(_list(paragraph))
-        else:
-            parts.append(_escape(joined))
-    parts += [markdown_table(table.rows) for table, _ in unplaced]
-    return "\n\n".join(parts)
-
-
-def _list_item(text: str) -> str | None:
-    """The item as a Markdown list line, when ``text`` starts with a bullet or a number."""
-    if bullet := _BULLET.match(text):
-        return f"- {_escape(bullet['rest'])}"
-    if numbered := _NUMBERED.match(text):
-        return f"{numbered['num']}. {_escape(numbered['rest'])}"
-    return None
-
-
-def _list(paragraph: list[_Line]) -> str:
-    """Tesseract often puts a whole list in one paragraph: each bullet starts an item."""
-    items: list[list[_Line]] = []
-    for line in paragraph:
-        if not items or _list_item(line.text):
-            items.append([])
-        items[-1].append(line)
-    return "\n".join(_list_item(_join_lines(item)) or _escape(_join_lines(item)) for item in items)

@@ -86,6 +86,34 @@ def write_page_pdf(reading: PageReading, path: Path, *, title: str | None = None
     pdf.output(str(path))
 
 
+def copy_pdf_page(source: Path, index: int, path: Path, *, title: str | None = None) -> None:
+    """Page ``index`` of the PDF ``source``, as it is, into a PDF of its own: a page read
+    from its own text layer needs no text layer of ours.
+
+    qpdf keeps its first input's document information, so that input is a blank
+    page of ours carrying the title, and only the source's page is kept.
+    """
+    info = FPDF(unit="pt", format=(72, 72))
+    info.set_creation_date(dt.datetime.now(dt.UTC))
+    if title:
+        info.set_title(title)
+    info.set_creator("ocrchat-server")
+    info.add_page()
+    donor = path.with_name(f"{path.name}.info.pdf")
+    info.output(str(donor))
+    try:
+        done = subprocess.run(
+            ["qpdf", str(donor), "--pages", str(source), str(index + 1), "--", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        donor.unlink(missing_ok=True)
+    if done.returncode not in (0, 3):  # 3: finished with warnings
+        raise SearchablePdfError(f"qpdf failed: {done.stderr.strip()[:200]}")
+
+
 def join_pages(pages: list[Path], path: Path) -> None:
     """One PDF of the page PDFs, in order.
 

@@ -246,6 +246,8 @@ class JobRunner:
                 tier=job.record.tier,
                 language=job.record.language,
                 tool=job.record.tool,
+                engine=job.record.engine,
+                ocr=job.record.ocr,
                 vlm=self.vlm.connection if self.vlm else None,
                 result=self.files.page_result(job.record.uuid, index),
                 page_pdf=self.files.page_pdf(job.record.uuid, index),

@@ -13,10 +13,12 @@ import attrs
 
 from ocrchat._serde import structure
 from ocrchat.models import Job, JobStatus, Page, Progress, Tier
+from ocrchat_server.engines.cpu import ENGINES, EngineChoiceError, check_engine
 from ocrchat_server.engines.languages import UnknownLanguageError, resolve_language
 from ocrchat_server.engines.translation import UnknownTargetError, target_language
 from ocrchat_server.errors import ApiError, bad_request, not_found
-from ocrchat_server.ingest import UnreadableDocumentError, sniff_document
+from ocrchat_server.ingest import PDF, UnreadableDocumentError, sniff_document
+from ocrchat_server.ingest.text_layer import OCR_MODES
 from ocrchat_server.jobs.files import read_json
 from ocrchat_server.jobs.metering import Periods, QuotaExceededError, check_file, split_charge
 from ocrchat_server.jobs.plans import PlansError
@@ -45,6 +47,8 @@ class SubmitOptions:
     language: str = "auto"
     tool: str | None = None
     translate_to: str | None = None
+    engine: str = "auto"
+    ocr: str = "auto"
 
     @classmethod
     def from_form(cls, fields: dict[str, str]) -> SubmitOptions:
@@ -57,6 +61,8 @@ class SubmitOptions:
             language=field("language") or "auto",
             tool=field("tool"),
             translate_to=field("translate_to"),
+            engine=(field("engine") or "auto").lower(),
+            ocr=(field("ocr") or "auto").lower(),
         )
 
 
@@ -112,6 +118,21 @@ class JobService:
         """Refuse bad parameters before the file is looked at; returns the language to store."""
         if options.tier not in (Tier.CPU.value, Tier.VLM.value):
             raise bad_request("invalid_tier", f"Unknown tier {options.tier!r}: use cpu or vlm.")
+        if options.engine not in ENGINES:
+            raise bad_request(
+                "invalid_engine",
+                f"Unknown engine {options.engine!r}: use one of {', '.join(ENGINES)}.",
+            )
+        if options.engine != "auto" and options.tier != Tier.CPU.value:
+            raise bad_request(
+                "engine_needs_cpu",
+                f"engine={options.engine} chooses the cpu tier's recognizer; the vlm tier "
+                "has one (Surya).",
+            )
+        if options.ocr not in OCR_MODES:
+            raise bad_request(
+                "invalid_ocr", f"Unknown ocr {options.ocr!r}: use one of {', '.join(OCR_MODES)}."
+            )
         if options.tool is not None and options.tool not in TOOL_SLUGS:
             known = ", ".join(TOOL_SLUGS)
             raise bad_request("invalid_tool", f"Unknown tool {options.tool!r}: use one of {known}.")
@@ -140,13 +161,23 @@ class JobService:
         elif options.translate_to:
             raise bad_request("translate_to_without_tool", "translate_to goes with tool=translate.")
         try:
-            return resolve_language(options.language).requested
+            language = resolve_language(options.language)
         except UnknownLanguageError as exc:
             raise bad_request(
                 "unsupported_language",
                 f"No OCR model for language {exc.code!r} on this server.",
                 language=exc.code,
             ) from exc
+        try:
+            check_engine(options.engine, language)
+        except EngineChoiceError as exc:
+            raise bad_request(
+                "engine_cannot_read_language",
+                f"PP-OCRv6 (engine=ppocr) does not read {exc}: use engine=auto or "
+                "engine=tesseract.",
+                language=str(exc),
+            ) from exc
+        return language.requested
 
     async def check_tier(self, options: SubmitOptions) -> None:
         """Refuse a vlm request at once, before anything is charged, while its server is not up."""
@@ -214,6 +245,8 @@ class JobService:
             created_at=self.store.clock(),
             tool=options.tool,
             translate_to=options.translate_to,
+            engine=options.engine,
+            ocr=options.ocr,
             filename=filename,
             idempotency_key=idempotency_key,
             priority=plan.priority,
@@ -283,6 +316,8 @@ class JobService:
             error=record.error,
             progress=Progress(pages_done=record.pages_done, pages_total=record.page_count),
             tool=record.tool,
+            engine=record.engine if record.tier == Tier.CPU.value else None,
+            ocr=record.ocr if record.format == PDF else None,
             filename=record.filename,
             detected_languages=content.get("detected_languages"),
             translated_to=content.get("translated_to"),

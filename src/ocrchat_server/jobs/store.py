@@ -35,7 +35,14 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
+# Columns added after version 1, for stores made by an older server.
+_ADDED_COLUMNS = {
+    2: (
+        "ALTER TABLE jobs ADD COLUMN engine TEXT NOT NULL DEFAULT 'auto'",
+        "ALTER TABLE jobs ADD COLUMN ocr TEXT NOT NULL DEFAULT 'auto'",
+    ),
+}
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
     id INTEGER PRIMARY KEY,
@@ -59,6 +66,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     language TEXT NOT NULL,
     tool TEXT,
     translate_to TEXT,
+    engine TEXT NOT NULL DEFAULT 'auto',
+    ocr TEXT NOT NULL DEFAULT 'auto',
     filename TEXT,
     format TEXT NOT NULL,
     page_count INTEGER NOT NULL,
@@ -140,6 +149,8 @@ class JobRecord:
     created_at: dt.datetime
     tool: str | None = None
     translate_to: str | None = None
+    engine: str = "auto"
+    ocr: str = "auto"
     filename: str | None = None
     pages_done: int = 0
     error: str | None = None
@@ -181,6 +192,8 @@ def _job_from_row(row: sqlite3.Row) -> JobRecord:
         created_at=created_at,
         tool=row["tool"],
         translate_to=row["translate_to"],
+        engine=row["engine"],
+        ocr=row["ocr"],
         filename=row["filename"],
         pages_done=row["pages_done"],
         error=row["error"],
@@ -216,8 +229,16 @@ class JobStore:
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.execute("PRAGMA foreign_keys=ON")
         with self._lock:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            fresh = not self._db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='jobs'"
+            ).fetchone()
             # executescript commits on its own; the statements are idempotent
             self._db.executescript(_SCHEMA)
+            if not fresh:
+                for added in range(max(version, 1) + 1, _SCHEMA_VERSION + 1):
+                    for statement in _ADDED_COLUMNS[added]:
+                        self._db.execute(statement)
             self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
 
     def close(self) -> None:

@@ -15,12 +15,16 @@ from pathlib import Path
 import attrs
 
 from ocrchat._serde import unstructure
+from ocrchat.models import Page
 from ocrchat_server.engines.base import Engine, EngineError
+from ocrchat_server.engines.cpu import CpuEngine
 from ocrchat_server.engines.languages import resolve_language
-from ocrchat_server.engines.tesseract import TesseractEngine
+from ocrchat_server.engines.text_layer import OCR, merge_with_ocr, page_from_text_layer
 from ocrchat_server.engines.vlm_server import SuryaConnection
-from ocrchat_server.exports.searchable_pdf import write_page_pdf
-from ocrchat_server.ingest import Document, open_page
+from ocrchat_server.exports.searchable_pdf import copy_pdf_page, write_page_pdf
+from ocrchat_server.ingest import PDF, Document, open_page
+from ocrchat_server.ingest.pages import PDF_DPI
+from ocrchat_server.ingest.text_layer import OCR_AUTO, TextLayerError, read_text_layer
 from ocrchat_server.jobs.files import write_json_atomically
 from ocrchat_server.jobs.tools import EXTRACT_TABLES
 
@@ -40,6 +44,10 @@ class PageTask:
     page_pdf: Path
     title: str | None
     tool: str | None = None
+    engine: str = "auto"
+    """The cpu tier's recognizer: ``auto``, ``tesseract`` or ``ppocr``."""
+    ocr: str = OCR_AUTO
+    """For PDF pages: read the page's own text when it is exact (``auto``), or not."""
     vlm: SuryaConnection | None = None
     """Where the vlm tier's inference server is, when it is configured."""
 
@@ -53,7 +61,7 @@ def engine_for(task: PageTask) -> Engine:
         from ocrchat_server.engines.surya import SuryaEngine
 
         return SuryaEngine(task.vlm, read_tables=read_tables)
-    return TesseractEngine(read_tables=read_tables)
+    return CpuEngine(engine=task.engine, read_tables=read_tables)
 
 
 def init_worker() -> None:
@@ -63,16 +71,10 @@ def init_worker() -> None:
 
 
 def run_page(task: PageTask) -> str | None:
-    """OCR one page and store its result. Returns an error message for the user, or None."""
+    """Read one page and store its result. Returns an error message for the user, or None."""
     try:
-        engine = engine_for(task)
-        image = open_page(task.upload, task.document, task.index)
-        reading = engine.read_page(
-            image, index=task.index, language=resolve_language(task.language)
-        )
-        # the PDF page first: once the result exists the page counts as done
-        write_page_pdf(reading, task.page_pdf, title=task.title)
-        write_json_atomically(task.result, unstructure(reading.page))
+        page = _read_page(task)
+        write_json_atomically(task.result, unstructure(page))
     except EngineError as exc:
         return str(exc)
     except FileNotFoundError:
@@ -86,3 +88,28 @@ def run_page(task: PageTask) -> str | None:
         # long job instead of growing until the generational collector gets to them
         gc.collect()
     return None
+
+
+def _read_page(task: PageTask) -> Page:
+    """The page's reading, its searchable PDF page written first: once the result exists
+    the page counts as done."""
+    layer = None
+    if task.document.format == PDF:
+        try:
+            layer = read_text_layer(task.upload, task.index, PDF_DPI)
+        except TextLayerError:
+            layer = None  # poppler may still render what PDFium cannot open
+    if layer is not None and not layer.needs_ocr(task.ocr):
+        page, _ = page_from_text_layer(layer, task.index)
+        # the original page already carries its text: kept as it is
+        copy_pdf_page(task.upload, task.index, task.page_pdf, title=task.title)
+        return page
+    engine = engine_for(task)
+    image = open_page(task.upload, task.document, task.index)
+    reading = engine.read_page(image, index=task.index, language=resolve_language(task.language))
+    if layer is not None and layer.trustworthy and task.ocr == OCR_AUTO:
+        reading = merge_with_ocr(layer, reading)  # text in the page's pictures, added
+    else:
+        reading = attrs.evolve(reading, page=attrs.evolve(reading.page, source=OCR))
+    write_page_pdf(reading, task.page_pdf, title=task.title)
+    return reading.page

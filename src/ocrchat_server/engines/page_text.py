@@ -1,0 +1,213 @@
+"""From recognized lines to the page the API shows: text, line blocks and Markdown.
+
+Both cpu-tier recognizers end here, so a page reads the same way whichever
+engine read its lines: paragraphs are separated by a blank line in the text,
+each line is a block, and Markdown keeps headings, lists, tables and lines
+that are records ("Invoice number: 10442") on lines of their own.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from typing import TYPE_CHECKING
+
+import attrs
+
+from ocrchat.models import Block, Page
+from ocrchat_server.engines.tables import markdown_table
+
+if TYPE_CHECKING:
+    from ocrchat.models import BBox, Table
+
+# Chinese and Japanese are written without spaces between words; Tesseract
+# still splits them into "words", and a space there is a character the page lacks.
+_UNSPACED = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def join_words(words: list[str]) -> str:
+    """Words joined by spaces, except between two CJK characters."""
+    joined = ""
+    for word in words:
+        if not word:
+            continue
+        if joined and not (_UNSPACED.match(joined[-1]) and _UNSPACED.match(word[0])):
+            joined += " "
+        joined += word
+    return joined
+
+
+LOW_CONFIDENCE = 0.7
+"""Blocks below this confidence are flagged ``low_confidence`` (docs/engines.md)."""
+
+
+@attrs.frozen
+class TextLine:
+    """One recognized line: its words, their confidences (0 to 1), its box and its reader."""
+
+    words: list[str]
+    confidences: list[float]
+    bbox: BBox
+    engine: str
+
+    @property
+    def text(self) -> str:
+        return join_words(self.words)
+
+    @property
+    def height(self) -> int:
+        return self.bbox[3] - self.bbox[1]
+
+    @property
+    def width(self) -> int:
+        return self.bbox[2] - self.bbox[0]
+
+    @property
+    def confidence(self) -> float:
+        return round(statistics.fmean(self.confidences), 4) if self.confidences else 0.0
+
+
+def build_page(
+    paragraphs: list[list[TextLine]],
+    *,
+    index: int,
+    size: tuple[int, int],
+    models: str | None,
+    engine: str,
+    rotation: int = 0,
+    tables: list[Table] | None = None,
+) -> Page:
+    """The page from its paragraphs of lines, in reading order."""
+    paragraphs = [paragraph for paragraph in paragraphs if paragraph]
+    blocks = [
+        Block(
+            text=line.text,
+            bbox=line.bbox,
+            confidence=line.confidence,
+            engine=line.engine,
+            low_confidence=line.confidence < LOW_CONFIDENCE,
+        )
+        for paragraph in paragraphs
+        for line in paragraph
+    ]
+    text = "\n\n".join("\n".join(line.text for line in paragraph) for paragraph in paragraphs)
+    return Page(
+        index=index,
+        text=text,
+        blocks=blocks,
+        width=size[0],
+        height=size[1],
+        markdown=_markdown(paragraphs, tables or []),
+        language=models,
+        rotation=rotation or None,
+        tables=tables or [],
+        engine=engine,
+    )
+
+
+# --- Markdown -----------------------------------------------------------------
+
+# Bullets as printed, and as Tesseract often misreads a round bullet (¢, °, «, ©).
+_BULLET = re.compile(r"^[•·▪◦‣●*\-–¢°«©®]\s+(?P<rest>.+)$", re.DOTALL)
+_NUMBERED = re.compile(r"^(?P<num>\d{1,3})[.)]\s+(?P<rest>.+)$", re.DOTALL)
+_INLINE_SPECIALS = re.compile(r"([\\`*_\[\]<>|])")
+_LEADING_SPECIALS = re.compile(r"^([#>+=-])")
+_RECORD_SHORTFALL = 0.3
+"""A line ending this share of the paragraph's width short of its right edge is a record."""
+_FULL_LINE_RANK = 0.8
+"""A full line of a page's text: as wide as this share of its lines (the rest are longer)."""
+_HEADING_RATIO = 1.5
+_TITLE_RATIO = 2.0
+
+
+def _escape(text: str) -> str:
+    return _LEADING_SPECIALS.sub(r"\\\1", _INLINE_SPECIALS.sub(r"\\\1", text))
+
+
+def _join_lines(lines: list[TextLine]) -> str:
+    """A paragraph's lines as one run of text, mending words hyphenated at a line end."""
+    joined = ""
+    for line in lines:
+        text = line.text
+        if joined.endswith("-") and len(joined) > 1 and joined[-2].isalpha() and text[:1].islower():
+            joined = joined[:-1] + text
+        else:
+            joined = join_words([joined, text]) if joined else text
+    return joined
+
+
+def _inside(line: TextLine, box: BBox) -> bool:
+    middle_x = (line.bbox[0] + line.bbox[2]) / 2
+    middle_y = (line.bbox[1] + line.bbox[3]) / 2
+    return box[0] <= middle_x <= box[2] and box[1] <= middle_y <= box[3]
+
+
+def _markdown(paragraphs: list[list[TextLine]], tables: list[Table]) -> str:
+    """Headings, lists and paragraphs, and the tables found, each where it sits on the
+    page, in place of the lines read inside it."""
+    heights = [line.height for paragraph in paragraphs for line in paragraph]
+    median_height = statistics.median(heights) if len(heights) >= 3 else None
+    widths = sorted(line.width for paragraph in paragraphs for line in paragraph)
+    full_width = widths[int(len(widths) * _FULL_LINE_RANK)] if widths else 0
+    parts: list[str] = []
+    boxed = [(table, table.bbox) for table in tables if table.bbox is not None]
+    unplaced = sorted(boxed, key=lambda pair: pair[1][1])
+    for paragraph in paragraphs:
+        while unplaced and unplaced[0][1][1] <= paragraph[0].bbox[1]:
+            parts.append(markdown_table(unplaced.pop(0)[0].rows))
+        # the table stands in for the lines read inside it
+        paragraph = [line for line in paragraph if not any(_inside(line, b) for _, b in boxed)]
+        if not paragraph:
+            continue
+        joined = _join_lines(paragraph)
+        paragraph_height = statistics.fmean(line.height for line in paragraph)
+        is_heading = (
+            median_height is not None
+            and len(paragraph) <= 2
+            and len(joined.split()) <= 12
+            and paragraph_height >= _HEADING_RATIO * median_height
+        )
+        if is_heading:
+            assert median_height is not None
+            level = "#" if paragraph_height >= _TITLE_RATIO * median_height else "##"
+            parts.append(f"{level} {_escape(joined)}")
+        elif _list_item(paragraph[0].text):
+            parts.append(_list(paragraph))
+        else:
+            parts.extend(_escape(_join_lines(run)) for run in _runs(paragraph, full_width))
+    parts += [markdown_table(table.rows) for table, _ in unplaced]
+    return "\n\n".join(parts)
+
+
+def _runs(paragraph: list[TextLine], full_width: int) -> list[list[TextLine]]:
+    """A paragraph cut after each line that ends well short of where its lines end: the
+    paragraph's right edge, or a full line of the page's text (whichever is further).
+    Running text fills its lines, records ("Total: 215.00 USD") do not, and two
+    records must not be joined into one line."""
+    left = min(line.bbox[0] for line in paragraph)
+    width = max(max(line.bbox[2] for line in paragraph) - left, full_width)
+    runs: list[list[TextLine]] = [[]]
+    for line in paragraph:
+        runs[-1].append(line)
+        if line.bbox[2] < left + width - _RECORD_SHORTFALL * width:
+            runs.append([])
+    return [run for run in runs if run]
+
+
+def _list_item(text: str) -> str | None:
+    """The item as a Markdown list line, when ``text`` starts with a bullet or a number."""
+    if bullet := _BULLET.match(text):
+        return f"- {_escape(bullet['rest'])}"
+    if numbered := _NUMBERED.match(text):
+        return f"{numbered['num']}. {_escape(numbered['rest'])}"
+    return None
+
+
+def _list(paragraph: list[TextLine]) -> str:
+    """Tesseract often puts a whole list in one paragraph: each bullet starts an item."""
+    items: list[list[TextLine]] = []
+    for line in paragraph:
+        if not items or _list_item(line.text):
+            items.append([])
+        items[-1].append(line)
+    return "\n".join(_list_item(_join_lines(item)) or _escape(_join_lines(item)) for item in items)

@@ -1,0 +1,111 @@
+"""PP-OCRv6 (PaddleOCR's detection and recognition models) through rapidocr.
+
+rapidocr's wheel carries the PP-OCRv6 *small* models and loads them from its
+own folder after a checksum, so nothing is ever downloaded. One recognizer is
+made per worker process, on first use, and kept: loading costs about a second.
+
+Measured on the shared corpus (docs/engines.md): far better than Tesseract on
+printed Latin-script pages, camera photos, tables and handwriting; it has no
+polytonic Greek, Cyrillic, Arabic or Indic scripts (see :mod:`.scripts`).
+Pitfalls worked around here:
+
+- its line-angle classifier garbles upright lines, so it is off; pages are
+  turned upright before they get here;
+- palette and bilevel images come out blank unless converted first;
+- onnxruntime takes every core by default: one thread a worker, like
+  Tesseract's ``OMP_THREAD_LIMIT=1``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from ocrchat.models import BBox
+
+MODEL = "PP-OCRv6 small"
+"""What reads the page: named in each page's ``engine``."""
+
+
+class PpocrUnavailableError(RuntimeError):
+    """rapidocr (or its onnxruntime) is not installed on this machine."""
+
+
+@attrs.frozen
+class PpocrWord:
+    text: str
+    bbox: BBox
+
+
+@attrs.frozen
+class PpocrLine:
+    """One detected text line: its box on the page, its text and the recognizer's score."""
+
+    text: str
+    bbox: BBox
+    score: float
+    """The recognizer's mean character probability, 0 to 1."""
+    words: tuple[PpocrWord, ...] = ()
+
+
+@functools.cache
+def _recognizer() -> Any:
+    try:
+        from rapidocr import RapidOCR
+    except ImportError as exc:  # pragma: no cover - rapidocr is a server dependency
+        raise PpocrUnavailableError(
+            "PP-OCRv6 needs rapidocr: pip install 'ocrchat[server]'."
+        ) from exc
+    # rapidocr logs every model load at info level through its own handler
+    logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+    return RapidOCR(
+        params={
+            "Global.use_cls": False,
+            "Global.return_word_box": True,
+            "Global.log_level": "warning",
+            "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        }
+    )
+
+
+def _pixels(image: Image.Image) -> Any:
+    """The page as the BGR array rapidocr expects (it reads a palette's indices as grey)."""
+    import numpy
+
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    return numpy.asarray(rgb)[:, :, ::-1]
+
+
+def _box(points: Any) -> BBox:
+    xs = [float(point[0]) for point in points]
+    ys = [float(point[1]) for point in points]
+    return (round(min(xs)), round(min(ys)), round(max(xs)), round(max(ys)))
+
+
+def read_lines(image: Image.Image) -> list[PpocrLine]:
+    """Every text line PP-OCRv6 finds on the page, in detection order."""
+    result = _recognizer()(_pixels(image))
+    if result.boxes is None or result.txts is None:
+        return []
+    word_results = getattr(result, "word_results", None) or [()] * len(result.txts)
+    lines = []
+    for points, text, score, words in zip(
+        result.boxes, result.txts, result.scores, word_results, strict=True
+    ):
+        text = str(text).strip()
+        if not text:
+            continue
+        boxed = tuple(
+            PpocrWord(text=str(word).strip(), bbox=_box(word_points))
+            for word, _, word_points in words
+            if str(word).strip()
+        )
+        lines.append(PpocrLine(text=text, bbox=_box(points), score=float(score), words=boxed))
+    return lines

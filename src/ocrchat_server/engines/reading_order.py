@@ -1,0 +1,146 @@
+"""Reading order for text lines found by a detector: columns one after another, tables and
+forms row by row, and the lines grouped into paragraphs.
+
+A recursive XY-cut over the lines' boxes: a region is split at a wide
+horizontal gap (a break between sections) first; then at a gutter that has
+prose on both sides (columns: several lines each, most of them as wide as
+their column); then at its widest horizontal gap (rows); then at its widest
+vertical gap. Short pieces beside each other (a verse and its line number, a
+label and its value, table cells) so stay on their row, while columns of
+running text are read one after the other.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ocrchat.models import BBox
+
+_SECTION_GAP = 1.0
+"""A horizontal gap this many line heights tall splits a region before any column does."""
+_MIN_GUTTER = 0.5
+"""The narrowest vertical gap, in line heights, that may separate columns or cells."""
+_COLUMN_MIN_LINES = 3
+_COLUMN_MIN_WIDTH = 0.25
+"""A column spans at least this share of its region's width..."""
+_COLUMN_LINE_FILL = 0.6
+"""... and its median line fills at least this share of the column: running text."""
+_LINE_CORE = 0.2
+"""Detection boxes of neighbouring lines touch; only a line's core (less this share of
+its height at top and bottom) counts when looking for gaps between rows."""
+_PARAGRAPH_GAP = 0.5
+_PARAGRAPH_SPACING = 1.5
+"""A gap wider than the usual line spacing by half a line height, and by half of itself,
+starts a new paragraph."""
+
+
+def _gaps(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    spans = sorted(spans)
+    gaps = []
+    end = spans[0][1]
+    for start, stop in spans[1:]:
+        if start > end:
+            gaps.append((end, start))
+        end = max(end, stop)
+    return gaps
+
+
+def _width(gap: tuple[float, float]) -> float:
+    return gap[1] - gap[0]
+
+
+class _Cutter:
+    def __init__(self, boxes: Sequence[BBox]) -> None:
+        self.boxes = boxes
+        self.height = statistics.median(box[3] - box[1] for box in boxes) or 1
+
+    def order(self, lines: list[int]) -> list[int]:
+        if len(lines) <= 1:
+            return lines
+        boxes = self.boxes
+        cores = []
+        for i in lines:
+            trim = _LINE_CORE * (boxes[i][3] - boxes[i][1])
+            cores.append((boxes[i][1] + trim, boxes[i][3] - trim))
+        row_gaps = _gaps(cores)
+        sections = [gap for gap in row_gaps if _width(gap) >= _SECTION_GAP * self.height]
+        if sections:
+            return self._split_rows(lines, max(sections, key=_width))
+        gutters = [
+            gap
+            for gap in _gaps([(boxes[i][0], boxes[i][2]) for i in lines])
+            if _width(gap) >= _MIN_GUTTER * self.height
+        ]
+        for gutter in sorted(gutters, key=_width, reverse=True):
+            left, right = self._sides(lines, gutter)
+            if self._is_column(left, lines) and self._is_column(right, lines):
+                return self.order(left) + self.order(right)
+        if row_gaps:
+            return self._split_rows(lines, max(row_gaps, key=_width))
+        if gutters:
+            left, right = self._sides(lines, max(gutters, key=_width))
+            return self.order(left) + self.order(right)
+        return sorted(lines, key=lambda i: (boxes[i][1], boxes[i][0]))
+
+    def _sides(self, lines: list[int], gutter: tuple[float, float]) -> tuple[list[int], list[int]]:
+        left = [i for i in lines if self.boxes[i][2] <= gutter[0]]
+        right = [i for i in lines if self.boxes[i][0] >= gutter[1]]
+        return left, right
+
+    def _is_column(self, side: list[int], region: list[int]) -> bool:
+        if len(side) < _COLUMN_MIN_LINES:
+            return False
+        boxes = self.boxes
+        region_width = max(boxes[i][2] for i in region) - min(boxes[i][0] for i in region)
+        width = max(boxes[i][2] for i in side) - min(boxes[i][0] for i in side)
+        median_line = statistics.median(boxes[i][2] - boxes[i][0] for i in side)
+        return (
+            width >= _COLUMN_MIN_WIDTH * region_width and median_line >= _COLUMN_LINE_FILL * width
+        )
+
+    def _split_rows(self, lines: list[int], gap: tuple[float, float]) -> list[int]:
+        middle = (gap[0] + gap[1]) / 2
+        above = [i for i in lines if (self.boxes[i][1] + self.boxes[i][3]) / 2 < middle]
+        below = [i for i in lines if (self.boxes[i][1] + self.boxes[i][3]) / 2 >= middle]
+        if not above or not below:
+            return sorted(lines, key=lambda i: (self.boxes[i][1], self.boxes[i][0]))
+        return self.order(above) + self.order(below)
+
+
+def reading_order(boxes: Sequence[BBox]) -> list[int]:
+    """The indices of ``boxes`` (text lines, top-left origin) in reading order."""
+    if not boxes:
+        return []
+    return _Cutter(boxes).order(list(range(len(boxes))))
+
+
+def paragraphs(boxes: Sequence[BBox], order: list[int]) -> list[list[int]]:
+    """Lines in reading order grouped into paragraphs: a new one starts where the next
+    line is not below the last one in the same column, or follows a gap clearly wider
+    than the page's usual line spacing (so double-spaced typing stays one paragraph)."""
+    if not order:
+        return []
+    height = statistics.median(box[3] - box[1] for box in boxes) or 1
+    pairs = list(itertools.pairwise(order))
+
+    def follows(above: BBox, below: BBox) -> bool:
+        overlaps = min(above[2], below[2]) > max(above[0], below[0])
+        return overlaps and below[1] - above[3] >= -0.5 * height
+
+    spacings = [boxes[b][1] - boxes[a][3] for a, b in pairs if follows(boxes[a], boxes[b])]
+    # the lower quartile: on a short page paragraph gaps can be half of all gaps
+    usual = max(0.0, sorted(spacings)[(len(spacings) - 1) // 4]) if spacings else 0.0
+    widest = max(usual * _PARAGRAPH_SPACING, usual + _PARAGRAPH_GAP * height)
+    groups: list[list[int]] = [[order[0]]]
+    for previous, line in pairs:
+        above, below = boxes[previous], boxes[line]
+        if follows(above, below) and below[1] - above[3] <= widest:
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    return groups

@@ -1,0 +1,62 @@
+"""Which recognizer reads which script, by measurement on the shared corpus.
+
+PP-OCRv6 reads Latin-script languages and Chinese/Japanese far better than
+Tesseract, and cannot read most other scripts at all; Tesseract keeps those
+(Cyrillic, Arabic, Indic, Hangul, polytonic Greek ...). Greek set into a
+Latin page is common (classics, science): PP-OCRv6 turns it into a mangled
+monotonic Greek, which is how such lines are found and given to Tesseract.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Tesseract model names of the languages PP-OCRv6's multilingual model reads
+# (rapidocr's list of PP-OCRv6 languages), and the script models they belong to.
+PPOCR_MODELS = frozenset(
+    {
+        "eng", "deu", "fra", "spa", "ita", "por", "nld", "ces", "pol", "slk", "slv",
+        "hrv", "hun", "ron", "swe", "dan", "nor", "fin", "est", "lav", "lit", "isl",
+        "gle", "cym", "eus", "cat", "glg", "afr", "aze", "bos", "ind", "msa", "mlt",
+        "oci", "que", "sqi", "swa", "tgl", "fil", "tur", "uzb", "vie", "lat", "ltz",
+        "mri", "srp_latn", "kmr", "frk", "enm", "frm", "ita_old", "spa_old",
+        "chi_sim", "chi_tra", "jpn",
+        "Latin", "Fraktur", "HanS", "HanT", "Japanese", "Vietnamese",
+    }
+)  # fmt: skip
+GREEK_MODELS = ("grc", "ell", "Greek")
+"""Tesseract's Greek models, the one for polytonic (ancient) Greek first."""
+PPOCR_SCRIPTS = frozenset({"Latin", "Han", "HanS", "HanT", "Japanese", "Katakana", "Hiragana"})
+"""OSD script names whose pages PP-OCRv6 reads."""
+
+_GREEK_LINE_SHARE = 0.4
+"""A line whose letters are at least this share Greek is read by Tesseract's Greek model."""
+
+
+def ppocr_reads(models: str) -> bool:
+    """Whether PP-OCRv6 reads every language of a Tesseract ``-l`` value."""
+    return all(model in PPOCR_MODELS for model in models.split("+"))
+
+
+def split_greek(models: str) -> tuple[str, str] | None:
+    """For ``eng+grc``: the models PP-OCRv6 reads and the Greek ones; None when the
+    models are not Latin/CJK plus Greek."""
+    parts = models.split("+")
+    greek = [part for part in parts if part in GREEK_MODELS]
+    rest = [part for part in parts if part not in GREEK_MODELS]
+    if not greek or not rest or not ppocr_reads("+".join(rest)):
+        return None
+    return "+".join(rest), "+".join(greek)
+
+
+def greek_share(text: str) -> float:
+    """Share of the letters of ``text`` that are Greek (0 when it has none)."""
+    letters = [character for character in text if character.isalpha()]
+    if not letters:
+        return 0.0
+    greek = sum(unicodedata.name(character, "").startswith("GREEK") for character in letters)
+    return greek / len(letters)
+
+
+def is_greek_line(text: str) -> bool:
+    return greek_share(text) >= _GREEK_LINE_SHARE

@@ -1,0 +1,112 @@
+"""Pages from a PDF's own text layer, and that text merged with an OCR reading of the
+pictures on the same page."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+
+from ocrchat_server.engines.base import PageReading, Word
+from ocrchat_server.engines.page_text import TextLine, build_page
+from ocrchat_server.engines.reading_order import paragraphs
+
+if TYPE_CHECKING:
+    from ocrchat.models import BBox, Page
+    from ocrchat_server.ingest.text_layer import PdfTextPage
+
+TEXT_LAYER = "text_layer"
+OCR = "ocr"
+_OVERLAP = 0.5
+"""An OCR line whose box lies this much inside text-layer lines repeats their text."""
+
+
+def _lines(layer: PdfTextPage) -> list[TextLine]:
+    return [
+        TextLine(
+            words=[word.text for word in line.words],
+            confidences=[1.0],
+            bbox=line.bbox,
+            engine=TEXT_LAYER,
+        )
+        for line in layer.lines
+    ]
+
+
+def _layer_words(layer: PdfTextPage) -> list[Word]:
+    return [
+        Word(text=word.text, bbox=word.bbox, line_box=line.bbox)
+        for line in layer.lines
+        for word in line.words
+    ]
+
+
+def page_from_text_layer(layer: PdfTextPage, index: int) -> tuple[Page, list[Word]]:
+    """The page as its text layer has it, in the PDF's own order, exact."""
+    lines = _lines(layer)
+    boxes = [line.bbox for line in lines]
+    grouped = paragraphs(boxes, list(range(len(lines))))
+    page = build_page(
+        [[lines[i] for i in group] for group in grouped],
+        index=index,
+        size=layer.size,
+        models=None,
+        engine=TEXT_LAYER,
+    )
+    return attrs.evolve(page, source=TEXT_LAYER), _layer_words(layer)
+
+
+def _covered(box: BBox, others: list[BBox]) -> bool:
+    area = max(1, (box[2] - box[0]) * (box[3] - box[1]))
+    inside = 0
+    for other in others:
+        width = min(box[2], other[2]) - max(box[0], other[0])
+        height = min(box[3], other[3]) - max(box[1], other[1])
+        if width > 0 and height > 0:
+            inside += width * height
+    return inside >= _OVERLAP * area
+
+
+def merge_with_ocr(layer: PdfTextPage, reading: PageReading) -> PageReading:
+    """The text layer's lines, and the OCR lines that are not already among them (text in
+    pictures), each kept once, in order down the page. The reading's image must be the
+    page rendered at the layer's resolution."""
+    layer_lines = _lines(layer)
+    layer_boxes = [line.bbox for line in layer_lines]
+    extra_blocks = [block for block in reading.page.blocks if not _covered(block.bbox, layer_boxes)]
+    extra_lines = [
+        TextLine(
+            words=block.text.split(),
+            confidences=[block.confidence],
+            bbox=block.bbox,
+            engine=block.engine or OCR,
+        )
+        for block in extra_blocks
+    ]
+    lines = list(layer_lines)
+    for extra in sorted(extra_lines, key=lambda line: (line.bbox[1], line.bbox[0])):
+        # before the first line of the layer's own order that starts below it
+        place = next(
+            (i for i, line in enumerate(lines) if line.bbox[1] > extra.bbox[1]), len(lines)
+        )
+        lines.insert(place, extra)
+    grouped = paragraphs([line.bbox for line in lines], list(range(len(lines))))
+    engines = sorted({line.engine for line in lines})
+    page = build_page(
+        [[lines[i] for i in group] for group in grouped],
+        index=reading.page.index,
+        size=reading.image.size,
+        models=reading.page.language,
+        engine="+".join(engines) or TEXT_LAYER,
+        rotation=reading.page.rotation or 0,
+    )
+    page = attrs.evolve(
+        page,
+        source=f"{TEXT_LAYER}+{OCR}" if extra_lines else TEXT_LAYER,
+        detected_languages=reading.page.detected_languages,
+    )
+    extra_boxes = [line.bbox for line in extra_lines]
+    words = _layer_words(layer) + [
+        word for word in reading.words if _covered(word.line_box, extra_boxes)
+    ]
+    return attrs.evolve(reading, page=page, words=words)

@@ -1,0 +1,200 @@
+"""The cpu tier's two recognizers: PP-OCRv6 where it reads better, Tesseract for the rest.
+
+Real scans from tests/data: EHRI Dataset, F. Chiffoleau et al., European
+Holocaust Research Infrastructure, https://github.com/FloChiff/ehri-dataset,
+CC BY 4.0; GT4HistComment, M. Romanello, S. Najem-Meyer, B. Robertson et al.,
+Ajax Multi-Commentary project,
+https://github.com/AjaxMultiCommentary/GT-commentaries-OCR, CC BY 4.0;
+LECTAUREP Notaires de Paris - Répertoires, Archives nationales (Minutier
+central) / Inria ALMAnaCH / EPHE, https://github.com/HTR-United/lectaurep-repertoires,
+CC BY 4.0.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import unicodedata
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from tests.conftest import Server
+from tests.documents import FONT, TEST_DATA, image_bytes, render_page
+from tests.test_api import assert_error, submit
+from tests.test_ocr_quality import AUTO_PAGES, cer, tesseract_cli
+
+PRINTED = {"en_ehri_typed_dr19390519_03.jpg": "eng", "de_ehri_typed_wl1375b189_02.jpg": "deu"}
+COMMENTARY = TEST_DATA / "en_multicol_campbell_1881_p63.png"
+TABLE = TEST_DATA / "fr_table_lectaurep_dufour_07691.jpg"
+
+
+def reference(page_name: str) -> str:
+    return (TEST_DATA / page_name).with_suffix(".gt.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", list(PRINTED))
+def test_the_default_engine_reads_printed_scans_better_than_tesseract(
+    server: Server, name: str
+) -> None:
+    page = TEST_DATA / name
+    language = PRINTED[name]
+    job = submit(server, page.read_bytes(), name, language=language).json()
+
+    ours = cer(reference(name), job["text"])
+    theirs = cer(reference(name), tesseract_cli(page, language))
+    assert ours <= 0.7 * theirs, (ours, theirs)
+    assert job["engine"] == "auto"
+    assert job["pages"][0]["engine"] == "ppocr"
+    assert job["pages"][0]["source"] == "ocr"
+    assert {block["engine"] for block in job["pages"][0]["blocks"]} == {"ppocr"}
+
+
+def test_auto_language_reads_as_well_as_naming_it(server: Server) -> None:
+    name = "de_ehri_typed_wl1375b189_02.jpg"
+    page = TEST_DATA / name
+    named = submit(server, page.read_bytes(), name, language="deu").json()
+    auto = submit(server, page.read_bytes(), name).json()
+
+    assert auto["pages"][0]["detected_languages"] == ["de"]
+    assert auto["pages"][0]["language"] == "deu"
+    named_cer = cer(reference(name), named["text"])
+    assert cer(reference(name), auto["text"]) <= named_cer * 1.02 + 0.001
+
+
+def _greek_letters(text: str) -> int:
+    return sum(unicodedata.name(c, "").startswith("GREEK") for c in text if c.isalpha())
+
+
+def test_greek_lines_on_a_latin_page_are_read_by_tesseract(server: Server) -> None:
+    job = submit(server, COMMENTARY.read_bytes(), COMMENTARY.name, language="eng+grc").json()
+
+    page = job["pages"][0]
+    assert page["engine"] == "ppocr+tesseract"
+    greek_blocks = [b for b in page["blocks"] if b["engine"] == "tesseract"]
+    english_blocks = [b for b in page["blocks"] if b["engine"] == "ppocr"]
+    assert greek_blocks
+    assert english_blocks
+    # polytonic accents (breathings, circumflex) that PP-OCRv6 has no letters for
+    assert any(
+        "\u0313" in unicodedata.normalize("NFD", b["text"])
+        or "\u0342" in unicodedata.normalize("NFD", b["text"])
+        for b in greek_blocks
+    )
+    assert all(
+        _greek_letters(b["text"]) >= len(b["text"].replace(" ", "")) // 3 for b in greek_blocks
+    )
+    ours = cer(reference(COMMENTARY.name), job["text"])
+    theirs = cer(reference(COMMENTARY.name), tesseract_cli(COMMENTARY, "eng+grc"))
+    assert ours < theirs, (ours, theirs)
+
+
+def two_column_page() -> tuple[Image.Image, list[str], list[str]]:
+    """Two columns of running text whose lines sit at the same heights."""
+    left = [f"Left column sentence number {n} goes on." for n in range(1, 9)]
+    right = [f"Right column remark {n} follows here." for n in range(1, 9)]
+    page = Image.new("L", (2000, 1200), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(str(FONT), 34)
+    for row, (a, b) in enumerate(zip(left, right, strict=True)):
+        draw.text((80, 120 + row * 60), a, font=font, fill=0)
+        draw.text((1060, 120 + row * 60), b, font=font, fill=0)
+    return page, left, right
+
+
+@pytest.mark.parametrize("engine", ["auto", "ppocr"])
+def test_columns_are_read_one_after_the_other(server: Server, engine: str) -> None:
+    page, left, right = two_column_page()
+    job = submit(server, image_bytes(page, "PNG"), "columns.png", language="eng", engine=engine)
+    text = job.json()["text"]
+
+    positions = [text.find(line) for line in left + right]
+    assert all(position >= 0 for position in positions), text
+    assert positions == sorted(positions), text
+
+
+def test_records_stay_on_their_own_lines_in_markdown(server: Server) -> None:
+    page = Image.new("L", (1654, 900), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(str(FONT), 40)
+    lines = [
+        "Dear customer, thank you for your order of the twelfth of",
+        "March; the goods were sent on the same day by rail.",
+        "Invoice number: 10442",
+        "Total: 215.00 USD",
+    ]
+    for row, line in enumerate(lines):
+        gap = 80 if row >= 2 else 0  # the records start after a gap, as on any invoice
+        draw.text((100, 100 + row * 60 + gap), line, font=font, fill=0)
+    job = submit(server, image_bytes(page, "PNG"), "invoice.png", language="eng").json()
+
+    markdown_lines = [line.strip() for line in job["markdown"].splitlines() if line.strip()]
+    # running text is still joined into one paragraph ...
+    assert " ".join(lines[:2]) in markdown_lines
+    # ... but records are not
+    assert "Invoice number: 10442" in markdown_lines
+    assert "Total: 215.00 USD" in markdown_lines
+
+
+def test_a_script_ppocr_lacks_goes_to_tesseract(server: Server) -> None:
+    png = io.BytesIO()
+    lines, _, font = AUTO_PAGES["ru"]
+    render_page([lines], font_size=48, font_path=font).save(png, format="PNG")
+    page = submit(server, png.getvalue()).json()["pages"][0]
+    assert page["engine"] == "tesseract"
+    assert page["language"] == "rus"
+
+
+def test_bad_engine_and_ocr_values_are_refused(server: Server) -> None:
+    png = image_bytes(two_column_page()[0], "PNG")
+    assert_error(submit(server, png, engine="paddle"), 400, "invalid_engine")
+    assert_error(submit(server, png, ocr="sometimes"), 400, "invalid_ocr")
+    body = assert_error(
+        submit(server, png, language="ara", engine="ppocr"), 400, "engine_cannot_read_language"
+    )
+    assert "engine=tesseract" in body["error"]
+    assert_error(submit(server, png, tier="vlm", engine="ppocr"), 400, "engine_needs_cpu")
+    # nothing was charged for the refused requests, and the server still serves
+    account = server.client.get("/api/v1/account/", headers=server.headers()).json()
+    assert account["usage"]["day"] == 0
+    assert submit(server, png, language="eng").status_code == 200
+
+
+def test_tables_on_a_real_negative_microfilm_register(server: Server) -> None:
+    job = submit(
+        server, TABLE.read_bytes(), TABLE.name, language="fr", tool="extract-tables"
+    ).json()
+
+    assert job["status"] == "done", job.get("error")
+    page = job["pages"][0]
+    assert page["tables"], "no table found on a ruled register"
+    cells = " ".join(cell for table in page["tables"] for row in table["rows"] for cell in row)
+    reference_words = set(reference(TABLE.name).split())
+    assert len(set(cells.split()) & reference_words) >= 10
+    csv = server.client.get(
+        f"/api/v1/ocr/{job['uuid']}/download/?format=csv", headers=server.headers()
+    )
+    assert csv.status_code == 200
+
+
+def test_ppocr_reads_with_networking_cut_off() -> None:
+    """PP-OCRv6's models come from rapidocr's wheel: reading a page opens no socket."""
+    program = f"""
+import socket
+def refuse(*args, **kwargs):
+    raise OSError("networking is cut off in this test")
+socket.socket.connect = refuse
+socket.create_connection = refuse
+socket.getaddrinfo = refuse
+from PIL import Image
+from ocrchat_server.engines import ppocr
+lines = ppocr.read_lines(Image.open({str(TEST_DATA / "en_ehri_typed_dr19390519_03.jpg")!r}))
+print(" ".join(line.text for line in lines))
+"""
+    command = [sys.executable, "-c", program]
+    env = {**os.environ, "HF_HUB_OFFLINE": "0", "OMP_THREAD_LIMIT": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Jew Bill" in done.stdout, done.stdout[:500]

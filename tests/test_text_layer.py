@@ -1,0 +1,196 @@
+"""PDFs with a text layer are read, not OCRed: page by page, exact, from the PDF itself.
+
+PDFs from two producers (fpdf2 and reportlab); a text layer whose ToUnicode map
+is gone; scans with an invisible OCR layer; and pages that mix both.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from fpdf import FPDF
+from fpdf.enums import TextMode
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from tests.conftest import Server
+from tests.documents import FONT, render_page, text_pdf
+from tests.test_api import submit
+
+LINES = [
+    ["Quarterly report of the harbour authority.", "Cargo landed rose by 12 per cent."],
+    ["Übersicht: Straße, Größe und Maße stimmen.", "Naïve café owners paid 1,250.00 EUR."],
+]
+
+
+def pdftotext(pdf: bytes, tmp_path: Path) -> list[str]:
+    """poppler's text of each page."""
+    path = tmp_path / "in.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return [page for page in text.split("\f")][: len(LINES)]
+
+
+def reportlab_pdf(pages: list[list[str]]) -> bytes:
+    buffer = io.BytesIO()
+    pdfmetrics.registerFont(TTFont("DejaVu", str(FONT)))
+    drawing = canvas.Canvas(buffer, pagesize=A4)
+    for lines in pages:
+        drawing.setFont("DejaVu", 14)
+        for row, line in enumerate(lines):
+            drawing.drawString(72, 760 - row * 24, line)
+        drawing.showPage()
+    drawing.save()
+    return buffer.getvalue()
+
+
+def squashed(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.mark.parametrize("producer", ["fpdf2", "reportlab"])
+def test_a_born_digital_pdf_gives_its_own_text(
+    server: Server, tmp_path: Path, producer: str
+) -> None:
+    pdf = text_pdf(LINES) if producer == "fpdf2" else reportlab_pdf(LINES)
+    job = submit(server, pdf, f"{producer}.pdf").json()
+
+    assert job["status"] == "done"
+    assert job["ocr"] == "auto"
+    for page, expected in zip(job["pages"], pdftotext(pdf, tmp_path), strict=True):
+        assert page["source"] == "text_layer"
+        assert page["engine"] == "text_layer"
+        assert squashed(page["text"]) == squashed(expected)
+        assert {block["engine"] for block in page["blocks"]} == {"text_layer"}
+        assert all(block["confidence"] == 1.0 for block in page["blocks"])
+        # boxes in pixels of the page at 300 dpi, like an OCRed page of the same file
+        assert (page["width"], page["height"]) == (2480, 3508)
+        first = page["blocks"][0]
+        assert 0 < first["bbox"][0] < first["bbox"][2] < page["width"]
+        assert first["bbox"][1] < page["height"] / 4
+
+
+def test_the_text_layer_pdf_download_is_the_original_page(server: Server, tmp_path: Path) -> None:
+    pdf = text_pdf(LINES)
+    job = submit(server, pdf, "report.pdf").json()
+    download = server.client.get(
+        f"/api/v1/ocr/{job['uuid']}/download/?format=pdf", headers=server.headers()
+    )
+    assert download.status_code == 200
+    assert pdftotext(download.content, tmp_path) == pdftotext(pdf, tmp_path)
+
+
+def without_tounicode(pdf: bytes) -> bytes:
+    """The same PDF with every font's ToUnicode map unlinked (bytes kept the same length)."""
+    broken, count = re.subn(rb"/ToUnicode \d+ 0 R", lambda m: b" " * len(m[0]), pdf)
+    assert count
+    return broken
+
+
+def uncompressed_text_pdf(pages: list[list[str]]) -> bytes:
+    pdf = FPDF(format="A4")
+    pdf.set_compression(False)
+    pdf.add_font("DejaVu", fname=str(FONT))
+    pdf.set_font("DejaVu", size=16)
+    for lines in pages:
+        pdf.add_page()
+        for line in lines:
+            pdf.multi_cell(0, 12, line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def test_a_broken_tounicode_map_is_caught_and_the_page_ocred(server: Server) -> None:
+    pdf = without_tounicode(uncompressed_text_pdf(LINES[:1]))
+    page = submit(server, pdf, "broken.pdf").json()["pages"][0]
+
+    assert page["source"] == "ocr"
+    assert "harbour authority" in page["text"]
+    assert "Cargo landed rose by 12 per cent" in page["text"]
+
+
+def scan_page_pdf(image_lines: list[str], *, invisible_text: str | None = None) -> FPDF:
+    """A PDF page that is one picture of text (a scan), optionally under invisible text."""
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    scan = render_page([image_lines], size=(2480, 3508), font_size=60)
+    buffer = io.BytesIO()
+    scan.save(buffer, format="PNG")
+    pdf.image(buffer, x=0, y=0, w=210, h=297)
+    if invisible_text:
+        pdf.add_font("DejaVu", fname=str(FONT))
+        pdf.set_font("DejaVu", size=14)
+        pdf.text_mode = TextMode.INVISIBLE
+        pdf.text(20, 20, invisible_text)
+    return pdf
+
+
+def test_a_mixed_pdf_is_read_page_by_page(server: Server) -> None:
+    pdf = FPDF(format="A4")
+    pdf.add_font("DejaVu", fname=str(FONT))
+    pdf.set_font("DejaVu", size=16)
+    pdf.add_page()
+    pdf.multi_cell(0, 12, "The first page is typed into the PDF.")
+    scan = render_page([["The second page is a scanned letter."]], size=(2480, 3508), font_size=60)
+    buffer = io.BytesIO()
+    scan.save(buffer, format="PNG")
+    pdf.add_page()
+    pdf.image(buffer, x=0, y=0, w=210, h=297)
+
+    job = submit(server, bytes(pdf.output()), "mixed.pdf").json()
+
+    first, second = job["pages"]
+    assert first["source"] == "text_layer"
+    assert first["text"] == "The first page is typed into the PDF."
+    assert second["source"] == "ocr"
+    assert "second page is a scanned letter" in second["text"]
+
+
+def test_an_invisible_ocr_layer_is_not_trusted(server: Server) -> None:
+    pdf = scan_page_pdf(
+        ["A scanned page with its own words."], invisible_text="W0rds 0f s0me other OCR"
+    )
+    page = submit(server, bytes(pdf.output()), "ocred.pdf").json()["pages"][0]
+    assert page["source"] == "ocr"
+    assert "scanned page with its own words" in page["text"]
+    assert "0f" not in page["text"]
+
+
+def test_text_and_a_picture_of_text_on_one_page_are_both_read_once(server: Server) -> None:
+    pdf = FPDF(format="A4")
+    pdf.add_font("DejaVu", fname=str(FONT))
+    pdf.set_font("DejaVu", size=16)
+    pdf.add_page()
+    pdf.multi_cell(0, 12, "Typed caption above the picture.")
+    picture = render_page([["Words inside the pasted picture."]], size=(1600, 600), font_size=60)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    pdf.image(buffer, x=20, y=80, w=160, h=60)
+
+    page = submit(server, bytes(pdf.output()), "figure.pdf").json()["pages"][0]
+
+    assert page["source"] == "text_layer+ocr"
+    assert page["text"].count("Typed caption above the picture.") == 1
+    assert "Words inside the pasted picture" in page["text"]
+    engines = {block["engine"] for block in page["blocks"]}
+    assert "text_layer" in engines
+    assert engines - {"text_layer"}
+
+
+def test_ocr_force_and_skip(server: Server) -> None:
+    forced = submit(server, text_pdf(LINES[:1]), "report.pdf", ocr="force").json()
+    assert forced["ocr"] == "force"
+    assert forced["pages"][0]["source"] == "ocr"
+    assert "harbour authority" in forced["pages"][0]["text"]
+
+    scan = bytes(scan_page_pdf(["Nothing typed here."]).output())
+    skipped = submit(server, scan, "scan.pdf", ocr="skip").json()
+    assert skipped["pages"][0]["source"] == "text_layer"
+    assert skipped["pages"][0]["text"] == ""
