@@ -20,6 +20,7 @@ in its README; this script ships none of its content.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -94,6 +95,7 @@ def main() -> None:
     score = corpus_scorer()
     cases = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))["cases"]
     results: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
+    blocks: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp) / "data", workers=2)
         (token,) = make_accounts(settings, "bench")
@@ -125,6 +127,8 @@ def main() -> None:
                         rotation=[p.get("rotation") for p in pages],
                     )
                     results[mode].append(row)
+                    if mode == "named":
+                        blocks += block_errors(score, reference, case["kind"], pages)
                     print(mode, case["id"], round(row["char_edits"] / row["ref_chars"], 3),
                           row["seconds"], row["engines"], flush=True)  # fmt: skip
                 text, seconds = tesseract_cli(source, language)
@@ -156,6 +160,7 @@ def main() -> None:
         "summary": summary,
         "cer_against_tesseract_cli": ratios,
         "text_layer_pdf": text_layer,
+        "confidence_against_error": confidence_bins(blocks),
         "cases": results,
     }
     out = ROOT / "bench" / "results" / "corpus.json"
@@ -164,6 +169,50 @@ def main() -> None:
         print(mode, json.dumps({k: v.get("cer") for k, v in by_kind.items()}))
     print("CER / tesseract CLI:", json.dumps(ratios))
     print("text layer:", json.dumps(text_layer))
+    print("confidence:", json.dumps(report["confidence_against_error"]))
+
+
+def block_errors(
+    score: Any, reference: str, kind: str, pages: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each block's confidence and its error: the CER against the ground-truth line it is
+    closest to (handwriting aside, like the goals)."""
+    if kind == "handwriting":
+        return []
+    lines = [score.normalize(line) for line in reference.splitlines() if line.strip()]
+    rows = []
+    for page in pages:
+        for block in page.get("blocks") or []:
+            text = score.normalize(block["text"])
+            if not text or not lines:
+                continue
+            error = min(score.edit_distance(line, text) / max(len(line), 1) for line in lines)
+            rows.append(
+                {"engine": block.get("engine"), "confidence": block["confidence"], "cer": error}
+            )
+    return rows
+
+
+CONFIDENCE_BINS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.01)
+
+
+def confidence_bins(blocks: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Mean block error per band of confidence, per engine."""
+    table: dict[str, list[dict[str, Any]]] = {}
+    for engine in sorted({str(block["engine"]) for block in blocks}):
+        mine = [block for block in blocks if str(block["engine"]) == engine]
+        table[engine] = []
+        for low, high in itertools.pairwise(CONFIDENCE_BINS):
+            band = [block["cer"] for block in mine if low <= block["confidence"] < high]
+            if band:
+                table[engine].append(
+                    {
+                        "confidence": f"{low:.2f}-{min(high, 1.0):.2f}",
+                        "blocks": len(band),
+                        "mean_cer": round(sum(band) / len(band), 3),
+                    }
+                )
+    return table
 
 
 def text_layer_speed(client: TestClient, headers: dict[str, str], tmp: Path) -> dict[str, Any]:

@@ -123,10 +123,22 @@ def main(base_url: str | None, api_token: str | None) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--tier", type=click.Choice(["cpu", "vlm"]), help="cpu (Tesseract) or vlm (Surya).")
+@click.option(
+    "--tier", type=click.Choice(["cpu", "vlm"]), help="cpu (PP-OCRv6, Tesseract) or vlm (Surya)."
+)
 @click.option("--language", help="auto (default), ISO 639-1, or a Tesseract code; + joins.")
 @click.option("--tool", help="A tool slug: extract-tables, handwriting-to-text, translate.")
 @click.option("--translate-to", help="Target language for --tool translate.")
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "tesseract", "ppocr"]),
+    help="Self-hosted cpu tier: the recognizer (default auto: the best for each script).",
+)
+@click.option(
+    "--ocr",
+    type=click.Choice(["auto", "force", "skip"]),
+    help="Self-hosted, PDFs: read exact text layers (auto), OCR every page, or never OCR.",
+)
 @click.option("--wait", is_flag=True, help="Wait until the job is done (a progress bar shows).")
 @click.option("--format", "fmt", help="Download this format when done (implies --wait).")
 @click.option("-o", "--output", help="Where --format goes ('-' for stdout).")
@@ -147,6 +159,8 @@ def submit(
     language: str | None,
     tool: str | None,
     translate_to: str | None,
+    engine: str | None,
+    ocr: str | None,
     wait: bool,
     fmt: str | None,
     output: str | None,
@@ -157,7 +171,13 @@ def submit(
     """Upload FILE for OCR."""
     with _client(ctx) as client:
         job = client.submit(
-            file, tier=tier, language=language, tool=tool, translate_to=translate_to
+            file,
+            tier=tier,
+            language=language,
+            tool=tool,
+            translate_to=translate_to,
+            engine=engine,
+            ocr=ocr,
         )
         if wait or fmt:
             job = _wait(client, job, interval, timeout)

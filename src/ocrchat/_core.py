@@ -292,9 +292,18 @@ def submit(
     translate_to: str | None,
     idempotency_key: str | None,
     timeout: TimeoutInput | _NotGiven,
+    engine: str | None = None,
+    ocr: str | None = None,
 ) -> Flow[Job]:
     name, content = upload
-    fields = {"tier": tier, "language": language, "tool": tool, "translate_to": translate_to}
+    fields = {
+        "tier": tier,
+        "language": language,
+        "tool": tool,
+        "translate_to": translate_to,
+        "engine": engine,
+        "ocr": ocr,
+    }
     request = build_request(
         config,
         "POST",

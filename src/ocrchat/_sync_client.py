@@ -96,6 +96,8 @@ class Client(ClientBase):
         language: str | None = None,
         tool: str | None = None,
         translate_to: str | None = None,
+        engine: str | None = None,
+        ocr: str | None = None,
         idempotency_key: str | None = None,
         timeout: TimeoutInput = NOT_GIVEN,
     ) -> Job:
@@ -103,6 +105,8 @@ class Client(ClientBase):
 
         A file of 5 pages or fewer comes back ``done``; a larger one
         ``pending``: :meth:`poll` it. Retries reuse one ``Idempotency-Key``.
+        ``engine`` (``auto``, ``tesseract``, ``ppocr``) and ``ocr`` (``auto``,
+        ``force``, ``skip``) are the self-hosted server's cpu-tier and PDF options.
         """
         return self._run(
             _core.submit(
@@ -114,6 +118,8 @@ class Client(ClientBase):
                 translate_to=translate_to,
                 idempotency_key=idempotency_key,
                 timeout=timeout,
+                engine=engine,
+                ocr=ocr,
             )
         )
 

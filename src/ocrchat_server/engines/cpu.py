@@ -22,8 +22,9 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from PIL import Image
@@ -36,7 +37,7 @@ from ocrchat_server.engines.page_text import TextLine, build_page
 from ocrchat_server.engines.reading_order import paragraphs, reading_order
 from ocrchat_server.engines.scripts import (
     GREEK_MODELS,
-    is_greek_line,
+    greek_share,
     ppocr_reads,
     split_greek,
 )
@@ -44,6 +45,7 @@ from ocrchat_server.engines.tables import find_tables
 from ocrchat_server.engines.tesseract import (
     TesseractEngine,
     TesseractWord,
+    osd_script,
     prepare_image,
     read_data,
     words_by_line,
@@ -68,12 +70,20 @@ _CHARACTER_WIDTH = 0.55
 _STACK_GAP = 30
 """White pixels between two line crops stacked for one Tesseract call."""
 _CROP_MARGIN = 6
-_GUTTER_MIN_GAP = 0.8
-"""A gap between two words of a line, in line heights, wide enough to be a gutter..."""
-_GUTTER_WITNESSES = 3
-"""... when this many lines nearby end at its left or start at its right..."""
+_GUTTER_MIN_GAP = 0.5
+"""A blank stripe through a line, in line heights, wide enough to be a gutter..."""
+_GUTTER_WITNESSES = 2
+"""... when this many lines nearby end at its left, and as many start at its right..."""
 _GUTTER_REACH = 8
 """... within this many line heights above or below."""
+_INK_CONTRAST = 60
+"""Grey levels below the paper that count as ink when looking for blank stripes."""
+_TYPEFACE_SCRIPTS = {"Fraktur": "frk"}
+"""OSD scripts that are a typeface of Latin, and the model that reads them with Greek."""
+_LINE_MATCH = 0.5
+"""A Tesseract line belongs to the PP-OCRv6 line holding at least this share of its box."""
+_GREEK_CONFIRMED = 0.15
+"""Tesseract's reading of a line replaces PP-OCRv6's when this share of its letters is Greek."""
 _BAND_CORE = 0.25
 """Tesseract lines whose middle is within this share of a crop's height of its middle."""
 _SPECK_LENGTH = 2
@@ -113,18 +123,20 @@ class CpuEngine:
         lines = ppocr.read_lines(prepared)
         if self.engine == PPOCR or _trustworthy(lines):
             return self._ppocr_page(prepared, dpi, lines, index, models=None, greek_models=None)
-        # Little or nothing read: a script PP-OCRv6 lacks, a turned page, or just a hard one
+        # Little or nothing read: a script PP-OCRv6 lacks, a turned page, or just a hard one.
+        # Tesseract's OSD names the script and the orientation.
+        candidates, rotation = tesseract.detect_script(prepared, f"--dpi {dpi}" if dpi else "")
+        if ppocr_reads(candidates[0]):
+            upright = prepared
+            if rotation:
+                # OSD says how far to turn clockwise; PIL turns counter-clockwise
+                upright = prepared.rotate(-rotation, expand=True)
+                lines = ppocr.read_lines(upright)
+            return self._ppocr_page(upright, dpi, lines, index, models=None, rotation=rotation)
         reading = tesseract.read_page(image, index=index, language=language)
-        found = reading.page.language or ""
-        if not ppocr_reads(found) and not _reads_better(lines, reading):
-            return reading
-        if reading.page.rotation:
-            upright, dpi = prepare_image(reading.image)
-            lines = ppocr.read_lines(upright)
-            rotation = reading.page.rotation
-        else:
-            upright, rotation = prepared, 0
-        return self._ppocr_page(upright, dpi, lines, index, models=None, rotation=rotation)
+        if not reading.page.rotation and _reads_better(lines, reading):
+            return self._ppocr_page(prepared, dpi, lines, index, models=None)
+        return reading
 
     def _ppocr_page(
         self,
@@ -137,7 +149,7 @@ class CpuEngine:
         greek_models: str | None = None,
         rotation: int = 0,
     ) -> PageReading:
-        found = split_at_gutters(found)
+        found = split_at_gutters(image, found)
         order = reading_order([line.bbox for line in found])
         grouped = paragraphs([line.bbox for line in found], order)
         detected = None
@@ -146,17 +158,24 @@ class CpuEngine:
             detected = detect_languages(texts)
             models = "+".join(dict.fromkeys(language.model for language in detected)) or None
             greek_models = _greek_models_for(models)
+            if greek_models and any(greek_share(line.text) > 0 for line in found):
+                # Greek set in German is often set in Fraktur too (classics): OSD tells
+                script = osd_script(image, f"--dpi {dpi}" if dpi else "")
+                if script in _TYPEFACE_SCRIPTS and _TYPEFACE_SCRIPTS[script] in installed_models():
+                    greek_models = _greek_models_for(_TYPEFACE_SCRIPTS[script])
         lines = [_from_ppocr(line) for line in found]
         engine = PPOCR
         if greek_models is not None:
-            greek = [i for i, line in enumerate(found) if is_greek_line(line.text)]
-            if greek:
-                models = greek_models
-                for i, reread in zip(greek, _read_stacked(image, found, greek, greek_models),
-                                     strict=True):  # fmt: skip
-                    if reread is not None:
-                        lines[i] = reread
-                engine = f"{PPOCR}+{TESSERACT}"
+            candidates = [i for i, line in enumerate(found) if greek_share(line.text) > 0]
+            if candidates:
+                config = f"--dpi {dpi}" if dpi else ""
+                data = read_data(image, greek_models, config, index)
+                reread = _tesseract_lines(data, found, candidates)
+                for i, tesseract_line in reread.items():
+                    lines[i] = tesseract_line
+                if reread:
+                    models = greek_models
+                    engine = f"{PPOCR}+{TESSERACT}"
         tables = find_tables(image, models or "eng", "") if self.read_tables else []
         page = build_page(
             [[lines[i] for i in group] for group in grouped],
@@ -172,58 +191,73 @@ class CpuEngine:
         return PageReading(page=page, image=image, words=_words(found, lines), dpi=dpi)
 
 
-def split_at_gutters(lines: list[ppocr.PpocrLine]) -> list[ppocr.PpocrLine]:
-    """Lines the detector ran across a column gutter, cut at the gutter.
+def split_at_gutters(image: Image.Image, lines: list[ppocr.PpocrLine]) -> list[ppocr.PpocrLine]:
+    """Lines the detector ran across a column gutter, cut at the gutter and read again.
 
     Where two columns' lines happen to sit at the same height, PP-OCRv6 may find
-    one line across both. Such a line is cut at a gap between two of its words
-    that is wider than word spacing and lines up with where neighbouring lines
-    end (on the left) or start (on the right): a gutter confirmed by the page.
+    one line across both. Such a line is cut where its pixels have a blank
+    stripe wider than word spacing that lines up with where several
+    neighbouring lines end (on its left) or start (on its right): a gutter the
+    page confirms. Each part is recognized again on its own.
     """
-    if len(lines) < _GUTTER_WITNESSES + 1:
+    if len(lines) <= _GUTTER_WITNESSES:
         return lines
     height = statistics.median(line.bbox[3] - line.bbox[1] for line in lines)
+    grey = image.convert("L")
     result: list[ppocr.PpocrLine] = []
     for line in lines:
-        words = line.words
-        if len(words) < 2 or len(words) != len(line.text.split()):
-            result.append(line)
-            continue
-        cuts = []
-        for i in range(len(words) - 1):
-            left, right = words[i].bbox[2], words[i + 1].bbox[0]
-            if right - left >= _GUTTER_MIN_GAP * height and _witnessed(
-                lines, line, left, right, height
-            ):
-                cuts.append(i + 1)
+        cuts = [
+            stripe
+            for stripe in _blank_stripes(grey, line.bbox, _GUTTER_MIN_GAP * height)
+            if _witnessed(lines, line, stripe[0], stripe[1], height)
+        ]
         if not cuts:
             result.append(line)
             continue
-        for start, stop in zip([0, *cuts], [*cuts, len(words)], strict=True):
-            part = words[start:stop]
-            box = (
-                min(word.bbox[0] for word in part), line.bbox[1],
-                max(word.bbox[2] for word in part), line.bbox[3],
-            )  # fmt: skip
-            text = " ".join(word.text for word in part)
-            result.append(ppocr.PpocrLine(text=text, bbox=box, score=line.score, words=part))
+        edges = [line.bbox[0], *(x for stripe in cuts for x in stripe), line.bbox[2]]
+        for left, right in zip(edges[::2], edges[1::2], strict=True):
+            box = (left, line.bbox[1], right, line.bbox[3])
+            text, score = ppocr.recognize_line(image.crop(box))
+            if text:
+                result.append(ppocr.PpocrLine(text=text, bbox=box, score=score))
     return result
+
+
+def _blank_stripes(grey: Image.Image, box: BBox, min_width: float) -> list[tuple[int, int]]:
+    """Vertical stripes of ``box`` (inside its ink) without ink, at least ``min_width`` wide."""
+    import numpy
+
+    pixels = numpy.asarray(grey.crop(box), dtype=numpy.uint8)
+    if pixels.size == 0:
+        return []
+    # ink: clearly darker than the line's paper (its brightest tenth)
+    paper = numpy.percentile(pixels, 90)
+    inked = (pixels < paper - _INK_CONTRAST).any(axis=0)
+    columns = numpy.flatnonzero(inked)
+    if columns.size == 0:
+        return []
+    stripes = []
+    for before, after in itertools.pairwise(columns.tolist()):
+        if after - before - 1 >= min_width:
+            stripes.append((box[0] + int(before) + 1, box[0] + int(after)))
+    return stripes
 
 
 def _witnessed(
     lines: list[ppocr.PpocrLine], line: ppocr.PpocrLine, left: int, right: int, height: float
 ) -> bool:
-    """Whether at least a few lines near ``line`` end at ``left`` or start at ``right``."""
+    """Whether lines near ``line`` end at ``left`` and others start at ``right``: the two
+    sides of a gutter, where a wide word space has neither."""
     reach = _GUTTER_REACH * height
-    witnesses = 0
+    ends = starts = 0
     for other in lines:
         if other is line or abs(other.bbox[1] - line.bbox[1]) > reach:
             continue
-        ends_there = left - height <= other.bbox[2] <= right
-        starts_there = left <= other.bbox[0] <= right + height
-        if (ends_there and other.bbox[0] < left) or (starts_there and other.bbox[2] > right):
-            witnesses += 1
-    return witnesses >= _GUTTER_WITNESSES
+        if left - height <= other.bbox[2] <= right and other.bbox[0] < left:
+            ends += 1
+        if left <= other.bbox[0] <= right + height and other.bbox[2] > right:
+            starts += 1
+    return ends >= _GUTTER_WITNESSES and starts >= _GUTTER_WITNESSES
 
 
 def _greek_models_for(models: str | None) -> str | None:
@@ -232,7 +266,9 @@ def _greek_models_for(models: str | None) -> str | None:
     greek = next((model for model in GREEK_MODELS if model in installed), None)
     if greek is None:
         return None
-    return f"{greek}+{models}" if models else greek
+    # lingua names monotonic Greek (el) from PP-OCRv6's garble; the one Greek model will do
+    others = [model for model in (models or "").split("+") if model and model not in GREEK_MODELS]
+    return "+".join([greek, *others])
 
 
 def _score(lines: list[ppocr.PpocrLine]) -> float:
@@ -299,6 +335,50 @@ def _is_speck(text: str, confidence: float) -> bool:
         and 0 <= confidence < _SPECK_CONFIDENCE
         and not any(character.isalpha() for character in text)
     )
+
+
+def _tesseract_lines(
+    data: dict[str, list[Any]], found: list[ppocr.PpocrLine], candidates: list[int]
+) -> dict[int, TextLine]:
+    """For the PP-OCRv6 lines ``candidates`` (those with Greek letters), Tesseract's reading
+    of the same line where Tesseract, reading the whole page with its Greek model, finds
+    Greek there: each of Tesseract's lines goes to the PP-OCRv6 line it lies in most."""
+    assigned: dict[int, list[TesseractWord]] = {}
+    for words in words_by_line(data).values():
+        box = (
+            min(w.bbox[0] for w in words), min(w.bbox[1] for w in words),
+            max(w.bbox[2] for w in words), max(w.bbox[3] for w in words),
+        )  # fmt: skip
+        best, best_share = None, _LINE_MATCH
+        for i in candidates:
+            share = _overlap(box, found[i].bbox)
+            if share > best_share:
+                best, best_share = i, share
+        if best is not None:
+            assigned.setdefault(best, []).extend(words)
+    lines = {}
+    for i, words in assigned.items():
+        kept = sorted(
+            (word for word in words if not _is_speck(word.text, word.confidence)),
+            key=lambda word: word.bbox[0],
+        )
+        text = " ".join(word.text for word in kept)
+        if kept and greek_share(text) >= _GREEK_CONFIRMED:
+            lines[i] = TextLine(
+                words=[word.text for word in kept],
+                confidences=[word.confidence for word in kept if word.confidence >= 0],
+                bbox=found[i].bbox,
+                engine=TESSERACT,
+            )
+    return lines
+
+
+def _overlap(box: BBox, other: BBox) -> float:
+    """Share of ``box``'s area inside ``other``."""
+    width = min(box[2], other[2]) - max(box[0], other[0])
+    height = min(box[3], other[3]) - max(box[1], other[1])
+    area = max(1, (box[2] - box[0]) * (box[3] - box[1]))
+    return width * height / area if width > 0 and height > 0 else 0.0
 
 
 def _read_stacked(

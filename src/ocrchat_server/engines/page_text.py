@@ -67,6 +67,44 @@ class TextLine:
         return round(statistics.fmean(self.confidences), 4) if self.confidences else 0.0
 
 
+_PAGE_NUMBER = re.compile(
+    r"^[\s\-–—.·(\[]*(?:page|seite|p\.|s\.)?\s*(?:\d{1,4}|[ivxlcdm]{1,7})[\s\-–—.·)\]]*$",
+    re.IGNORECASE,
+)
+_MARGIN_SHARE = 0.1
+"""Running headers and footers sit in this share of the page's height at its top or bottom."""
+_MARGIN_GAP = 1.0
+"""... set apart from the body by at least this many line heights."""
+_MARGIN_MAX_WORDS = 12
+
+
+def margin_labels(lines: list[TextLine], page_height: int) -> dict[int, str]:
+    """Labels for the lines (by their place in ``lines``, in reading order) that are running
+    headers, footers or page numbers: short lines in the top or bottom tenth of the page,
+    set apart from the text by a gap."""
+    if len(lines) < 3 or page_height <= 0:
+        return {}
+    height = statistics.median(line.height for line in lines)
+    labels: dict[int, str] = {}
+    by_top = sorted(range(len(lines)), key=lambda i: lines[i].bbox[1])
+    for edge, order in (("header", by_top), ("footer", by_top[::-1])):
+        for i in order[:2]:
+            line = lines[i]
+            if edge == "header":
+                inside = line.bbox[3] <= _MARGIN_SHARE * page_height
+                rest = [lines[j].bbox[1] for j in by_top if lines[j].bbox[1] > line.bbox[3]]
+                gap = (min(rest) - line.bbox[3]) if rest else 0
+            else:
+                inside = line.bbox[1] >= (1 - _MARGIN_SHARE) * page_height
+                rest = [lines[j].bbox[3] for j in by_top if lines[j].bbox[3] < line.bbox[1]]
+                gap = (line.bbox[1] - max(rest)) if rest else 0
+            if not inside or gap < _MARGIN_GAP * height or len(line.words) > _MARGIN_MAX_WORDS:
+                break
+            number = _PAGE_NUMBER.match(line.text) is not None
+            labels[i] = "page_number" if number else f"page_{edge}"
+    return labels
+
+
 def build_page(
     paragraphs: list[list[TextLine]],
     *,
@@ -79,16 +117,18 @@ def build_page(
 ) -> Page:
     """The page from its paragraphs of lines, in reading order."""
     paragraphs = [paragraph for paragraph in paragraphs if paragraph]
+    lines = [line for paragraph in paragraphs for line in paragraph]
+    labels = margin_labels(lines, size[1])
     blocks = [
         Block(
             text=line.text,
             bbox=line.bbox,
             confidence=line.confidence,
+            label=labels.get(i),
             engine=line.engine,
             low_confidence=line.confidence < LOW_CONFIDENCE,
         )
-        for paragraph in paragraphs
-        for line in paragraph
+        for i, line in enumerate(lines)
     ]
     text = "\n\n".join("\n".join(line.text for line in paragraph) for paragraph in paragraphs)
     return Page(

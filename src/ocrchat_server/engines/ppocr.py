@@ -91,7 +91,8 @@ def _box(points: Any) -> BBox:
 
 def read_lines(image: Image.Image) -> list[PpocrLine]:
     """Every text line PP-OCRv6 finds on the page, in detection order."""
-    result = _recognizer()(_pixels(image))
+    # every step named on every call: rapidocr keeps a call's choices for the next one
+    result = _recognizer()(_pixels(image), use_det=True, use_cls=False, use_rec=True)
     if result.boxes is None or result.txts is None:
         return []
     word_results = getattr(result, "word_results", None) or [()] * len(result.txts)
@@ -109,3 +110,11 @@ def read_lines(image: Image.Image) -> list[PpocrLine]:
         )
         lines.append(PpocrLine(text=text, bbox=_box(points), score=float(score), words=boxed))
     return lines
+
+
+def recognize_line(image: Image.Image) -> tuple[str, float]:
+    """The text of an image holding one line (no detection), and its score."""
+    result = _recognizer()(_pixels(image), use_det=False, use_cls=False, use_rec=True)
+    if not result.txts:
+        return "", 0.0
+    return str(result.txts[0]).strip(), float(result.scores[0])

@@ -1,10 +1,10 @@
 """Reading order for text lines found by a detector: columns one after another, tables and
 forms row by row, and the lines grouped into paragraphs.
 
-A recursive XY-cut over the lines' boxes: a region is split at a wide
-horizontal gap (a break between sections) first; then at a gutter that has
-prose on both sides (columns: several lines each, most of them as wide as
-their column); then at its widest horizontal gap (rows); then at its widest
+A recursive XY-cut over the lines' boxes: a region is split at a gutter that
+has prose on both sides first (columns: several lines each, most of them as
+wide as their column); then at a wide horizontal gap (a break between
+sections); then at its widest horizontal gap (rows); then at its widest
 vertical gap. Short pieces beside each other (a verse and its line number, a
 label and its value, table cells) so stay on their row, while columns of
 running text are read one after the other.
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 _SECTION_GAP = 1.0
 """A horizontal gap this many line heights tall splits a region before any column does."""
+_EDGE_SLACK = 0.4
+"""How far, in line heights, a line's box may reach into a gutter (at most a quarter of it)."""
 _MIN_GUTTER = 0.5
 """The narrowest vertical gap, in line heights, that may separate columns or cells."""
 _COLUMN_MIN_LINES = 3
@@ -68,18 +70,23 @@ class _Cutter:
             trim = _LINE_CORE * (boxes[i][3] - boxes[i][1])
             cores.append((boxes[i][1] + trim, boxes[i][3] - trim))
         row_gaps = _gaps(cores)
-        sections = [gap for gap in row_gaps if _width(gap) >= _SECTION_GAP * self.height]
-        if sections:
-            return self._split_rows(lines, max(sections, key=_width))
-        gutters = [
-            gap
-            for gap in _gaps([(boxes[i][0], boxes[i][2]) for i in lines])
-            if _width(gap) >= _MIN_GUTTER * self.height
-        ]
+        # a detection box may reach a little into the gutter: edges count less than cores
+        slack = _EDGE_SLACK * self.height
+        spans = []
+        for i in lines:
+            x0, x1 = boxes[i][0], boxes[i][2]
+            trim = min(slack, (x1 - x0) / 4)
+            spans.append((x0 + trim, x1 - trim))
+        gutters = [gap for gap in _gaps(spans) if _width(gap) >= _MIN_GUTTER * self.height]
+        # columns first: where both columns pause at the same height, a cut across the
+        # page there would read the columns in alternating slices
         for gutter in sorted(gutters, key=_width, reverse=True):
             left, right = self._sides(lines, gutter)
             if self._is_column(left, lines) and self._is_column(right, lines):
                 return self.order(left) + self.order(right)
+        sections = [gap for gap in row_gaps if _width(gap) >= _SECTION_GAP * self.height]
+        if sections:
+            return self._split_rows(lines, max(sections, key=_width))
         if row_gaps:
             return self._split_rows(lines, max(row_gaps, key=_width))
         if gutters:
@@ -88,8 +95,9 @@ class _Cutter:
         return sorted(lines, key=lambda i: (boxes[i][1], boxes[i][0]))
 
     def _sides(self, lines: list[int], gutter: tuple[float, float]) -> tuple[list[int], list[int]]:
-        left = [i for i in lines if self.boxes[i][2] <= gutter[0]]
-        right = [i for i in lines if self.boxes[i][0] >= gutter[1]]
+        middle = (gutter[0] + gutter[1]) / 2
+        left = [i for i in lines if (self.boxes[i][0] + self.boxes[i][2]) / 2 < middle]
+        right = [i for i in lines if (self.boxes[i][0] + self.boxes[i][2]) / 2 >= middle]
         return left, right
 
     def _is_column(self, side: list[int], region: list[int]) -> bool:

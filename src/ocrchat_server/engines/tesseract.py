@@ -74,7 +74,7 @@ class TesseractEngine:
             models = language.models
             data = self._read(image, models, config, index)
         else:
-            candidates, rotation = self._detect(image, config)
+            candidates, rotation = self.detect_script(image, config)
             if rotation:
                 # OSD says how far to turn clockwise; PIL turns counter-clockwise.
                 image = image.rotate(-rotation, expand=True)
@@ -114,7 +114,7 @@ class TesseractEngine:
     def _read(self, image: Image.Image, models: str, config: str, index: int) -> dict[str, Any]:
         return read_data(image, models, config, index)
 
-    def _detect(self, image: Image.Image, config: str) -> tuple[list[str], int]:
+    def detect_script(self, image: Image.Image, config: str) -> tuple[list[str], int]:
         """The models worth a first reading, and the rotation, from Tesseract's OSD.
 
         A page OSD is sure of gets its script's model. On a page it is unsure of
@@ -183,6 +183,12 @@ def _data_confidence(data: dict[str, Any]) -> float:
         if level == _WORD_LEVEL and str(text).strip() and float(conf) >= 0
     ]
     return statistics.fmean(confidences) / 100 if confidences else 0.0
+
+
+def osd_script(image: Image.Image, config: str) -> str | None:
+    """The script Tesseract's OSD names for the page (``Latin``, ``Fraktur``, ...), if any."""
+    osd = _osd(image, config)
+    return str(osd.get("script", "")) or None if osd else None
 
 
 def _osd(image: Image.Image, config: str) -> dict[str, Any] | None:

@@ -25,6 +25,7 @@ from ocrchat_server.jobs.plans import PlansError
 from ocrchat_server.jobs.store import DuplicateIdempotencyKeyError, JobRecord
 from ocrchat_server.jobs.tools import (
     HANDWRITING,
+    HANDWRITING_ENGINE,
     TOOL_SLUGS,
     TRANSLATE,
     TRANSLATOR_NOT_CONFIGURED,
@@ -136,12 +137,6 @@ class JobService:
         if options.tool is not None and options.tool not in TOOL_SLUGS:
             known = ", ".join(TOOL_SLUGS)
             raise bad_request("invalid_tool", f"Unknown tool {options.tool!r}: use one of {known}.")
-        if options.tool == HANDWRITING and options.tier != Tier.VLM.value:
-            raise bad_request(
-                "tool_needs_vlm",
-                "The handwriting-to-text tool runs on the vlm tier: send tier=vlm "
-                "(Tesseract, the cpu tier, does not read handwriting).",
-            )
         if options.tool == TRANSLATE:
             if not options.translate_to:
                 raise bad_request(
@@ -177,6 +172,16 @@ class JobService:
                 "engine=tesseract.",
                 language=str(exc),
             ) from exc
+        if options.tool == HANDWRITING and options.tier == Tier.CPU.value:
+            try:
+                check_engine(HANDWRITING_ENGINE, language)
+            except EngineChoiceError as exc:
+                raise bad_request(
+                    "engine_cannot_read_language",
+                    f"Handwriting on the cpu tier is read by PP-OCRv6, which does not read "
+                    f"{exc}: send tier=vlm.",
+                    language=str(exc),
+                ) from exc
         return language.requested
 
     async def check_tier(self, options: SubmitOptions) -> None:

@@ -12,6 +12,9 @@ if TYPE_CHECKING:
 EXTRACT_TABLES = "extract-tables"
 HANDWRITING = "handwriting-to-text"
 TRANSLATE = "translate"
+HANDWRITING_ENGINE = "ppocr"
+"""What reads handwriting on the cpu tier: Tesseract reads none (corpus CER 0.87 against
+0.29 for PP-OCRv6; docs/engines.md)."""
 
 
 @attrs.frozen
@@ -46,11 +49,12 @@ def tool_list(*, vlm: VlmStatus, translator: bool) -> list[ToolInfo]:
         ),
         ToolInfo(
             HANDWRITING,
-            "Handwritten pages, read by Surya on the vlm tier (a cpu request is refused, "
-            "not moved to the dearer tier).",
-            tiers=["vlm"],
-            ready=vlm.ready,
-            detail=None if vlm.ready else vlm.detail,
+            "Handwritten pages. vlm (the premium path): Surya. cpu: PP-OCRv6, which reads "
+            "neat Latin-script and Chinese handwriting fairly (corpus CER 0.05 to 0.66 "
+            "by hand), where Tesseract reads none.",
+            tiers=["cpu", "vlm"],
+            ready=True,
+            detail=None if vlm.ready else f"vlm: {vlm.detail}",
         ),
         ToolInfo(
             TRANSLATE,

@@ -26,7 +26,7 @@ from ocrchat_server.ingest import PDF, Document, open_page
 from ocrchat_server.ingest.pages import PDF_DPI
 from ocrchat_server.ingest.text_layer import OCR_AUTO, TextLayerError, read_text_layer
 from ocrchat_server.jobs.files import write_json_atomically
-from ocrchat_server.jobs.tools import EXTRACT_TABLES
+from ocrchat_server.jobs.tools import EXTRACT_TABLES, HANDWRITING, HANDWRITING_ENGINE
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,8 @@ def engine_for(task: PageTask) -> Engine:
         from ocrchat_server.engines.surya import SuryaEngine
 
         return SuryaEngine(task.vlm, read_tables=read_tables)
+    if task.tool == HANDWRITING:
+        return CpuEngine(engine=HANDWRITING_ENGINE, read_tables=read_tables)
     return CpuEngine(engine=task.engine, read_tables=read_tables)
 
 
