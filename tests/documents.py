@@ -65,9 +65,10 @@ def multipage_tiff(images: list[Image.Image]) -> bytes:
     return buffer.getvalue()
 
 
-def text_pdf(pages: list[list[str]]) -> bytes:
-    """A PDF whose pages hold the given lines as real (vector) text, to be rasterized by poppler."""
+def text_pdf(pages: list[list[str]], *, compress: bool = True) -> bytes:
+    """A PDF whose pages hold the given lines as real (vector) text: born digital."""
     pdf = FPDF(format="A4")
+    pdf.set_compression(compress)
     pdf.add_font("DejaVu", fname=str(FONT))
     pdf.set_font("DejaVu", size=16)
     for lines in pages:

@@ -123,7 +123,11 @@ def test_a_worker_killed_mid_page_does_not_lose_the_job(tmp_path: Path) -> None:
             base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
         ) as client,
     ):
-        job = client.post("/api/v1/ocr/", files={"file": ("a.pdf", numbered_pdf(8))}).json()
+        # ocr=force: OCRed pages take seconds, so the kill lands mid-page (a text layer
+        # would be read in milliseconds)
+        job = client.post(
+            "/api/v1/ocr/", files={"file": ("a.pdf", numbered_pdf(8))}, data={"ocr": "force"}
+        ).json()
         url = f"/api/v1/ocr/{job['uuid']}/"
         poll(client, url, lambda j: j["progress"]["pages_done"] >= 1)
         assert server.process is not None

@@ -95,20 +95,9 @@ def without_tounicode(pdf: bytes) -> bytes:
     return broken
 
 
-def uncompressed_text_pdf(pages: list[list[str]]) -> bytes:
-    pdf = FPDF(format="A4")
-    pdf.set_compression(False)
-    pdf.add_font("DejaVu", fname=str(FONT))
-    pdf.set_font("DejaVu", size=16)
-    for lines in pages:
-        pdf.add_page()
-        for line in lines:
-            pdf.multi_cell(0, 12, line, new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
-
-
 def test_a_broken_tounicode_map_is_caught_and_the_page_ocred(server: Server) -> None:
-    pdf = without_tounicode(uncompressed_text_pdf(LINES[:1]))
+    # uncompressed, so that the font dictionaries can be edited as bytes
+    pdf = without_tounicode(text_pdf(LINES[:1], compress=False))
     page = submit(server, pdf, "broken.pdf").json()["pages"][0]
 
     assert page["source"] == "ocr"
@@ -116,16 +105,32 @@ def test_a_broken_tounicode_map_is_caught_and_the_page_ocred(server: Server) -> 
     assert "Cargo landed rose by 12 per cent" in page["text"]
 
 
+def typed_pdf() -> FPDF:
+    pdf = FPDF(format="A4")
+    pdf.add_font("DejaVu", fname=str(FONT))
+    pdf.set_font("DejaVu", size=16)
+    return pdf
+
+
+def add_picture(pdf: FPDF, lines: list[str], size: tuple[int, int], place: tuple[int, ...]) -> None:
+    """A picture of ``lines`` (``size`` pixels) at ``place`` (x, y, w, h in mm)."""
+    picture = render_page([lines], size=size, font_size=60)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    x, y, w, h = place
+    pdf.image(buffer, x=x, y=y, w=w, h=h)
+
+
+A4_SCAN = (2480, 3508)
+WHOLE_PAGE = (0, 0, 210, 297)
+
+
 def scan_page_pdf(image_lines: list[str], *, invisible_text: str | None = None) -> FPDF:
     """A PDF page that is one picture of text (a scan), optionally under invisible text."""
-    pdf = FPDF(format="A4")
+    pdf = typed_pdf()
     pdf.add_page()
-    scan = render_page([image_lines], size=(2480, 3508), font_size=60)
-    buffer = io.BytesIO()
-    scan.save(buffer, format="PNG")
-    pdf.image(buffer, x=0, y=0, w=210, h=297)
+    add_picture(pdf, image_lines, A4_SCAN, WHOLE_PAGE)
     if invisible_text:
-        pdf.add_font("DejaVu", fname=str(FONT))
         pdf.set_font("DejaVu", size=14)
         pdf.text_mode = TextMode.INVISIBLE
         pdf.text(20, 20, invisible_text)
@@ -133,16 +138,11 @@ def scan_page_pdf(image_lines: list[str], *, invisible_text: str | None = None) 
 
 
 def test_a_mixed_pdf_is_read_page_by_page(server: Server) -> None:
-    pdf = FPDF(format="A4")
-    pdf.add_font("DejaVu", fname=str(FONT))
-    pdf.set_font("DejaVu", size=16)
+    pdf = typed_pdf()
     pdf.add_page()
     pdf.multi_cell(0, 12, "The first page is typed into the PDF.")
-    scan = render_page([["The second page is a scanned letter."]], size=(2480, 3508), font_size=60)
-    buffer = io.BytesIO()
-    scan.save(buffer, format="PNG")
     pdf.add_page()
-    pdf.image(buffer, x=0, y=0, w=210, h=297)
+    add_picture(pdf, ["The second page is a scanned letter."], A4_SCAN, WHOLE_PAGE)
 
     job = submit(server, bytes(pdf.output()), "mixed.pdf").json()
 
@@ -164,15 +164,10 @@ def test_an_invisible_ocr_layer_is_not_trusted(server: Server) -> None:
 
 
 def test_text_and_a_picture_of_text_on_one_page_are_both_read_once(server: Server) -> None:
-    pdf = FPDF(format="A4")
-    pdf.add_font("DejaVu", fname=str(FONT))
-    pdf.set_font("DejaVu", size=16)
+    pdf = typed_pdf()
     pdf.add_page()
     pdf.multi_cell(0, 12, "Typed caption above the picture.")
-    picture = render_page([["Words inside the pasted picture."]], size=(1600, 600), font_size=60)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    pdf.image(buffer, x=20, y=80, w=160, h=60)
+    add_picture(pdf, ["Words inside the pasted picture."], (1600, 600), (20, 80, 160, 60))
 
     page = submit(server, bytes(pdf.output()), "figure.pdf").json()["pages"][0]
 

@@ -5,8 +5,8 @@
 - Latin-script and Chinese/Japanese pages are read by PP-OCRv6. Its lines are
   put in reading order (:mod:`.reading_order`) and grouped into paragraphs.
   Lines it reads as Greek (PP-OCRv6 has monotonic Greek letters only, and
-  mangles polytonic Greek) are read again by Tesseract's Greek model, all of a
-  page's Greek lines in one Tesseract call.
+  mangles polytonic Greek) are taken from Tesseract's reading of the whole
+  page with its Greek model, made once for a page that has any.
 - Pages in other scripts (Cyrillic, Arabic, Indic, Hangul ...) are read by
   Tesseract, as are languages named that PP-OCRv6 does not know.
 - With ``language=auto``, PP-OCRv6 reads first. A page it reads with
@@ -30,7 +30,7 @@ import attrs
 from PIL import Image
 
 from ocrchat_server.engines import ppocr
-from ocrchat_server.engines.base import EngineError, PageReading, Word
+from ocrchat_server.engines.base import PageReading, Word
 from ocrchat_server.engines.detection import detect_languages
 from ocrchat_server.engines.languages import installed_models
 from ocrchat_server.engines.page_text import TextLine, build_page
@@ -67,9 +67,6 @@ _TRUSTED_FILL = 0.4
 (Cyrillic) comes back as a comma or two on long lines, with a high score."""
 _CHARACTER_WIDTH = 0.55
 """A Latin letter's width, in line heights (a CJK character counts twice)."""
-_STACK_GAP = 30
-"""White pixels between two line crops stacked for one Tesseract call."""
-_CROP_MARGIN = 6
 _GUTTER_MIN_GAP = 0.5
 """A blank stripe through a line, in line heights, wide enough to be a gutter..."""
 _GUTTER_WITNESSES = 2
@@ -84,8 +81,6 @@ _LINE_MATCH = 0.5
 """A Tesseract line belongs to the PP-OCRv6 line holding at least this share of its box."""
 _GREEK_CONFIRMED = 0.15
 """Tesseract's reading of a line replaces PP-OCRv6's when this share of its letters is Greek."""
-_BAND_CORE = 0.25
-"""Tesseract lines whose middle is within this share of a crop's height of its middle."""
 _SPECK_LENGTH = 2
 _SPECK_CONFIDENCE = 0.5
 
@@ -379,67 +374,3 @@ def _overlap(box: BBox, other: BBox) -> float:
     height = min(box[3], other[3]) - max(box[1], other[1])
     area = max(1, (box[2] - box[0]) * (box[3] - box[1]))
     return width * height / area if width > 0 and height > 0 else 0.0
-
-
-def _read_stacked(
-    image: Image.Image, found: list[ppocr.PpocrLine], chosen: list[int], models: str
-) -> list[TextLine | None]:
-    """Lines ``chosen`` read again by Tesseract with ``models``, in one call: their crops are
-    stacked on one white image, and each word goes back to the crop it lies in."""
-    grey = image.convert("L")
-    crops = []
-    for i in chosen:
-        x0, y0, x1, y1 = found[i].bbox
-        # no margin above or below: detection boxes already reach the neighbouring lines'
-        # accents, which Tesseract reads as stray marks
-        box = (max(0, x0 - _CROP_MARGIN), y0, min(image.width, x1 + _CROP_MARGIN), y1)
-        crops.append((found[i].bbox, grey.crop(box)))
-    # a gap as tall as a line: with less, Tesseract joins one crop's descenders to the next
-    # crop's line and reads them as stray marks
-    gap = max(_STACK_GAP, max(crop.height for _, crop in crops))
-    width = max(crop.width for _, crop in crops) + 2 * gap
-    height = sum(crop.height + gap for _, crop in crops) + gap
-    stack = Image.new("L", (width, height), 255)
-    bands: list[tuple[int, int, BBox]] = []
-    y = gap
-    for box, crop in crops:
-        stack.paste(crop, (gap, y))
-        bands.append((y, y + crop.height, box))
-        y += crop.height + gap
-    try:
-        data = read_data(stack, models, "--psm 4", 0)
-    except EngineError:
-        return [None] * len(chosen)
-    # A crop holds a slice of its neighbours too (detection boxes overlap): of the lines
-    # Tesseract finds in a band, the ones through its middle are the line that was cropped.
-    by_band: list[list[tuple[float, list[TesseractWord]]]] = [[] for _ in bands]
-    for tesseract_line in words_by_line(data).values():
-        kept = [word for word in tesseract_line if not _is_speck(word.text, word.confidence)]
-        if not kept:
-            continue
-        middle = statistics.fmean((word.bbox[1] + word.bbox[3]) / 2 for word in kept)
-        for band, (top, bottom, _) in enumerate(bands):
-            if top <= middle <= bottom:
-                by_band[band].append((abs(middle - (top + bottom) / 2) / (bottom - top), kept))
-                break
-    chosen_words: list[list[TesseractWord]] = []
-    for found_lines in by_band:
-        central = [words for off, words in found_lines if off <= _BAND_CORE]
-        if not central and found_lines:
-            central = [min(found_lines, key=lambda pair: pair[0])[1]]
-        chosen_words.append([word for words in central for word in words])
-    lines: list[TextLine | None] = []
-    for (_, _, box), band_words in zip(bands, chosen_words, strict=True):
-        if not band_words:
-            lines.append(None)
-            continue
-        band_words.sort(key=lambda word: word.bbox[0])
-        lines.append(
-            TextLine(
-                words=[word.text for word in band_words],
-                confidences=[word.confidence for word in band_words if word.confidence >= 0],
-                bbox=box,
-                engine=TESSERACT,
-            )
-        )
-    return lines

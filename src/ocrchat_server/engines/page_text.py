@@ -37,8 +37,9 @@ def join_words(words: list[str]) -> str:
     return joined
 
 
-LOW_CONFIDENCE = 0.7
-"""Blocks below this confidence are flagged ``low_confidence`` (docs/engines.md)."""
+LOW_CONFIDENCE = {"ppocr": 0.9, "tesseract": 0.8}
+"""Per engine, the confidence below which a block is flagged ``low_confidence``: where the
+corpus's lines start to have a mean CER over about a quarter (docs/engines.md)."""
 
 
 @attrs.frozen
@@ -126,7 +127,7 @@ def build_page(
             confidence=line.confidence,
             label=labels.get(i),
             engine=line.engine,
-            low_confidence=line.confidence < LOW_CONFIDENCE,
+            low_confidence=line.confidence < LOW_CONFIDENCE.get(line.engine, 0.0),
         )
         for i, line in enumerate(lines)
     ]

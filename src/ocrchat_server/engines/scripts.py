@@ -29,9 +29,6 @@ GREEK_MODELS = ("grc", "ell", "Greek")
 PPOCR_SCRIPTS = frozenset({"Latin", "Han", "HanS", "HanT", "Japanese", "Katakana", "Hiragana"})
 """OSD script names whose pages PP-OCRv6 reads."""
 
-_GREEK_LINE_SHARE = 0.4
-"""A line whose letters are at least this share Greek is read by Tesseract's Greek model."""
-
 
 def ppocr_reads(models: str) -> bool:
     """Whether PP-OCRv6 reads every language of a Tesseract ``-l`` value."""
@@ -56,7 +53,3 @@ def greek_share(text: str) -> float:
         return 0.0
     greek = sum(unicodedata.name(character, "").startswith("GREEK") for character in letters)
     return greek / len(letters)
-
-
-def is_greek_line(text: str) -> bool:
-    return greek_share(text) >= _GREEK_LINE_SHARE

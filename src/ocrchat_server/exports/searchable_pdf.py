@@ -90,9 +90,13 @@ def copy_pdf_page(source: Path, index: int, path: Path, *, title: str | None = N
     """Page ``index`` of the PDF ``source``, as it is, into a PDF of its own: a page read
     from its own text layer needs no text layer of ours.
 
-    qpdf keeps its first input's document information, so that input is a blank
-    page of ours carrying the title, and only the source's page is kept.
+    qpdf keeps its first input's document information, and the joined file keeps
+    its first page's: the first page's first input is a blank page of ours carrying
+    the title, and only the source's page is kept.
     """
+    if index:
+        _qpdf(["--empty", "--pages", str(source), str(index + 1), "--", str(path)])
+        return
     info = FPDF(unit="pt", format=(72, 72))
     info.set_creation_date(dt.datetime.now(dt.UTC))
     if title:
@@ -102,16 +106,9 @@ def copy_pdf_page(source: Path, index: int, path: Path, *, title: str | None = N
     donor = path.with_name(f"{path.name}.info.pdf")
     info.output(str(donor))
     try:
-        done = subprocess.run(
-            ["qpdf", str(donor), "--pages", str(source), str(index + 1), "--", str(path)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        _qpdf([str(donor), "--pages", str(source), str(index + 1), "--", str(path)])
     finally:
         donor.unlink(missing_ok=True)
-    if done.returncode not in (0, 3):  # 3: finished with warnings
-        raise SearchablePdfError(f"qpdf failed: {done.stderr.strip()[:200]}")
 
 
 def join_pages(pages: list[Path], path: Path) -> None:
@@ -123,11 +120,10 @@ def join_pages(pages: list[Path], path: Path) -> None:
     if len(pages) == 1:
         pages[0].replace(path)
         return
-    done = subprocess.run(
-        ["qpdf", str(pages[0]), "--pages", *map(str, pages), "--", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    _qpdf([str(pages[0]), "--pages", *map(str, pages), "--", str(path)])
+
+
+def _qpdf(arguments: list[str]) -> None:
+    done = subprocess.run(["qpdf", *arguments], capture_output=True, text=True, check=False)
     if done.returncode not in (0, 3):  # 3: finished with warnings
         raise SearchablePdfError(f"qpdf failed: {done.stderr.strip()[:200]}")
