@@ -151,6 +151,20 @@ def test_a_mixed_pdf_is_read_page_by_page(server: Server) -> None:
     assert first["text"] == "The first page is typed into the PDF."
     assert second["source"] == "ocr"
     assert "second page is a scanned letter" in second["text"]
+    # the searchable PDF: the typed page as it was, the scan under our text layer
+    download = server.client.get(
+        f"/api/v1/ocr/{job['uuid']}/download/?format=pdf", headers=server.headers()
+    )
+    searched = subprocess.run(
+        ["pdftotext", "-", "-"], input=download.content, capture_output=True, check=True
+    ).stdout.decode()
+    typed, scanned = searched.split("\f")[:2]
+    assert "The first page is typed into the PDF." in typed
+    assert "second page is a scanned letter" in scanned
+    info = subprocess.run(
+        ["pdfinfo", "-"], input=download.content, capture_output=True, check=True
+    ).stdout.decode()
+    assert "mixed.pdf" in info
 
 
 def test_an_invisible_ocr_layer_is_not_trusted(server: Server) -> None:

@@ -21,6 +21,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import attrs
 from fpdf import FPDF
 from fpdf.enums import TextMode
 
@@ -86,16 +87,30 @@ def write_page_pdf(reading: PageReading, path: Path, *, title: str | None = None
     pdf.output(str(path))
 
 
-def copy_pdf_page(source: Path, index: int, path: Path, *, title: str | None = None) -> None:
-    """Page ``index`` of the PDF ``source``, as it is, into a PDF of its own: a page read
-    from its own text layer needs no text layer of ours.
+@attrs.frozen
+class PdfPage:
+    """One page of the searchable PDF: a page PDF of ours, or a page of the upload kept as it
+    is (read from its own text layer, it needs no text layer of ours)."""
 
-    qpdf keeps its first input's document information, and the joined file keeps
-    its first page's: the first page's first input is a blank page of ours carrying
-    the title, and only the source's page is kept.
+    pdf: Path
+    number: int = 1
+    """1-based page number in ``pdf``."""
+    ours: bool = True
+
+
+def join_pages(pages: list[PdfPage], path: Path, *, title: str | None = None) -> None:
+    """One PDF of the pages, in order.
+
+    qpdf copies page by page outside our process's memory, and keeps its first
+    input's document information: our page PDFs carry the title; where pages of
+    the upload are kept, the first input is a blank page of ours carrying the
+    title, of which no page is kept.
     """
-    if index:
-        _qpdf(["--empty", "--pages", str(source), str(index + 1), "--", str(path)])
+    if all(page.ours for page in pages):
+        if len(pages) == 1:
+            pages[0].pdf.replace(path)
+            return
+        _qpdf([str(pages[0].pdf), "--pages", *(str(page.pdf) for page in pages), "--", str(path)])
         return
     info = FPDF(unit="pt", format=(72, 72))
     info.set_creation_date(dt.datetime.now(dt.UTC))
@@ -105,22 +120,11 @@ def copy_pdf_page(source: Path, index: int, path: Path, *, title: str | None = N
     info.add_page()
     donor = path.with_name(f"{path.name}.info.pdf")
     info.output(str(donor))
+    selection = [part for page in pages for part in (str(page.pdf), str(page.number))]
     try:
-        _qpdf([str(donor), "--pages", str(source), str(index + 1), "--", str(path)])
+        _qpdf([str(donor), "--pages", *selection, "--", str(path)])
     finally:
         donor.unlink(missing_ok=True)
-
-
-def join_pages(pages: list[Path], path: Path) -> None:
-    """One PDF of the page PDFs, in order.
-
-    qpdf copies page by page outside our process's memory, and keeps the
-    first piece's document information (the title) for the whole.
-    """
-    if len(pages) == 1:
-        pages[0].replace(path)
-        return
-    _qpdf([str(pages[0]), "--pages", *map(str, pages), "--", str(path)])
 
 
 def _qpdf(arguments: list[str]) -> None:

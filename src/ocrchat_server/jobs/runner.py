@@ -29,6 +29,7 @@ import attrs
 from ocrchat._serde import structure, unstructure
 from ocrchat.models import JobStatus, Page
 from ocrchat_server.engines.base import EngineError
+from ocrchat_server.engines.text_layer import TEXT_LAYER
 from ocrchat_server.engines.translation import (
     TargetLanguage,
     Translator,
@@ -36,7 +37,7 @@ from ocrchat_server.engines.translation import (
     target_language,
 )
 from ocrchat_server.errors import ApiError
-from ocrchat_server.exports.searchable_pdf import join_pages
+from ocrchat_server.exports.searchable_pdf import PdfPage, join_pages
 from ocrchat_server.ingest import Document
 from ocrchat_server.jobs.files import read_json, write_json_atomically
 from ocrchat_server.jobs.tools import TRANSLATE
@@ -337,16 +338,20 @@ class JobRunner:
             structure(read_json(self.files.page_result(uuid, index)), Page)
             for index in range(page_count)
         ]
+        # a page read from its own text layer is kept from the upload as it is
+        pdf_pages = [
+            PdfPage(self.files.upload(uuid), index + 1, ours=False)
+            if page.source == TEXT_LAYER
+            else PdfPage(self.files.page_pdf(uuid, index))
+            for index, page in enumerate(pages)
+        ]
         translated_to = None
         if record.tool == TRANSLATE and record.translate_to:
             if self.translator is None:
                 raise EngineError("No translator is configured on this server any more.")
             pages = translate_pages(self.translator, pages, target_language(record.translate_to))
             translated_to = record.translate_to
-        join_pages(
-            [self.files.page_pdf(uuid, index) for index in range(page_count)],
-            self.files.document_pdf(uuid),
-        )
+        join_pages(pdf_pages, self.files.document_pdf(uuid), title=record.filename)
         write_json_atomically(
             self.files.job_result(uuid), assemble_result(pages, translated_to=translated_to)
         )

@@ -21,7 +21,7 @@ from ocrchat_server.engines.cpu import CpuEngine
 from ocrchat_server.engines.languages import resolve_language
 from ocrchat_server.engines.text_layer import OCR, merge_with_ocr, page_from_text_layer
 from ocrchat_server.engines.vlm_server import SuryaConnection
-from ocrchat_server.exports.searchable_pdf import copy_pdf_page, write_page_pdf
+from ocrchat_server.exports.searchable_pdf import write_page_pdf
 from ocrchat_server.ingest import PDF, Document, open_page
 from ocrchat_server.ingest.pages import PDF_DPI
 from ocrchat_server.ingest.text_layer import OCR_AUTO, TextLayerError, read_text_layer
@@ -102,9 +102,8 @@ def _read_page(task: PageTask) -> Page:
         except TextLayerError:
             layer = None  # poppler may still render what PDFium cannot open
     if layer is not None and not layer.needs_ocr(task.ocr):
+        # no page PDF: the searchable PDF keeps the upload's page, which carries its text
         page, _ = page_from_text_layer(layer, task.index)
-        # the original page already carries its text: kept as it is
-        copy_pdf_page(task.upload, task.index, task.page_pdf, title=task.title)
         return page
     engine = engine_for(task)
     image = open_page(task.upload, task.document, task.index)
