@@ -20,6 +20,7 @@ in its README; this script ships none of its content.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import os
@@ -216,17 +217,29 @@ def confidence_bins(blocks: list[dict[str, Any]]) -> dict[str, list[dict[str, An
 
 
 def text_layer_speed(client: TestClient, headers: dict[str, str], tmp: Path) -> dict[str, Any]:
-    """A 20-page born-digital PDF (fpdf2), read from its text layer through the server."""
+    """A 20-page born-digital PDF (fpdf2), read from its text layer through the server: from
+    the upload's arrival to the job's end, as the job's own times say, and as a client polling
+    every 20 ms sees it."""
     path = tmp / "born-digital.pdf"
     path.write_bytes(numbered_pdf(20))
     submit(client, headers, path)  # warm: the first job starts the workers
     started = time.perf_counter()
-    job = submit(client, headers, path)
-    seconds = time.perf_counter() - started
+    job = client.post(
+        "/api/v1/ocr/", headers=headers, files={"file": (path.name, path.read_bytes())}
+    ).json()
+    while job["status"] not in ("done", "failed"):
+        time.sleep(0.02)
+        job = client.get(f"/api/v1/ocr/{job['uuid']}/", headers=headers).json()
+    seen = time.perf_counter() - started
+    server = (
+        dt.datetime.fromisoformat(job["finished_at"]) - dt.datetime.fromisoformat(job["created_at"])
+    ).total_seconds()
     return {
         "pages": 20,
-        "seconds": round(seconds, 2),
-        "pages_per_second": round(20 / seconds, 1),
+        "server_seconds": round(server, 3),
+        "pages_per_second": round(20 / server, 1),
+        "client_seconds": round(seen, 3),
+        "client_pages_per_second": round(20 / seen, 1),
         "sources": sorted({p["source"] for p in job["pages"]}),
     }
 

@@ -144,3 +144,32 @@ def test_a_worker_killed_mid_page_does_not_lose_the_job(tmp_path: Path) -> None:
         small = client.post("/api/v1/ocr/", files={"file": ("b.pdf", numbered_pdf(1))}).json()
         assert small["status"] == "done"
     assert "a worker process died" in server.log.read_text()
+
+
+def test_a_worker_that_dies_while_idle_does_not_stop_the_queue(tmp_path: Path) -> None:
+    """A worker killed between jobs leaves a broken pool that refuses new work; the next
+    job still runs (it once stayed processing for ever)."""
+    data_dir = tmp_path / "data"
+    (token,) = make_accounts(Settings(data_dir=data_dir), "alice")
+    with (
+        LiveServer(data_dir, workers=2) as server,
+        httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+        ) as client,
+    ):
+        first = client.post("/api/v1/ocr/", files={"file": ("a.pdf", numbered_pdf(1))}).json()
+        assert first["status"] == "done"
+        assert server.process is not None
+        victims = worker_pids(server.process.pid)
+        os.kill(victims[0], signal.SIGKILL)
+        time.sleep(1)  # the pool's manager notices the death
+
+        job = client.post("/api/v1/ocr/", files={"file": ("b.pdf", numbered_pdf(8))}).json()
+        done = poll(
+            client,
+            f"/api/v1/ocr/{job['uuid']}/",
+            lambda j: j["status"] != "pending" and j["status"] != "processing",
+            timeout=120,
+        )
+        assert done["status"] == "done", done
+        assert len(done["pages"]) == 8

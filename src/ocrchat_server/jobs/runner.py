@@ -255,7 +255,14 @@ class JobRunner:
                 title=job.record.filename,
             )
             assert self._pool is not None
-            future = asyncio.get_running_loop().run_in_executor(self._pool, run_page, task)
+            loop = asyncio.get_running_loop()
+            try:
+                future = loop.run_in_executor(self._pool, run_page, task)
+            except BrokenProcessPool:
+                # a worker died while it had nothing to do: no page reports the crash,
+                # and the broken pool refuses new work
+                self._replace_pool(self._pool)
+                future = loop.run_in_executor(self._pool, run_page, task)
             self._in_flight += 1
             job.in_flight += 1
             self._spawn(self._page_finished(job, index, future, self._pool))
@@ -297,12 +304,16 @@ class JobRunner:
         if job.in_flight == 0 and (job.error is not None or not job.remaining):
             await self._finish(job)
 
-    def _after_crash(self, job: _ActiveJob, index: int, pool: ProcessPoolExecutor) -> str | None:
-        """A worker died (killed, out of memory): new pool, and the page gets one more try."""
+    def _replace_pool(self, pool: ProcessPoolExecutor) -> None:
+        """A fresh pool for one a worker died in (once, however many pages report it)."""
         if self._pool is pool:
             log.error("a worker process died; starting a new pool")
             self._pool = self._pool_factory(self.workers)
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def _after_crash(self, job: _ActiveJob, index: int, pool: ProcessPoolExecutor) -> str | None:
+        """A worker died (killed, out of memory): new pool, and the page gets one more try."""
+        self._replace_pool(pool)
         job.attempts[index] += 1
         if job.attempts[index] >= _MAX_ATTEMPTS_PER_PAGE:
             return f"The worker crashed on page {index + 1}; the page may be too large."
