@@ -78,7 +78,7 @@ _INK_CONTRAST = 60
 _TYPEFACE_SCRIPTS = {"Fraktur": "frk"}
 """OSD scripts that are a typeface of Latin, and the model that reads them with Greek."""
 _LINE_MATCH = 0.5
-"""A Tesseract line belongs to the PP-OCRv6 line holding at least this share of its box."""
+"""A Tesseract word belongs to the PP-OCRv6 line holding at least this share of its box."""
 _GREEK_CONFIRMED = 0.15
 """Tesseract's reading of a line replaces PP-OCRv6's when this share of its letters is Greek."""
 _SPECK_LENGTH = 2
@@ -337,20 +337,18 @@ def _tesseract_lines(
 ) -> dict[int, TextLine]:
     """For the PP-OCRv6 lines ``candidates`` (those with Greek letters), Tesseract's reading
     of the same line where Tesseract, reading the whole page with its Greek model, finds
-    Greek there: each of Tesseract's lines goes to the PP-OCRv6 line it lies in most."""
+    Greek there: each of Tesseract's words goes to the PP-OCRv6 line it lies in most (a
+    line number beside a verse stays the number's own line)."""
     assigned: dict[int, list[TesseractWord]] = {}
     for words in words_by_line(data).values():
-        box = (
-            min(w.bbox[0] for w in words), min(w.bbox[1] for w in words),
-            max(w.bbox[2] for w in words), max(w.bbox[3] for w in words),
-        )  # fmt: skip
-        best, best_share = None, _LINE_MATCH
-        for i in candidates:
-            share = _overlap(box, found[i].bbox)
-            if share > best_share:
-                best, best_share = i, share
-        if best is not None:
-            assigned.setdefault(best, []).extend(words)
+        for word in words:
+            best, best_share = None, _LINE_MATCH
+            for i in candidates:
+                share = _overlap(word.bbox, found[i].bbox)
+                if share > best_share:
+                    best, best_share = i, share
+            if best is not None:
+                assigned.setdefault(best, []).append(word)
     lines = {}
     for i, words in assigned.items():
         kept = sorted(
