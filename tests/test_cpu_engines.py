@@ -222,3 +222,15 @@ def test_handwriting_on_the_cpu_tier_is_read_by_ppocr(server: Server) -> None:
     assert ours < 0.5 * theirs, (ours, theirs)
     refused = submit(server, page.read_bytes(), name, tool="handwriting-to-text", language="ar")
     assert_error(refused, 400, "engine_cannot_read_language")
+
+
+@pytest.mark.parametrize("line", ["Invoice 10442", "Total: 215.00 USD due 3 March"])
+def test_a_single_line_image_is_read_with_auto(server: Server, line: str) -> None:
+    """A cut-out line (a label, a field of a form): little for detection to go on."""
+    image = Image.new("L", (700, 70), 255)
+    ImageDraw.Draw(image).text((10, 10), line, font=ImageFont.truetype(str(FONT), 40), fill=0)
+    job = submit(server, image_bytes(image, "PNG"), "line.png").json()  # language=auto
+
+    assert job["status"] == "done"
+    assert job["text"] == line
+    assert job["pages"][0]["engine"] == "ppocr"
