@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -171,11 +171,12 @@ def _starts_new_line(
     return not last[1] <= middle <= last[3] or box[2] < last[0]
 
 
-def _picture_share(page: object, area: float) -> float:
+def _picture_share(page: Any, area: float) -> float:
+    """Share of the page (``area``, in square points) that its images cover."""
     import pypdfium2.raw as pdfium_c
 
     covered = 0.0
-    for picture in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,)):  # type: ignore[attr-defined]
+    for picture in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,)):
         left, bottom, right, top = picture.get_bounds()
         covered += max(0.0, right - left) * max(0.0, top - bottom)
     return min(1.0, covered / area) if area > 0 else 0.0
