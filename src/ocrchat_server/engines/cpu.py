@@ -34,17 +34,18 @@ from ocrchat_server.engines.base import PageReading, Word
 from ocrchat_server.engines.detection import detect_languages
 from ocrchat_server.engines.languages import installed_models
 from ocrchat_server.engines.page_text import TextLine, build_page
-from ocrchat_server.engines.reading_order import paragraphs, reading_order
+from ocrchat_server.engines.reading_order import paragraphs, reading_order, share_inside
 from ocrchat_server.engines.scripts import (
     GREEK_MODELS,
     greek_share,
     ppocr_reads,
-    split_greek,
+    ppocr_reads_but_greek,
 )
 from ocrchat_server.engines.tables import find_tables
 from ocrchat_server.engines.tesseract import (
     TesseractEngine,
     TesseractWord,
+    dpi_config,
     osd_script,
     prepare_image,
     read_data,
@@ -106,12 +107,12 @@ class CpuEngine:
             return tesseract.read_page(image, index=index, language=language)
         if language.models is not None:
             models = language.models
-            greek = split_greek(models)
-            if self.engine == PPOCR or ppocr_reads(models) or greek is not None:
+            with_greek = ppocr_reads_but_greek(models)
+            if self.engine == PPOCR or ppocr_reads(models) or with_greek:
                 prepared, dpi = prepare_image(image)
                 return self._ppocr_page(
                     prepared, dpi, ppocr.read_lines(prepared), index, models=models,
-                    greek_models=models if greek else None,
+                    greek_models=models if with_greek else None,
                 )  # fmt: skip
             return tesseract.read_page(image, index=index, language=language)
         prepared, dpi = prepare_image(image)
@@ -120,7 +121,8 @@ class CpuEngine:
             return self._ppocr_page(prepared, dpi, lines, index, models=None, greek_models=None)
         # Little or nothing read: a script PP-OCRv6 lacks, a turned page, or just a hard one.
         # Tesseract's OSD names the script and the orientation.
-        candidates, rotation = tesseract.detect_script(prepared, f"--dpi {dpi}" if dpi else "")
+        script = tesseract.detect_script(prepared, dpi_config(dpi))
+        candidates, rotation = script
         if ppocr_reads(candidates[0]):
             upright = prepared
             if rotation:
@@ -128,7 +130,7 @@ class CpuEngine:
                 upright = prepared.rotate(-rotation, expand=True)
                 lines = ppocr.read_lines(upright)
             return self._ppocr_page(upright, dpi, lines, index, models=None, rotation=rotation)
-        reading = tesseract.read_page(image, index=index, language=language)
+        reading = tesseract.read_page(image, index=index, language=language, script=script)
         if not reading.page.rotation and _reads_better(lines, reading):
             return self._ppocr_page(prepared, dpi, lines, index, models=None)
         return reading
@@ -155,7 +157,7 @@ class CpuEngine:
             greek_models = _greek_models_for(models)
             if greek_models and any(greek_share(line.text) > 0 for line in found):
                 # Greek set in German is often set in Fraktur too (classics): OSD tells
-                script = osd_script(image, f"--dpi {dpi}" if dpi else "")
+                script = osd_script(image, dpi_config(dpi))
                 if script in _TYPEFACE_SCRIPTS and _TYPEFACE_SCRIPTS[script] in installed_models():
                     greek_models = _greek_models_for(_TYPEFACE_SCRIPTS[script])
         lines = [_from_ppocr(line) for line in found]
@@ -163,8 +165,7 @@ class CpuEngine:
         if greek_models is not None:
             candidates = [i for i, line in enumerate(found) if greek_share(line.text) > 0]
             if candidates:
-                config = f"--dpi {dpi}" if dpi else ""
-                data = read_data(image, greek_models, config, index)
+                data = read_data(image, greek_models, dpi_config(dpi), index)
                 reread = _tesseract_lines(data, found, candidates)
                 for i, tesseract_line in reread.items():
                     lines[i] = tesseract_line
@@ -344,7 +345,7 @@ def _tesseract_lines(
         for word in words:
             best, best_share = None, _LINE_MATCH
             for i in candidates:
-                share = _overlap(word.bbox, found[i].bbox)
+                share = share_inside(word.bbox, found[i].bbox)
                 if share > best_share:
                     best, best_share = i, share
             if best is not None:
@@ -364,11 +365,3 @@ def _tesseract_lines(
                 engine=TESSERACT,
             )
     return lines
-
-
-def _overlap(box: BBox, other: BBox) -> float:
-    """Share of ``box``'s area inside ``other``."""
-    width = min(box[2], other[2]) - max(box[0], other[0])
-    height = min(box[3], other[3]) - max(box[1], other[1])
-    area = max(1, (box[2] - box[0]) * (box[3] - box[1]))
-    return width * height / area if width > 0 and height > 0 else 0.0

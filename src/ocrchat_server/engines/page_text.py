@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ocrchat.models import Block, Page
+from ocrchat_server.engines.reading_order import paragraphs
 from ocrchat_server.engines.tables import markdown_table
 
 if TYPE_CHECKING:
@@ -104,6 +105,12 @@ def margin_labels(lines: list[TextLine], page_height: int) -> dict[int, str]:
             number = _PAGE_NUMBER.match(line.text) is not None
             labels[i] = "page_number" if number else f"page_{edge}"
     return labels
+
+
+def in_paragraphs(lines: list[TextLine], order: list[int]) -> list[list[TextLine]]:
+    """The lines, taken in ``order``, grouped into paragraphs by the page's line spacing."""
+    grouped = paragraphs([line.bbox for line in lines], order)
+    return [[lines[i] for i in group] for group in grouped]
 
 
 def build_page(

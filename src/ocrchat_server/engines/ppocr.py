@@ -29,9 +29,6 @@ if TYPE_CHECKING:
 
     from ocrchat.models import BBox
 
-MODEL = "PP-OCRv6 small"
-"""What reads the page: named in each page's ``engine``."""
-
 
 class PpocrUnavailableError(RuntimeError):
     """rapidocr (or its onnxruntime) is not installed on this machine."""

@@ -120,6 +120,14 @@ class _Cutter:
         return self.order(above) + self.order(below)
 
 
+def share_inside(box: BBox, other: BBox) -> float:
+    """Share of ``box``'s area that lies inside ``other``."""
+    width = min(box[2], other[2]) - max(box[0], other[0])
+    height = min(box[3], other[3]) - max(box[1], other[1])
+    area = max(1, (box[2] - box[0]) * (box[3] - box[1]))
+    return width * height / area if width > 0 and height > 0 else 0.0
+
+
 def reading_order(boxes: Sequence[BBox]) -> list[int]:
     """The indices of ``boxes`` (text lines, top-left origin) in reading order."""
     if not boxes:

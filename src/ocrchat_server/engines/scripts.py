@@ -26,8 +26,6 @@ PPOCR_MODELS = frozenset(
 )  # fmt: skip
 GREEK_MODELS = ("grc", "ell", "Greek")
 """Tesseract's Greek models, the one for polytonic (ancient) Greek first."""
-PPOCR_SCRIPTS = frozenset({"Latin", "Han", "HanS", "HanT", "Japanese", "Katakana", "Hiragana"})
-"""OSD script names whose pages PP-OCRv6 reads."""
 
 
 def ppocr_reads(models: str) -> bool:
@@ -35,15 +33,12 @@ def ppocr_reads(models: str) -> bool:
     return all(model in PPOCR_MODELS for model in models.split("+"))
 
 
-def split_greek(models: str) -> tuple[str, str] | None:
-    """For ``eng+grc``: the models PP-OCRv6 reads and the Greek ones; None when the
-    models are not Latin/CJK plus Greek."""
+def ppocr_reads_but_greek(models: str) -> bool:
+    """Whether a Tesseract ``-l`` value is Latin/CJK languages plus Greek (``eng+grc``):
+    PP-OCRv6 reads the page, Tesseract its Greek lines."""
     parts = models.split("+")
-    greek = [part for part in parts if part in GREEK_MODELS]
     rest = [part for part in parts if part not in GREEK_MODELS]
-    if not greek or not rest or not ppocr_reads("+".join(rest)):
-        return None
-    return "+".join(rest), "+".join(greek)
+    return len(rest) < len(parts) and bool(rest) and ppocr_reads("+".join(rest))
 
 
 def greek_share(text: str) -> float:

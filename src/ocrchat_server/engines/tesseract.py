@@ -65,16 +65,25 @@ class TesseractEngine:
     read_tables: bool = False
     """Find tables too (the extract-tables tool): see :mod:`.tables`."""
 
-    def read_page(self, image: Image.Image, *, index: int, language: LanguageChoice) -> PageReading:
+    def read_page(
+        self,
+        image: Image.Image,
+        *,
+        index: int,
+        language: LanguageChoice,
+        script: tuple[list[str], int] | None = None,
+    ) -> PageReading:
+        """``script``: what :meth:`detect_script` said of this page, when the caller asked
+        already (``auto`` then skips OSD)."""
         image, dpi = prepare_image(image)
-        config = f"--dpi {dpi}" if dpi else ""
+        config = dpi_config(dpi)
         rotation = 0
         detected: list[DetectedLanguage] | None = None
         if language.models is not None:
             models = language.models
             data = self._read(image, models, config, index)
         else:
-            candidates, rotation = self.detect_script(image, config)
+            candidates, rotation = script or self.detect_script(image, config)
             if rotation:
                 # OSD says how far to turn clockwise; PIL turns counter-clockwise.
                 image = image.rotate(-rotation, expand=True)
@@ -98,7 +107,7 @@ class TesseractEngine:
         pixels and of the time; the probe's text is only asked what language it is in.
         """
         probe, scale = _probe_copy(image)
-        probe_config = f"--dpi {round(dpi * scale)}" if dpi else ""
+        probe_config = dpi_config(round(dpi * scale) if dpi else None)
         readings = [(self._read(probe, m, probe_config, index), m) for m in candidates]
         data, script_model = max(readings, key=lambda reading: _data_confidence(reading[0]))
         detected = []
@@ -136,6 +145,11 @@ class TesseractEngine:
         if not oriented and float(osd.get("script_conf", 0.0)) < _MIN_SCRIPT_CONFIDENCE_ALONE:
             return list(dict.fromkeys([model, fallback])), rotation
         return [model], rotation
+
+
+def dpi_config(dpi: int | None) -> str:
+    """Tesseract's option for the resolution the image declares (none when it does not)."""
+    return f"--dpi {dpi}" if dpi else ""
 
 
 def read_data(image: Image.Image, models: str, config: str, index: int) -> dict[str, Any]:

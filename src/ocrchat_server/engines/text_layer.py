@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ocrchat_server.engines.base import PageReading, Word
-from ocrchat_server.engines.page_text import TextLine, build_page
-from ocrchat_server.engines.reading_order import paragraphs
+from ocrchat_server.engines.page_text import TextLine, build_page, in_paragraphs
+from ocrchat_server.engines.reading_order import share_inside
 
 if TYPE_CHECKING:
     from ocrchat.models import BBox, Page
@@ -44,10 +44,8 @@ def _layer_words(layer: PdfTextPage) -> list[Word]:
 def page_from_text_layer(layer: PdfTextPage, index: int) -> tuple[Page, list[Word]]:
     """The page as its text layer has it, in the PDF's own order, exact."""
     lines = _lines(layer)
-    boxes = [line.bbox for line in lines]
-    grouped = paragraphs(boxes, list(range(len(lines))))
     page = build_page(
-        [[lines[i] for i in group] for group in grouped],
+        in_paragraphs(lines, list(range(len(lines)))),
         index=index,
         size=layer.size,
         models=None,
@@ -57,14 +55,7 @@ def page_from_text_layer(layer: PdfTextPage, index: int) -> tuple[Page, list[Wor
 
 
 def _covered(box: BBox, others: list[BBox]) -> bool:
-    area = max(1, (box[2] - box[0]) * (box[3] - box[1]))
-    inside = 0
-    for other in others:
-        width = min(box[2], other[2]) - max(box[0], other[0])
-        height = min(box[3], other[3]) - max(box[1], other[1])
-        if width > 0 and height > 0:
-            inside += width * height
-    return inside >= _OVERLAP * area
+    return sum(share_inside(box, other) for other in others) >= _OVERLAP
 
 
 def merge_with_ocr(layer: PdfTextPage, reading: PageReading) -> PageReading:
@@ -90,10 +81,9 @@ def merge_with_ocr(layer: PdfTextPage, reading: PageReading) -> PageReading:
             (i for i, line in enumerate(lines) if line.bbox[1] > extra.bbox[1]), len(lines)
         )
         lines.insert(place, extra)
-    grouped = paragraphs([line.bbox for line in lines], list(range(len(lines))))
     engines = sorted({line.engine for line in lines})
     page = build_page(
-        [[lines[i] for i in group] for group in grouped],
+        in_paragraphs(lines, list(range(len(lines)))),
         index=reading.page.index,
         size=reading.image.size,
         models=reading.page.language,

@@ -24,7 +24,7 @@ from ocrchat_server.engines.vlm_server import SuryaConnection
 from ocrchat_server.exports.searchable_pdf import write_page_pdf
 from ocrchat_server.ingest import PDF, Document, open_page
 from ocrchat_server.ingest.pages import PDF_DPI
-from ocrchat_server.ingest.text_layer import OCR_AUTO, TextLayerError, read_text_layer
+from ocrchat_server.ingest.text_layer import OCR_AUTO, OCR_FORCE, TextLayerError, read_text_layer
 from ocrchat_server.jobs.files import write_json_atomically
 from ocrchat_server.jobs.tools import EXTRACT_TABLES, HANDWRITING, HANDWRITING_ENGINE
 
@@ -96,7 +96,7 @@ def _read_page(task: PageTask) -> Page:
     """The page's reading, its searchable PDF page written first: once the result exists
     the page counts as done."""
     layer = None
-    if task.document.format == PDF:
+    if task.document.format == PDF and task.ocr != OCR_FORCE:
         try:
             layer = read_text_layer(task.upload, task.index, PDF_DPI)
         except TextLayerError:
