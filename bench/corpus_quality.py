@@ -35,13 +35,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from starlette.testclient import TestClient  # noqa: E402
-from tests.documents import CORPUS, corpus_scorer, numbered_pdf  # noqa: E402
+from tests.documents import corpus_scorer, numbered_pdf  # noqa: E402
 from tests.live import make_accounts  # noqa: E402
 
 from ocrchat_server.app import create_app  # noqa: E402
 from ocrchat_server.settings import Settings  # noqa: E402
 
 MODES = ("named", "auto", "tesseract", "cli")
+CORPUS = ROOT.parent / "shared" / "corpus"
+"""The whole development corpus, beside the project (the tests use its pages in tests/data)."""
 
 
 def micro(rows: list[dict[str, Any]]) -> dict[str, float]:

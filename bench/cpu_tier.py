@@ -36,7 +36,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.documents import CORPUS, text_pdf  # noqa: E402
+from tests.documents import TEST_DATA, text_pdf  # noqa: E402
 from tests.live import LiveServer, child_pids, make_accounts  # noqa: E402
 
 from ocrchat_server.settings import Settings  # noqa: E402
@@ -108,7 +108,7 @@ def run_pdf(pages: int, workers: int, language: str) -> dict[str, object]:
 
 def tesseract_threading() -> dict[str, float]:
     """Two pages read at once on this machine, Tesseract threaded vs one thread each."""
-    page = CORPUS / "data" / "en_ehri_typed_dr19390519_03.jpg"
+    page = TEST_DATA / "en_ehri_typed_dr19390519_03.jpg"
     results = {}
     for label, limit in (("default_threads", None), ("omp_thread_limit_1", "1")):
         env = dict(os.environ)

@@ -2,7 +2,7 @@
 
 The model's weights cannot be had on these machines, so this small
 OpenAI-compatible server answers in the shapes Surya's real client code
-expects (see ../shared/notes/surya2.md): ``/health``, ``/v1/models``, and
+expects (the team's notes on Surya 2 have the details): ``/health``, ``/v1/models``, and
 ``/v1/chat/completions`` with the task told by the prompt's first words.
 Its answers are the blocks a test gives it, which the test places over ink
 it drew itself (Surya drops text blocks over blank paper). Given no blocks,
