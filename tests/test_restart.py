@@ -6,6 +6,8 @@ import os
 import signal
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +44,15 @@ def test_a_job_killed_mid_run_resumes_after_restart(tmp_path: Path) -> None:
     server = LiveServer(data_dir, workers=1).start()
     try:
         with httpx.Client(base_url=server.url, headers=headers, timeout=60) as client:
-            running = client.post("/api/v1/ocr/", files={"file": ("a.pdf", numbered_pdf(8))}).json()
-            queued = client.post("/api/v1/ocr/", files={"file": ("b.pdf", numbered_pdf(6))}).json()
+            # ocr=force: OCRed pages take seconds, so the kill lands mid-run (their text
+            # layers would be read in milliseconds, the job done before the kill)
+            force = {"ocr": "force"}
+            running = client.post(
+                "/api/v1/ocr/", files={"file": ("a.pdf", numbered_pdf(8))}, data=force
+            ).json()
+            queued = client.post(
+                "/api/v1/ocr/", files={"file": ("b.pdf", numbered_pdf(6))}, data=force
+            ).json()
             url = f"/api/v1/ocr/{running['uuid']}/"
             mid_run = poll(client, url, lambda job: job["progress"]["pages_done"] >= 2)
             assert mid_run["status"] == "processing"
@@ -114,7 +123,9 @@ def worker_pids(server_pid: int) -> list[int]:
     ]
 
 
-def test_a_worker_killed_mid_page_does_not_lose_the_job(tmp_path: Path) -> None:
+@contextmanager
+def live_server(tmp_path: Path) -> Iterator[tuple[LiveServer, httpx.Client]]:
+    """A real server with 2 workers, and a client with Alice's token."""
     data_dir = tmp_path / "data"
     (token,) = make_accounts(Settings(data_dir=data_dir), "alice")
     with (
@@ -123,6 +134,11 @@ def test_a_worker_killed_mid_page_does_not_lose_the_job(tmp_path: Path) -> None:
             base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
         ) as client,
     ):
+        yield server, client
+
+
+def test_a_worker_killed_mid_page_does_not_lose_the_job(tmp_path: Path) -> None:
+    with live_server(tmp_path) as (server, client):
         # ocr=force: OCRed pages take seconds, so the kill lands mid-page (a text layer
         # would be read in milliseconds)
         job = client.post(
@@ -149,14 +165,7 @@ def test_a_worker_killed_mid_page_does_not_lose_the_job(tmp_path: Path) -> None:
 def test_a_worker_that_dies_while_idle_does_not_stop_the_queue(tmp_path: Path) -> None:
     """A worker killed between jobs leaves a broken pool that refuses new work; the next
     job still runs (it once stayed processing for ever)."""
-    data_dir = tmp_path / "data"
-    (token,) = make_accounts(Settings(data_dir=data_dir), "alice")
-    with (
-        LiveServer(data_dir, workers=2) as server,
-        httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
-        ) as client,
-    ):
+    with live_server(tmp_path) as (server, client):
         first = client.post("/api/v1/ocr/", files={"file": ("a.pdf", numbered_pdf(1))}).json()
         assert first["status"] == "done"
         assert server.process is not None
