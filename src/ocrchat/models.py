@@ -111,6 +111,9 @@ class Page:
     ``ppocr+tesseract`` (Greek lines by Tesseract), ``surya``, or ``text_layer``."""
     source: str | None = None
     """``ocr`` (the page image was read) or ``text_layer`` (the PDF's own text was exact)."""
+    timings: dict[str, float] | None = None
+    """Seconds each step of the page's reading took (beyond the contract): page
+    preparation steps (``upright``, ``grey``) and ``read``, the recognition itself."""
 
 
 @attrs.frozen

@@ -88,6 +88,7 @@ def create_app(
             retention=settings.retention,
             pool_factory=pool_factory,
             vlm=vlm,
+            preparation=settings.preparation,
             translator=Translator(settings.llm_endpoint) if settings.llm_endpoint else None,
         )
         jobs = JobService(settings=settings, store=store, files=files, runner=runner, vlm=vlm)

@@ -14,6 +14,7 @@ import attrs
 import click
 
 from ocrchat import __version__
+from ocrchat_server.engines.preparation import PreparationError, parse_steps
 from ocrchat_server.engines.vlm_server import DEFAULT_MODEL
 from ocrchat_server.jobs.plans import Plans, PlansError
 from ocrchat_server.jobs.store import Account, AccountExistsError, JobStore, NoSuchAccountError
@@ -60,6 +61,18 @@ class _Duration(click.ParamType[dt.timedelta]):
         try:
             return parse_duration(str(value))
         except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class _PreparationSteps(click.ParamType[tuple[str, ...]]):
+    name = "steps"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str, ...]:
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_steps(str(value))
+        except PreparationError as exc:
             self.fail(str(exc), param, ctx)
 
 
@@ -128,6 +141,16 @@ def main() -> None:
     help="Seconds to wait for the model.",
 )
 @click.option(
+    "--prepare",
+    "preparation",
+    default="all",
+    show_default=True,
+    envvar="OCRCHAT_PREPARE",
+    type=_PreparationSteps(),
+    help="Page preparation steps before PP-OCRv6 reads a page, comma-separated: "
+    "upright (turn sideways pages), grey (read luminance); 'all' or 'none'.",
+)
+@click.option(
     "--vlm-url",
     envvar="OCRCHAT_VLM_URL",
     help="The vlm tier: a llama-server or vLLM serving Surya 2, e.g. http://127.0.0.1:8765/v1.",
@@ -170,6 +193,7 @@ def serve(
     llm_url: str | None,
     llm_model: str | None,
     llm_timeout: float,
+    preparation: tuple[str, ...],
     vlm_url: str | None,
     vlm_model: str,
     vlm_llama_server: Path | None,
@@ -196,6 +220,7 @@ def serve(
         llm_model=llm_model,
         llm_api_key=os.environ.get("OCRCHAT_LLM_API_KEY"),
         llm_timeout=llm_timeout,
+        preparation=preparation,
         vlm_url=vlm_url,
         vlm_model=vlm_model,
         vlm_llama_server=vlm_llama_server,

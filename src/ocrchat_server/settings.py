@@ -9,6 +9,7 @@ from pathlib import Path
 
 import attrs
 
+from ocrchat_server.engines.preparation import STEPS
 from ocrchat_server.engines.vlm_server import DEFAULT_MODEL
 from ocrchat_server.jobs.plans import Plans
 from ocrchat_server.llm import ChatEndpoint
@@ -35,6 +36,8 @@ class Settings:
     data_dir: Path = attrs.field(factory=default_data_dir, converter=Path)
     workers: int = attrs.field(factory=lambda: os.cpu_count() or 1)
     """Worker processes, each OCRing one page at a time."""
+    preparation: tuple[str, ...] = STEPS
+    """The page preparation steps run before PP-OCRv6 reads a page (engines/preparation.py)."""
     inline_page_limit: int = 5
     """Files with this many pages or fewer are processed before the POST answers."""
     max_upload_bytes: int = 100 * 1024 * 1024

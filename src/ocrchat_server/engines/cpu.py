@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import statistics
+import time
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -33,7 +34,8 @@ from ocrchat_server.engines import ppocr
 from ocrchat_server.engines.base import PageReading, Word
 from ocrchat_server.engines.detection import detect_languages
 from ocrchat_server.engines.languages import installed_models
-from ocrchat_server.engines.page_text import TextLine, build_page
+from ocrchat_server.engines.page_text import TextLine, build_page, common_confidence
+from ocrchat_server.engines.preparation import STEPS, UPRIGHT, PreparedPage, prepare_page
 from ocrchat_server.engines.reading_order import paragraphs, reading_order, share_inside
 from ocrchat_server.engines.scripts import (
     GREEK_MODELS,
@@ -46,6 +48,7 @@ from ocrchat_server.engines.tesseract import (
     TesseractEngine,
     TesseractWord,
     dpi_config,
+    osd_orientation,
     osd_script,
     prepare_image,
     read_data,
@@ -100,53 +103,72 @@ def check_engine(engine: str, language: LanguageChoice) -> None:
 class CpuEngine:
     engine: str = "auto"
     read_tables: bool = False
+    preparation: tuple[str, ...] = STEPS
+    """The page preparation steps run before PP-OCRv6 reads a page (:mod:`.preparation`)."""
 
     def read_page(self, image: Image.Image, *, index: int, language: LanguageChoice) -> PageReading:
+        started = time.perf_counter()
         tesseract = TesseractEngine(read_tables=self.read_tables)
         if self.engine == TESSERACT:
-            return tesseract.read_page(image, index=index, language=language)
+            return _timed(tesseract.read_page(image, index=index, language=language), {}, started)
         if language.models is not None:
             models = language.models
             with_greek = ppocr_reads_but_greek(models)
             if self.engine == PPOCR or ppocr_reads(models) or with_greek:
-                prepared, dpi = prepare_image(image)
-                return self._ppocr_page(
-                    prepared, dpi, ppocr.read_lines(prepared), index, models=models,
+                page, dpi = self._prepare(image)
+                reading = self._ppocr_page(
+                    page, dpi, ppocr.read_lines(page.ink), index, models=models,
                     greek_models=models if with_greek else None,
                 )  # fmt: skip
-            return tesseract.read_page(image, index=index, language=language)
-        prepared, dpi = prepare_image(image)
-        lines = ppocr.read_lines(prepared)
+                return _timed(reading, page.timings, started)
+            return _timed(tesseract.read_page(image, index=index, language=language), {}, started)
+        page, dpi = self._prepare(image)
+        lines = ppocr.read_lines(page.ink)
         if self.engine == PPOCR or _trustworthy(lines):
-            return self._ppocr_page(prepared, dpi, lines, index, models=None, greek_models=None)
-        # Little or nothing read: a script PP-OCRv6 lacks, a turned page, or just a hard one.
-        # Tesseract's OSD names the script and the orientation.
-        script = tesseract.detect_script(prepared, dpi_config(dpi))
-        candidates, rotation = script
+            reading = self._ppocr_page(page, dpi, lines, index, models=None, greek_models=None)
+            return _timed(reading, page.timings, started)
+        # Little or nothing read: a script PP-OCRv6 lacks, or just a hard page.
+        # Tesseract's OSD names the script (and the orientation, when no step asked yet).
+        candidates, osd_rotation = tesseract.detect_script(page.image, dpi_config(dpi))
+        if UPRIGHT in self.preparation:
+            osd_rotation = 0  # the orientation classifier has spoken; it is right more often
         if ppocr_reads(candidates[0]):
-            upright = prepared
-            if rotation:
-                # OSD says how far to turn clockwise; PIL turns counter-clockwise
-                upright = prepared.rotate(-rotation, expand=True)
-                lines = ppocr.read_lines(upright)
-            return self._ppocr_page(upright, dpi, lines, index, models=None, rotation=rotation)
-        reading = tesseract.read_page(image, index=index, language=language, script=script)
+            if osd_rotation:
+                page = _turned(page, osd_rotation)
+                lines = ppocr.read_lines(page.ink)
+            reading = self._ppocr_page(page, dpi, lines, index, models=None)
+            return _timed(reading, page.timings, started)
+        reading = tesseract.read_page(
+            page.image, index=index, language=language, script=(candidates, osd_rotation)
+        )
         if not reading.page.rotation and _reads_better(lines, reading):
-            return self._ppocr_page(prepared, dpi, lines, index, models=None)
-        return reading
+            reading = self._ppocr_page(page, dpi, lines, index, models=None)
+        elif page.rotation:
+            turned = (page.rotation + (reading.page.rotation or 0)) % 360
+            reading = attrs.evolve(reading, page=attrs.evolve(reading.page, rotation=turned))
+        return _timed(reading, page.timings, started)
+
+    def _prepare(self, image: Image.Image) -> tuple[PreparedPage, int | None]:
+        """The page as PP-OCRv6 should see it, and the resolution its file declares."""
+        prepared, dpi = prepare_image(image)
+        config = dpi_config(dpi)
+        page = prepare_page(
+            prepared, self.preparation, ask_osd=lambda page: osd_orientation(page, config)
+        )
+        return page, dpi
 
     def _ppocr_page(
         self,
-        image: Image.Image,
+        page: PreparedPage,
         dpi: int | None,
         found: list[ppocr.PpocrLine],
         index: int,
         *,
         models: str | None,
         greek_models: str | None = None,
-        rotation: int = 0,
     ) -> PageReading:
-        found = split_at_gutters(image, found)
+        image = page.image
+        found = split_at_gutters(page.ink, found)
         order = reading_order([line.bbox for line in found])
         grouped = paragraphs([line.bbox for line in found], order)
         detected = None
@@ -173,18 +195,36 @@ class CpuEngine:
                     models = greek_models
                     engine = f"{PPOCR}+{TESSERACT}"
         tables = find_tables(image, models or "eng", "") if self.read_tables else []
-        page = build_page(
+        read = build_page(
             [[lines[i] for i in group] for group in grouped],
             index=index,
             size=image.size,
             models=models,
             engine=engine,
-            rotation=rotation,
+            rotation=page.rotation,
             tables=tables,
         )
         if detected is not None:
-            page = attrs.evolve(page, detected_languages=[language.code for language in detected])
-        return PageReading(page=page, image=image, words=_words(found, lines), dpi=dpi)
+            read = attrs.evolve(read, detected_languages=[language.code for language in detected])
+        return PageReading(page=read, image=image, words=_words(found, lines), dpi=dpi)
+
+
+def _turned(page: PreparedPage, rotation: int) -> PreparedPage:
+    """The prepared page turned a further ``rotation`` degrees clockwise."""
+    # PIL turns counter-clockwise
+    return attrs.evolve(
+        page,
+        image=page.image.rotate(-rotation, expand=True),
+        ink=page.ink.rotate(-rotation, expand=True),
+        rotation=(page.rotation + rotation) % 360,
+    )
+
+
+def _timed(reading: PageReading, timings: dict[str, float], started: float) -> PageReading:
+    """The reading with the page's timings: its preparation steps, and the rest as ``read``."""
+    read = time.perf_counter() - started - sum(timings.values())
+    page = attrs.evolve(reading.page, timings={**timings, "read": round(read, 4)})
+    return attrs.evolve(reading, page=page)
 
 
 def split_at_gutters(image: Image.Image, lines: list[ppocr.PpocrLine]) -> list[ppocr.PpocrLine]:
@@ -293,12 +333,13 @@ def _reads_better(lines: list[ppocr.PpocrLine], reading: PageReading) -> bool:
     Tesseract's reading is as unsure as it is wrong."""
     confidences = [block.confidence for block in reading.page.blocks]
     tesseract = statistics.fmean(confidences) if confidences else 0.0
-    return _filled(lines) and _score(lines) > tesseract
+    return _filled(lines) and common_confidence(PPOCR, _score(lines)) > tesseract
 
 
 def _from_ppocr(line: ppocr.PpocrLine) -> TextLine:
     words = line.text.split() or [line.text]
-    return TextLine(words=words, confidences=[line.score], bbox=line.bbox, engine=PPOCR)
+    confidence = common_confidence(PPOCR, line.score)
+    return TextLine(words=words, confidences=[confidence], bbox=line.bbox, engine=PPOCR)
 
 
 def _words(found: list[ppocr.PpocrLine], lines: list[TextLine]) -> list[Word]:
@@ -360,7 +401,11 @@ def _tesseract_lines(
         if kept and greek_share(text) >= _GREEK_CONFIRMED:
             lines[i] = TextLine(
                 words=[word.text for word in kept],
-                confidences=[word.confidence for word in kept if word.confidence >= 0],
+                confidences=[
+                    common_confidence(TESSERACT, word.confidence)
+                    for word in kept
+                    if word.confidence >= 0
+                ],
                 bbox=found[i].bbox,
                 engine=TESSERACT,
             )

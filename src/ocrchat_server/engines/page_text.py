@@ -8,6 +8,7 @@ that are records ("Invoice number: 10442") on lines of their own.
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from typing import TYPE_CHECKING
@@ -38,14 +39,38 @@ def join_words(words: list[str]) -> str:
     return joined
 
 
-LOW_CONFIDENCE = {"ppocr": 0.9, "tesseract": 0.8}
-"""Per engine, the confidence below which a block is flagged ``low_confidence``: where the
-corpus's lines start to have a mean CER over about a quarter (docs/engines.md)."""
+_COMMON_SCALE: dict[str, tuple[tuple[float, float], ...]] = {
+    "ppocr": (
+        (0.0, 0.0), (0.65, 0.48), (0.75, 0.54), (0.85, 0.69), (0.925, 0.885), (0.975, 0.95),
+        (1.0, 0.97),
+    ),
+    "tesseract": ((0.0, 0.0), (0.75, 0.72), (0.85, 0.85), (0.925, 0.95), (1.0, 0.99)),
+}  # fmt: skip
+"""Per engine, its own score (PP-OCRv6's character probability, Tesseract's word confidence
+/100) against the share of characters its lines got right on the shared corpus at that
+score (1 - mean CER; docs/engines.md, "Confidence"). Between points, linear."""
+LOW_CONFIDENCE = 0.85
+"""The confidence (on the common scale) below which a block is flagged ``low_confidence``:
+a line expected to have more than 15% of its characters wrong."""
+
+
+def common_confidence(engine: str, score: float) -> float:
+    """An engine's own score of a word or line, as the share of characters it is expected to
+    get right: one scale for every engine. Engines not measured keep their score."""
+    points = _COMMON_SCALE.get(engine)
+    if points is None or score < 0:
+        return score
+    score = min(score, 1.0)
+    for (low, low_value), (high, high_value) in itertools.pairwise(points):
+        if score <= high:
+            return low_value + (score - low) / (high - low) * (high_value - low_value)
+    return points[-1][1]
 
 
 @attrs.frozen
 class TextLine:
-    """One recognized line: its words, their confidences (0 to 1), its box and its reader."""
+    """One recognized line: its words, their confidences (0 to 1, on the common scale of
+    :func:`common_confidence`), its box and its reader."""
 
     words: list[str]
     confidences: list[float]
@@ -134,7 +159,8 @@ def build_page(
             confidence=line.confidence,
             label=labels.get(i),
             engine=line.engine,
-            low_confidence=line.confidence < LOW_CONFIDENCE.get(line.engine, 0.0),
+            # only engines measured on the common scale are judged
+            low_confidence=line.engine in _COMMON_SCALE and line.confidence < LOW_CONFIDENCE,
         )
         for i, line in enumerate(lines)
     ]

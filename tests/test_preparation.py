@@ -1,0 +1,117 @@
+"""Page preparation before PP-OCRv6 reads a page: turning it upright, reading its luminance.
+
+Real scans from tests/data: EHRI Dataset, F. Chiffoleau et al., European
+Holocaust Research Infrastructure, https://github.com/FloChiff/ehri-dataset,
+CC BY 4.0; LECTAUREP Notaires de Paris - Répertoires, Archives nationales
+(Minutier central) / Inria ALMAnaCH / EPHE,
+https://github.com/HTR-United/lectaurep-repertoires, CC BY 4.0; Memorials for
+Jane Lathrop Stanford, I. Guimarães, P. Maurel, Y. Ozturk, A. Chagué
+(doi:10.5281/zenodo.6126625), images: Stanford University Archives via
+FromThePage, CC BY 4.0 (see tests/data/README.md).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+from starlette.testclient import TestClient
+
+from ocrchat_server.app import create_app
+from ocrchat_server.cli import main
+from ocrchat_server.engines.preparation import (
+    GREY,
+    STEPS,
+    UPRIGHT,
+    PreparationError,
+    page_rotation,
+    parse_steps,
+)
+from ocrchat_server.engines.tesseract import osd_orientation
+from ocrchat_server.settings import Settings
+from tests.conftest import MovableClock, Server
+from tests.documents import TEST_DATA
+from tests.live import make_accounts
+from tests.test_api import submit
+from tests.test_ocr_quality import cer
+
+TYPED = TEST_DATA / "en_ehri_typed_dr19390519_03.jpg"
+
+
+def reference(page: Path) -> str:
+    return page.with_suffix(".gt.txt").read_text(encoding="utf-8")
+
+
+def turned_clockwise(page: Path, degrees: int) -> bytes:
+    with Image.open(page) as upright:
+        dpi = upright.info.get("dpi", (300, 300))
+        turned = upright.rotate(-degrees, expand=True)  # PIL turns counter-clockwise
+    buffer = io.BytesIO()
+    turned.save(buffer, format="PNG", dpi=dpi)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        TYPED,
+        TEST_DATA / "de_ehri_typed_wl1375b189_02.jpg",
+        TEST_DATA / "fr_table_lectaurep_dufour_07691.jpg",
+        TEST_DATA / "en_hw_stanford_lettre251.jpg",
+    ],
+    ids=lambda page: page.stem,
+)
+def test_the_orientation_of_real_pages_is_found_every_way_round(page: Path) -> None:
+    found = {}
+    for turned in (0, 90, 180, 270):
+        with Image.open(io.BytesIO(turned_clockwise(page, turned))) as image:
+            found[turned] = page_rotation(image, ask_osd=lambda im: osd_orientation(im, ""))
+    # a page turned 90 degrees clockwise needs 270 more to come round
+    assert found == {0: 0, 90: 270, 180: 180, 270: 90}
+
+
+def test_a_sideways_scan_with_its_language_named_is_read_upright(server: Server) -> None:
+    sideways = turned_clockwise(TYPED, 90)
+
+    job = submit(server, sideways, "sideways.png", language="eng").json()
+
+    page = job["pages"][0]
+    assert page["rotation"] == 270
+    assert page["engine"] == "ppocr"
+    with Image.open(TYPED) as upright:
+        assert (page["width"], page["height"]) == upright.size
+    assert cer(reference(TYPED), job["text"]) < 0.02
+    # each preparation step's cost is in the page's timings, beside the reading itself
+    assert set(page["timings"]) == {UPRIGHT, GREY, "read"}
+    assert all(seconds >= 0 for seconds in page["timings"].values())
+    assert page["timings"]["read"] > page["timings"][UPRIGHT]
+
+
+def test_preparation_can_be_switched_off(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", workers=1, preparation=())
+    alice, bob = make_accounts(settings, "alice", "bob")
+    clock = MovableClock()
+    with TestClient(create_app(settings, clock=clock)) as client:
+        server = Server(client=client, settings=settings, clock=clock, alice=alice, bob=bob)
+        job = submit(server, turned_clockwise(TYPED, 90), "sideways.png", language="eng").json()
+
+    page = job["pages"][0]
+    # nothing turned it: PP-OCRv6 read the lines on their side, which is no reading at all
+    assert page["rotation"] is None
+    assert set(page["timings"]) == {"read"}
+    assert cer(reference(TYPED), job["text"]) > 0.5
+
+
+def test_the_prepare_option_names_known_steps() -> None:
+    assert parse_steps("all") == STEPS
+    assert parse_steps("none") == ()
+    assert parse_steps("grey, upright") == (UPRIGHT, GREY)  # always run in their own order
+    with pytest.raises(PreparationError, match="unknown preparation step"):
+        parse_steps("upright,sharpen")
+
+    refused = CliRunner().invoke(main, ["serve", "--prepare", "sharpen"])
+    assert refused.exit_code == 2
+    assert "unknown preparation step(s): sharpen" in refused.output
