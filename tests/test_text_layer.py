@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 from fpdf.enums import TextMode
+from PIL import Image
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -76,6 +77,47 @@ def test_a_born_digital_pdf_gives_its_own_text(
         first = page["blocks"][0]
         assert 0 < first["bbox"][0] < first["bbox"][2] < page["width"]
         assert first["bbox"][1] < page["height"] / 4
+
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_boxes_of_a_turned_page_lie_on_its_text_as_shown(
+    server: Server, tmp_path: Path, turn: int
+) -> None:
+    """A page with /Rotate (landscape pages often have one) is shown turned: its boxes are
+    on the page as poppler renders it, not on the page before its turn."""
+    upright = tmp_path / "upright.pdf"
+    upright.write_bytes(reportlab_pdf(LINES[:1]))
+    turned = tmp_path / "turned.pdf"
+    subprocess.run(["qpdf", f"--rotate=+{turn}:1", str(upright), str(turned)], check=True)
+    job = submit(server, turned.read_bytes(), "turned.pdf").json()
+
+    page = job["pages"][0]
+    assert page["source"] == "text_layer"
+    subprocess.run(
+        ["pdftoppm", "-r", "300", "-gray", "-singlefile", str(turned), str(tmp_path / "shown")],
+        check=True,
+    )
+    with Image.open(tmp_path / "shown.pgm") as shown:
+        # poppler rounds a page's pixel size up, we round it: a pixel apart at most
+        assert abs(shown.width - page["width"]) <= 1
+        assert abs(shown.height - page["height"]) <= 1
+        ink = shown.point(lambda value: 255 if value < 128 else 0)
+        for block in page["blocks"]:
+            inside = ink.crop(tuple(block["bbox"])).getbbox()
+            assert inside is not None, block  # the box holds the line's ink
+            # ... all of it: the ink's own box is the line box, give or take a few pixels
+            x0, y0, x1, y1 = block["bbox"]
+            assert inside[2] - inside[0] >= 0.9 * (x1 - x0) or inside[3] - inside[1] >= 0.9 * (
+                y1 - y0
+            ), (block["bbox"], inside)
+    total = ink.getbbox()
+    assert total is not None
+    boxes = [block["bbox"] for block in page["blocks"]]
+    union = (
+        min(b[0] for b in boxes), min(b[1] for b in boxes),
+        max(b[2] for b in boxes), max(b[3] for b in boxes),
+    )  # fmt: skip
+    assert all(abs(a - b) <= 25 for a, b in zip(union, total, strict=True)), (union, total)
 
 
 def test_the_text_layer_pdf_download_is_the_original_page(server: Server, tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ from ocrchat_server.engines.reading_order import paragraphs, reading_order, shar
 from ocrchat_server.engines.scripts import (
     GREEK_MODELS,
     greek_share,
+    greek_text_forms,
     ppocr_reads,
     ppocr_reads_but_greek,
 )
@@ -400,7 +401,7 @@ def _tesseract_lines(
         text = " ".join(word.text for word in kept)
         if kept and greek_share(text) >= _GREEK_CONFIRMED:
             lines[i] = TextLine(
-                words=[word.text for word in kept],
+                words=[greek_text_forms(word.text) for word in kept],
                 confidences=[
                     common_confidence(TESSERACT, word.confidence)
                     for word in kept

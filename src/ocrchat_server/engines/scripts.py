@@ -48,3 +48,24 @@ def greek_share(text: str) -> float:
         return 0.0
     greek = sum(unicodedata.name(character, "").startswith("GREEK") for character in letters)
     return greek / len(letters)
+
+
+_GREEK_LETTER_FORMS = str.maketrans({"ϑ": "θ", "ϐ": "β", "ϰ": "κ", "ϱ": "ρ", "ϖ": "π", "ϕ": "φ"})
+"""Greek symbols (for mathematics) that Tesseract's Greek models give for a letter set in
+a curly typeface, and the letter itself (what NFKC makes of them)."""
+_KORONIS = "\u1fbd"
+_APOSTROPHE = "\u2019"
+
+
+def greek_text_forms(text: str) -> str:
+    """Tesseract's Greek as Greek text is written: letters, not their mathematical symbol
+    forms, and an elided word's apostrophe (U+2019, as Unicode advises) where Tesseract
+    gives the spacing koronis (a breathing mark) after the word's last letter."""
+    text = text.translate(_GREEK_LETTER_FORMS)
+    if _KORONIS not in text:
+        return text
+    characters = list(text)
+    for i, character in enumerate(characters):
+        if character == _KORONIS and i and characters[i - 1].isalpha():
+            characters[i] = _APOSTROPHE
+    return "".join(characters)

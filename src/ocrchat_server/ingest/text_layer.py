@@ -14,6 +14,7 @@ the same file has.
 
 from __future__ import annotations
 
+import ctypes
 import re
 import unicodedata
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from ocrchat.models import BBox
@@ -105,8 +107,18 @@ def read_text_layer(path: Path, index: int, dpi: int) -> PdfTextPage:
         raise TextLayerError(str(exc)) from exc
     try:
         page = document[index]
+        # the page as it is shown: turned by its /Rotate, its crop box's origin at 0
         width_pt, height_pt = page.get_size()
         scale = dpi / _POINTS_PER_INCH
+        size = (round(width_pt * scale), round(height_pt * scale))
+
+        def to_pixels(x: float, y: float) -> tuple[int, int]:
+            column, row = ctypes.c_int(), ctypes.c_int()
+            pdfium_c.FPDF_PageToDevice(
+                page.raw, 0, 0, size[0], size[1], 0, x, y, ctypes.byref(column), ctypes.byref(row)
+            )
+            return column.value, row.value
+
         text_page = page.get_textpage()
         count = text_page.count_chars()
         lines: list[LayerLine] = []
@@ -115,7 +127,7 @@ def read_text_layer(path: Path, index: int, dpi: int) -> PdfTextPage:
 
         def close_line() -> None:
             if current:
-                lines.append(_line(current, height_pt, scale))
+                lines.append(_line(current, to_pixels))
                 current.clear()
 
         for i in range(count):
@@ -146,7 +158,7 @@ def read_text_layer(path: Path, index: int, dpi: int) -> PdfTextPage:
         text = "".join(line.text for line in lines)
         garbled = counted > 0 and (bad > _MAX_BAD_SHARE * counted or bool(_CID.search(text)))
         return PdfTextPage(
-            size=(round(width_pt * scale), round(height_pt * scale)),
+            size=size,
             dpi=dpi,
             lines=[line for line in lines if line.text.strip()] if visible else [],
             garbled=garbled,
@@ -184,18 +196,15 @@ def _picture_share(page: Any, area: float) -> float:
 
 def _line(
     characters: list[tuple[str, tuple[float, float, float, float]]],
-    page_height: float,
-    scale: float,
+    to_pixels: Callable[[float, float], tuple[int, int]],
 ) -> LayerLine:
-    """A line of characters with their boxes (PDF points, origin bottom-left) in pixels."""
+    """A line of characters with their boxes (PDF page space) in the page image's pixels."""
     words: list[LayerWord] = []
     word: list[tuple[str, tuple[float, float, float, float]]] = []
 
     def close_word() -> None:
         if word:
-            words.append(
-                LayerWord(text="".join(c for c, _ in word), bbox=_pixels(word, page_height, scale))
-            )
+            words.append(LayerWord(text="".join(c for c, _ in word), bbox=_pixels(word, to_pixels)))
             word.clear()
 
     for character, box in characters:
@@ -205,24 +214,20 @@ def _line(
             word.append((character, box))
     close_word()
     inked = [(c, box) for c, box in characters if not c.isspace()]
-    bbox = _pixels(inked, page_height, scale) if inked else (0, 0, 0, 0)
+    bbox = _pixels(inked, to_pixels) if inked else (0, 0, 0, 0)
     text = " ".join(w.text for w in words)
     return LayerLine(text=text, bbox=bbox, words=tuple(words))
 
 
 def _pixels(
     characters: list[tuple[str, tuple[float, float, float, float]]],
-    page_height: float,
-    scale: float,
+    to_pixels: Callable[[float, float], tuple[int, int]],
 ) -> BBox:
-    # pypdfium2 gives each box as (left, bottom, right, top)
+    # pypdfium2 gives each box as (left, bottom, right, top) in page space; a page turned
+    # by a multiple of 90 degrees maps a box's corners to the corners of its pixel box
     left = min(box[0] for _, box in characters)
     bottom = min(box[1] for _, box in characters)
     right = max(box[2] for _, box in characters)
     top = max(box[3] for _, box in characters)
-    return (
-        round(left * scale),
-        round((page_height - top) * scale),
-        round(right * scale),
-        round((page_height - bottom) * scale),
-    )
+    (x0, y0), (x1, y1) = to_pixels(left, bottom), to_pixels(right, top)
+    return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
