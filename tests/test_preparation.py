@@ -22,8 +22,12 @@ from starlette.testclient import TestClient
 
 from ocrchat_server.app import create_app
 from ocrchat_server.cli import main
+from ocrchat_server.engines.cpu import CpuEngine
+from ocrchat_server.engines.languages import resolve_language
+from ocrchat_server.engines.lexicon import corrected, lexicon
 from ocrchat_server.engines.preparation import (
     GREY,
+    LEXICON,
     STEPS,
     UPRIGHT,
     PreparationError,
@@ -85,7 +89,7 @@ def test_a_sideways_scan_with_its_language_named_is_read_upright(server: Server)
         assert (page["width"], page["height"]) == upright.size
     assert cer(reference(TYPED), job["text"]) < 0.02
     # each preparation step's cost is in the page's timings, beside the reading itself
-    assert set(page["timings"]) == {UPRIGHT, GREY, "read"}
+    assert set(page["timings"]) == {UPRIGHT, GREY, LEXICON, "read"}
     assert all(seconds >= 0 for seconds in page["timings"].values())
     assert page["timings"]["read"] > page["timings"][UPRIGHT]
 
@@ -108,10 +112,46 @@ def test_preparation_can_be_switched_off(tmp_path: Path) -> None:
 def test_the_prepare_option_names_known_steps() -> None:
     assert parse_steps("all") == STEPS
     assert parse_steps("none") == ()
-    assert parse_steps("grey, upright") == (UPRIGHT, GREY)  # always run in their own order
+    assert parse_steps("lexicon,grey, upright") == STEPS  # always run in their own order
+    assert parse_steps("grey") == (GREY,)
     with pytest.raises(PreparationError, match="unknown preparation step"):
         parse_steps("upright,sharpen")
 
     refused = CliRunner().invoke(main, ["serve", "--prepare", "sharpen"])
     assert refused.exit_code == 2
     assert "unknown preparation step(s): sharpen" in refused.output
+
+
+TYPEWRITER = TEST_DATA / "en_ehri_typed_yv3549264_03.jpg"
+
+
+def test_a_typewriter_face_read_c_for_o_is_put_right_by_the_word_list() -> None:
+    """PP-OCRv6 reads this page's worn ``c`` as ``o`` throughout, with full confidence."""
+    english = resolve_language("eng")
+    with Image.open(TYPEWRITER) as scan:
+        scan.load()
+        raw = CpuEngine(preparation=(UPRIGHT, GREY)).read_page(scan, index=0, language=english)
+        spelled = CpuEngine().read_page(scan, index=0, language=english)
+
+    assert "whioh" in raw.page.text.split()  # the confusion this step is for
+    assert "whioh" not in spelled.page.text.split()
+    assert "which" in spelled.page.text.split()
+    before = cer(reference(TYPEWRITER), raw.page.text)
+    after = cer(reference(TYPEWRITER), spelled.page.text)
+    assert after < 0.8 * before, (before, after)
+    # the searchable PDF's words are the corrected ones too
+    assert {word.text for word in spelled.words} >= {"which", "barracks"}
+
+
+def test_the_word_list_leaves_names_guesses_and_real_words_alone() -> None:
+    english, czech = lexicon("eng"), lexicon("ces")
+    assert len(english) > 100_000  # Tesseract's own list for the language
+    assert corrected("whioh", 1.0, english) == "which"
+    assert corrected("(barraoks,", 1.0, english) == "(barracks,"
+    assert corrected("whioh", 0.6, english) == "whioh"  # an unsure word is a guess
+    assert corrected("Arohduke", 1.0, english) == "Arohduke"  # capitalized: maybe a name
+    assert corrected("looked", 1.0, english) == "looked"  # a word already
+    assert corrected("ohu-", 1.0, english) == "ohu-"  # half a word
+    # Czech accents put back, on names too: only the accents change
+    assert corrected("hlidku", 1.0, czech) == "hlídku"
+    assert corrected("Vidni,", 1.0, czech) == "Vídni,"

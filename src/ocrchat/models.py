@@ -113,7 +113,8 @@ class Page:
     """``ocr`` (the page image was read) or ``text_layer`` (the PDF's own text was exact)."""
     timings: dict[str, float] | None = None
     """Seconds each step of the page's reading took (beyond the contract): page
-    preparation steps (``upright``, ``grey``) and ``read``, the recognition itself."""
+    preparation steps (``upright``, ``grey``, ``lexicon``) and ``read``, the recognition
+    itself."""
 
 
 @attrs.frozen

@@ -147,8 +147,9 @@ def main() -> None:
     show_default=True,
     envvar="OCRCHAT_PREPARE",
     type=_PreparationSteps(),
-    help="Page preparation steps before PP-OCRv6 reads a page, comma-separated: "
-    "upright (turn sideways pages), grey (read luminance); 'all' or 'none'.",
+    help="Steps around PP-OCRv6's reading, comma-separated: upright (turn sideways "
+    "pages), grey (read luminance), lexicon (undo letter confusions by the language's "
+    "word list); 'all' or 'none'.",
 )
 @click.option(
     "--vlm-url",

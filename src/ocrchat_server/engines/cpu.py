@@ -34,8 +34,15 @@ from ocrchat_server.engines import ppocr
 from ocrchat_server.engines.base import PageReading, Word
 from ocrchat_server.engines.detection import detect_languages
 from ocrchat_server.engines.languages import installed_models
+from ocrchat_server.engines.lexicon import corrected, lexicon
 from ocrchat_server.engines.page_text import TextLine, build_page, common_confidence
-from ocrchat_server.engines.preparation import STEPS, UPRIGHT, PreparedPage, prepare_page
+from ocrchat_server.engines.preparation import (
+    LEXICON,
+    STEPS,
+    UPRIGHT,
+    PreparedPage,
+    prepare_page,
+)
 from ocrchat_server.engines.reading_order import paragraphs, reading_order, share_inside
 from ocrchat_server.engines.scripts import (
     GREEK_MODELS,
@@ -86,6 +93,11 @@ _LINE_MATCH = 0.5
 """A Tesseract word belongs to the PP-OCRv6 line holding at least this share of its box."""
 _GREEK_CONFIRMED = 0.15
 """Tesseract's reading of a line replaces PP-OCRv6's when this share of its letters is Greek."""
+_LEXICON_PAGE_SCORE = 0.94
+"""PP-OCRv6's mean character score from which a page's misreadings are taken for
+confusions of print the language's word list can undo (:mod:`.lexicon`). Below it, on
+handwriting and damaged pages, its words are guesses, and a word list makes them other
+wrong words as often as right ones."""
 _SPECK_LENGTH = 2
 _SPECK_CONFIDENCE = 0.5
 
@@ -183,6 +195,12 @@ class CpuEngine:
                 script = osd_script(image, dpi_config(dpi))
                 if script in _TYPEFACE_SCRIPTS and _TYPEFACE_SCRIPTS[script] in installed_models():
                     greek_models = _greek_models_for(_TYPEFACE_SCRIPTS[script])
+        if LEXICON in self.preparation and models and _score(found) >= _LEXICON_PAGE_SCORE:
+            started = time.perf_counter()
+            words = lexicon(models)
+            found = [_spelled(line, words) for line in found] if words else found
+            # the step's cost goes with the preparation steps' (the dict is this page's own)
+            page.timings[LEXICON] = round(time.perf_counter() - started, 4)
         lines = [_from_ppocr(line) for line in found]
         engine = PPOCR
         if greek_models is not None:
@@ -208,6 +226,22 @@ class CpuEngine:
         if detected is not None:
             read = attrs.evolve(read, detected_languages=[language.code for language in detected])
         return PageReading(page=read, image=image, words=_words(found, lines), dpi=dpi)
+
+
+def _spelled(line: ppocr.PpocrLine, words: frozenset[str]) -> ppocr.PpocrLine:
+    """The line with the words PP-OCRv6 confused put right (:mod:`.lexicon`)."""
+    tokens = line.text.split()
+    if line.words and len(line.words) == len(tokens):
+        fixed = [
+            corrected(token, w.score, words) for token, w in zip(tokens, line.words, strict=True)
+        ]
+        boxed = tuple(attrs.evolve(w, text=text) for w, text in zip(line.words, fixed, strict=True))
+    else:
+        fixed = [corrected(token, line.score, words) for token in tokens]
+        boxed = line.words
+    if fixed == tokens:
+        return line
+    return attrs.evolve(line, text=" ".join(fixed), words=boxed)
 
 
 def _turned(page: PreparedPage, rotation: int) -> PreparedPage:

