@@ -24,7 +24,7 @@ from ocrchat_server.app import create_app
 from ocrchat_server.cli import main
 from ocrchat_server.engines.cpu import CpuEngine
 from ocrchat_server.engines.languages import resolve_language
-from ocrchat_server.engines.lexicon import corrected, lexicon
+from ocrchat_server.engines.lexicon import corrected, lexicon, spell_page
 from ocrchat_server.engines.preparation import (
     GREY,
     LEXICON,
@@ -155,3 +155,21 @@ def test_the_word_list_leaves_names_guesses_and_real_words_alone() -> None:
     # Czech accents put back, on names too: only the accents change
     assert corrected("hlidku", 1.0, czech) == "hlídku"
     assert corrected("Vidni,", 1.0, czech) == "Vídni,"
+
+
+def test_a_page_s_own_confusions_numbers_and_run_on_sentences() -> None:
+    english = lexicon("eng")
+    sure = 1.0
+    page = [
+        [("The", sure), ("Arohduke", sure), ("left", sure), ("in", sure), ("l914.", sure)],
+        [("whioh", sure), ("ohuroh", sure), ("barraoks", sure), ("Frenoh", sure)],
+        [("service.On", sure), ("£l00,0oo,", sure), ("S.S.Uni-", sure)],
+    ]
+    assert spell_page(page, english) == [
+        # o for c in three lowercase words: this page's own confusion, names get it too
+        ["The", "Archduke", "left", "in", "1914."],
+        ["which", "church", "barracks", "French"],
+        ["service. On", "£100,000,", "S.S.Uni-"],
+    ]
+    # on a page without that evidence, a capitalized word is left as it is
+    assert spell_page([[("Arohduke", sure), ("whioh", sure)]], english) == [["Arohduke", "which"]]

@@ -34,7 +34,7 @@ from ocrchat_server.engines import ppocr
 from ocrchat_server.engines.base import PageReading, Word
 from ocrchat_server.engines.detection import detect_languages
 from ocrchat_server.engines.languages import installed_models
-from ocrchat_server.engines.lexicon import corrected, lexicon
+from ocrchat_server.engines.lexicon import lexicon, spell_page
 from ocrchat_server.engines.page_text import TextLine, build_page, common_confidence
 from ocrchat_server.engines.preparation import (
     LEXICON,
@@ -198,7 +198,7 @@ class CpuEngine:
         if LEXICON in self.preparation and models and _score(found) >= _LEXICON_PAGE_SCORE:
             started = time.perf_counter()
             words = lexicon(models)
-            found = [_spelled(line, words) for line in found] if words else found
+            found = _spelled(found, words) if words else found
             # the step's cost goes with the preparation steps' (the dict is this page's own)
             page.timings[LEXICON] = round(time.perf_counter() - started, 4)
         lines = [_from_ppocr(line) for line in found]
@@ -228,20 +228,49 @@ class CpuEngine:
         return PageReading(page=read, image=image, words=_words(found, lines), dpi=dpi)
 
 
-def _spelled(line: ppocr.PpocrLine, words: frozenset[str]) -> ppocr.PpocrLine:
-    """The line with the words PP-OCRv6 confused put right (:mod:`.lexicon`)."""
-    tokens = line.text.split()
-    if line.words and len(line.words) == len(tokens):
-        fixed = [
-            corrected(token, w.score, words) for token, w in zip(tokens, line.words, strict=True)
-        ]
-        boxed = tuple(attrs.evolve(w, text=text) for w, text in zip(line.words, fixed, strict=True))
-    else:
-        fixed = [corrected(token, line.score, words) for token in tokens]
+def _spelled(lines: list[ppocr.PpocrLine], words: frozenset[str]) -> list[ppocr.PpocrLine]:
+    """The page's lines with the words PP-OCRv6 confused put right (:mod:`.lexicon`)."""
+    tokens = [line.text.split() for line in lines]
+    # each word's own score where PP-OCRv6 gave words that match the line's, else the line's
+    aligned = [
+        bool(line.words) and len(line.words) == len(t)
+        for line, t in zip(lines, tokens, strict=True)
+    ]
+    scored = [
+        [(word, line.words[i].score if fits else line.score) for i, word in enumerate(t)]
+        for line, t, fits in zip(lines, tokens, aligned, strict=True)
+    ]
+    spelled = spell_page(scored, words)
+    result = []
+    for line, t, fits, fixed in zip(lines, tokens, aligned, spelled, strict=True):
+        if fixed == t:
+            result.append(line)
+            continue
         boxed = line.words
-    if fixed == tokens:
-        return line
-    return attrs.evolve(line, text=" ".join(fixed), words=boxed)
+        if fits:
+            boxed = tuple(
+                part
+                for word, text in zip(line.words, fixed, strict=True)
+                for part in _split_word(word, text)
+            )
+        result.append(attrs.evolve(line, text=" ".join(fixed), words=boxed))
+    return result
+
+
+def _split_word(word: ppocr.PpocrWord, text: str) -> list[ppocr.PpocrWord]:
+    """The word with its new text; where that is two words, its box shared by their lengths."""
+    parts = text.split()
+    if len(parts) == 1:
+        return [attrs.evolve(word, text=text)]
+    x0, y0, x1, y1 = word.bbox
+    total = sum(len(part) for part in parts)
+    result, left = [], float(x0)
+    for part in parts:
+        right = left + (x1 - x0) * len(part) / total
+        box = (round(left), y0, round(right), y1)
+        result.append(ppocr.PpocrWord(text=part, bbox=box, score=word.score))
+        left = right
+    return result
 
 
 def _turned(page: PreparedPage, rotation: int) -> PreparedPage:
