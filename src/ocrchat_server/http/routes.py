@@ -57,9 +57,13 @@ def _job_of_caller(request: Request) -> tuple[Services, JobRecord]:
     return services, services.jobs.get(account, job_id)
 
 
-def _job_response(services: Services, record: JobRecord, status_code: int = 200) -> JSONResponse:
+async def _job_response(
+    services: Services, record: JobRecord, status_code: int = 200
+) -> JSONResponse:
     headers = {} if record.status.finished else {"Retry-After": _POLL_AFTER_SECONDS}
-    body = unstructure(services.jobs.view(record))
+    # a long document's job.json runs to megabytes: read and shaped off the event loop,
+    # so that other clients' polls do not wait behind it
+    body = await asyncio.to_thread(lambda: unstructure(services.jobs.view(record)))
     return JSONResponse(body, status_code=status_code, headers=headers)
 
 
@@ -90,7 +94,7 @@ async def submit_job(request: Request) -> Response:
         idempotency_key=key,
     )
     record = submitted.record
-    response = _job_response(services, record, 200 if record.status.finished else 202)
+    response = await _job_response(services, record, 200 if record.status.finished else 202)
     if submitted.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
@@ -98,7 +102,7 @@ async def submit_job(request: Request) -> Response:
 
 async def get_job(request: Request) -> Response:
     services, record = _job_of_caller(request)
-    return _job_response(services, record)
+    return await _job_response(services, record)
 
 
 async def delete_job(request: Request) -> Response:
@@ -125,9 +129,8 @@ async def download_job(request: Request) -> Response:
     if record.status is not JobStatus.DONE:
         raise ApiError(409, "job_not_done", f"The job is {record.status.value}, not done.")
     exporter = EXPORTERS[fmt]
-    source = ExportSource(
-        job=services.jobs.view(record), searchable_pdf=services.files.document_pdf(record.uuid)
-    )
+    job = await asyncio.to_thread(services.jobs.view, record)
+    source = ExportSource(job=job, searchable_pdf=services.files.document_pdf(record.uuid))
     # docx and xlsx take a moment for a long document: off the event loop
     content = await asyncio.to_thread(exporter.export, source)
     headers = {"Content-Disposition": _attachment(record, fmt)}

@@ -6,6 +6,7 @@ and the upload is removed on every path that does not become a job.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -221,7 +222,8 @@ class JobService:
             language = self.check_options(options)
             await self.check_tier(options)
             try:
-                document = sniff_document(upload)
+                # pdfinfo, or decoding an image's header: off the event loop
+                document = await asyncio.to_thread(sniff_document, upload)
             except UnreadableDocumentError as exc:
                 raise bad_request("unreadable_file", str(exc)) from exc
             if document.page_count > self.settings.max_pages:
@@ -300,7 +302,11 @@ class JobService:
 
     def result(self, record: JobRecord) -> dict[str, Any]:
         """The stored content of a done job (pages, text, Markdown, mean confidence)."""
-        data: dict[str, Any] = read_json(self.files.job_result(record.uuid))
+        try:
+            data: dict[str, Any] = read_json(self.files.job_result(record.uuid))
+        except FileNotFoundError as exc:
+            # deleted (or expired) between looking the job up and reading its result
+            raise not_found() from exc
         return data
 
     def view(self, record: JobRecord) -> Job:
