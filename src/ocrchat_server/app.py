@@ -89,6 +89,8 @@ def create_app(
             pool_factory=pool_factory,
             vlm=vlm,
             preparation=settings.preparation,
+            worker_max_pages=settings.worker_max_pages,
+            worker_max_rss_mb=settings.worker_max_rss_mb,
             translator=Translator(settings.llm_endpoint) if settings.llm_endpoint else None,
         )
         jobs = JobService(settings=settings, store=store, files=files, runner=runner, vlm=vlm)

@@ -94,6 +94,22 @@ def main() -> None:
     help="OCR worker processes.  [default: one per core]",
 )
 @click.option(
+    "--worker-max-pages",
+    type=click.IntRange(min=0),
+    default=500,
+    show_default=True,
+    envvar="OCRCHAT_WORKER_MAX_PAGES",
+    help="Replace a worker process after this many pages (0: never).",
+)
+@click.option(
+    "--worker-max-rss-mb",
+    type=click.IntRange(min=0),
+    default=2048,
+    show_default=True,
+    envvar="OCRCHAT_WORKER_MAX_RSS_MB",
+    help="Replace the workers when one's resident memory after a page is above this (0: never).",
+)
+@click.option(
     "--max-upload-mb",
     type=click.FloatRange(min=0, min_open=True),
     default=100,
@@ -186,6 +202,8 @@ def serve(
     port: int,
     data_dir: Path,
     workers: int | None,
+    worker_max_pages: int,
+    worker_max_rss_mb: int,
     max_upload_mb: float,
     max_pages: int,
     retention: dt.timedelta,
@@ -214,6 +232,8 @@ def serve(
     settings = Settings(
         data_dir=data_dir,
         max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+        worker_max_pages=worker_max_pages or None,
+        worker_max_rss_mb=worker_max_rss_mb or None,
         max_pages=max_pages,
         retention=retention,
         plans=_load_plans(plans_file),

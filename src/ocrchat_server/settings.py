@@ -35,6 +35,10 @@ def default_data_dir() -> Path:
 class Settings:
     data_dir: Path = attrs.field(factory=default_data_dir, converter=Path)
     workers: int = attrs.field(factory=lambda: os.cpu_count() or 1)
+    worker_max_pages: int | None = 500
+    """A worker process is replaced after reading this many pages (None: never)."""
+    worker_max_rss_mb: int | None = 2048
+    """... or as soon as its resident memory after a page is above this (None: never)."""
     """Worker processes, each OCRing one page at a time."""
     preparation: tuple[str, ...] = STEPS
     """The page preparation steps run before PP-OCRv6 reads a page (engines/preparation.py)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
+import functools
 import logging
 import multiprocessing
 import statistics
@@ -42,7 +43,7 @@ from ocrchat_server.exports.searchable_pdf import PdfPage, join_pages
 from ocrchat_server.ingest import Document
 from ocrchat_server.jobs.files import read_json, write_json_atomically
 from ocrchat_server.jobs.tools import TRANSLATE
-from ocrchat_server.jobs.worker import PageTask, init_worker, run_page
+from ocrchat_server.jobs.worker import PageOutcome, PageTask, init_worker, run_page
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -141,6 +142,8 @@ class JobRunner:
         vlm: VlmServer | None = None,
         translator: Translator | None = None,
         preparation: tuple[str, ...] = STEPS,
+        worker_max_pages: int | None = None,
+        worker_max_rss_mb: int | None = None,
     ) -> None:
         self.store = store
         self.preparation = preparation
@@ -149,7 +152,10 @@ class JobRunner:
         self.files = files
         self.workers = workers
         self.retention = retention
-        self._pool_factory = pool_factory or _spawn_pool
+        self._pool_factory = pool_factory or functools.partial(
+            _spawn_pool, max_pages=worker_max_pages
+        )
+        self._max_rss = worker_max_rss_mb * 1024 * 1024 if worker_max_rss_mb else None
         self._pool: ProcessPoolExecutor | None = None
         self._jobs: dict[str, _ActiveJob] = {}
         self._in_flight = 0
@@ -280,11 +286,14 @@ class JobRunner:
         self,
         job: _ActiveJob,
         index: int,
-        future: asyncio.Future[str | None],
+        future: asyncio.Future[PageOutcome],
         pool: ProcessPoolExecutor,
     ) -> None:
         try:
-            error = await future
+            outcome = await future
+            error = outcome.error
+            if self._max_rss is not None and outcome.worker_rss > self._max_rss:
+                self._recycle_pool(pool, outcome.worker_rss)
         except BrokenProcessPool:
             error = self._after_crash(job, index, pool)
         except Exception:
@@ -307,6 +316,14 @@ class JobRunner:
             self.store.set_pages_done(job.record.uuid, job.pages_done)
         if job.in_flight == 0 and (job.error is not None or not job.remaining):
             await self._finish(job)
+
+    def _recycle_pool(self, pool: ProcessPoolExecutor, rss: int) -> None:
+        """Fresh workers for a pool one of whose workers outgrew its memory budget. Pages
+        the old pool is reading finish there; it ends once they are done."""
+        if self._pool is pool:
+            log.info("a worker grew to %d MB, over its budget: starting fresh workers", rss >> 20)
+            self._pool = self._pool_factory(self.workers)
+            pool.shutdown(wait=False, cancel_futures=False)
 
     def _replace_pool(self, pool: ProcessPoolExecutor) -> None:
         """A fresh pool for one a worker died in (once, however many pages report it)."""
@@ -373,10 +390,12 @@ class JobRunner:
         self.files.delete_page_results(uuid)
 
 
-def _spawn_pool(workers: int) -> ProcessPoolExecutor:
+def _spawn_pool(workers: int, *, max_pages: int | None = None) -> ProcessPoolExecutor:
     # spawn, not fork: the server process runs threads and an event loop.
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=init_worker,
+        # a worker is replaced after this many pages: what memory it leaks goes with it
+        max_tasks_per_child=max_pages,
     )

@@ -77,8 +77,22 @@ def init_worker() -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
 
 
-def run_page(task: PageTask) -> str | None:
-    """Read one page and store its result. Returns an error message for the user, or None."""
+@attrs.frozen
+class PageOutcome:
+    error: str | None
+    """A message for the user when the page could not be read."""
+    worker_rss: int
+    """The worker's resident memory (bytes) once the page was done: the server replaces a
+    worker that has grown past its budget."""
+
+
+def run_page(task: PageTask) -> PageOutcome:
+    """Read one page and store its result."""
+    error = _run_page(task)
+    return PageOutcome(error=error, worker_rss=resident_memory())
+
+
+def _run_page(task: PageTask) -> str | None:
     try:
         page = _read_page(task)
         write_json_atomically(task.result, unstructure(page))
@@ -95,6 +109,17 @@ def run_page(task: PageTask) -> str | None:
         # long job instead of growing until the generational collector gets to them
         gc.collect()
     return None
+
+
+def resident_memory() -> int:
+    """This process's resident memory now, in bytes (its peak where /proc is missing)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _read_page(task: PageTask) -> Page:
