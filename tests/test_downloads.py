@@ -13,11 +13,13 @@ from typing import Any
 import docx
 import openpyxl
 import pytest
+from fpdf import FPDF
+from PIL import Image
 
 from ocrchat.models import Job, JobStatus, Page, Table
 from ocrchat_server.exports import EXPORTERS, ExportSource
 from tests.conftest import Server
-from tests.documents import CJK_FONT, FONT, image_bytes, numbered_pdf, render_page
+from tests.documents import CJK_FONT, FONT, TEST_DATA, image_bytes, numbered_pdf, render_page
 from tests.test_api import API, submit, wait_until_finished
 
 REPORT = render_page(
@@ -227,6 +229,57 @@ def test_a_multi_page_pdf_keeps_page_order_and_title(server: Server, tmp_path: P
         check=True,
     ).stdout
     assert "Page 4 of the quarterly report" in searched
+
+
+SCANS = [
+    TEST_DATA / "en_ehri_typed_dr19390519_03.jpg",  # EHRI Dataset, CC BY 4.0 (tests/data)
+    TEST_DATA / "de_ehri_typed_wl1375b189_02.jpg",
+]
+
+
+def scanned_pdf(tmp_path: Path) -> Path:
+    """Two JPEG scans in a PDF as a scanner writes one: each image's bytes as they are."""
+    pdf = FPDF(unit="pt")
+    for scan in SCANS:
+        with Image.open(scan) as image:
+            dpi = image.info.get("dpi", (300, 300))[0] or 300
+            size = (image.width * 72 / dpi, image.height * 72 / dpi)
+        pdf.add_page(format=size)
+        pdf.image(str(scan), x=0, y=0, w=size[0], h=size[1])
+    path = tmp_path / "scans.pdf"
+    pdf.output(str(path))
+    return path
+
+
+def image_list(pdf: Path) -> list[list[str]]:
+    """pdfimages' list of the images: page, size, colour, encoding, bytes."""
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    return [[row.split()[i] for i in (0, 3, 4, 5, 8, 13)] for row in listing]
+
+
+def test_a_scanned_pdf_gets_its_text_layer_grafted_on_its_own_pages(
+    server: Server, tmp_path: Path
+) -> None:
+    scans = scanned_pdf(tmp_path)
+    job = submit(server, scans.read_bytes(), "scans.pdf", language="eng+deu").json()
+    assert job["status"] == "done"
+    assert [page["source"] for page in job["pages"]] == ["ocr", "ocr"]
+    searchable = tmp_path / "searchable.pdf"
+    searchable.write_bytes(download(server, job["uuid"], "pdf").content)
+
+    # the scans are the upload's own, as they were: same pixels, same JPEG bytes
+    assert image_list(searchable) == image_list(scans)
+    # so the file is hardly larger than the upload: the text layer and one font
+    assert searchable.stat().st_size <= 1.1 * scans.stat().st_size
+    assert_text_layer_matches(job, searchable.read_bytes())
+    checked = subprocess.run(["qpdf", "--check", str(searchable)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    info = subprocess.run(
+        ["pdffonts", str(searchable)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    assert len(info) == 1  # the text layer's font, once for the document
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,8 @@ from typing import TYPE_CHECKING
 import attrs
 from fpdf import FPDF
 from fpdf.enums import TextMode
+
+from ocrchat_server.engines.base import Word
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -55,23 +58,76 @@ def _embeddable(image: Image.Image) -> Image.Image | io.BytesIO:
     return buffer
 
 
-def write_page_pdf(reading: PageReading, path: Path, *, title: str | None = None) -> None:
-    """One page: the image, with the reading's words invisible on top."""
-    image = reading.image
-    scale = _POINTS_PER_INCH / (reading.dpi or ASSUMED_DPI)
-    width, height = image.width * scale, image.height * scale
-    pdf = FPDF(unit="pt", format=(width, height))
+def _new_pdf(size: tuple[float, float], title: str | None) -> FPDF:
+    pdf = FPDF(unit="pt", format=size)
     pdf.set_creation_date(dt.datetime.now(dt.UTC))
     pdf.set_auto_page_break(auto=False)
     pdf.set_margins(0, 0, 0)
     if title:
         pdf.set_title(title)
     pdf.set_creator("ocrchat-server")
+    pdf.add_font("text-layer", fname=str(TEXT_LAYER_FONT))
+    return pdf
+
+
+def write_page_pdf(reading: PageReading, path: Path, *, title: str | None = None) -> None:
+    """One page: the image, with the reading's words invisible on top."""
+    image = reading.image
+    scale = _POINTS_PER_INCH / (reading.dpi or ASSUMED_DPI)
+    width, height = image.width * scale, image.height * scale
+    pdf = _new_pdf((width, height), title)
     pdf.add_page()
     pdf.image(_embeddable(image), x=0, y=0, w=width, h=height)
-    pdf.add_font("text-layer", fname=str(TEXT_LAYER_FONT))
+    _place_words(pdf, reading.words, scale)
+    pdf.output(str(path))
+
+
+def write_page_words(reading: PageReading, path: Path, *, dpi: int) -> None:
+    """An OCRed page of a PDF upload: the size of its image and its words, for
+    :func:`graft_text_layer` to put on the upload's own page when the job ends."""
+    data = {
+        "size": list(reading.image.size),
+        "dpi": dpi,
+        "words": [[w.text, list(w.bbox), list(w.line_box)] for w in reading.words],
+    }
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    temporary.replace(path)
+
+
+def graft_text_layer(
+    upload: Path, pages: dict[int, Path], path: Path, *, title: str | None = None
+) -> None:
+    """The upload with an invisible text layer on the pages in ``pages`` (0-based page
+    index: its words file), as ocrmypdf does: every page keeps its own images, vectors and
+    text as they are. The text layer is one document, so its font is embedded once."""
+    order = sorted(pages)
+    pdf: FPDF | None = None
+    for index in order:
+        data = json.loads(pages[index].read_text(encoding="utf-8"))
+        scale = _POINTS_PER_INCH / int(data["dpi"])
+        size = (data["size"][0] * scale, data["size"][1] * scale)
+        if pdf is None:
+            pdf = _new_pdf(size, title)
+        # the page as the upload shows it (its /Rotate applied): qpdf fits the layer on it
+        pdf.add_page(format=size)
+        words = [Word(text=t, bbox=tuple(b), line_box=tuple(lb)) for t, b, lb in data["words"]]
+        _place_words(pdf, words, scale)
+    if pdf is None:
+        raise SearchablePdfError("no page to graft a text layer on")
+    layer = path.with_name(f"{path.name}.layer.pdf")
+    pdf.output(str(layer))
+    try:
+        targets = ",".join(str(index + 1) for index in order)
+        _qpdf([str(upload), "--overlay", str(layer), f"--to={targets}", "--", str(path)])
+    finally:
+        layer.unlink(missing_ok=True)
+
+
+def _place_words(pdf: FPDF, words: list[Word], scale: float) -> None:
+    """The words, invisible, each stretched over its own box on the current page."""
     pdf.text_mode = TextMode.INVISIBLE
-    for word in reading.words:
+    for word in words:
         line_left, line_top, line_right, line_bottom = word.line_box
         # Tesseract's word boxes can stick out of their line's box by a pixel or two;
         # the text layer keeps to the line, the box the API reports
@@ -84,7 +140,6 @@ def write_page_pdf(reading: PageReading, path: Path, *, title: str | None = None
         if natural > 0 and box_width > 0:
             pdf.set_stretching(100 * box_width / natural)
         pdf.text(left * scale, line_top * scale + _ASCENT * size, word.text)
-    pdf.output(str(path))
 
 
 @attrs.frozen

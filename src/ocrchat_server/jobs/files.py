@@ -72,6 +72,10 @@ class JobFiles:
     def page_pdf(self, uuid: str, index: int) -> Path:
         return self.page_pdfs_dir(uuid) / f"{index:05d}.pdf"
 
+    def page_words(self, uuid: str, index: int) -> Path:
+        """An OCRed page of a PDF upload: its words, grafted onto the upload's own page."""
+        return self.page_pdfs_dir(uuid) / f"{index:05d}.words.json"
+
     def document_pdf(self, uuid: str) -> Path:
         return self.result_dir(uuid) / "document.pdf"
 

@@ -39,8 +39,8 @@ from ocrchat_server.engines.translation import (
     target_language,
 )
 from ocrchat_server.errors import ApiError
-from ocrchat_server.exports.searchable_pdf import PdfPage, join_pages
-from ocrchat_server.ingest import Document
+from ocrchat_server.exports.searchable_pdf import PdfPage, graft_text_layer, join_pages
+from ocrchat_server.ingest import PDF, Document
 from ocrchat_server.jobs.files import read_json, write_json_atomically
 from ocrchat_server.jobs.tools import TRANSLATE
 from ocrchat_server.jobs.worker import PageOutcome, PageTask, init_worker, run_page
@@ -263,6 +263,11 @@ class JobRunner:
                 result=self.files.page_result(job.record.uuid, index),
                 page_pdf=self.files.page_pdf(job.record.uuid, index),
                 title=job.record.filename,
+                page_words=(
+                    self.files.page_words(job.record.uuid, index)
+                    if job.record.format == PDF
+                    else None
+                ),
             )
             assert self._pool is not None
             loop = asyncio.get_running_loop()
@@ -370,10 +375,21 @@ class JobRunner:
             structure(read_json(self.files.page_result(uuid, index)), Page)
             for index in range(page_count)
         ]
-        # a page read from its own text layer is kept from the upload as it is
+        # a page read from its own text layer is kept from the upload as it is; an OCRed
+        # page of a PDF too, with our text layer grafted on; other pages are our own
+        upload = self.files.upload(uuid)
+        grafts = {
+            index: self.files.page_words(uuid, index)
+            for index in range(page_count)
+            if self.files.page_words(uuid, index).exists()
+        }
+        original = upload
+        if grafts:
+            original = self.files.page_pdfs_dir(uuid) / "grafted.pdf"
+            graft_text_layer(upload, grafts, original, title=record.filename)
         pdf_pages = [
-            PdfPage(self.files.upload(uuid), index + 1, ours=False)
-            if page.source == TEXT_LAYER
+            PdfPage(original, index + 1, ours=False)
+            if page.source == TEXT_LAYER or index in grafts
             else PdfPage(self.files.page_pdf(uuid, index))
             for index, page in enumerate(pages)
         ]
