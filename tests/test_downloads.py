@@ -252,11 +252,11 @@ def scanned_pdf(tmp_path: Path) -> Path:
 
 
 def image_list(pdf: Path) -> list[list[str]]:
-    """pdfimages' list of the images: page, size, colour, encoding, bytes."""
+    """pdfimages' list of the images: page, size, colour, encoding, resolution, bytes."""
     listing = subprocess.run(
         ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
     ).stdout.splitlines()[2:]
-    return [[row.split()[i] for i in (0, 3, 4, 5, 8, 13)] for row in listing]
+    return [[row.split()[i] for i in (0, 3, 4, 5, 8, 13, 14)] for row in listing]
 
 
 def test_a_scanned_pdf_gets_its_text_layer_grafted_on_its_own_pages(
@@ -280,6 +280,33 @@ def test_a_scanned_pdf_gets_its_text_layer_grafted_on_its_own_pages(
         ["pdffonts", str(searchable)], capture_output=True, text=True, check=True
     ).stdout.splitlines()[2:]
     assert len(info) == 1  # the text layer's font, once for the document
+
+
+def test_an_uploaded_jpeg_is_embedded_as_it_is_and_a_png_without_loss(
+    server: Server, tmp_path: Path
+) -> None:
+    scan = SCANS[0]  # a greyscale JPEG scan at 300 dpi
+    job = submit(server, scan.read_bytes(), scan.name, language="eng").json()
+    assert job["status"] == "done"
+    searchable = tmp_path / "searchable.pdf"
+    searchable.write_bytes(download(server, job["uuid"], "pdf").content)
+    (listed,) = image_list(searchable)
+    with Image.open(scan) as image:
+        assert listed[:5] == ["1", str(image.width), str(image.height), "gray", "jpeg"]
+    assert searchable.stat().st_size <= 1.1 * scan.stat().st_size
+    assert_text_layer_matches(job, searchable.read_bytes())
+
+    grey_page = render_page([["Lossless greyscale page"]]).convert("L")
+    job = submit(server, image_bytes(grey_page, "PNG"), "page.png", language="eng").json()
+    searchable.write_bytes(download(server, job["uuid"], "pdf").content)
+    (listed,) = image_list(searchable)
+    assert listed[3:5] == ["gray", "image"]  # Flate, not JPEG: no pixel changed
+    # the embedded image, taken out as it is stored: the very pixels uploaded
+    subprocess.run(["pdfimages", "-png", str(searchable), str(tmp_path / "p")], check=True)
+    with Image.open(tmp_path / "p-000.png") as shown:
+        assert shown.mode == "L"
+        assert shown.size == grey_page.size
+        assert shown.tobytes() == grey_page.tobytes()
 
 
 @pytest.mark.parametrize(

@@ -47,10 +47,18 @@ class SearchablePdfError(RuntimeError):
     pass
 
 
-def _embeddable(image: Image.Image) -> Image.Image | io.BytesIO:
-    """Bilevel scans stay lossless; grey and colour pages go in as JPEG."""
-    if image.mode == "1":
+def _embeddable(
+    image: Image.Image, *, original: Path | None, lossless: bool
+) -> Image.Image | io.BytesIO | str:
+    """The page's picture: the upload's own JPEG bytes where they can be (fpdf2 embeds a
+    JPEG file as it is); an uploaded image's pixels losslessly (greyscale kept grey);
+    bilevel pages losslessly; renderings of PDF pages as JPEG."""
+    if original is not None:
+        return str(original)
+    if image.mode == "1" or (lossless and image.mode in ("L", "RGB")):
         return image
+    if lossless:
+        return image.convert("RGB")
     buffer = io.BytesIO()
     picture = image if image.mode in ("L", "RGB") else image.convert("RGB")
     picture.save(buffer, format="JPEG", quality=_JPEG_QUALITY)
@@ -70,14 +78,24 @@ def _new_pdf(size: tuple[float, float], title: str | None) -> FPDF:
     return pdf
 
 
-def write_page_pdf(reading: PageReading, path: Path, *, title: str | None = None) -> None:
-    """One page: the image, with the reading's words invisible on top."""
+def write_page_pdf(
+    reading: PageReading,
+    path: Path,
+    *,
+    title: str | None = None,
+    original: Path | None = None,
+    lossless: bool = False,
+) -> None:
+    """One page: the image, with the reading's words invisible on top. ``original``: a JPEG
+    file whose bytes are the page image as it is; ``lossless``: the image is an upload's,
+    not a rendering."""
     image = reading.image
     scale = _POINTS_PER_INCH / (reading.dpi or ASSUMED_DPI)
     width, height = image.width * scale, image.height * scale
     pdf = _new_pdf((width, height), title)
     pdf.add_page()
-    pdf.image(_embeddable(image), x=0, y=0, w=width, h=height)
+    picture = _embeddable(image, original=original, lossless=lossless)
+    pdf.image(picture, x=0, y=0, w=width, h=height)
     _place_words(pdf, reading.words, scale)
     pdf.output(str(path))
 

@@ -14,12 +14,13 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 PDF = "pdf"
+JPEG = "jpeg"
 # Pillow's format names of the images the API takes. MPO is how Pillow names
 # a JPEG from a camera that stores a second (preview) frame.
 IMAGE_FORMATS = {
     "PNG": "png",
-    "JPEG": "jpeg",
-    "MPO": "jpeg",
+    "JPEG": JPEG,
+    "MPO": JPEG,
     "WEBP": "webp",
     "GIF": "gif",
     "BMP": "bmp",

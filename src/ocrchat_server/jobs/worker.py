@@ -13,23 +13,26 @@ import os
 from pathlib import Path
 
 import attrs
+from PIL import Image
 
 from ocrchat._serde import unstructure
 from ocrchat.models import Page
-from ocrchat_server.engines.base import Engine, EngineError
+from ocrchat_server.engines.base import Engine, EngineError, PageReading
 from ocrchat_server.engines.cpu import CpuEngine
 from ocrchat_server.engines.languages import resolve_language
 from ocrchat_server.engines.preparation import STEPS
 from ocrchat_server.engines.text_layer import OCR, merge_with_ocr, page_from_text_layer
 from ocrchat_server.engines.vlm_server import SuryaConnection
 from ocrchat_server.exports.searchable_pdf import write_page_pdf, write_page_words
-from ocrchat_server.ingest import PDF, Document, open_page
+from ocrchat_server.ingest import JPEG, PDF, Document, open_page
 from ocrchat_server.ingest.pages import PDF_DPI
 from ocrchat_server.ingest.text_layer import OCR_AUTO, OCR_FORCE, TextLayerError, read_text_layer
 from ocrchat_server.jobs.files import write_json_atomically
 from ocrchat_server.jobs.tools import EXTRACT_TABLES, HANDWRITING, HANDWRITING_ENGINE
 
 log = logging.getLogger(__name__)
+
+_EXIF_ORIENTATION = 0x0112
 
 
 @attrs.frozen
@@ -147,9 +150,29 @@ def _read_page(task: PageTask) -> Page:
         # a page of a PDF, read as it is shown: its words go onto the upload's own page,
         # which keeps its images (their own resolution and encoding), vectors and text
         reading = attrs.evolve(reading, page=attrs.evolve(reading.page, source=OCR))
-        write_page_words(reading, task.page_words, dpi=PDF_DPI)
+        # the resolution it was rendered at (lower than PDF_DPI for a huge page)
+        write_page_words(reading, task.page_words, dpi=reading.dpi or PDF_DPI)
         return reading.page
     else:
         reading = attrs.evolve(reading, page=attrs.evolve(reading.page, source=OCR))
-    write_page_pdf(reading, task.page_pdf, title=task.title)
+    write_page_pdf(
+        reading,
+        task.page_pdf,
+        title=task.title,
+        original=_original_jpeg(task, reading),
+        lossless=task.document.format != PDF,
+    )
     return reading.page
+
+
+def _original_jpeg(task: PageTask, reading: PageReading) -> Path | None:
+    """The upload, where its own JPEG bytes can be the page's picture: a plain JPEG (not a
+    camera's two-frame MPO, not CMYK), shown as stored (no EXIF turn) and not turned by us."""
+    if task.document.format != JPEG or reading.page.rotation:
+        return None
+    with Image.open(task.upload) as image:
+        if image.format != "JPEG" or image.mode not in ("L", "RGB"):
+            return None
+        if image.getexif().get(_EXIF_ORIENTATION, 1) != 1 or image.size != reading.image.size:
+            return None
+    return task.upload
