@@ -86,9 +86,15 @@ def spell_page(lines: list[list[tuple[str, float]]], words: frozenset[str]) -> l
     for word, right in undone:
         made.update(_letter_changes(word, right))
     systematic = frozenset(pair for pair, count in made.items() if count >= _SYSTEMATIC)
+    # only a capitalized word can come out otherwise the second time
     return [
-        [_spaced(_digits(corrected(word, score, words, systematic))) for word, score in line]
-        for line in lines
+        [
+            _spaced(
+                _digits(corrected(word, score, words, systematic) if _capitalized(word) else right)
+            )
+            for (word, score), right in zip(line, fixed, strict=True)
+        ]
+        for line, fixed in zip(lines, first, strict=True)
     ]
 
 
@@ -140,6 +146,10 @@ def _variants(core: str, places: list[int], changes: int) -> list[str]:
                 spelled[i] = letter.upper() if core[i].isupper() else letter
             variants.append("".join(spelled))
     return variants
+
+
+def _capitalized(word: str) -> bool:
+    return next((c for c in word if c.isalpha()), "").isupper()
 
 
 def _letter_changes(written: str, meant: str) -> set[tuple[str, str]]:
