@@ -17,7 +17,10 @@ from fpdf import FPDF
 from PIL import Image
 
 from ocrchat.models import Job, JobStatus, Page, Table
+from ocrchat_server.engines.cpu import CpuEngine
+from ocrchat_server.engines.languages import resolve_language
 from ocrchat_server.exports import EXPORTERS, ExportSource
+from ocrchat_server.exports.searchable_pdf import write_page_pdf_from_words, write_page_words
 from tests.conftest import Server
 from tests.documents import CJK_FONT, FONT, TEST_DATA, image_bytes, numbered_pdf, render_page
 from tests.test_api import API, submit, wait_until_finished
@@ -280,6 +283,27 @@ def test_a_scanned_pdf_gets_its_text_layer_grafted_on_its_own_pages(
         ["pdffonts", str(searchable)], capture_output=True, text=True, check=True
     ).stdout.splitlines()[2:]
     assert len(info) == 1  # the text layer's font, once for the document
+
+
+def test_a_page_pdf_can_be_made_from_a_words_file(tmp_path: Path) -> None:
+    """What a PDF upload's pages get where qpdf cannot take the upload: the rendering under
+    the same words that would have been grafted."""
+    page = render_page([["The board met on the third of March."]])
+    reading = CpuEngine().read_page(page, index=0, language=resolve_language("eng"))
+    words = tmp_path / "page.words.json"
+    write_page_words(reading, words, dpi=300)
+    out = tmp_path / "page.pdf"
+    write_page_pdf_from_words(reading.image, words, out)
+    text = subprocess.run(
+        ["pdftotext", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert " ".join(text.split()) == "The board met on the third of March."
+    ((width, height, placed),) = pdf_words(out.read_bytes())
+    assert (round(width), round(height)) == (
+        round(page.width * 72 / 300),
+        round(page.height * 72 / 300),
+    )
+    assert [text for text, _ in placed] == [w.text for w in reading.words]
 
 
 def test_an_uploaded_jpeg_is_embedded_as_it_is_and_a_png_without_loss(

@@ -20,7 +20,7 @@ import io
 import json
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from fpdf import FPDF
@@ -113,6 +113,25 @@ def write_page_words(reading: PageReading, path: Path, *, dpi: int) -> None:
     temporary.replace(path)
 
 
+def write_page_pdf_from_words(
+    image: Image.Image, words_file: Path, path: Path, *, title: str | None = None
+) -> None:
+    """A page PDF of ours (the page's rendering under its words) from a words file, for a
+    PDF upload the layer could not be grafted onto."""
+    data = json.loads(words_file.read_text(encoding="utf-8"))
+    scale = _POINTS_PER_INCH / int(data["dpi"])
+    width, height = image.width * scale, image.height * scale
+    pdf = _new_pdf((width, height), title)
+    pdf.add_page()
+    pdf.image(_embeddable(image, original=None, lossless=False), x=0, y=0, w=width, h=height)
+    _place_words(pdf, _words(data), scale)
+    pdf.output(str(path))
+
+
+def _words(data: dict[str, Any]) -> list[Word]:
+    return [Word(text=t, bbox=tuple(b), line_box=tuple(lb)) for t, b, lb in data["words"]]
+
+
 def graft_text_layer(
     upload: Path, pages: dict[int, Path], path: Path, *, title: str | None = None
 ) -> None:
@@ -129,8 +148,7 @@ def graft_text_layer(
             pdf = _new_pdf(size, title)
         # the page as the upload shows it (its /Rotate applied): qpdf fits the layer on it
         pdf.add_page(format=size)
-        words = [Word(text=t, bbox=tuple(b), line_box=tuple(lb)) for t, b, lb in data["words"]]
-        _place_words(pdf, words, scale)
+        _place_words(pdf, _words(data), scale)
     if pdf is None:
         raise SearchablePdfError("no page to graft a text layer on")
     layer = path.with_name(f"{path.name}.layer.pdf")

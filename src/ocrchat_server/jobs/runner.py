@@ -39,8 +39,14 @@ from ocrchat_server.engines.translation import (
     target_language,
 )
 from ocrchat_server.errors import ApiError
-from ocrchat_server.exports.searchable_pdf import PdfPage, graft_text_layer, join_pages
-from ocrchat_server.ingest import PDF, Document
+from ocrchat_server.exports.searchable_pdf import (
+    PdfPage,
+    SearchablePdfError,
+    graft_text_layer,
+    join_pages,
+    write_page_pdf_from_words,
+)
+from ocrchat_server.ingest import PDF, Document, open_page
 from ocrchat_server.jobs.files import read_json, write_json_atomically
 from ocrchat_server.jobs.tools import TRANSLATE
 from ocrchat_server.jobs.worker import PageOutcome, PageTask, init_worker, run_page
@@ -386,7 +392,19 @@ class JobRunner:
         original = upload
         if grafts:
             original = self.files.page_pdfs_dir(uuid) / "grafted.pdf"
-            graft_text_layer(upload, grafts, original, title=record.filename)
+            try:
+                graft_text_layer(upload, grafts, original, title=record.filename)
+            except SearchablePdfError:
+                # qpdf could not take the upload where poppler could: those pages get
+                # page PDFs of ours, their renderings under the same words
+                log.warning("job %s: text layer not grafted; rendering its pages", uuid)
+                document = Document(format=record.format, page_count=page_count)
+                for index, words in grafts.items():
+                    page = open_page(upload, document, index)
+                    write_page_pdf_from_words(
+                        page, words, self.files.page_pdf(uuid, index), title=record.filename
+                    )
+                original, grafts = upload, {}
         pdf_pages = [
             PdfPage(original, index + 1, ours=False)
             if page.source == TEXT_LAYER or index in grafts
