@@ -269,6 +269,10 @@ def test_a_scanned_pdf_gets_its_text_layer_grafted_on_its_own_pages(
     job = submit(server, scans.read_bytes(), "scans.pdf", language="eng+deu").json()
     assert job["status"] == "done"
     assert [page["source"] for page in job["pages"]] == ["ocr", "ocr"]
+    for page, scan in zip(job["pages"], SCANS, strict=True):
+        # each page read from its scan as stored (300 and 96 dpi), not from a rendering
+        with Image.open(scan) as image:
+            assert (page["width"], page["height"]) == image.size
     searchable = tmp_path / "searchable.pdf"
     searchable.write_bytes(download(server, job["uuid"], "pdf").content)
 

@@ -26,13 +26,19 @@ MAX_PAGE_SIDE = 10_000
 """Longest side in pixels of a rasterized PDF page: a poster is read at less than 300 dpi."""
 _POINTS_PER_INCH = 72
 _PAGE_SIZE = re.compile(r"([\d.]+) x ([\d.]+) pts")
+_PLAIN_COLOUR_SPACES = (1, 2)
+"""PDFium's DeviceGray and DeviceRGB."""
+_LOWEST_SCAN_DPI = 70
+"""Below this a picture is a thumbnail blown up to the page: rendered at 300 dpi instead
+(72 and 96 dpi scans are read as they are)."""
+_HIGHEST_SCAN_DPI = 1200
 
 
 def open_page(path: Path, document: Document, index: int) -> Image.Image:
     """Page ``index`` (0-based), decoded, with its resolution in ``info["dpi"]`` when known."""
     try:
         if document.format == PDF:
-            return _rasterize_pdf_page(path, index)
+            return _embedded_scan(path, index) or _rasterize_pdf_page(path, index)
         return _read_image_frame(path, index)
     except (
         OSError,
@@ -60,6 +66,60 @@ def _read_image_frame(path: Path, index: int) -> Image.Image:
             if dpi:
                 page.info["dpi"] = dpi
             return page
+
+
+def _embedded_scan(path: Path, index: int) -> Image.Image | None:
+    """A PDF page that is one picture covering the page and nothing else (what scanners
+    write): that picture as it is stored, at its own resolution, instead of a rendering at
+    300 dpi (a 200-dpi scan stays 200 dpi: less to read, nothing resampled). None for any
+    other page, which poppler renders."""
+    import pypdfium2
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        document = pypdfium2.PdfDocument(str(path))
+    except pypdfium2.PdfiumError:
+        return None
+    try:
+        page = document[index]
+        if page.get_rotation():
+            return None  # shown turned: poppler's rendering is the page as shown
+        objects = list(page.get_objects(max_depth=1))
+        if len(objects) != 1 or objects[0].type != pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            return None
+        picture = objects[0]
+        a, b, c, d, _, _ = picture.get_matrix().get()
+        shown = page.get_cropbox()
+        if b or c or a <= 0 or d <= 0 or not _covers(picture.get_bounds(), shown):
+            return None  # turned, flipped, or not the whole page
+        metadata = picture.get_metadata()
+        width, _ = picture.get_px_size()
+        simple = metadata.colorspace in _PLAIN_COLOUR_SPACES and metadata.bits_per_pixel in (
+            1,
+            8,
+            24,
+        )
+        # plain grey and RGB pixels as stored; other colour spaces (CMYK, indexed, ICC)
+        # through PDFium's colour conversion
+        image: Image.Image = picture.get_bitmap(render=not simple).to_pil()
+        if image.mode == "RGBA":
+            flat = Image.new("RGB", image.size, "white")
+            flat.paste(image, mask=image.getchannel("A"))
+            image = flat
+        dpi = width / ((shown[2] - shown[0]) / _POINTS_PER_INCH)
+        if not _LOWEST_SCAN_DPI <= dpi <= _HIGHEST_SCAN_DPI:
+            return None  # a thumbnail blown up, or a poster: rendered at a sane resolution
+        image.info["dpi"] = (round(dpi), round(dpi))
+        return image
+    except pypdfium2.PdfiumError:
+        return None
+    finally:
+        document.close()
+
+
+def _covers(bounds: tuple[float, float, float, float], box: tuple[float, ...]) -> bool:
+    """Whether a picture's bounds are the page's box, give or take a point."""
+    return all(abs(edge - side) <= 1 for edge, side in zip(bounds, box, strict=True))
 
 
 def _rasterize_pdf_page(path: Path, index: int) -> Image.Image:
