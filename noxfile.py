@@ -35,8 +35,11 @@ def lint(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Speed and memory of the cpu tier, and its quality on the shared corpus.
 
-    Writes bench/results/cpu.json and bench/results/corpus.json.
+    Writes bench/results/cpu.json, bench/results/corpus.json and
+    bench/results/searchable_pdf.json (against ocrmypdf from PyPI).
     """
     session.install("-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.install("ocrmypdf>=17")
     session.run("python", "bench/cpu_tier.py", *session.posargs)
     session.run("python", "bench/corpus_quality.py")
+    session.run("python", "bench/searchable_pdf.py")

@@ -1,0 +1,206 @@
+"""A scanned 10-page PDF to a searchable PDF: our server against ocrmypdf, side by side.
+
+    nox -s bench                 # or: python bench/searchable_pdf.py
+
+The PDF holds five real scans from ``tests/data`` (EHRI Dataset, CC BY 4.0; see
+``tests/data/README.md``), each twice, embedded as they are (JPEG), as a
+scanner writes them. In one run, on the same cores:
+
+- ``ocrmypdf -l eng+deu -j CORES --output-type pdf`` (ocrmypdf from PyPI, Debian's
+  Tesseract), and
+- our server (``ocrchat-server serve``, a worker per core), once with the default
+  engine and once with ``engine=tesseract``: upload, wait, download the PDF,
+
+with each one's wall time, the output's size against the input's, and the CER of
+the output's text layer (``pdftotext``) against the pages' ground truth. It also
+times the command-line pipeline (``pdfimages`` + ``xargs -P CORES tesseract``
+with ``OMP_THREAD_LIMIT=1``) on the same pages, the throughput to beat.
+
+Results go to ``bench/results/searchable_pdf.json`` (and are printed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from fpdf import FPDF
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.documents import TEST_DATA, corpus_scorer  # noqa: E402
+from tests.live import LiveServer, make_accounts  # noqa: E402
+
+from ocrchat_server.settings import Settings  # noqa: E402
+
+SCANS = [
+    "en_ehri_typed_dr19390519_03.jpg",
+    "en_ehri_typed_yv3549264_03.jpg",
+    "de_ehri_typed_wl1375b189_02.jpg",
+    "en_ehri_typed_dr19390519_03.jpg",
+    "en_ehri_typed_yv3549264_03.jpg",
+]
+LANGUAGE = "eng+deu"
+
+
+def scanned_pdf(path: Path) -> list[str]:
+    """Ten pages (the scans twice over, as stored); returns each page's ground truth."""
+    pdf = FPDF(unit="pt")
+    truth = []
+    for name in SCANS * 2:
+        scan = TEST_DATA / name
+        with Image.open(scan) as image:
+            dpi = (image.info.get("dpi") or (300, 300))[0] or 300
+            size = (image.width * 72 / dpi, image.height * 72 / dpi)
+        pdf.add_page(format=size)
+        pdf.image(str(scan), x=0, y=0, w=size[0], h=size[1])
+        truth.append(scan.with_suffix(".gt.txt").read_text(encoding="utf-8"))
+    pdf.output(str(path))
+    return truth
+
+
+def layer_cer(pdf: Path, truth: list[str]) -> float:
+    """Micro CER of the PDF's text layer, page by page, against the ground truth."""
+    score_pair = corpus_scorer().score_pair
+    edits = chars = 0
+    for number, reference in enumerate(truth, start=1):
+        text = subprocess.run(
+            ["pdftotext", "-f", str(number), "-l", str(number), str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        scored = score_pair(reference, text)
+        edits += scored["char_edits"]
+        chars += scored["ref_chars"]
+    return round(edits / chars, 4)
+
+
+def run_ocrmypdf(source: Path, out: Path, cores: int) -> float:
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    command = [sys.executable, "-m", "ocrmypdf", "-l", LANGUAGE, "-j", str(cores)]
+    started = time.perf_counter()
+    subprocess.run(
+        [*command, "--output-type", "pdf", str(source), str(out)],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    return time.perf_counter() - started
+
+
+def run_command_line(source: Path, work: Path, cores: int) -> float:
+    """pdfimages, then tesseract on every page image through xargs, as a user would."""
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    started = time.perf_counter()
+    subprocess.run(["pdfimages", "-all", str(source), str(work / "page")], check=True)
+    images = sorted(str(path) for path in work.glob("page-*"))
+    subprocess.run(
+        ["xargs", "-P", str(cores), "-I{}", "tesseract", "{}", "{}", "-l", LANGUAGE],
+        input="\n".join(images),
+        text=True,
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    return time.perf_counter() - started
+
+
+def run_server(source: Path, out: Path, tmp: Path, cores: int, engine: str) -> float:
+    data_dir = tmp / f"data-{engine}"
+    (token,) = make_accounts(Settings(data_dir=data_dir), "bench")
+    headers = {"Authorization": f"Bearer {token}"}
+    with (
+        LiveServer(data_dir, workers=cores) as server,
+        httpx.Client(base_url=server.url, timeout=600) as client,
+    ):
+        # the workers start with the first job: a one-page warm-up, not timed
+        warm = client.post(
+            "/api/v1/ocr/",
+            headers=headers,
+            files={"file": ("warm.jpg", (TEST_DATA / SCANS[0]).read_bytes())},
+            data={"language": LANGUAGE, "engine": engine},
+        )
+        warm.raise_for_status()
+        started = time.perf_counter()
+        job = client.post(
+            "/api/v1/ocr/",
+            headers=headers,
+            files={"file": (source.name, source.read_bytes())},
+            data={"language": LANGUAGE, "engine": engine},
+        ).json()
+        while job["status"] not in ("done", "failed"):
+            time.sleep(0.1)
+            job = client.get(f"/api/v1/ocr/{job['uuid']}/", headers=headers).json()
+        assert job["status"] == "done", job.get("error")
+        download = client.get(f"/api/v1/ocr/{job['uuid']}/download/?format=pdf", headers=headers)
+        download.raise_for_status()
+        seconds = time.perf_counter() - started
+    out.write_bytes(download.content)
+    return seconds
+
+
+def main() -> None:
+    cores = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        source = tmp / "scans.pdf"
+        truth = scanned_pdf(source)
+        size = source.stat().st_size
+        results: dict[str, dict[str, float]] = {}
+        work = tmp / "cli"
+        work.mkdir()
+        results["tesseract_cli"] = {"seconds": round(run_command_line(source, work, cores), 2)}
+        outputs: dict[str, tuple[Path, Callable[[Path], float]]] = {
+            "ocrmypdf": (tmp / "ocrmypdf.pdf", lambda out: run_ocrmypdf(source, out, cores)),
+            "server_default": (
+                tmp / "default.pdf",
+                lambda out: run_server(source, out, tmp, cores, "auto"),
+            ),
+            "server_tesseract": (
+                tmp / "tesseract.pdf",
+                lambda out: run_server(source, out, tmp, cores, "tesseract"),
+            ),
+        }
+        for name, (out, run) in outputs.items():
+            seconds = run(out)
+            results[name] = {
+                "seconds": round(seconds, 2),
+                "size_ratio": round(out.stat().st_size / size, 3),
+                "text_layer_cer": layer_cer(out, truth),
+            }
+    ocrmypdf = results["ocrmypdf"]["seconds"]
+    for name in ("server_default", "server_tesseract"):
+        results[name]["time_against_ocrmypdf"] = round(results[name]["seconds"] / ocrmypdf, 2)
+    report = {
+        "machine": {"cores": cores, "python": platform.python_version(), "tesseract": _version()},
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "pages": len(truth),
+        "input_bytes": size,
+        "results": results,
+    }
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "searchable_pdf.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+def _version() -> str:
+    tesseract = shutil.which("tesseract") or "tesseract"
+    done = subprocess.run([tesseract, "--version"], capture_output=True, text=True, check=False)
+    return (done.stdout or done.stderr).splitlines()[0]
+
+
+if __name__ == "__main__":
+    main()
