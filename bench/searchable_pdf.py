@@ -7,7 +7,7 @@ The PDF holds five real scans from ``tests/data`` (EHRI Dataset, CC BY 4.0; see
 scanner writes them. In one run, on the same cores:
 
 - ``ocrmypdf -l eng+deu -j CORES --output-type pdf`` (ocrmypdf from PyPI, Debian's
-  Tesseract), and
+  Tesseract; the command in ``$OCRMYPDF``, else on the PATH), and
 - our server (``ocrchat-server serve``, a worker per core), once with the default
   engine and once with ``engine=tesseract``: upload, wait, download the PDF,
 
@@ -89,7 +89,9 @@ def layer_cer(pdf: Path, truth: list[str]) -> float:
 
 def run_ocrmypdf(source: Path, out: Path, cores: int) -> float:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    command = [sys.executable, "-m", "ocrmypdf", "-l", LANGUAGE, "-j", str(cores)]
+    # ocrmypdf lives in a virtual environment of its own (it needs a newer Pillow than
+    # surya-ocr allows); nox -s bench makes it and says where
+    command = [os.environ.get("OCRMYPDF", "ocrmypdf"), "-l", LANGUAGE, "-j", str(cores)]
     started = time.perf_counter()
     subprocess.run(
         [*command, "--output-type", "pdf", str(source), str(out)],
