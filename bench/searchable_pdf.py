@@ -14,7 +14,8 @@ scanner writes them. In one run, on the same cores:
 with each one's wall time, the output's size against the input's, and the CER of
 the output's text layer (``pdftotext``) against the pages' ground truth. It also
 times the command-line pipeline (``pdfimages`` + ``xargs -P CORES tesseract``
-with ``OMP_THREAD_LIMIT=1``) on the same pages, the throughput to beat.
+with ``OMP_THREAD_LIMIT=1``) on the same pages, the throughput to beat, and
+one page answered inline through HTTP against one ``tesseract`` run on it.
 
 Results go to ``bench/results/searchable_pdf.json`` (and are printed).
 """
@@ -25,6 +26,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -153,6 +155,46 @@ def run_server(source: Path, out: Path, tmp: Path, cores: int, engine: str) -> f
     return seconds
 
 
+def inline_latency(tmp: Path, cores: int) -> dict[str, float]:
+    """One page answered inline (the POST returns the finished job), end to end through
+    HTTP, against one ``tesseract`` run on the same page: the median of three each."""
+    page = TEST_DATA / SCANS[0]
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    command = []
+    for _ in range(3):
+        started = time.perf_counter()
+        subprocess.run(
+            ["tesseract", str(page), "-", "-l", "eng"], capture_output=True, check=True, env=env
+        )
+        command.append(time.perf_counter() - started)
+    result = {"tesseract_command": round(statistics.median(command), 2)}
+    for engine in ("auto", "tesseract"):
+        data_dir = tmp / f"inline-{engine}"
+        (token,) = make_accounts(Settings(data_dir=data_dir), "bench")
+        headers = {"Authorization": f"Bearer {token}"}
+        with (
+            LiveServer(data_dir, workers=cores) as server,
+            httpx.Client(base_url=server.url, timeout=600) as client,
+        ):
+            fields = {"language": "eng", "engine": engine}
+            timings = []
+            for attempt in range(4):  # the first starts the workers: not counted
+                started = time.perf_counter()
+                job = client.post(
+                    "/api/v1/ocr/",
+                    headers=headers,
+                    files={"file": (page.name, page.read_bytes())},
+                    data=fields,
+                ).json()
+                assert job["status"] == "done", job
+                if attempt:
+                    timings.append(time.perf_counter() - started)
+        seconds = statistics.median(timings)
+        result[f"server_{engine}"] = round(seconds, 2)
+        result[f"server_{engine}_against_command"] = round(seconds / result["tesseract_command"], 2)
+    return result
+
+
 def main() -> None:
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as folder:
@@ -185,17 +227,24 @@ def main() -> None:
     ocrmypdf = results["ocrmypdf"]["seconds"]
     for name in ("server_default", "server_tesseract"):
         results[name]["time_against_ocrmypdf"] = round(results[name]["seconds"] / ocrmypdf, 2)
+    latency = inline_latency_in_a_tmp(cores)
     report = {
         "machine": {"cores": cores, "python": platform.python_version(), "tesseract": _version()},
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "pages": len(truth),
         "input_bytes": size,
         "results": results,
+        "inline_one_page_seconds": latency,
     }
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "searchable_pdf.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
+
+
+def inline_latency_in_a_tmp(cores: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        return inline_latency(Path(folder), cores)
 
 
 def _version() -> str:
