@@ -31,17 +31,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from fpdf import FPDF
-from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.documents import TEST_DATA, corpus_scorer  # noqa: E402
+from tests.documents import TEST_DATA, corpus_scorer, scanned_pdf  # noqa: E402
 from tests.live import LiveServer, make_accounts  # noqa: E402
 
 from ocrchat_server.settings import Settings  # noqa: E402
@@ -56,20 +55,11 @@ SCANS = [
 LANGUAGE = "eng+deu"
 
 
-def scanned_pdf(path: Path) -> list[str]:
-    """Ten pages (the scans twice over, as stored); returns each page's ground truth."""
-    pdf = FPDF(unit="pt")
-    truth = []
-    for name in SCANS * 2:
-        scan = TEST_DATA / name
-        with Image.open(scan) as image:
-            dpi = (image.info.get("dpi") or (300, 300))[0] or 300
-            size = (image.width * 72 / dpi, image.height * 72 / dpi)
-        pdf.add_page(format=size)
-        pdf.image(str(scan), x=0, y=0, w=size[0], h=size[1])
-        truth.append(scan.with_suffix(".gt.txt").read_text(encoding="utf-8"))
-    pdf.output(str(path))
-    return truth
+def ten_scanned_pages(path: Path) -> list[str]:
+    """The PDF (the scans twice over, as stored); returns each page's ground truth."""
+    scans = [TEST_DATA / name for name in SCANS * 2]
+    scanned_pdf(scans, path)
+    return [scan.with_suffix(".gt.txt").read_text(encoding="utf-8") for scan in scans]
 
 
 def layer_cer(pdf: Path, truth: list[str]) -> float:
@@ -121,14 +111,21 @@ def run_command_line(source: Path, work: Path, cores: int) -> float:
     return time.perf_counter() - started
 
 
-def run_server(source: Path, out: Path, tmp: Path, cores: int, engine: str) -> float:
-    data_dir = tmp / f"data-{engine}"
+@contextmanager
+def bench_server(data_dir: Path, cores: int) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
+    """A real server (a worker per core) on a fresh data dir: a client, and an account's
+    headers."""
     (token,) = make_accounts(Settings(data_dir=data_dir), "bench")
     headers = {"Authorization": f"Bearer {token}"}
     with (
         LiveServer(data_dir, workers=cores) as server,
         httpx.Client(base_url=server.url, timeout=600) as client,
     ):
+        yield client, headers
+
+
+def run_server(source: Path, out: Path, tmp: Path, cores: int, engine: str) -> float:
+    with bench_server(tmp / f"data-{engine}", cores) as (client, headers):
         # the workers start with the first job: a one-page warm-up, not timed
         warm = client.post(
             "/api/v1/ocr/",
@@ -169,13 +166,7 @@ def inline_latency(tmp: Path, cores: int) -> dict[str, float]:
         command.append(time.perf_counter() - started)
     result = {"tesseract_command": round(statistics.median(command), 2)}
     for engine in ("auto", "tesseract"):
-        data_dir = tmp / f"inline-{engine}"
-        (token,) = make_accounts(Settings(data_dir=data_dir), "bench")
-        headers = {"Authorization": f"Bearer {token}"}
-        with (
-            LiveServer(data_dir, workers=cores) as server,
-            httpx.Client(base_url=server.url, timeout=600) as client,
-        ):
+        with bench_server(tmp / f"inline-{engine}", cores) as (client, headers):
             fields = {"language": "eng", "engine": engine}
             timings = []
             for attempt in range(4):  # the first starts the workers: not counted
@@ -200,7 +191,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         source = tmp / "scans.pdf"
-        truth = scanned_pdf(source)
+        truth = ten_scanned_pages(source)
         size = source.stat().st_size
         results: dict[str, dict[str, float]] = {}
         work = tmp / "cli"
@@ -224,10 +215,10 @@ def main() -> None:
                 "size_ratio": round(out.stat().st_size / size, 3),
                 "text_layer_cer": layer_cer(out, truth),
             }
+        latency = inline_latency(tmp, cores)
     ocrmypdf = results["ocrmypdf"]["seconds"]
     for name in ("server_default", "server_tesseract"):
         results[name]["time_against_ocrmypdf"] = round(results[name]["seconds"] / ocrmypdf, 2)
-    latency = inline_latency_in_a_tmp(cores)
     report = {
         "machine": {"cores": cores, "python": platform.python_version(), "tesseract": _version()},
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -240,11 +231,6 @@ def main() -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "searchable_pdf.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
-
-
-def inline_latency_in_a_tmp(cores: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as folder:
-        return inline_latency(Path(folder), cores)
 
 
 def _version() -> str:

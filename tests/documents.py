@@ -85,6 +85,21 @@ def numbered_pdf(count: int) -> bytes:
     )
 
 
+def scanned_pdf(scans: list[Path], path: Path) -> Path:
+    """Scans in a PDF as a scanner writes one: a page each, sized by the scan's resolution
+    (300 dpi where it declares none), its image's bytes as they are (fpdf2 embeds a JPEG
+    file unchanged)."""
+    pdf = FPDF(unit="pt")
+    for scan in scans:
+        with Image.open(scan) as image:
+            dpi = (image.info.get("dpi") or (300, 300))[0] or 300
+            size = (image.width * 72 / dpi, image.height * 72 / dpi)
+        pdf.add_page(format=size)
+        pdf.image(str(scan), x=0, y=0, w=size[0], h=size[1])
+    pdf.output(str(path))
+    return path
+
+
 def corpus_scorer() -> ModuleType:
     """The corpus's own CER / WER / BoW-F1 scorer (a copy in ``tests/data``)."""
     spec = importlib.util.spec_from_file_location("corpus_score", TEST_DATA / "score.py")

@@ -13,7 +13,6 @@ from typing import Any
 import docx
 import openpyxl
 import pytest
-from fpdf import FPDF
 from PIL import Image
 
 from ocrchat.models import Job, JobStatus, Page, Table
@@ -22,7 +21,15 @@ from ocrchat_server.engines.languages import resolve_language
 from ocrchat_server.exports import EXPORTERS, ExportSource
 from ocrchat_server.exports.searchable_pdf import write_page_pdf_from_words, write_page_words
 from tests.conftest import Server
-from tests.documents import CJK_FONT, FONT, TEST_DATA, image_bytes, numbered_pdf, render_page
+from tests.documents import (
+    CJK_FONT,
+    FONT,
+    TEST_DATA,
+    image_bytes,
+    numbered_pdf,
+    render_page,
+    scanned_pdf,
+)
 from tests.test_api import API, submit, wait_until_finished
 
 REPORT = render_page(
@@ -240,20 +247,6 @@ SCANS = [
 ]
 
 
-def scanned_pdf(tmp_path: Path) -> Path:
-    """Two JPEG scans in a PDF as a scanner writes one: each image's bytes as they are."""
-    pdf = FPDF(unit="pt")
-    for scan in SCANS:
-        with Image.open(scan) as image:
-            dpi = image.info.get("dpi", (300, 300))[0] or 300
-            size = (image.width * 72 / dpi, image.height * 72 / dpi)
-        pdf.add_page(format=size)
-        pdf.image(str(scan), x=0, y=0, w=size[0], h=size[1])
-    path = tmp_path / "scans.pdf"
-    pdf.output(str(path))
-    return path
-
-
 def image_list(pdf: Path) -> list[list[str]]:
     """pdfimages' list of the images: page, size, colour, encoding, resolution, bytes."""
     listing = subprocess.run(
@@ -265,7 +258,7 @@ def image_list(pdf: Path) -> list[list[str]]:
 def test_a_scanned_pdf_gets_its_text_layer_grafted_on_its_own_pages(
     server: Server, tmp_path: Path
 ) -> None:
-    scans = scanned_pdf(tmp_path)
+    scans = scanned_pdf(SCANS, tmp_path / "scans.pdf")
     job = submit(server, scans.read_bytes(), "scans.pdf", language="eng+deu").json()
     assert job["status"] == "done"
     assert [page["source"] for page in job["pages"]] == ["ocr", "ocr"]
