@@ -19,7 +19,8 @@ from ocrchat.models import Job, JobStatus, Page, Table
 from ocrchat_server.engines.cpu import CpuEngine
 from ocrchat_server.engines.languages import resolve_language
 from ocrchat_server.exports import EXPORTERS, ExportSource
-from ocrchat_server.exports.searchable_pdf import write_page_pdf_from_words, write_page_words
+from ocrchat_server.exports.searchable_pdf import words_record, write_page_pdf_from_words
+from ocrchat_server.jobs.files import read_json, write_json_atomically
 from tests.conftest import Server
 from tests.documents import (
     CJK_FONT,
@@ -287,10 +288,10 @@ def test_a_page_pdf_can_be_made_from_a_words_file(tmp_path: Path) -> None:
     the same words that would have been grafted."""
     page = render_page([["The board met on the third of March."]])
     reading = CpuEngine().read_page(page, index=0, language=resolve_language("eng"))
-    words = tmp_path / "page.words.json"
-    write_page_words(reading, words, dpi=300)
+    words = tmp_path / "page.words.json"  # kept on disk as the job keeps it
+    write_json_atomically(words, words_record(reading, dpi=300))
     out = tmp_path / "page.pdf"
-    write_page_pdf_from_words(reading.image, words, out)
+    write_page_pdf_from_words(reading.image, read_json(words), out)
     text = subprocess.run(
         ["pdftotext", str(out), "-"], capture_output=True, text=True, check=True
     ).stdout

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -89,42 +88,46 @@ def write_page_pdf(
     """One page: the image, with the reading's words invisible on top. ``original``: a JPEG
     file whose bytes are the page image as it is; ``lossless``: the image is an upload's,
     not a rendering."""
-    image = reading.image
-    scale = _POINTS_PER_INCH / (reading.dpi or ASSUMED_DPI)
-    width, height = image.width * scale, image.height * scale
-    pdf = _new_pdf((width, height), title)
-    pdf.add_page()
-    picture = _embeddable(image, original=original, lossless=lossless)
-    pdf.image(picture, x=0, y=0, w=width, h=height)
-    _place_words(pdf, reading.words, scale)
-    pdf.output(str(path))
+    picture = _embeddable(reading.image, original=original, lossless=lossless)
+    _write_image_page(
+        reading.image, picture, reading.words, reading.dpi or ASSUMED_DPI, path, title
+    )
 
 
-def write_page_words(reading: PageReading, path: Path, *, dpi: int) -> None:
-    """An OCRed page of a PDF upload: the size of its image and its words, for
-    :func:`graft_text_layer` to put on the upload's own page when the job ends."""
-    data = {
+def words_record(reading: PageReading, *, dpi: int) -> dict[str, Any]:
+    """An OCRed page of a PDF upload as the job keeps it until it ends: the size of its
+    image, the resolution it was read at, and its words, for :func:`graft_text_layer`."""
+    return {
         "size": list(reading.image.size),
         "dpi": dpi,
         "words": [[w.text, list(w.bbox), list(w.line_box)] for w in reading.words],
     }
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    temporary.replace(path)
 
 
 def write_page_pdf_from_words(
-    image: Image.Image, words_file: Path, path: Path, *, title: str | None = None
+    image: Image.Image, record: dict[str, Any], path: Path, *, title: str | None = None
 ) -> None:
-    """A page PDF of ours (the page's rendering under its words) from a words file, for a
-    PDF upload the layer could not be grafted onto."""
-    data = json.loads(words_file.read_text(encoding="utf-8"))
-    scale = _POINTS_PER_INCH / int(data["dpi"])
+    """A page PDF of ours (the page's rendering under its words) from its words record, for
+    a PDF upload the layer could not be grafted onto."""
+    picture = _embeddable(image, original=None, lossless=False)
+    _write_image_page(image, picture, _words(record), int(record["dpi"]), path, title)
+
+
+def _write_image_page(
+    image: Image.Image,
+    picture: Image.Image | io.BytesIO | str,
+    words: list[Word],
+    dpi: int,
+    path: Path,
+    title: str | None,
+) -> None:
+    """One page the size of ``image`` at ``dpi``: ``picture`` under the words, invisible."""
+    scale = _POINTS_PER_INCH / dpi
     width, height = image.width * scale, image.height * scale
     pdf = _new_pdf((width, height), title)
     pdf.add_page()
-    pdf.image(_embeddable(image, original=None, lossless=False), x=0, y=0, w=width, h=height)
-    _place_words(pdf, _words(data), scale)
+    pdf.image(picture, x=0, y=0, w=width, h=height)
+    _place_words(pdf, words, scale)
     pdf.output(str(path))
 
 
@@ -133,15 +136,16 @@ def _words(data: dict[str, Any]) -> list[Word]:
 
 
 def graft_text_layer(
-    upload: Path, pages: dict[int, Path], path: Path, *, title: str | None = None
+    upload: Path, pages: dict[int, dict[str, Any]], path: Path, *, title: str | None = None
 ) -> None:
     """The upload with an invisible text layer on the pages in ``pages`` (0-based page
-    index: its words file), as ocrmypdf does: every page keeps its own images, vectors and
-    text as they are. The text layer is one document, so its font is embedded once."""
+    index: its :func:`words_record`), as ocrmypdf does: every page keeps its own images,
+    vectors and text as they are. The text layer is one document, so its font is embedded
+    once."""
     order = sorted(pages)
     pdf: FPDF | None = None
     for index in order:
-        data = json.loads(pages[index].read_text(encoding="utf-8"))
+        data = pages[index]
         scale = _POINTS_PER_INCH / int(data["dpi"])
         size = (data["size"][0] * scale, data["size"][1] * scale)
         if pdf is None:

@@ -384,10 +384,9 @@ class JobRunner:
         # a page read from its own text layer is kept from the upload as it is; an OCRed
         # page of a PDF too, with our text layer grafted on; other pages are our own
         upload = self.files.upload(uuid)
+        words_files = [self.files.page_words(uuid, index) for index in range(page_count)]
         grafts = {
-            index: self.files.page_words(uuid, index)
-            for index in range(page_count)
-            if self.files.page_words(uuid, index).exists()
+            index: read_json(words) for index, words in enumerate(words_files) if words.exists()
         }
         original = upload
         if grafts:
@@ -399,10 +398,10 @@ class JobRunner:
                 # page PDFs of ours, their renderings under the same words
                 log.warning("job %s: text layer not grafted; rendering its pages", uuid)
                 document = Document(format=record.format, page_count=page_count)
-                for index, words in grafts.items():
+                for index, page_words in grafts.items():
                     page = open_page(upload, document, index)
                     write_page_pdf_from_words(
-                        page, words, self.files.page_pdf(uuid, index), title=record.filename
+                        page, page_words, self.files.page_pdf(uuid, index), title=record.filename
                     )
                 original, grafts = upload, {}
         pdf_pages = [

@@ -23,7 +23,7 @@ from ocrchat_server.engines.languages import resolve_language
 from ocrchat_server.engines.preparation import STEPS
 from ocrchat_server.engines.text_layer import OCR, merge_with_ocr, page_from_text_layer
 from ocrchat_server.engines.vlm_server import SuryaConnection
-from ocrchat_server.exports.searchable_pdf import write_page_pdf, write_page_words
+from ocrchat_server.exports.searchable_pdf import words_record, write_page_pdf
 from ocrchat_server.ingest import JPEG, PDF, Document, open_page
 from ocrchat_server.ingest.pages import PDF_DPI
 from ocrchat_server.ingest.text_layer import OCR_AUTO, OCR_FORCE, TextLayerError, read_text_layer
@@ -149,15 +149,15 @@ def _read_page(task: PageTask) -> Page:
     reading = engine.read_page(image, index=task.index, language=resolve_language(task.language))
     if layer is not None and layer.trustworthy and task.ocr == OCR_AUTO:
         reading = merge_with_ocr(layer, reading)  # text in the page's pictures, added
-    elif task.page_words is not None and not reading.page.rotation:
-        # a page of a PDF, read as it is shown: its words go onto the upload's own page,
-        # which keeps its images (their own resolution and encoding), vectors and text
-        reading = attrs.evolve(reading, page=attrs.evolve(reading.page, source=OCR))
-        # the resolution it was rendered at (lower than PDF_DPI for a huge page)
-        write_page_words(reading, task.page_words, dpi=reading.dpi or PDF_DPI)
-        return reading.page
     else:
         reading = attrs.evolve(reading, page=attrs.evolve(reading.page, source=OCR))
+        if task.page_words is not None and not reading.page.rotation:
+            # a page of a PDF, read as it is shown: its words go onto the upload's own page,
+            # which keeps its images (their own resolution and encoding), vectors and text;
+            # the resolution is the one it was read at (lower than PDF_DPI for a huge page)
+            record = words_record(reading, dpi=reading.dpi or PDF_DPI)
+            write_json_atomically(task.page_words, record)
+            return reading.page
     write_page_pdf(
         reading,
         task.page_pdf,
