@@ -19,6 +19,16 @@ def declared_dpi(image: Image.Image) -> int | None:
     return round(float(dpi[0])) if dpi and float(dpi[0]) >= 20 else None
 
 
+def on_white(image: Image.Image) -> Image.Image:
+    """An image with transparency laid on white paper (RGB), as a page shows it."""
+    from PIL import Image
+
+    rgba = image.convert("RGBA")
+    flat = Image.new("RGB", rgba.size, "white")
+    flat.paste(rgba, mask=rgba.getchannel("A"))
+    return flat
+
+
 class EngineError(Exception):
     """A page the engine could not read; the message is short and safe to show a user."""
 

@@ -16,7 +16,7 @@ import pytesseract
 from PIL import Image
 
 from ocrchat.models import BBox, Page, Table
-from ocrchat_server.engines.base import EngineError, PageReading, Word, declared_dpi
+from ocrchat_server.engines.base import EngineError, PageReading, Word, declared_dpi, on_white
 from ocrchat_server.engines.detection import DetectedLanguage, detect_languages
 from ocrchat_server.engines.languages import installed_models, model_for_script
 from ocrchat_server.engines.page_text import TextLine, build_page, common_confidence
@@ -232,10 +232,7 @@ def prepare_image(image: Image.Image) -> tuple[Image.Image, int | None]:
     """
     resolution = declared_dpi(image)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, "white")
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        image = flat
+        image = on_white(image)
     elif image.mode in ("I;16", "I;16B", "I;16L", "I"):
         image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
     elif image.mode not in ("1", "L", "P", "RGB"):

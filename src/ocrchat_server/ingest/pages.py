@@ -14,7 +14,7 @@ import pdf2image
 import pdf2image.exceptions
 from PIL import Image, ImageOps
 
-from ocrchat_server.engines.base import EngineError
+from ocrchat_server.engines.base import EngineError, on_white
 from ocrchat_server.ingest.sniff import PDF, Document
 
 if TYPE_CHECKING:
@@ -103,9 +103,7 @@ def _embedded_scan(path: Path, index: int) -> Image.Image | None:
         # through PDFium's colour conversion
         image: Image.Image = picture.get_bitmap(render=not simple).to_pil()
         if image.mode == "RGBA":
-            flat = Image.new("RGB", image.size, "white")
-            flat.paste(image, mask=image.getchannel("A"))
-            image = flat
+            image = on_white(image)
         dpi = width / ((shown[2] - shown[0]) / _POINTS_PER_INCH)
         if not _LOWEST_SCAN_DPI <= dpi <= _HIGHEST_SCAN_DPI:
             return None  # a thumbnail blown up, or a poster: rendered at a sane resolution
