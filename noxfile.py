@@ -15,19 +15,26 @@ PYTHON = "3.11"
 # The vlm tier's client (surya-ocr) comes with torch; pinned in the same pip command,
 # torch stays the CPU build instead of gigabytes of CUDA wheels (docs/vlm.md).
 WITH_VLM = (".[vlm]", "torch==2.13.0")
+# tesserocr built against Debian's Tesseract (scripts/setup-debian installs its headers),
+# not its wheel's newer bundled one: the server then reads as the `tesseract` command does.
+FROM_SOURCE = ("--no-binary", "tesserocr")
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The whole test suite, on real Tesseract, poppler, SQLite and uvicorn."""
-    session.install("-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.install(
+        *FROM_SOURCE, "-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test")
+    )
     session.run("pytest", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff (lint and format) and mypy (strict on the SDK)."""
-    session.install("-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test", "lint"))
+    session.install(
+        *FROM_SOURCE, "-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test", "lint")
+    )
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
@@ -40,7 +47,9 @@ def bench(session: nox.Session) -> None:
     Writes bench/results/cpu.json, bench/results/corpus.json and
     bench/results/searchable_pdf.json (against ocrmypdf from PyPI).
     """
-    session.install("-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.install(
+        *FROM_SOURCE, "-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test")
+    )
     session.run("python", "bench/cpu_tier.py", *session.posargs)
     session.run("python", "bench/corpus_quality.py")
     # ocrmypdf wants a newer Pillow than surya-ocr allows: a virtual environment of its own

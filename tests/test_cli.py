@@ -48,6 +48,8 @@ def test_doctor_says_what_is_there_and_how_to_fix_what_is_not(tmp_path: Path) ->
     healthy = runner.invoke(main, ["doctor"])
     assert healthy.exit_code == 0, healthy.output
     assert "ok   tesseract: tesseract 5" in healthy.output
+    # the server reads with the same Tesseract as the command (tesserocr built against it)
+    assert "ok   tesseract library: tesserocr on Tesseract 5" in healthy.output
     assert "ok   language=auto" in healthy.output
     assert "ok   surya-ocr: installed" in healthy.output
     assert "--   vlm server: not configured" in healthy.output

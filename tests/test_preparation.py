@@ -72,7 +72,7 @@ def test_the_orientation_of_real_pages_is_found_every_way_round(page: Path) -> N
     found = {}
     for turned in (0, 90, 180, 270):
         with Image.open(io.BytesIO(turned_clockwise(page, turned))) as image:
-            found[turned] = page_rotation(image, ask_osd=lambda im: osd_orientation(im, ""))
+            found[turned] = page_rotation(image, ask_osd=lambda im: osd_orientation(im, None))
     # a page turned 90 degrees clockwise needs 270 more to come round
     assert found == {0: 0, 90: 270, 180: 180, 270: 90}
 

@@ -9,6 +9,7 @@ import subprocess
 
 import attrs
 
+from ocrchat_server.engines import tesseract_api
 from ocrchat_server.engines.vlm_server import DEFAULT_MODEL, SURYA_INSTALLED, probe
 from ocrchat_server.exports.searchable_pdf import TEXT_LAYER_FONT
 
@@ -44,7 +45,9 @@ def run_checks(*, vlm_url: str | None = None, vlm_model: str = DEFAULT_MODEL) ->
             )
         )
     else:
-        checks.append(Check("tesseract", True, _version([tesseract, "--version"]) or "found"))
+        command_version = _version([tesseract, "--version"]) or "found"
+        checks.append(Check("tesseract", True, command_version))
+        checks.append(_library_check(command_version))
         listing = subprocess.run(
             [tesseract, "--list-langs"], capture_output=True, text=True, check=False
         ).stdout.splitlines()[1:]
@@ -100,6 +103,27 @@ def run_checks(*, vlm_url: str | None = None, vlm_model: str = DEFAULT_MODEL) ->
     )
     checks += _vlm_checks(vlm_url, vlm_model)
     return checks
+
+
+def _library_check(command_version: str) -> Check:
+    """The Tesseract library the server reads with (tesserocr), against the command's.
+
+    tesserocr's wheel carries its own newer Tesseract, which reads some pages
+    differently from the command; built against Debian's, it reads the same.
+    """
+    library = tesseract_api.version()
+    same = command_version.removeprefix("tesseract ").strip() == library
+    return Check(
+        "tesseract library",
+        same,
+        f"tesserocr on Tesseract {library}"
+        + ("" if same else f", not the command's {command_version}"),
+        None
+        if same
+        else "apt-get install libtesseract-dev libleptonica-dev g++ pkg-config python3-dev; "
+        "pip install --force-reinstall --no-binary tesserocr tesserocr",
+        required=False,
+    )
 
 
 def _vlm_checks(url: str | None, model: str) -> list[Check]:

@@ -55,7 +55,6 @@ from ocrchat_server.engines.tables import find_tables
 from ocrchat_server.engines.tesseract import (
     TesseractEngine,
     TesseractWord,
-    dpi_config,
     osd_orientation,
     osd_script,
     prepare_image,
@@ -142,7 +141,7 @@ class CpuEngine:
             return _timed(reading, page.timings, started)
         # Little or nothing read: a script PP-OCRv6 lacks, or just a hard page.
         # Tesseract's OSD names the script (and the orientation, when no step asked yet).
-        candidates, osd_rotation = tesseract.detect_script(page.image, dpi_config(dpi))
+        candidates, osd_rotation = tesseract.detect_script(page.image, dpi)
         if UPRIGHT in self.preparation:
             osd_rotation = 0  # the orientation classifier has spoken; it is right more often
         if ppocr_reads(candidates[0]):
@@ -164,9 +163,8 @@ class CpuEngine:
     def _prepare(self, image: Image.Image) -> tuple[PreparedPage, int | None]:
         """The page as PP-OCRv6 should see it, and the resolution its file declares."""
         prepared, dpi = prepare_image(image)
-        config = dpi_config(dpi)
         page = prepare_page(
-            prepared, self.preparation, ask_osd=lambda page: osd_orientation(page, config)
+            prepared, self.preparation, ask_osd=lambda page: osd_orientation(page, dpi)
         )
         return page, dpi
 
@@ -192,7 +190,7 @@ class CpuEngine:
             greek_models = _greek_models_for(models)
             if greek_models and any(greek_share(line.text) > 0 for line in found):
                 # Greek set in German is often set in Fraktur too (classics): OSD tells
-                script = osd_script(image, dpi_config(dpi))
+                script = osd_script(image, dpi)
                 if script in _TYPEFACE_SCRIPTS and _TYPEFACE_SCRIPTS[script] in installed_models():
                     greek_models = _greek_models_for(_TYPEFACE_SCRIPTS[script])
         if LEXICON in self.preparation and models and _score(found) >= _LEXICON_PAGE_SCORE:
@@ -206,14 +204,14 @@ class CpuEngine:
         if greek_models is not None:
             candidates = [i for i, line in enumerate(found) if greek_share(line.text) > 0]
             if candidates:
-                data = read_data(image, greek_models, dpi_config(dpi), index)
+                data = read_data(image, greek_models, dpi, index)
                 reread = _tesseract_lines(data, found, candidates)
                 for i, tesseract_line in reread.items():
                     lines[i] = tesseract_line
                 if reread:
                     models = greek_models
                     engine = f"{PPOCR}+{TESSERACT}"
-        tables = find_tables(image, models or "eng", "") if self.read_tables else []
+        tables = find_tables(image, models or "eng", dpi) if self.read_tables else []
         read = build_page(
             [[lines[i] for i in group] for group in grouped],
             index=index,

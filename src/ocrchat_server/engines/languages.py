@@ -15,7 +15,6 @@ from pathlib import Path
 
 import attrs
 import pycountry
-import pytesseract
 
 AUTO = "auto"
 
@@ -65,8 +64,9 @@ class UnknownLanguageError(ValueError):
 def installed_models() -> frozenset[str]:
     """Every model this machine's Tesseract can load (``tesseract --list-langs``).
 
-    Not ``pytesseract.get_languages``: its pattern drops the capitalized
-    script models (``Latin``, ``Cyrillic``, ``HanS``) that ``auto`` relies on.
+    The command, not a folder listing: it lists what this Tesseract finds where it
+    looks (``TESSDATA_PREFIX`` or its built-in folder), capitalized script models
+    (``Latin``, ``Cyrillic``, ``HanS``) that ``auto`` relies on included.
     """
     _, models = _listing()
     return models
@@ -81,7 +81,7 @@ def tessdata_dir() -> Path:
 @functools.cache
 def _listing() -> tuple[Path, frozenset[str]]:
     listing = subprocess.run(
-        [pytesseract.pytesseract.tesseract_cmd, "--list-langs"],
+        ["tesseract", "--list-langs"],
         capture_output=True,
         text=True,
         check=True,

@@ -15,10 +15,11 @@ import io
 from typing import TYPE_CHECKING, Any
 
 import numpy
-import pytesseract
+import tesserocr
 from PIL import ImageOps
 
 from ocrchat.models import Table
+from ocrchat_server.engines import tesseract_api
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -33,7 +34,7 @@ _MARGIN = 10
 """White added around a cell crop: Tesseract reads text that touches the edge poorly."""
 
 
-def find_tables(image: Image.Image, models: str, config: str = "") -> list[Table]:
+def find_tables(image: Image.Image, models: str, dpi: int | None = None) -> list[Table]:
     """Every table on the page, with its cells' text row by row."""
     # OpenCV, under img2table, adds some 50 MB to a process: loaded by the first table job
     from img2table.document import Image as TableDocument
@@ -53,7 +54,7 @@ def find_tables(image: Image.Image, models: str, config: str = "") -> list[Table
                 if box in read:
                     cells.append("")  # the rest of a merged cell: its text is in its first place
                     continue
-                read[box] = _read_cell(image, box, models, config)
+                read[box] = _read_cell(image, box, models, dpi)
                 cells.append(read[box])
             rows.append(cells)
         rows = [row for row in rows if any(row)]
@@ -68,12 +69,12 @@ def _int_box(box: Any) -> BBox:
     return (int(box.x1), int(box.y1), int(box.x2), int(box.y2))
 
 
-def _read_cell(image: Image.Image, box: BBox, models: str, config: str) -> str:
+def _read_cell(image: Image.Image, box: BBox, models: str, dpi: int | None) -> str:
     crop = _without_rules(image.crop(box).convert("L"))
     if crop.width < 2 or crop.height < 2:
         return ""
     padded = ImageOps.expand(crop, border=_MARGIN, fill=255)
-    text = pytesseract.image_to_string(padded, lang=models, config=f"--psm 6 {config}")
+    text = tesseract_api.read_text(padded, models, dpi=dpi, psm=tesserocr.PSM.SINGLE_BLOCK)
     return " ".join(text.split())
 
 

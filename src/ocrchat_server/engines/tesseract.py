@@ -1,9 +1,10 @@
-"""The cpu tier: Tesseract through pytesseract, one ``image_to_data`` call a page.
+"""The cpu tier's Tesseract: one ``image_to_data`` reading a page, models kept loaded.
 
-That one call gives every word with its line, paragraph, box and confidence;
+That one reading gives every word with its line, paragraph, box and confidence;
 the page text, the line blocks and the Markdown are all built from it, so the
 text is the same as ``tesseract IMAGE - -l LANG`` prints (words joined by
-spaces, lines by newlines, paragraphs by a blank line).
+spaces, lines by newlines, paragraphs by a blank line). The calls go through
+:mod:`.tesseract_api`, which keeps each model set loaded in the worker.
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ import statistics
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
-import pytesseract
 from PIL import Image
 
 from ocrchat.models import BBox, Page, Table
+from ocrchat_server.engines import tesseract_api
 from ocrchat_server.engines.base import EngineError, PageReading, Word, declared_dpi, on_white
 from ocrchat_server.engines.detection import DetectedLanguage, detect_languages
 from ocrchat_server.engines.languages import installed_models, model_for_script
 from ocrchat_server.engines.page_text import TextLine, build_page, common_confidence
 from ocrchat_server.engines.tables import find_tables
+from ocrchat_server.engines.tesseract_api import TesseractCallError
 
 if TYPE_CHECKING:
     from ocrchat_server.engines.languages import LanguageChoice
@@ -76,20 +78,19 @@ class TesseractEngine:
         """``script``: what :meth:`detect_script` said of this page, when the caller asked
         already (``auto`` then skips OSD)."""
         image, dpi = prepare_image(image)
-        config = dpi_config(dpi)
         rotation = 0
         detected: list[DetectedLanguage] | None = None
         if language.models is not None:
             models = language.models
-            data = self._read(image, models, config, index)
+            data = self._read(image, models, dpi, index)
         else:
-            candidates, rotation = script or self.detect_script(image, config)
+            candidates, rotation = script or self.detect_script(image, dpi)
             if rotation:
                 # OSD says how far to turn clockwise; PIL turns counter-clockwise.
                 image = image.rotate(-rotation, expand=True)
             models, detected, probe_data = self._choose_models(image, dpi, candidates, index)
-            data = probe_data or self._read(image, models, config, index)
-        tables = find_tables(image, models, config) if self.read_tables else []
+            data = probe_data or self._read(image, models, dpi, index)
+        tables = find_tables(image, models, dpi) if self.read_tables else []
         page, words = _page_from_data(
             data, index=index, size=image.size, models=models, rotation=rotation, tables=tables
         )
@@ -107,8 +108,8 @@ class TesseractEngine:
         pixels and of the time; the probe's text is only asked what language it is in.
         """
         probe, scale = _probe_copy(image)
-        probe_config = dpi_config(round(dpi * scale) if dpi else None)
-        readings = [(self._read(probe, m, probe_config, index), m) for m in candidates]
+        probe_dpi = round(dpi * scale) if dpi else None
+        readings = [(self._read(probe, m, probe_dpi, index), m) for m in candidates]
         data, script_model = max(readings, key=lambda reading: _data_confidence(reading[0]))
         detected = []
         if _data_confidence(data) >= _MIN_CONFIDENCE_TO_DETECT:
@@ -120,10 +121,10 @@ class TesseractEngine:
         same = probe is image and models == script_model
         return models, detected, data if same else None
 
-    def _read(self, image: Image.Image, models: str, config: str, index: int) -> dict[str, Any]:
-        return read_data(image, models, config, index)
+    def _read(self, image: Image.Image, models: str, dpi: int | None, index: int) -> dict[str, Any]:
+        return read_data(image, models, dpi, index)
 
-    def detect_script(self, image: Image.Image, config: str) -> tuple[list[str], int]:
+    def detect_script(self, image: Image.Image, dpi: int | None) -> tuple[list[str], int]:
         """The models worth a first reading, and the rotation, from Tesseract's OSD.
 
         A page OSD is sure of gets its script's model. On a page it is unsure of
@@ -132,9 +133,7 @@ class TesseractEngine:
         """
         installed = installed_models()
         fallback = next(m for m in (*_FALLBACK_MODELS, *sorted(installed)) if m in installed)
-        osd = _osd(image, config) or _osd(
-            image, f"-c min_characters_to_try={_OSD_MIN_CHARACTERS} {config}"
-        )
+        osd = _osd(image, dpi) or _osd(image, dpi, min_characters=_OSD_MIN_CHARACTERS)
         if osd is None:
             return [fallback], 0  # no text to tell from, or a blank page
         rotation = int(osd.get("rotate", 0)) % 360
@@ -147,20 +146,16 @@ class TesseractEngine:
         return [model], rotation
 
 
-def dpi_config(dpi: int | None) -> str:
-    """Tesseract's option for the resolution the image declares (none when it does not)."""
-    return f"--dpi {dpi}" if dpi else ""
+def read_data(image: Image.Image, models: str, dpi: int | None, index: int) -> dict[str, Any]:
+    """Tesseract's ``image_to_data`` of the image: every block, paragraph, line and word.
 
-
-def read_data(image: Image.Image, models: str, config: str, index: int) -> dict[str, Any]:
-    """Tesseract's ``image_to_data`` of the image: every block, paragraph, line and word."""
+    ``dpi``: the resolution the page's file declares (``--dpi``); None lets Tesseract
+    estimate it from the text's size, as the command does.
+    """
     try:
-        data: dict[str, Any] = pytesseract.image_to_data(
-            image, lang=models, config=config, output_type=pytesseract.Output.DICT
-        )
-    except pytesseract.TesseractError as exc:
-        raise EngineError(f"Tesseract could not read page {index + 1}: {exc.message}") from exc
-    return data
+        return tesseract_api.read_data(image, models, dpi=dpi)
+    except TesseractCallError as exc:
+        raise EngineError(f"Tesseract could not read page {index + 1}: {exc}") from exc
 
 
 def words_by_line(data: dict[str, list[Any]]) -> dict[tuple[int, int, int], list[TesseractWord]]:
@@ -199,36 +194,32 @@ def _data_confidence(data: dict[str, Any]) -> float:
     return statistics.fmean(confidences) / 100 if confidences else 0.0
 
 
-def osd_orientation(image: Image.Image, config: str) -> tuple[int, float] | None:
+def osd_orientation(image: Image.Image, dpi: int | None) -> tuple[int, float] | None:
     """How far OSD would turn the page clockwise, and its confidence; None: no answer."""
-    osd = _osd(image, config)
+    osd = _osd(image, dpi)
     if osd is None:
         return None
     return int(osd.get("rotate", 0)) % 360, float(osd.get("orientation_conf", 0.0))
 
 
-def osd_script(image: Image.Image, config: str) -> str | None:
+def osd_script(image: Image.Image, dpi: int | None) -> str | None:
     """The script Tesseract's OSD names for the page (``Latin``, ``Fraktur``, ...), if any."""
-    osd = _osd(image, config)
+    osd = _osd(image, dpi)
     return str(osd.get("script", "")) or None if osd else None
 
 
-def _osd(image: Image.Image, config: str) -> dict[str, Any] | None:
+def _osd(
+    image: Image.Image, dpi: int | None, *, min_characters: int | None = None
+) -> dict[str, Any] | None:
     try:
-        osd: dict[str, Any] = pytesseract.image_to_osd(
-            image, config=f"--psm 0 {config}", output_type=pytesseract.Output.DICT
-        )
-    except pytesseract.TesseractError:
-        return None
-    return osd
+        return tesseract_api.orientation_and_script(image, dpi=dpi, min_characters=min_characters)
+    except TesseractCallError:
+        return None  # no osd model, or an image it cannot take: no answer, as on a blank page
 
 
 def prepare_image(image: Image.Image) -> tuple[Image.Image, int | None]:
-    """A copy Tesseract reads without loss, and the resolution the file declares.
-
-    pytesseract writes the image to a temporary file in the image's own
-    format: a JPEG page would be re-encoded (lossy) before Tesseract sees it.
-    A copy with no format goes as PNG. Modes PNG cannot hold are converted.
+    """A copy in a mode Tesseract reads (1, L, P or RGB), and the resolution the file
+    declares. Transparent pages are laid on white; 16-bit grey is scaled to 8 bits.
     """
     resolution = declared_dpi(image)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import pytesseract
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from ocrchat import __version__
 from ocrchat._serde import unstructure
 from ocrchat.models import History, JobStatus
+from ocrchat_server.engines import tesseract_api
 from ocrchat_server.engines.languages import installed_models
 from ocrchat_server.errors import ApiError, bad_request, not_found
 from ocrchat_server.exports import EXPORTERS, ExportSource
@@ -202,9 +202,9 @@ async def engines(request: Request) -> Response:
     services = _services(request)
     cpu: dict[str, Any] = {"tier": "cpu", "engine": "tesseract", "ready": True}
     try:
-        cpu["version"] = str(pytesseract.get_tesseract_version())
+        cpu["version"] = tesseract_api.version()
         cpu["languages"] = sorted(installed_models() - {"osd"})
-    except (pytesseract.TesseractNotFoundError, OSError):
+    except OSError:
         cpu.update(ready=False, detail="Tesseract is not installed: apt-get install tesseract-ocr")
     status = await services.vlm.status()
     vlm: dict[str, Any] = {

@@ -1,0 +1,188 @@
+"""Server throughput on dense scanned PNG pages against ``xargs -P CORES tesseract``.
+
+    nox -s bench                 # or: python bench/throughput.py
+
+The pages are the four dense typewritten and printed scans in ``tests/data``
+(EHRI Dataset, CC BY 4.0; Campbell 1881, GT4HistComment, CC BY 4.0; see
+``tests/data/README.md``), stored as PNG (their pixels as published), each twice. In one
+run, on the same cores:
+
+- the command line: ``xargs -P CORES tesseract PAGE OUT -l LANG`` with
+  ``OMP_THREAD_LIMIT=1``;
+- our server (``ocrchat-server serve``, a worker per core) with every page posted at once
+  as a one-page job, four ways: ``engine=tesseract`` and the default engine, each with the
+  page's language named and with ``language=auto``.
+
+Each server run starts warm (a page per worker read first, not timed). The figure to
+beat is the command line's time: ``against_command`` above 1.0 is faster than it.
+
+It also reads each page once in one process with Tesseract called as a command
+(pytesseract's ``image_to_data``: a PNG written, the models loaded) and through the
+server's kept-loaded binding (tesserocr), and checks that both give the same words.
+
+Results go to ``bench/results/throughput.json`` (and are printed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytesseract
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.searchable_pdf import bench_server  # noqa: E402
+from tests.documents import TEST_DATA  # noqa: E402
+
+from ocrchat_server.engines import tesseract_api  # noqa: E402
+from ocrchat_server.engines.tesseract import read_data  # noqa: E402
+
+PAGES = {
+    "en_ehri_typed_dr19390519_03.jpg": "eng",
+    "en_ehri_typed_yv3549264_03.jpg": "eng",
+    "de_ehri_typed_wl1375b189_02.jpg": "deu",
+    "en_multicol_campbell_1881_p63.png": "eng",
+}
+ROUNDS = 2
+
+
+def png_pages(folder: Path) -> list[tuple[Path, str]]:
+    """Each scan as a PNG of its own pixels (resolution kept), with its language; twice."""
+    pages = []
+    for round_number in range(ROUNDS):
+        for name, language in PAGES.items():
+            target = folder / f"{Path(name).stem}-{round_number}.png"
+            with Image.open(TEST_DATA / name) as scan:
+                scan.save(target, dpi=scan.info.get("dpi", (300, 300)))
+            pages.append((target, language))
+    return pages
+
+
+def command_line(pages: list[tuple[Path, str]], cores: int, out: Path) -> float:
+    """Every page through ``xargs -P CORES tesseract``, as a user would run it."""
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    lines = "\n".join(f"{page} {out / page.stem} -l {language}" for page, language in pages)
+    started = time.perf_counter()
+    subprocess.run(
+        ["xargs", "-P", str(cores), "-L", "1", "tesseract"],
+        input=lines,
+        text=True,
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    return time.perf_counter() - started
+
+
+def server_run(
+    pages: list[tuple[Path, str]], cores: int, tmp: Path, *, engine: str, auto: bool
+) -> float:
+    """Every page posted at once as a one-page job (answered inline); the wall time."""
+    name = f"{engine}-{'auto' if auto else 'named'}"
+    with bench_server(tmp / f"data-{name}", cores) as (client, headers):
+
+        def post(page: tuple[Path, str]) -> None:
+            path, language = page
+            job = client.post(
+                "/api/v1/ocr/",
+                headers=headers,
+                files={"file": (path.name, path.read_bytes())},
+                data={"language": "auto" if auto else language, "engine": engine},
+            ).json()
+            assert job["status"] == "done", job
+
+        with ThreadPoolExecutor(max_workers=len(pages)) as pool:
+            list(pool.map(post, pages[:cores]))  # warm: the workers start and load models
+            started = time.perf_counter()
+            list(pool.map(post, pages))
+            return time.perf_counter() - started
+
+
+def binding(pages: list[tuple[Path, str]]) -> dict[str, object]:
+    """The command (pytesseract) against the kept-loaded library, page by page, one process."""
+    env_before = os.environ.get("OMP_THREAD_LIMIT")
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    command_seconds = library_seconds = 0.0
+    same = True
+    try:
+        for path, language in pages[: len(PAGES)]:
+            with Image.open(path) as page:
+                page.load()
+                dpi = round(page.info["dpi"][0])
+                read_data(page, language, dpi, 0)  # loads the models, not timed
+                started = time.perf_counter()
+                by_command = pytesseract.image_to_data(
+                    page, lang=language, config=f"--dpi {dpi}", output_type=pytesseract.Output.DICT
+                )
+                command_seconds += time.perf_counter() - started
+                started = time.perf_counter()
+                by_library = read_data(page, language, dpi, 0)
+                library_seconds += time.perf_counter() - started
+            words = [str(text).strip() for text in by_command["text"] if str(text).strip()]
+            same &= words == [text.strip() for text in by_library["text"] if text.strip()]
+    finally:
+        if env_before is None:
+            del os.environ["OMP_THREAD_LIMIT"]
+        else:
+            os.environ["OMP_THREAD_LIMIT"] = env_before
+    return {
+        "pages": len(PAGES),
+        "command_seconds": round(command_seconds, 2),
+        "library_seconds": round(library_seconds, 2),
+        "library_against_command": round(command_seconds / library_seconds, 2),
+        "same_words": same,
+        "library": f"tesserocr on Tesseract {tesseract_api.version()}",
+    }
+
+
+def main() -> None:
+    cores = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        pages = png_pages(tmp)
+        out = tmp / "cli"
+        out.mkdir()
+        command = command_line(pages, cores, out)
+        runs: dict[str, dict[str, float]] = {}
+        for engine in ("tesseract", "auto"):
+            for auto in (False, True):
+                seconds = server_run(pages, cores, tmp, engine=engine, auto=auto)
+                runs[f"engine={engine}, language={'auto' if auto else 'named'}"] = {
+                    "seconds": round(seconds, 2),
+                    "pages_per_second": round(len(pages) / seconds, 3),
+                    "against_command": round(command / seconds, 3),
+                }
+        compared = binding(pages)
+    for engine in ("tesseract", "auto"):
+        named = runs[f"engine={engine}, language=named"]["seconds"]
+        auto_run = runs[f"engine={engine}, language=auto"]
+        auto_run["time_against_named"] = round(auto_run["seconds"] / named, 3)
+    report = {
+        "machine": {"cores": cores, "python": platform.python_version()},
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "pages": len(pages),
+        "command_line": {
+            "seconds": round(command, 2),
+            "pages_per_second": round(len(pages) / command, 3),
+        },
+        "server": runs,
+        "binding": compared,
+    }
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "throughput.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""Tesseract kept loaded: one tesserocr API per model set in each worker process.
+
+Calling the ``tesseract`` command (what pytesseract does) loads the models again
+for every page and round-trips the page through a PNG file; that cost 0.1 to
+0.7 s a page on the corpus, more with two models (``deu+grc``). tesserocr (its
+wheel carries libtesseract 5.5 and leptonica, single-threaded like
+``OMP_THREAD_LIMIT=1``) keeps an API loaded, so a worker pays the load once per
+model set. Read with Debian's own tessdata, the corpus's CER is the same as the
+5.3 command's (bench/results/tesserocr.json).
+
+Pages go in as raw pixels (``SetImageBytes``): tesserocr's ``SetImage`` encodes
+an image without a format as JPEG, which would blur a lossless page.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import tesserocr
+
+from ocrchat_server.engines.languages import tessdata_dir
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+_KEPT_MODEL_SETS = 4
+"""Model sets kept loaded per process: a page's auto path may try two or three
+(``Latin``, then ``deu+grc``); each costs 20 to 90 MB of the worker's memory."""
+_OSD = "osd"
+# image_to_data's columns, as the TSV renderer writes them (it has no header row)
+_COLUMNS = (
+    "level", "page_num", "block_num", "par_num", "line_num", "word_num",
+    "left", "top", "width", "height", "conf", "text",
+)  # fmt: skip
+_FLOAT_COLUMNS = frozenset({"conf"})
+
+
+class TesseractCallError(RuntimeError):
+    """Tesseract could not load its models or read the image."""
+
+
+_lock = threading.Lock()
+"""One API may not be used by two threads at once; a worker reads one page at a time,
+but tests and the extract-tables tool may call from threads."""
+_apis: collections.OrderedDict[tuple[str, int], tesserocr.PyTessBaseAPI] = collections.OrderedDict()
+
+
+def version() -> str:
+    """The version of the Tesseract library that reads pages (``5.5.4``)."""
+    first = str(tesserocr.tesseract_version()).split("\n", 1)[0]
+    return first.removeprefix("tesseract ").strip()
+
+
+def read_data(
+    image: Image.Image, models: str, *, dpi: int | None, psm: int = tesserocr.PSM.AUTO
+) -> dict[str, list[Any]]:
+    """Every block, paragraph, line and word Tesseract reads on the page, by column.
+
+    The same shape as ``pytesseract.image_to_data(..., output_type=DICT)``: geometry
+    as ints, ``conf`` as a float (-1 above word level), ``text`` as a string.
+    """
+    with _loaded(models, psm) as api:
+        _set_page(api, image, dpi)
+        tsv = api.GetTSVText(0)
+    if tsv is None:
+        raise TesseractCallError("Tesseract found no page in the image")
+    data: dict[str, list[Any]] = {column: [] for column in _COLUMNS}
+    for row in tsv.splitlines():
+        values = row.split("\t", len(_COLUMNS) - 1)
+        if len(values) < len(_COLUMNS):
+            values.append("")  # a row above word level ends before its text
+        for column, value in zip(_COLUMNS, values, strict=True):
+            if column == "text":
+                data[column].append(value)
+            elif column in _FLOAT_COLUMNS:
+                data[column].append(float(value))
+            else:
+                data[column].append(int(value))
+    return data
+
+
+def read_text(
+    image: Image.Image, models: str, *, dpi: int | None, psm: int = tesserocr.PSM.AUTO
+) -> str:
+    """The page's text, as ``tesseract IMAGE - --psm PSM`` prints it."""
+    with _loaded(models, psm) as api:
+        _set_page(api, image, dpi)
+        return str(api.GetUTF8Text() or "")
+
+
+def orientation_and_script(
+    image: Image.Image, *, dpi: int | None, min_characters: int | None = None
+) -> dict[str, Any] | None:
+    """Tesseract's OSD of the page, or None where it finds too little text to say.
+
+    Keys as ``tesseract --psm 0`` prints them: ``rotate`` (how far to turn the page
+    clockwise), ``orientation_conf``, ``script`` and ``script_conf``.
+    """
+    with _loaded(_OSD, tesserocr.PSM.OSD_ONLY) as api:
+        if min_characters is not None:
+            api.SetVariable("min_characters_to_try", str(min_characters))
+        try:
+            _set_page(api, image, dpi)
+            found = api.DetectOrientationScript()
+        finally:
+            if min_characters is not None:
+                api.SetVariable("min_characters_to_try", "50")  # Tesseract's default
+    if not found:
+        return None
+    # DetectOrientationScript gives the page's own turn (counter-clockwise); the
+    # command's "Rotate" is the clockwise turn that makes it upright
+    return {
+        "rotate": (360 - int(found["orient_deg"])) % 360,
+        "orientation_conf": float(found["orient_conf"]),
+        "script": str(found["script_name"]),
+        "script_conf": float(found["script_conf"]),
+    }
+
+
+@contextmanager
+def _loaded(models: str, psm: int) -> Iterator[tesserocr.PyTessBaseAPI]:
+    """The process's API for ``models`` with page segmentation ``psm``, made on first use."""
+    key = (models, int(psm))
+    with _lock:
+        api = _apis.get(key)
+        if api is None:
+            try:
+                api = tesserocr.PyTessBaseAPI(path=f"{tessdata_dir()}/", lang=models, psm=psm)
+            except RuntimeError as exc:
+                raise TesseractCallError(f"Tesseract could not load '{models}': {exc}") from exc
+            _apis[key] = api
+            while len(_apis) > _KEPT_MODEL_SETS:
+                _, oldest = _apis.popitem(last=False)
+                oldest.End()
+        _apis.move_to_end(key)
+        try:
+            yield api
+        finally:
+            api.Clear()  # drop the page's image and results; the models stay
+
+
+def _set_page(api: tesserocr.PyTessBaseAPI, image: Image.Image, dpi: int | None) -> None:
+    """Hand the page over as raw 8-bit grey or 24-bit RGB pixels."""
+    if image.mode in ("L", "RGB"):
+        pixels = image
+    else:
+        pixels = image.convert("L" if image.mode == "1" else "RGB")
+    depth = 1 if pixels.mode == "L" else 3
+    try:
+        api.SetImageBytes(
+            pixels.tobytes(), pixels.width, pixels.height, depth, depth * pixels.width
+        )
+    except RuntimeError as exc:
+        raise TesseractCallError(f"Tesseract could not take the image: {exc}") from exc
+    if dpi:
+        api.SetSourceResolution(dpi)
