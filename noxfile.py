@@ -44,14 +44,17 @@ def lint(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Speed and memory of the cpu tier, and its quality on the shared corpus.
 
-    Writes bench/results/cpu.json, bench/results/corpus.json and
-    bench/results/searchable_pdf.json (against ocrmypdf from PyPI).
+    Writes bench/results/cpu.json, bench/results/corpus.json,
+    bench/results/throughput.json (against xargs tesseract), bench/results/polling.json
+    and bench/results/searchable_pdf.json (against ocrmypdf from PyPI).
     """
     session.install(
         *FROM_SOURCE, "-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test")
     )
     session.run("python", "bench/cpu_tier.py", *session.posargs)
     session.run("python", "bench/corpus_quality.py")
+    session.run("python", "bench/throughput.py")
+    session.run("python", "bench/polling.py")
     # ocrmypdf wants a newer Pillow than surya-ocr allows: a virtual environment of its own
     ocrmypdf_env = Path(session.create_tmp()) / "ocrmypdf"
     session.run("python", "-m", "venv", str(ocrmypdf_env))

@@ -109,32 +109,26 @@ def server_run(
 
 
 def binding(pages: list[tuple[Path, str]]) -> dict[str, object]:
-    """The command (pytesseract) against the kept-loaded library, page by page, one process."""
-    env_before = os.environ.get("OMP_THREAD_LIMIT")
-    os.environ["OMP_THREAD_LIMIT"] = "1"
+    """The command (pytesseract) against the kept-loaded library, page by page, one process;
+    both on one thread (importing the engines set ``OMP_THREAD_LIMIT=1`` for this process
+    and the commands it starts)."""
     command_seconds = library_seconds = 0.0
     same = True
-    try:
-        for path, language in pages[: len(PAGES)]:
-            with Image.open(path) as page:
-                page.load()
-                dpi = round(page.info["dpi"][0])
-                read_data(page, language, dpi, 0)  # loads the models, not timed
-                started = time.perf_counter()
-                by_command = pytesseract.image_to_data(
-                    page, lang=language, config=f"--dpi {dpi}", output_type=pytesseract.Output.DICT
-                )
-                command_seconds += time.perf_counter() - started
-                started = time.perf_counter()
-                by_library = read_data(page, language, dpi, 0)
-                library_seconds += time.perf_counter() - started
-            words = [str(text).strip() for text in by_command["text"] if str(text).strip()]
-            same &= words == [text.strip() for text in by_library["text"] if text.strip()]
-    finally:
-        if env_before is None:
-            del os.environ["OMP_THREAD_LIMIT"]
-        else:
-            os.environ["OMP_THREAD_LIMIT"] = env_before
+    for path, language in pages[: len(PAGES)]:
+        with Image.open(path) as page:
+            page.load()
+            dpi = round(page.info["dpi"][0])
+            read_data(page, language, dpi, 0)  # loads the models, not timed
+            started = time.perf_counter()
+            by_command = pytesseract.image_to_data(
+                page, lang=language, config=f"--dpi {dpi}", output_type=pytesseract.Output.DICT
+            )
+            command_seconds += time.perf_counter() - started
+            started = time.perf_counter()
+            by_library = read_data(page, language, dpi, 0)
+            library_seconds += time.perf_counter() - started
+        words = [str(text).strip() for text in by_command["text"] if str(text).strip()]
+        same &= words == [text.strip() for text in by_library["text"] if text.strip()]
     return {
         "pages": len(PAGES),
         "command_seconds": round(command_seconds, 2),

@@ -15,7 +15,6 @@ import io
 from typing import TYPE_CHECKING, Any
 
 import numpy
-import tesserocr
 from PIL import ImageOps
 
 from ocrchat.models import Table
@@ -74,7 +73,7 @@ def _read_cell(image: Image.Image, box: BBox, models: str, dpi: int | None) -> s
     if crop.width < 2 or crop.height < 2:
         return ""
     padded = ImageOps.expand(crop, border=_MARGIN, fill=255)
-    text = tesseract_api.read_text(padded, models, dpi=dpi, psm=tesserocr.PSM.SINGLE_BLOCK)
+    text = tesseract_api.read_text(padded, models, dpi=dpi, psm=tesseract_api.SINGLE_BLOCK)
     return " ".join(text.split())
 
 

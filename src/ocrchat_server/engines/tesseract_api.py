@@ -5,8 +5,14 @@ for every page and round-trips the page through a PNG file; that cost 0.1 to
 0.7 s a page on the corpus, more with two models (``deu+grc``). tesserocr (its
 wheel carries libtesseract 5.5 and leptonica, single-threaded like
 ``OMP_THREAD_LIMIT=1``) keeps an API loaded, so a worker pays the load once per
-model set. Read with Debian's own tessdata, the corpus's CER is the same as the
-5.3 command's (bench/results/tesserocr.json).
+model set. Built against Debian's libtesseract (``pip install --no-binary
+tesserocr``, as scripts/setup-debian and the nox sessions do), it reads exactly
+as the command does (bench/results/throughput.json compares them); its wheel's
+newer bundled Tesseract reads some pages differently (it dropped Arabic lines
+that the command reads).
+
+OpenMP's thread limit is set before this module loads the library: see
+:mod:`ocrchat_server.engines`.
 
 Pages go in as raw pixels (``SetImageBytes``): tesserocr's ``SetImage`` encodes
 an image without a format as JPEG, which would blur a lossless page.
@@ -37,6 +43,8 @@ _COLUMNS = (
     "left", "top", "width", "height", "conf", "text",
 )  # fmt: skip
 _FLOAT_COLUMNS = frozenset({"conf"})
+SINGLE_BLOCK = tesserocr.PSM.SINGLE_BLOCK
+"""Page segmentation for a crop holding one block of text (``--psm 6``)."""
 
 
 class TesseractCallError(RuntimeError):
