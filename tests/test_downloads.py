@@ -331,6 +331,26 @@ def test_an_uploaded_jpeg_is_embedded_as_it_is_and_a_png_without_loss(
         assert shown.tobytes() == grey_page.tobytes()
 
 
+def test_a_png_scan_and_a_fax_tiff_keep_their_own_compressed_data(
+    server: Server, tmp_path: Path
+) -> None:
+    with Image.open(SCANS[0]) as scan:  # its pixels and resolution, as a scanner's PNG
+        png, fax = io.BytesIO(), io.BytesIO()
+        scan.save(png, format="PNG", dpi=scan.info["dpi"])
+        scan.convert("1").save(fax, format="TIFF", compression="group4", dpi=scan.info["dpi"])
+    uploads = ((png.getvalue(), "scan.png", "image"), (fax.getvalue(), "scan.tif", "ccitt"))
+    for upload, name, encoding in uploads:
+        job = submit(server, upload, name, language="eng", engine="tesseract").json()
+        assert job["status"] == "done"
+        searchable = tmp_path / f"{name}.pdf"
+        searchable.write_bytes(download(server, job["uuid"], "pdf").content)
+        (listed,) = image_list(searchable)
+        assert listed[4] == encoding, name  # the upload's own data: Flate rows, G4 fax
+        # nothing decoded and compressed again: the page is about the upload's size
+        assert searchable.stat().st_size <= 1.1 * len(upload) + 16_000, name
+        assert_text_layer_matches(job, searchable.read_bytes())
+
+
 @pytest.mark.parametrize(
     ("language", "lines", "font"),
     [

@@ -33,6 +33,9 @@ from ocrchat_server.jobs.tools import EXTRACT_TABLES, HANDWRITING, HANDWRITING_E
 log = logging.getLogger(__name__)
 
 _EXIF_ORIENTATION = 0x0112
+# uploads whose own bytes the searchable PDF embeds: our format name -> Pillow's
+_PICTURE_FORMATS = {JPEG: "JPEG", "png": "PNG", "tiff": "TIFF"}
+_PICTURE_MODES = ("1", "L", "P", "RGB")
 
 
 @attrs.frozen
@@ -162,19 +165,24 @@ def _read_page(task: PageTask) -> Page:
         reading,
         task.page_pdf,
         title=task.title,
-        original=_original_jpeg(task, reading),
+        original=_original_picture(task, reading),
         lossless=task.document.format != PDF,
     )
     return reading.page
 
 
-def _original_jpeg(task: PageTask, reading: PageReading) -> Path | None:
-    """The upload, where its own JPEG bytes can be the page's picture: a plain JPEG (not a
-    camera's two-frame MPO, not CMYK), shown as stored (no EXIF turn) and not turned by us."""
-    if task.document.format != JPEG or reading.page.rotation:
+def _original_picture(task: PageTask, reading: PageReading) -> Path | None:
+    """The upload, where its own encoded image can be the page's picture: one frame of
+    JPEG, PNG or TIFF (not a camera's two-frame MPO) without transparency, in a colour
+    model a PDF shows as it is, shown as stored (no EXIF turn) and not turned by us."""
+    if task.document.format not in _PICTURE_FORMATS or task.document.page_count != 1:
+        return None
+    if reading.page.rotation:
         return None
     with Image.open(task.upload) as image:
-        if image.format != "JPEG" or image.mode not in ("L", "RGB"):
+        if image.format not in _PICTURE_FORMATS.values() or image.mode not in _PICTURE_MODES:
+            return None
+        if "transparency" in image.info or getattr(image, "n_frames", 1) != 1:
             return None
         if image.getexif().get(_EXIF_ORIENTATION, 1) != 1 or image.size != reading.image.size:
             return None
