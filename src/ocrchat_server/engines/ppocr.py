@@ -13,7 +13,11 @@ Pitfalls worked around here:
   turned upright before they get here;
 - palette and bilevel images come out blank unless converted first;
 - onnxruntime takes every core by default: one thread a worker, like
-  Tesseract's ``OMP_THREAD_LIMIT=1``.
+  Tesseract's ``OMP_THREAD_LIMIT=1``;
+- lines are recognized one at a time: rapidocr batches six by default, each
+  padded to the widest, and on one thread the padding is wasted work. On the
+  corpus's 14 images recognition took 17.8 s instead of 24.4 s (the whole
+  reading 34.1 s instead of 41.9 s), CER 0.2822 against 0.2816.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ def _recognizer() -> Any:
             "Global.use_cls": False,
             "Global.return_word_box": True,
             "Global.log_level": "warning",
+            "Rec.rec_batch_num": 1,
             "EngineConfig.onnxruntime.intra_op_num_threads": 1,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         }
