@@ -26,6 +26,7 @@ from tests.documents import (
     CJK_FONT,
     FONT,
     TEST_DATA,
+    corpus_scorer,
     image_bytes,
     numbered_pdf,
     render_page,
@@ -329,6 +330,24 @@ def test_an_uploaded_jpeg_is_embedded_as_it_is_and_a_png_without_loss(
         assert shown.mode == "L"
         assert shown.size == grey_page.size
         assert shown.tobytes() == grey_page.tobytes()
+
+
+def test_text_copied_out_of_a_typewritten_scans_pdf_reads_as_the_job_does(
+    server: Server,
+) -> None:
+    """pdftotext of the searchable PDF (what a reader copies) against the job's text: the
+    same words in the same lines, but for hyphenated words that it joins. A text layer
+    font whose em is smaller than the line made pdftotext take the gaps between
+    typewritten words for columns and tear lines apart (CER 0.079 here)."""
+    scan = TEST_DATA / "de_ehri_typed_wl1375b189_02.jpg"
+    job = submit(server, scan.read_bytes(), scan.name, language="deu", engine="tesseract").json()
+    assert job["status"] == "done"
+    pdf = download(server, job["uuid"], "pdf").content
+    copied = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    scores = corpus_scorer().score_pair(job["text"], copied)
+    assert scores["char_edits"] / scores["ref_chars"] < 0.06
 
 
 def test_a_png_scan_and_a_fax_tiff_keep_their_own_compressed_data(

@@ -17,6 +17,12 @@ glyphs used. It is DejaVu Sans where that has every character of the document
 (Latin, Greek, Cyrillic and more: fpdf2 loads it in 0.01 s), else GNU Unifont,
 which covers every script of Unicode's basic plane (Arabic, Hebrew, CJK, Indic,
 Thai ...) but takes fpdf2 0.1 s to load, for every page a worker writes.
+
+A glyph's box as readers take it (the font's ascent to its descent) is the
+line's box, one em high, as Unifont's is: a smaller em made ``pdftotext``
+take the gaps between typewritten words for columns and break lines apart.
+DejaVu Sans is used through a copy whose declared ascent and descent are
+Unifont's, made once per machine.
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import os
 import subprocess
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +60,9 @@ ASSUMED_DPI = 300
 _POINTS_PER_INCH = 72
 _JPEG_QUALITY = 85
 _FONT_NAME = "text-layer"
+_ASCENT = 0.875
+"""Where the baseline sits in a text layer glyph's one-em box: Unifont's own metrics
+(0.875 above, 0.125 below), given to DejaVu Sans too."""
 
 
 class SearchablePdfError(RuntimeError):
@@ -100,11 +111,40 @@ def layer_font(path: Path) -> LayerFont:
 
 def font_for(texts: Iterable[str]) -> LayerFont:
     """DejaVu Sans when it has every character of ``texts``, else Unifont."""
-    if COMPACT_FONT.exists():
-        compact = layer_font(COMPACT_FONT)
+    compact_file = _compact_font_file()
+    if compact_file is not None:
+        compact = layer_font(compact_file)
         if all(ord(char) in compact.characters for text in texts for char in text):
             return compact
     return layer_font(TEXT_LAYER_FONT)
+
+
+@functools.cache
+def _compact_font_file() -> Path | None:
+    """DejaVu Sans declaring Unifont's ascent and descent (see above), or None without it.
+
+    Kept in a folder of this user's own under the temporary directory, named after the
+    source font's size and time, so processes share it and a font update makes a new one.
+    """
+    try:
+        source = COMPACT_FONT.stat()
+    except OSError:
+        return None
+    folder = Path(tempfile.gettempdir()) / f"ocrchat-server-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    owned = folder.lstat()
+    if folder.is_symlink() or owned.st_uid != os.getuid() or owned.st_mode & 0o077:
+        return None  # not a folder of ours alone: Unifont then, never a planted font
+    target = folder / f"text-layer-{source.st_size}-{int(source.st_mtime)}.ttf"
+    if not target.exists():
+        with TTFont(str(COMPACT_FONT)) as font:
+            units = font["head"].unitsPerEm
+            font["hhea"].ascent = round(units * _ASCENT)
+            font["hhea"].descent = -round(units * (1 - _ASCENT))
+            partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+            font.save(str(partial))
+        os.replace(partial, target)  # whole or not at all, whoever writes it too
+    return target
 
 
 def _new_pdf(size: tuple[float, float], title: str | None, font: LayerFont) -> FPDF:
