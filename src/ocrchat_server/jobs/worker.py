@@ -80,10 +80,19 @@ def engine_for(task: PageTask) -> Engine:
     return CpuEngine(engine=task.engine, read_tables=read_tables, preparation=task.preparation)
 
 
+_WORKER_NICENESS = 5
+"""How much lower than the server's the workers' CPU priority is: with a worker on every
+core, the event loop still gets its turn, so polls and uploads are answered at once
+while pages are read (bench/results/polling.json). Pages lose nothing when the server
+is idle."""
+
+
 def init_worker() -> None:
     # Tesseract's OpenMP threads fight each other when every core already runs
-    # a worker: one thread a page is 5 to 7 times faster on 2 cores.
+    # a worker: one thread a page is 5 to 7 times faster on 2 cores (the engines
+    # package sets this too, before libtesseract loads; here for the commands too).
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    os.nice(_WORKER_NICENESS)
 
 
 @attrs.frozen
