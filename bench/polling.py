@@ -20,7 +20,6 @@ Results go to ``bench/results/polling.json`` (and are printed).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import platform
 import statistics
@@ -34,7 +33,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.searchable_pdf import SCANS, bench_server  # noqa: E402
+from bench.common import bench_server, write_results  # noqa: E402
+from bench.searchable_pdf import SCANS  # noqa: E402
 from tests.documents import TEST_DATA, scanned_pdf  # noqa: E402
 
 CLIENTS = 50
@@ -122,10 +122,7 @@ def main() -> None:
         "quiet": quiet,
         "busy": busy,
     }
-    out_dir = ROOT / "bench" / "results"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "polling.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+    write_results("polling.json", report)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ Results go to ``bench/results/searchable_pdf.json`` (and are printed).
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import shutil
@@ -31,19 +30,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-
-import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import bench_server, write_results  # noqa: E402
 from tests.documents import TEST_DATA, corpus_scorer, scanned_pdf  # noqa: E402
-from tests.live import LiveServer, make_accounts  # noqa: E402
-
-from ocrchat_server.settings import Settings  # noqa: E402
 
 SCANS = [
     "en_ehri_typed_dr19390519_03.jpg",
@@ -109,19 +103,6 @@ def run_command_line(source: Path, work: Path, cores: int) -> float:
         env=env,
     )
     return time.perf_counter() - started
-
-
-@contextmanager
-def bench_server(data_dir: Path, cores: int) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
-    """A real server (a worker per core) on a fresh data dir: a client, and an account's
-    headers."""
-    (token,) = make_accounts(Settings(data_dir=data_dir), "bench")
-    headers = {"Authorization": f"Bearer {token}"}
-    with (
-        LiveServer(data_dir, workers=cores) as server,
-        httpx.Client(base_url=server.url, timeout=600) as client,
-    ):
-        yield client, headers
 
 
 def run_server(source: Path, out: Path, tmp: Path, cores: int, engine: str) -> float:
@@ -227,10 +208,7 @@ def main() -> None:
         "results": results,
         "inline_one_page_seconds": latency,
     }
-    out_dir = ROOT / "bench" / "results"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "searchable_pdf.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+    write_results("searchable_pdf.json", report)
 
 
 def _version() -> str:

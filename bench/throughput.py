@@ -25,7 +25,6 @@ Results go to ``bench/results/throughput.json`` (and are printed).
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import subprocess
@@ -41,7 +40,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.searchable_pdf import bench_server  # noqa: E402
+from bench.common import bench_server, write_results  # noqa: E402
 from tests.documents import TEST_DATA  # noqa: E402
 
 from ocrchat_server.engines import tesseract_api  # noqa: E402
@@ -172,10 +171,7 @@ def main() -> None:
         "server": runs,
         "binding": compared,
     }
-    out_dir = ROOT / "bench" / "results"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "throughput.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+    write_results("throughput.json", report)
 
 
 if __name__ == "__main__":

@@ -192,17 +192,12 @@ def _write_over_upload(
     title: str | None,
 ) -> None:
     """The upload's own image bytes as the page (img2pdf), the words laid over it (pikepdf)."""
-    scale = _POINTS_PER_INCH / dpi
-    page_size = (size[0] * scale, size[1] * scale)
     picture = img2pdf.convert(
         str(original),
         layout_fun=img2pdf.get_fixed_dpi_layout_fun((dpi, dpi)),
         rotation=img2pdf.Rotation.none,  # the worker passes only pages shown as stored
     )
-    font = font_for(word.text for word in words)
-    layer = _new_pdf(page_size, title, font)
-    layer.add_page()
-    _place_words(layer, words, scale, font)
+    layer = _page_of_words(size, words, dpi, title)
     with (
         pikepdf.open(io.BytesIO(picture)) as document,
         pikepdf.open(io.BytesIO(bytes(layer.output()))) as text,
@@ -242,14 +237,28 @@ def _write_image_page(
     title: str | None,
 ) -> None:
     """One page the size of ``image`` at ``dpi``: ``picture`` under the words, invisible."""
+    _page_of_words(image.size, words, dpi, title, picture=picture).output(str(path))
+
+
+def _page_of_words(
+    size: tuple[int, int],
+    words: list[Word],
+    dpi: int,
+    title: str | None,
+    *,
+    picture: Image.Image | io.BytesIO | None = None,
+) -> FPDF:
+    """A one-page document of an image's size (pixels at ``dpi``) with the words on it,
+    invisible, over ``picture`` when there is one."""
     scale = _POINTS_PER_INCH / dpi
-    width, height = image.width * scale, image.height * scale
+    width, height = size[0] * scale, size[1] * scale
     font = font_for(word.text for word in words)
     pdf = _new_pdf((width, height), title, font)
     pdf.add_page()
-    pdf.image(picture, x=0, y=0, w=width, h=height)
+    if picture is not None:
+        pdf.image(picture, x=0, y=0, w=width, h=height)
     _place_words(pdf, words, scale, font)
-    pdf.output(str(path))
+    return pdf
 
 
 def _words(data: dict[str, Any]) -> list[Word]:
