@@ -18,6 +18,7 @@ import asyncio
 import collections
 import datetime as dt
 import functools
+import gc
 import logging
 import multiprocessing
 import statistics
@@ -377,12 +378,10 @@ class JobRunner:
 
     def _write_result(self, record: JobRecord) -> None:
         uuid, page_count = record.uuid, record.page_count
-        pages = [
-            structure(read_json(self.files.page_result(uuid, index)), Page)
-            for index in range(page_count)
-        ]
         # a page read from its own text layer is kept from the upload as it is; an OCRed
-        # page of a PDF too, with our text layer grafted on; other pages are our own
+        # page of a PDF too, with our text layer grafted on; other pages are our own.
+        # The graft comes before the pages are loaded, and its objects are collected before
+        # they are: the two never hold memory at once (a 300-page job's peak was their sum)
         upload = self.files.upload(uuid)
         words_files = [self.files.page_words(uuid, index) for index in range(page_count)]
         grafts = {
@@ -404,9 +403,17 @@ class JobRunner:
                         page, page_words, self.files.page_pdf(uuid, index), title=record.filename
                     )
                 original, grafts = upload, {}
+        grafted = set(grafts)
+        grafts.clear()  # the words records are in the PDF now
+        if grafted:
+            gc.collect()  # and fpdf2's layer document is reference cycles: freed now
+        pages = [
+            structure(read_json(self.files.page_result(uuid, index)), Page)
+            for index in range(page_count)
+        ]
         pdf_pages = [
             PdfPage(original, index + 1, ours=False)
-            if page.source == TEXT_LAYER or index in grafts
+            if page.source == TEXT_LAYER or index in grafted
             else PdfPage(self.files.page_pdf(uuid, index))
             for index, page in enumerate(pages)
         ]
