@@ -53,7 +53,7 @@ from ocrchat_server.jobs.tools import TRANSLATE
 from ocrchat_server.jobs.worker import PageOutcome, PageTask, init_worker, run_page
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from ocrchat_server.engines.vlm_server import VlmServer
     from ocrchat_server.jobs.files import JobFiles
@@ -83,26 +83,42 @@ class _ActiveJob:
     attempts: collections.Counter[int] = attrs.Factory(collections.Counter)
 
 
-def assemble_result(pages: list[Page], *, translated_to: str | None = None) -> dict[str, Any]:
+def assemble_result(pages: Iterable[Page], *, translated_to: str | None = None) -> dict[str, Any]:
     """The finished job's content: pages, whole text and Markdown, mean confidence;
-    with a translation, the original text and Markdown beside the translated."""
-    confidences = [block.confidence for page in pages for block in page.blocks]
+    with a translation, the original text and Markdown beside the translated.
+
+    ``pages`` is taken one page at a time, each kept only as the JSON it becomes: a
+    300-page job's pages as objects and as JSON at once held some 60 MB of the server.
+    """
+    stored: list[dict[str, Any]] = []
+    texts: list[str] = []
+    markdowns: list[str] = []
+    originals: list[str] = []
+    original_markdowns: list[str] = []
+    confidences: list[float] = []
+    languages: list[tuple[list[str] | None, int]] = []
+    for page in pages:
+        stored.append(unstructure(page))
+        texts.append(page.text)
+        markdowns.append(page.markdown or page.text)
+        originals.append(page.original_text or "")
+        original_markdowns.append(page.original_markdown or "")
+        confidences.extend(block.confidence for block in page.blocks)
+        languages.append((page.detected_languages, len(page.text)))
     translation: dict[str, Any] = {}
     if translated_to is not None:
         translation = {
             "translated_to": translated_to,
-            "original_text": PAGE_SEPARATOR_TEXT.join(page.original_text or "" for page in pages),
-            "original_markdown": PAGE_SEPARATOR_MARKDOWN.join(
-                page.original_markdown or "" for page in pages
-            ),
+            "original_text": PAGE_SEPARATOR_TEXT.join(originals),
+            "original_markdown": PAGE_SEPARATOR_MARKDOWN.join(original_markdowns),
         }
     return {
         **translation,
-        "pages": unstructure(pages),
-        "text": PAGE_SEPARATOR_TEXT.join(page.text for page in pages),
-        "markdown": PAGE_SEPARATOR_MARKDOWN.join(page.markdown or page.text for page in pages),
+        "pages": stored,
+        "text": PAGE_SEPARATOR_TEXT.join(texts),
+        "markdown": PAGE_SEPARATOR_MARKDOWN.join(markdowns),
         "mean_confidence": round(statistics.fmean(confidences), 4) if confidences else None,
-        "detected_languages": _document_languages(pages),
+        "detected_languages": _document_languages(languages),
     }
 
 
@@ -126,14 +142,15 @@ def translate_pages(
         return list(pool.map(translate, pages))
 
 
-def _document_languages(pages: list[Page]) -> list[str] | None:
-    """The pages' languages, ranked by how much text each page has and its rank there."""
-    if all(page.detected_languages is None for page in pages):
+def _document_languages(pages: list[tuple[list[str] | None, int]]) -> list[str] | None:
+    """The pages' languages (each page's detected languages and its text's length), ranked
+    by how much text each page has and their rank there."""
+    if all(detected is None for detected, _ in pages):
         return None
     weights: dict[str, float] = collections.defaultdict(float)
-    for page in pages:
-        for rank, code in enumerate(page.detected_languages or []):
-            weights[code] += len(page.text) / (rank + 1)
+    for detected, length in pages:
+        for rank, code in enumerate(detected or []):
+            weights[code] += length / (rank + 1)
     return sorted(weights, key=lambda code: -weights[code])
 
 
@@ -407,26 +424,26 @@ class JobRunner:
         grafts.clear()  # the words records are in the PDF now
         if grafted:
             gc.collect()  # and fpdf2's layer document is reference cycles: freed now
-        pages = [
+        pages: Iterable[Page] = (
             structure(read_json(self.files.page_result(uuid, index)), Page)
             for index in range(page_count)
-        ]
-        pdf_pages = [
-            PdfPage(original, index + 1, ours=False)
-            if page.source == TEXT_LAYER or index in grafted
-            else PdfPage(self.files.page_pdf(uuid, index))
-            for index, page in enumerate(pages)
-        ]
+        )
         translated_to = None
         if record.tool == TRANSLATE and record.translate_to:
             if self.translator is None:
                 raise EngineError("No translator is configured on this server any more.")
-            pages = translate_pages(self.translator, pages, target_language(record.translate_to))
+            target = target_language(record.translate_to)
+            pages = translate_pages(self.translator, list(pages), target)
             translated_to = record.translate_to
+        result = assemble_result(pages, translated_to=translated_to)
+        pdf_pages = [
+            PdfPage(original, index + 1, ours=False)
+            if page["source"] == TEXT_LAYER or index in grafted
+            else PdfPage(self.files.page_pdf(uuid, index))
+            for index, page in enumerate(result["pages"])
+        ]
         join_pages(pdf_pages, self.files.document_pdf(uuid), title=record.filename)
-        write_json_atomically(
-            self.files.job_result(uuid), assemble_result(pages, translated_to=translated_to)
-        )
+        write_json_atomically(self.files.job_result(uuid), result)
         self.files.delete_page_results(uuid)
 
 
