@@ -1,15 +1,14 @@
 """Tesseract kept loaded: one tesserocr API per model set in each worker process.
 
 Calling the ``tesseract`` command (what pytesseract does) loads the models again
-for every page and round-trips the page through a PNG file; that cost 0.1 to
-0.7 s a page on the corpus, more with two models (``deu+grc``). tesserocr (its
-wheel carries libtesseract 5.5 and leptonica, single-threaded like
-``OMP_THREAD_LIMIT=1``) keeps an API loaded, so a worker pays the load once per
-model set. Built against Debian's libtesseract (``pip install --no-binary
-tesserocr``, as scripts/setup-debian and the nox sessions do), it reads exactly
-as the command does (bench/results/throughput.json compares them); its wheel's
-newer bundled Tesseract reads some pages differently (it dropped Arabic lines
-that the command reads).
+for every page and round-trips the page through a PNG file: about 0.08 s a page
+on the corpus with Debian's fast models, more with two models (``deu+grc``), and
+most of a small image's time (a table cell, an OSD call). tesserocr keeps an API
+loaded, so a worker pays the load once per model set. Built against Debian's
+libtesseract (``pip install --no-binary tesserocr``, as scripts/serve and the nox
+sessions do), it reads exactly as the command does (bench/results/throughput.json
+compares them); the newer Tesseract (5.5) bundled in tesserocr's wheel reads some
+pages differently (it dropped Arabic lines that the command reads).
 
 OpenMP's thread limit is set before this module loads the library: see
 :mod:`ocrchat_server.engines`.
@@ -52,8 +51,8 @@ class TesseractCallError(RuntimeError):
 
 
 _lock = threading.Lock()
-"""One API may not be used by two threads at once; a worker reads one page at a time,
-but tests and the extract-tables tool may call from threads."""
+"""One API may not be used by two threads at once: a worker reads one page at a time,
+but a process that reads pages in threads (tests do) takes turns."""
 _apis: collections.OrderedDict[tuple[str, int], tesserocr.PyTessBaseAPI] = collections.OrderedDict()
 
 
