@@ -60,6 +60,16 @@ ASSUMED_DPI = 300
 _POINTS_PER_INCH = 72
 _JPEG_QUALITY = 85
 _FONT_NAME = "text-layer"
+# what img2pdf raises for a file it will not embed as it is (each its own Exception)
+_IMG2PDF_REFUSALS = (
+    img2pdf.AlphaChannelError,
+    img2pdf.ExifOrientationError,
+    img2pdf.ImageOpenError,
+    img2pdf.JpegColorspaceError,
+    img2pdf.NegativeDimensionError,
+    img2pdf.PdfTooLargeError,
+    img2pdf.UnsupportedColorspaceError,
+)
 _ASCENT = 0.875
 """Where the baseline sits in a text layer glyph's one-em box: Unifont's own metrics
 (0.875 above, 0.125 below), given to DejaVu Sans too."""
@@ -175,7 +185,7 @@ def write_page_pdf(
         try:
             _write_over_upload(original, reading.image.size, reading.words, dpi, path, title)
             return
-        except (img2pdf.ImageOpenError, ValueError, TypeError, pikepdf.PdfError):
+        except (*_IMG2PDF_REFUSALS, ValueError, TypeError, pikepdf.PdfError):
             # img2pdf turns down some files that Pillow reads (alpha, odd colour spaces,
             # a JPEG's own quirks): those are drawn from the page image below
             pass
