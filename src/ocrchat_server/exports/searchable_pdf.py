@@ -190,7 +190,7 @@ def write_page_pdf(
             # a JPEG's own quirks): those are drawn from the page image below
             pass
     picture = _embeddable(reading.image, lossless=lossless)
-    _write_image_page(reading.image, picture, reading.words, dpi, path, title)
+    _page_of_words(reading.image.size, reading.words, dpi, title, picture=picture).output(str(path))
 
 
 def _write_over_upload(
@@ -235,19 +235,8 @@ def write_page_pdf_from_words(
     """A page PDF of ours (the page's rendering under its words) from its words record, for
     a PDF upload the layer could not be grafted onto."""
     picture = _embeddable(image, lossless=False)
-    _write_image_page(image, picture, _words(record), int(record["dpi"]), path, title)
-
-
-def _write_image_page(
-    image: Image.Image,
-    picture: Image.Image | io.BytesIO,
-    words: list[Word],
-    dpi: int,
-    path: Path,
-    title: str | None,
-) -> None:
-    """One page the size of ``image`` at ``dpi``: ``picture`` under the words, invisible."""
-    _page_of_words(image.size, words, dpi, title, picture=picture).output(str(path))
+    page = _page_of_words(image.size, _words(record), int(record["dpi"]), title, picture=picture)
+    page.output(str(path))
 
 
 def _page_of_words(

@@ -24,8 +24,9 @@ from ocrchat_server.engines.preparation import STEPS
 from ocrchat_server.engines.text_layer import OCR, merge_with_ocr, page_from_text_layer
 from ocrchat_server.engines.vlm_server import SuryaConnection
 from ocrchat_server.exports.searchable_pdf import words_record, write_page_pdf
-from ocrchat_server.ingest import JPEG, PDF, Document, open_page
+from ocrchat_server.ingest import PDF, Document, open_page
 from ocrchat_server.ingest.pages import PDF_DPI
+from ocrchat_server.ingest.sniff import IMAGE_FORMATS
 from ocrchat_server.ingest.text_layer import OCR_AUTO, OCR_FORCE, TextLayerError, read_text_layer
 from ocrchat_server.jobs.files import write_json_atomically
 from ocrchat_server.jobs.tools import EXTRACT_TABLES, HANDWRITING, HANDWRITING_ENGINE
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 _EXIF_ORIENTATION = 0x0112
 # uploads whose own bytes the searchable PDF embeds: our format name -> Pillow's
-_PICTURE_FORMATS = {JPEG: "JPEG", "png": "PNG", "tiff": "TIFF"}
+_PICTURE_FORMATS = {IMAGE_FORMATS[name]: name for name in ("JPEG", "PNG", "TIFF")}
 _PICTURE_MODES = ("1", "L", "P", "RGB")
 
 
@@ -88,10 +89,8 @@ is idle."""
 
 
 def init_worker() -> None:
-    # Tesseract's OpenMP threads fight each other when every core already runs
-    # a worker: one thread a page is 5 to 7 times faster on 2 cores (the engines
-    # package sets this too, before libtesseract loads; here for the commands too).
-    os.environ["OMP_THREAD_LIMIT"] = "1"
+    # One OpenMP thread for Tesseract is set by the engines package, which this module
+    # imports: it must be set before libtesseract loads, which is before this runs.
     os.nice(_WORKER_NICENESS)
 
 
