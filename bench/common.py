@@ -20,16 +20,18 @@ from ocrchat_server.settings import Settings  # noqa: E402
 
 
 @contextmanager
-def bench_server(data_dir: Path, cores: int) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
-    """A real server (a worker per core) on a fresh data dir: a client, and an account's
-    headers."""
+def bench_server(
+    data_dir: Path, cores: int
+) -> Iterator[tuple[httpx.Client, dict[str, str], LiveServer]]:
+    """A real server (a worker per core) on a fresh data dir: a client, an account's
+    headers, and the server (its process, for memory)."""
     (token,) = make_accounts(Settings(data_dir=data_dir), "bench")
     headers = {"Authorization": f"Bearer {token}"}
     with (
         LiveServer(data_dir, workers=cores) as server,
         httpx.Client(base_url=server.url, timeout=600) as client,
     ):
-        yield client, headers
+        yield client, headers, server
 
 
 def write_results(name: str, report: dict[str, Any]) -> None:

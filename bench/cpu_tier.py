@@ -32,15 +32,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import bench_server  # noqa: E402
 from tests.documents import TEST_DATA, text_pdf  # noqa: E402
-from tests.live import LiveServer, child_pids, make_accounts  # noqa: E402
-
-from ocrchat_server.settings import Settings  # noqa: E402
+from tests.live import child_pids  # noqa: E402
 
 LINES = [
     "The committee met on the third of March to review the accounts of the year.",
@@ -58,15 +55,9 @@ def peak_rss_kib(pid: int) -> int:
 
 def run_pdf(pages: int, workers: int, language: str) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp) / "data"
-        (token,) = make_accounts(Settings(data_dir=data_dir), "bench")
         pdf = text_pdf([[f"Page {n}", *LINES] for n in range(1, pages + 1)])
-        with (
-            LiveServer(data_dir, workers=workers) as server,
-            httpx.Client(
-                base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=600
-            ) as client,
-        ):
+        with bench_server(Path(tmp) / "data", workers) as (client, headers, server):
+            client.headers.update(headers)
             started = time.perf_counter()
             # ocr=force: the rendered pages have a text layer, and this measures OCR
             job = client.post(

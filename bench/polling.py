@@ -101,7 +101,7 @@ def main() -> None:
         pdf_path = tmp / "scans.pdf"
         scanned_pdf([TEST_DATA / name for name in SCANS * 2], pdf_path)
         pdf = pdf_path.read_bytes()
-        with bench_server(tmp / "data", cores) as (client, headers):
+        with bench_server(tmp / "data", cores) as (client, headers, _):
             page = TEST_DATA / SCANS[0]
             job = client.post(
                 "/api/v1/ocr/",

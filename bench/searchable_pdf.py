@@ -106,7 +106,7 @@ def run_command_line(source: Path, work: Path, cores: int) -> float:
 
 
 def run_server(source: Path, out: Path, tmp: Path, cores: int, engine: str) -> float:
-    with bench_server(tmp / f"data-{engine}", cores) as (client, headers):
+    with bench_server(tmp / f"data-{engine}", cores) as (client, headers, _):
         # the workers start with the first job: a one-page warm-up, not timed
         warm = client.post(
             "/api/v1/ocr/",
@@ -147,7 +147,7 @@ def inline_latency(tmp: Path, cores: int) -> dict[str, float]:
         command.append(time.perf_counter() - started)
     result = {"tesseract_command": round(statistics.median(command), 2)}
     for engine in ("auto", "tesseract"):
-        with bench_server(tmp / f"inline-{engine}", cores) as (client, headers):
+        with bench_server(tmp / f"inline-{engine}", cores) as (client, headers, _):
             fields = {"language": "eng", "engine": engine}
             timings = []
             for attempt in range(4):  # the first starts the workers: not counted

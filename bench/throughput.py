@@ -88,7 +88,7 @@ def server_run(
 ) -> float:
     """Every page posted at once as a one-page job (answered inline); the wall time."""
     name = f"{engine}-{'auto' if auto else 'named'}"
-    with bench_server(tmp / f"data-{name}", cores) as (client, headers):
+    with bench_server(tmp / f"data-{name}", cores) as (client, headers, _):
 
         def post(page: tuple[Path, str]) -> None:
             path, language = page
