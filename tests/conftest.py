@@ -16,9 +16,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from ocrchat_server.app import create_app
+from ocrchat_server.jobs.interfaces import Backend
 from ocrchat_server.settings import Settings
 from tests.fake_surya import FakeSurya
-from tests.live import LiveServer, make_accounts
+from tests.live import LiveServer, backend_of, make_accounts
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -55,6 +56,10 @@ class Server:
 
     def headers(self, token: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {token or self.alice}"}
+
+    @property
+    def backend(self) -> Backend:
+        return backend_of(self.client)
 
 
 @attrs.frozen

@@ -13,23 +13,31 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx
 
-from ocrchat_server.jobs.store import JobStore
+from ocrchat_server.jobs.embedded import open_backend
+from ocrchat_server.jobs.interfaces import Backend
 from ocrchat_server.settings import Settings
 
 
+def backend_of(client: Any) -> Backend:
+    """The records and storage of the app a ``TestClient`` runs, through their interfaces."""
+    backend: Backend = client.app.state.services.backend
+    return backend
+
+
 def make_accounts(settings: Settings, *names: str, plan: str = "pro") -> list[str]:
-    """Create accounts in the data dir's store; returns their API tokens.
+    """Create accounts in the server's records; returns their API tokens.
 
     On the pro plan unless told otherwise: tests other than metering's need room.
     """
-    store = JobStore(settings.database)
+    backend = open_backend(settings)
     try:
-        return [store.create_account(name, plan=plan)[1] for name in names]
+        return [backend.accounts.create_account(name, plan=plan)[1] for name in names]
     finally:
-        store.close()
+        backend.close()
 
 
 def child_pids(pid: int) -> list[int]:

@@ -219,7 +219,7 @@ def test_uploads_over_the_limit_are_refused(server: Server) -> None:
         content=chunked(),
     )
     assert_error(response, 400, "file_too_large")
-    assert list((server.settings.data_dir / "uploads").iterdir()) == []
+    assert server.backend.storage.uploads_held() == []
     # and the server keeps serving
     assert submit(server, image_bytes(INVOICE, "PNG")).json()["status"] == "done"
 
@@ -348,7 +348,7 @@ def test_a_repeated_idempotency_key_returns_the_first_job(server: Server) -> Non
     assert again.json()["uuid"] == first.json()["uuid"]
     assert again.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
-    assert list((server.settings.data_dir / "uploads").iterdir()) == []
+    assert server.backend.storage.uploads_held() == []
     usage = server.client.get("/api/v1/account/", headers=server.headers()).json()["usage"]
     assert usage["day"] == 1  # processed once
     # keys belong to an account: Bob's same key is a job of his own

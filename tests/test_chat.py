@@ -195,8 +195,8 @@ def test_deleting_the_job_deletes_its_conversations(
     reply = ask(server, invoice["uuid"], "What is the total?")
     server.client.delete(f"{API}{invoice['uuid']}/", headers=server.headers())
     services = server.client.app.state.services  # type: ignore[attr-defined]
-    assert services.store.messages(reply["conversation"]) == []
-    assert services.store.conversations(invoice["uuid"]) == []
+    assert services.backend.conversations.messages(reply["conversation"]) == []
+    assert services.backend.conversations.conversations(invoice["uuid"]) == []
 
 
 # --- with a language model (a stand-in: see tests/fake_llm.py) -------------------------

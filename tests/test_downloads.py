@@ -20,7 +20,7 @@ from ocrchat_server.engines.cpu import CpuEngine
 from ocrchat_server.engines.languages import resolve_language
 from ocrchat_server.exports import EXPORTERS, ExportSource
 from ocrchat_server.exports.searchable_pdf import words_record, write_page_pdf_from_words
-from ocrchat_server.jobs.files import read_json, write_json_atomically
+from ocrchat_server.jobs.json_files import read_json, write_json_atomically
 from tests.conftest import Server
 from tests.documents import (
     CJK_FONT,

@@ -14,14 +14,15 @@ import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
+from ocrchat.models import Tier
 from ocrchat_server.app import create_app
 from ocrchat_server.cli import main
+from ocrchat_server.jobs.embedded import open_backend
 from ocrchat_server.jobs.plans import Plans, PlansError
-from ocrchat_server.jobs.store import JobStore
 from ocrchat_server.settings import Settings
 from tests.conftest import MovableClock, Server
 from tests.documents import image_bytes, numbered_pdf, render_page
-from tests.live import LiveServer, make_accounts
+from tests.live import LiveServer, backend_of, make_accounts
 from tests.test_api import assert_error
 
 API = "/api/v1/ocr/"
@@ -73,7 +74,7 @@ def test_a_file_over_what_is_left_is_refused_before_any_work(metered: Metered) -
     assert (body["used"], body["cap"], body["needed"]) == (0, 5, 6)
     assert body["resets_at"] == "2026-03-02T00:00:00+00:00"
     assert "daily page allowance of the small plan" in body["error"]
-    assert list((metered.settings.data_dir / "uploads").iterdir()) == []
+    assert backend_of(metered.client).storage.uploads_held() == []
     assert metered.account()["usage"] == {"day": 0, "month": 0}
 
     assert metered.post(numbered_pdf(5)).json()["status"] == "done"
@@ -105,9 +106,9 @@ def test_the_daily_allowance_resets_and_the_monthly_one_holds(metered: Metered) 
 
 
 def test_credits_are_spent_once_the_allowance_is_used_up(metered: Metered) -> None:
-    store = JobStore(metered.settings.database)
-    store.add_credits("sam", 3)
-    store.close()
+    backend = open_backend(metered.settings)
+    backend.accounts.add_credits("sam", 3)
+    backend.close()
     assert metered.post(numbered_pdf(4)).status_code == 200
     assert metered.post(numbered_pdf(3)).status_code == 200  # 1 from the day, 2 credits
     me = metered.account()
@@ -257,7 +258,7 @@ def test_plans_files_are_checked(tmp_path: Path) -> None:
     plans = Plans.load(path)
     assert plans.default_plan == "team"
     assert plans.get("team").daily is None
-    assert plans.cost("vlm", 2) == 10
+    assert plans.cost(Tier.VLM, 2) == 10
     assert plans.get("pro").monthly == 50_000  # built-ins stay
     for wrong in (
         "[plans.x]\ndaily = 5\n",
@@ -282,4 +283,4 @@ def test_an_account_on_a_plan_no_longer_configured_gets_a_clear_error(tmp_path: 
         assert "'team'" in body["error"]
         response = client.post(API, headers=headers, files={"file": ("p.png", ONE_PAGE)})
         assert_error(response, 500, "plan_not_configured")
-        assert list((settings.data_dir / "uploads").iterdir()) == []
+        assert backend_of(client).storage.uploads_held() == []

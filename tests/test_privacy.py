@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from tests.conftest import Server
 from tests.documents import image_bytes, numbered_pdf, render_page
@@ -12,18 +11,17 @@ from tests.test_api import API, assert_error, submit, wait_until_finished
 PAGE = image_bytes(render_page([["Confidential memo for the board"]]), "PNG")
 
 
-def files_under(directory: Path) -> list[Path]:
-    return [path for path in directory.rglob("*") if path.is_file()]
-
-
 def test_the_upload_is_deleted_once_the_job_is_done(server: Server) -> None:
     job = submit(server, numbered_pdf(7)).json()
-    assert (server.settings.data_dir / "uploads" / job["uuid"]).exists()  # queued: still needed
+    storage = server.backend.storage
+    assert storage.uploads_held() == [job["uuid"]]  # queued: still needed
     assert wait_until_finished(server, job["uuid"])["status"] == "done"
-    assert files_under(server.settings.data_dir / "uploads") == []
-    # what is kept is the result alone
-    kept = files_under(server.settings.data_dir / "results" / job["uuid"])
-    assert sorted(path.name for path in kept) == ["document.pdf", "job.json"]
+    assert storage.uploads_held() == []
+    # what is kept is the result alone: no page's result or PDF
+    assert storage.finished_pages(job["uuid"]) == set()
+    assert not storage.page_pdf(job["uuid"], 0).exists()
+    assert storage.document_pdf(job["uuid"]).exists()
+    assert storage.read_result(job["uuid"]).text
 
 
 def test_the_upload_is_deleted_when_the_job_fails(server: Server) -> None:
@@ -36,8 +34,10 @@ def test_the_upload_is_deleted_when_the_job_fails(server: Server) -> None:
     assert job["status"] == "failed"
     assert job["error"] == "Page 1 could not be decoded."
     assert job["text"] is None
-    assert files_under(server.settings.data_dir / "uploads") == []
-    assert files_under(server.settings.data_dir / "results" / job["uuid"]) == []
+    storage = server.backend.storage
+    assert storage.uploads_held() == []
+    assert storage.finished_pages(job["uuid"]) == set()
+    assert not storage.document_pdf(job["uuid"]).exists()
 
 
 def test_delete_removes_the_job_and_its_files(server: Server) -> None:
@@ -47,7 +47,7 @@ def test_delete_removes_the_job_and_its_files(server: Server) -> None:
     assert response.status_code == 200
     assert response.json() == {"uuid": job["uuid"], "deleted": True, "refunded": 0}
     assert_error(server.client.get(url, headers=server.headers()), 404, "not_found")
-    assert not (server.settings.data_dir / "results" / job["uuid"]).exists()
+    assert not server.backend.storage.has_results(job["uuid"])
     assert_error(server.client.delete(url, headers=server.headers()), 404, "not_found")
 
 
@@ -57,9 +57,9 @@ def test_delete_stops_a_running_job(server: Server) -> None:
     other = submit(server, PAGE).json()  # the pool is free for others afterwards
     assert other["status"] == "done"
     services = server.client.app.state.services  # type: ignore[attr-defined]
-    assert not services.runner.is_active(job["uuid"])
-    assert not (server.settings.data_dir / "uploads" / job["uuid"]).exists()
-    assert services.store.get_job(job["uuid"]) is None
+    assert not services.queue.is_active(job["uuid"])
+    assert not services.backend.storage.has_upload(job["uuid"])
+    assert services.backend.jobs.get_job(job["uuid"]) is None
 
 
 def test_results_expire_after_the_retention_time(server: Server) -> None:
@@ -76,4 +76,4 @@ def test_results_expire_after_the_retention_time(server: Server) -> None:
     server.clock.advance(dt.timedelta(hours=1))
     assert services.jobs.expire() == 1
     assert_error(server.client.get(url, headers=server.headers()), 404, "not_found")
-    assert not (server.settings.data_dir / "results" / job["uuid"]).exists()
+    assert not server.backend.storage.has_results(job["uuid"])

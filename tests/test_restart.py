@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
-import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,13 +14,15 @@ from typing import Any
 import httpx
 from starlette.testclient import TestClient
 
-from ocrchat.models import JobStatus
+from ocrchat.models import JobStatus, Tier
 from ocrchat_server.app import create_app
-from ocrchat_server.jobs.runner import MAX_INTERRUPTIONS
-from ocrchat_server.jobs.store import JobRecord, JobStore
+from ocrchat_server.jobs.embedded import open_backend
+from ocrchat_server.jobs.embedded.process_pool import MAX_INTERRUPTIONS
+from ocrchat_server.jobs.interfaces import Backend
+from ocrchat_server.jobs.records import JobRecord
 from ocrchat_server.settings import Settings
 from tests.documents import numbered_pdf
-from tests.live import LiveServer, child_pids, make_accounts
+from tests.live import LiveServer, backend_of, child_pids, make_accounts
 
 
 def poll(client: httpx.Client, url: str, until: Any, timeout: float = 180) -> dict[str, Any]:
@@ -32,9 +34,14 @@ def poll(client: httpx.Client, url: str, until: Any, timeout: float = 180) -> di
         time.sleep(0.2)
 
 
-def status_in_db(data_dir: Path, uuid: str) -> str:
-    with sqlite3.connect(data_dir / "ocrchat.sqlite3") as db:
-        return str(db.execute("SELECT status FROM jobs WHERE uuid = ?", (uuid,)).fetchone()[0])
+@contextmanager
+def stopped_server_backend(data_dir: Path) -> Iterator[Backend]:
+    """The records and storage a stopped server left, through their interfaces."""
+    backend = open_backend(Settings(data_dir=data_dir))
+    try:
+        yield backend
+    finally:
+        backend.close()
 
 
 def test_a_job_killed_mid_run_resumes_after_restart(tmp_path: Path) -> None:
@@ -60,10 +67,13 @@ def test_a_job_killed_mid_run_resumes_after_restart(tmp_path: Path) -> None:
     finally:
         server.kill()
 
-    assert status_in_db(data_dir, running["uuid"]) == "processing"
-    assert status_in_db(data_dir, queued["uuid"]) == "pending"
-    pages_kept = len(list((data_dir / "results" / running["uuid"] / "pages").glob("*.json")))
-    assert pages_kept >= 2
+    with stopped_server_backend(data_dir) as left:
+        statuses = [left.jobs.get_job(job["uuid"]) for job in (running, queued)]
+        assert [job.status if job else None for job in statuses] == [
+            JobStatus.PROCESSING,
+            JobStatus.PENDING,
+        ]
+        assert len(left.storage.finished_pages(running["uuid"])) >= 2
 
     with (
         LiveServer(data_dir, workers=2) as server,
@@ -75,43 +85,40 @@ def test_a_job_killed_mid_run_resumes_after_restart(tmp_path: Path) -> None:
             assert done["page_count"] == pages
             for n, page in enumerate(done["pages"], start=1):
                 assert f"Page {n} of the quarterly report" in page["text"]
-    assert list((data_dir / "uploads").iterdir()) == []
+    with stopped_server_backend(data_dir) as left:
+        assert left.storage.uploads_held() == []
 
 
 def test_a_job_interrupted_too_often_fails_with_a_clear_error(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", workers=1)
     (token,) = make_accounts(settings, "alice")
-    store = JobStore(settings.database)
-    account = store.account_by_name("alice")
-    upload = settings.data_dir / "uploads" / "0f0e0d0c-0000-4000-8000-000000000001"
-    upload.parent.mkdir(parents=True)
-    upload.write_bytes(numbered_pdf(6))
-    store.insert_job(
-        JobRecord(
-            uuid=upload.name,
-            account_id=account.id,
-            status=JobStatus.PROCESSING,
-            tier="cpu",
-            language="eng",
-            format="pdf",
-            page_count=6,
-            created_at=store.clock(),
-            interruptions=MAX_INTERRUPTIONS - 1,
+    uuid = "0f0e0d0c-0000-4000-8000-000000000001"
+    with stopped_server_backend(settings.data_dir) as left:
+        account = left.accounts.account_by_name("alice")
+        left.storage.save_upload(uuid, io.BytesIO(numbered_pdf(6)))
+        left.jobs.insert_job(
+            JobRecord(
+                uuid=uuid,
+                account_id=account.id,
+                status=JobStatus.PROCESSING,
+                tier=Tier.CPU,
+                language="eng",
+                format="pdf",
+                page_count=6,
+                created_at=left.jobs.clock(),
+                interruptions=MAX_INTERRUPTIONS - 1,
+            )
         )
-    )
-    store.close()
 
     with TestClient(create_app(settings)) as client:
-        job = client.get(
-            f"/api/v1/ocr/{upload.name}/", headers={"Authorization": f"Bearer {token}"}
-        )
+        job = client.get(f"/api/v1/ocr/{uuid}/", headers={"Authorization": f"Bearer {token}"})
+        assert not backend_of(client).storage.has_upload(uuid)
 
     assert job.json()["status"] == "failed"
     assert job.json()["error"] == (
         f"The server stopped {MAX_INTERRUPTIONS} times while this job ran, "
         "so it was not started again."
     )
-    assert not upload.exists()
 
 
 def worker_pids(server_pid: int) -> list[int]:

@@ -33,6 +33,8 @@ from ocrchat.models import (
     ChatReply,
     Citation,
     Conversation,
+    Engine,
+    Engines,
     ErrorBody,
     History,
     Job,
@@ -42,6 +44,8 @@ from ocrchat.models import (
     Role,
     Table,
     Tier,
+    Tool,
+    Tools,
 )
 
 __all__ = [
@@ -59,6 +63,8 @@ __all__ = [
     "Client",
     "ConfigurationError",
     "Conversation",
+    "Engine",
+    "Engines",
     "ErrorBody",
     "History",
     "Job",
@@ -76,5 +82,7 @@ __all__ = [
     "ServerError",
     "Table",
     "Tier",
+    "Tool",
+    "Tools",
     "__version__",
 ]

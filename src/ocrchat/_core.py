@@ -30,7 +30,7 @@ from ocrchat._exceptions import (
 )
 from ocrchat._serde import structure
 from ocrchat._version import __version__
-from ocrchat.models import Account, ChatReply, ErrorBody, History, Job, JobStatus
+from ocrchat.models import Account, ChatReply, Engines, ErrorBody, History, Job, JobStatus, Tools
 
 T = TypeVar("T")
 
@@ -395,6 +395,16 @@ def history(config: Config, job: Job | str, *, timeout: TimeoutInput | _NotGiven
 def account(config: Config, *, timeout: TimeoutInput | _NotGiven) -> Flow[Account]:
     request = build_request(config, "GET", "api/v1/account/", timeout=timeout)
     return (yield from call(config, request, Account))
+
+
+def tools(config: Config, *, timeout: TimeoutInput | _NotGiven) -> Flow[Tools]:
+    request = build_request(config, "GET", "api/v1/tools/", timeout=timeout)
+    return (yield from call(config, request, Tools))
+
+
+def engines(config: Config, *, timeout: TimeoutInput | _NotGiven) -> Flow[Engines]:
+    request = build_request(config, "GET", "api/v1/engines/", timeout=timeout)
+    return (yield from call(config, request, Engines))
 
 
 def delete(config: Config, job: Job | str, *, timeout: TimeoutInput | _NotGiven) -> Flow[None]:

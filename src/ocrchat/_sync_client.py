@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import os
     from collections.abc import Callable
 
-    from ocrchat.models import Account, ChatReply, History, Job
+    from ocrchat.models import Account, ChatReply, Engines, History, Job, Tools
 
 __all__ = ["Client"]
 
@@ -184,6 +184,14 @@ class Client(ClientBase):
     def account(self, *, timeout: TimeoutInput = NOT_GIVEN) -> Account:
         """The token's account: plan, usage and caps."""
         return self._run(_core.account(self._config, timeout=timeout))
+
+    def tools(self, *, timeout: TimeoutInput = NOT_GIVEN) -> Tools:
+        """The tools the server offers (``tool=<slug>``), and whether each can run now."""
+        return self._run(_core.tools(self._config, timeout=timeout))
+
+    def engines(self, *, timeout: TimeoutInput = NOT_GIVEN) -> Engines:
+        """Each tier's engine: ready or not, its version and installed languages."""
+        return self._run(_core.engines(self._config, timeout=timeout))
 
     def delete(self, job: Job | str, *, timeout: TimeoutInput = NOT_GIVEN) -> None:
         """Delete the job and its results now."""

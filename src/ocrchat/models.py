@@ -24,6 +24,8 @@ __all__ = [
     "ChatReply",
     "Citation",
     "Conversation",
+    "Engine",
+    "Engines",
     "ErrorBody",
     "History",
     "Job",
@@ -33,6 +35,8 @@ __all__ = [
     "Role",
     "Table",
     "Tier",
+    "Tool",
+    "Tools",
 ]
 
 BBox = tuple[int, int, int, int]
@@ -179,6 +183,58 @@ class Account:
     credits: int | None = None
     """Prepaid credits left, spent once the allowance is used up."""
     resets: dict[str, dt.datetime] = attrs.field(factory=dict)
+    """When the ``day`` and ``month`` allowances start again (UTC)."""
+    costs: dict[str, int] = attrs.field(factory=dict)
+    """Credits a page costs, by tier (``cpu``, ``vlm``)."""
+    priority: int | None = None
+    """The plan's place in the queue: higher is read first."""
+
+
+@attrs.frozen
+class Tool:
+    """One of ``GET /api/v1/tools/``: a preset that ``tool=<slug>`` asks for."""
+
+    slug: str
+    description: str
+    tiers: list[Tier] = attrs.field(factory=list)
+    """The tiers the tool runs on."""
+    ready: bool = True
+    needs: str | None = None
+    """A parameter the tool needs besides ``tool`` (``translate_to``)."""
+    detail: str | None = None
+    """When not ready: what the server's operator has to configure."""
+
+
+@attrs.frozen
+class Tools:
+    """``GET /api/v1/tools/``."""
+
+    tools: list[Tool] = attrs.field(factory=list)
+
+
+@attrs.frozen
+class Engine:
+    """One of ``GET /api/v1/engines/``: a tier's recognizer and whether it can read now."""
+
+    tier: Tier
+    engine: str
+    ready: bool
+    configured: bool = True
+    """False when the server was started without what the engine needs (the vlm tier's
+    inference server)."""
+    version: str | None = None
+    languages: list[str] | None = None
+    """The language models installed (Tesseract's codes), where the engine lists them."""
+    model: str | None = None
+    detail: str | None = None
+    """When not ready: why, in a sentence."""
+
+
+@attrs.frozen
+class Engines:
+    """``GET /api/v1/engines/``."""
+
+    engines: list[Engine] = attrs.field(factory=list)
 
 
 @attrs.frozen

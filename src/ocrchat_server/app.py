@@ -17,19 +17,29 @@ from ocrchat_server.chat.answers import Answerer, LlmAnswerer, RetrievalAnswerer
 from ocrchat_server.chat.service import ChatService
 from ocrchat_server.engines.translation import Translator
 from ocrchat_server.engines.vlm_server import VlmServer
-from ocrchat_server.errors import ApiError
+from ocrchat_server.errors import ServiceError
 from ocrchat_server.http.access_log import AccessLogMiddleware
-from ocrchat_server.http.errors import api_error, http_error, server_error
+from ocrchat_server.http.errors import (
+    HttpError,
+    http_error,
+    http_layer_error,
+    server_error,
+    service_error,
+)
 from ocrchat_server.http.routes import routes
-from ocrchat_server.jobs.files import JobFiles
-from ocrchat_server.jobs.runner import JobRunner
+from ocrchat_server.jobs.accounts import AccountService
+from ocrchat_server.jobs.assembly import JobFinisher
+from ocrchat_server.jobs.catalog import Catalog
+from ocrchat_server.jobs.embedded import open_backend
+from ocrchat_server.jobs.embedded.process_pool import ProcessPoolQueue
+from ocrchat_server.jobs.records import Clock, utc_now
 from ocrchat_server.jobs.service import JobService
-from ocrchat_server.jobs.store import Clock, JobStore, utc_now
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from concurrent.futures import ProcessPoolExecutor
 
+    from ocrchat_server.jobs.interfaces import Backend, PageQueue
     from ocrchat_server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,15 +47,18 @@ log = logging.getLogger(__name__)
 
 @attrs.frozen
 class Services:
-    """What the handlers reach through ``request.state.services``."""
+    """What the handlers reach through ``request.state.services``: the facades of the
+    jobs and chat layers. ``backend`` and ``queue`` are there for tests and tools that
+    hold the app; handlers never use them."""
 
     settings: Settings
-    store: JobStore
-    files: JobFiles
-    runner: JobRunner
     jobs: JobService
+    accounts: AccountService
     chat: ChatService
+    catalog: Catalog
     vlm: VlmServer
+    backend: Backend
+    queue: PageQueue
 
 
 class State(TypedDict):
@@ -77,37 +90,58 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
-        files = JobFiles(settings.data_dir)
-        files.create_dirs()
-        store = JobStore(settings.database, clock=clock)
+        backend = open_backend(settings, clock=clock)
         vlm = VlmServer(settings)
-        runner = JobRunner(
-            store=store,
-            files=files,
-            workers=settings.workers,
+        finisher = JobFinisher(
+            jobs=backend.jobs,
+            charges=backend.charges,
+            storage=backend.storage,
             retention=settings.retention,
+            translator=Translator(settings.llm_endpoint) if settings.llm_endpoint else None,
+        )
+        queue = ProcessPoolQueue(
+            jobs=backend.jobs,
+            storage=backend.storage,
+            finisher=finisher,
+            workers=settings.workers,
             pool_factory=pool_factory,
             vlm=vlm,
             preparation=settings.preparation,
             worker_max_pages=settings.worker_max_pages,
             worker_max_rss_mb=settings.worker_max_rss_mb,
-            translator=Translator(settings.llm_endpoint) if settings.llm_endpoint else None,
         )
-        jobs = JobService(settings=settings, store=store, files=files, runner=runner, vlm=vlm)
-        chat = ChatService(store=store, jobs=jobs, answerer=answerer or _answerer(settings))
-        services = Services(
+        accounts = AccountService(
+            accounts=backend.accounts, charges=backend.charges, plans=settings.plans, clock=clock
+        )
+        jobs = JobService(
             settings=settings,
-            store=store,
-            files=files,
-            runner=runner,
-            jobs=jobs,
-            chat=chat,
+            jobs=backend.jobs,
+            charges=backend.charges,
+            storage=backend.storage,
+            queue=queue,
+            accounts=accounts,
             vlm=vlm,
         )
+        chat = ChatService(
+            conversations=backend.conversations,
+            jobs=jobs,
+            answerer=answerer or _answerer(settings),
+            clock=clock,
+        )
+        services = Services(
+            settings=settings,
+            jobs=jobs,
+            accounts=accounts,
+            chat=chat,
+            catalog=Catalog(settings=settings, vlm=vlm),
+            vlm=vlm,
+            backend=backend,
+            queue=queue,
+        )
         app.state.services = services  # for tests and tools that hold the app, not a request
-        runner.recover()
+        queue.recover()
         background = [
-            asyncio.create_task(runner.run(), name="ocrchat-runner"),
+            asyncio.create_task(queue.run(), name="ocrchat-queue"),
             asyncio.create_task(_sweep_expired(services), name="ocrchat-expiry"),
             # llama-server takes a while to load its model; the cpu tier serves meanwhile
             asyncio.create_task(vlm.start(), name="ocrchat-vlm-start"),
@@ -119,14 +153,15 @@ def create_app(
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             await vlm.stop()
-            store.close()
+            backend.close()
 
     return Starlette(
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(AccessLogMiddleware)],
         exception_handlers={
-            ApiError: api_error,
+            ServiceError: service_error,
+            HttpError: http_layer_error,
             HTTPException: http_error,
             Exception: server_error,
         },

@@ -16,8 +16,10 @@ import click
 from ocrchat import __version__
 from ocrchat_server.engines.preparation import PreparationError, parse_steps
 from ocrchat_server.engines.vlm_server import DEFAULT_MODEL
+from ocrchat_server.jobs.embedded import open_backend
+from ocrchat_server.jobs.interfaces import Backend
 from ocrchat_server.jobs.plans import Plans, PlansError
-from ocrchat_server.jobs.store import Account, AccountExistsError, JobStore, NoSuchAccountError
+from ocrchat_server.jobs.records import Account, AccountExistsError, NoSuchAccountError
 from ocrchat_server.settings import Settings, default_data_dir, parse_duration
 
 _DATA_DIR_HELP = "Where the SQLite store, uploads and results live (created on first start)."
@@ -293,13 +295,13 @@ def create_account(name: str, plan: str | None, data_dir: Path, plans_file: Path
     """Create an account; its API token is the last line printed."""
     plans = _load_plans(plans_file)
     chosen = _plan_name(plans, plan or plans.default_plan)
-    store = JobStore(Settings(data_dir=data_dir).database)
+    backend = open_backend(Settings(data_dir=data_dir))
     try:
-        account, token = store.create_account(name, plan=chosen)
+        account, token = backend.accounts.create_account(name, plan=chosen)
     except AccountExistsError:
         raise click.ClickException(f"An account named {name!r} already exists.") from None
     finally:
-        store.close()
+        backend.close()
     click.echo(
         f"Created account {account.name!r} on the {chosen} plan. Its API token (shown only now):",
         err=True,
@@ -315,19 +317,19 @@ def _plan_name(plans: Plans, name: str) -> str:
 
 
 @contextmanager
-def _store(data_dir: Path) -> Iterator[JobStore]:
-    store = JobStore(Settings(data_dir=data_dir).database)
+def _backend(data_dir: Path) -> Iterator[Backend]:
+    backend = open_backend(Settings(data_dir=data_dir))
     try:
-        yield store
+        yield backend
     except NoSuchAccountError as exc:
         raise click.ClickException(f"No account named {exc.args[0]!r}.") from None
     finally:
-        store.close()
+        backend.close()
 
 
-def _show(store: JobStore, account: Account, plans: Plans) -> None:
+def _show(backend: Backend, account: Account, plans: Plans) -> None:
     plan = plans.get(account.plan)
-    usage = store.usage(account.id)
+    usage = backend.charges.usage(account.id)
 
     def cap(value: int | None) -> str:
         return "no limit" if value is None else str(value)
@@ -348,8 +350,8 @@ def _show(store: JobStore, account: Account, plans: Plans) -> None:
 def show_account(name: str, data_dir: Path, plans_file: Path | None) -> None:
     """Show an account's plan, usage and credits."""
     plans = _load_plans(plans_file)
-    with _store(data_dir) as store:
-        _show(store, store.account_by_name(name), plans)
+    with _backend(data_dir) as backend:
+        _show(backend, backend.accounts.account_by_name(name), plans)
 
 
 @accounts.command("credit")
@@ -363,12 +365,12 @@ def credit_account(name: str, pages: int, data_dir: Path, plans_file: Path | Non
     To take some back, give a negative number after --: credit NAME -- -10
     """
     plans = _load_plans(plans_file)
-    with _store(data_dir) as store:
+    with _backend(data_dir) as backend:
         try:
-            account = store.add_credits(name, pages)
+            account = backend.accounts.add_credits(name, pages)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
-        _show(store, account, plans)
+        _show(backend, account, plans)
 
 
 @accounts.command("plan")
@@ -380,9 +382,9 @@ def change_plan(name: str, plan: str, data_dir: Path, plans_file: Path | None) -
     """Move account NAME to PLAN."""
     plans = _load_plans(plans_file)
     chosen = _plan_name(plans, plan)
-    with _store(data_dir) as store:
-        store.account_by_name(name)
-        _show(store, store.set_plan(name, chosen), plans)
+    with _backend(data_dir) as backend:
+        backend.accounts.account_by_name(name)
+        _show(backend, backend.accounts.set_plan(name, chosen), plans)
 
 
 @main.group()
@@ -395,12 +397,12 @@ def tokens() -> None:
 @_data_dir_option
 def create_token(name: str, data_dir: Path) -> None:
     """Add an API token to account NAME; the token is the last line printed."""
-    store = JobStore(Settings(data_dir=data_dir).database)
+    backend = open_backend(Settings(data_dir=data_dir))
     try:
-        token = store.create_token(name)
+        token = backend.accounts.create_token(name)
     except NoSuchAccountError:
         raise click.ClickException(f"No account named {name!r}.") from None
     finally:
-        store.close()
+        backend.close()
     click.echo(f"New API token for {name!r} (shown only now):", err=True)
     click.echo(token)

@@ -1,29 +1,34 @@
-"""The one error type every layer raises for the user to see.
+"""The root of the errors the layers under HTTP raise for the user to see.
 
-The HTTP layer turns it into ``{"error": ..., "code": ...}`` with its status;
-the message is one short sentence that never holds a path, a token or a traceback.
+Each layer has its own (``jobs.errors``, ``chat.errors``, ``llm``); none knows
+HTTP. ``http.errors`` holds the one table that turns them into statuses, and
+the body ``{"error": ..., "code": ...}``. A message is one short sentence that
+never holds a path, a token or a traceback.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
+class ServiceError(Exception):
+    """A refusal or failure worded for the user, with a stable snake_case code."""
+
+    code: ClassVar[str] = "error"
+    """The default code of the class; an instance may carry a more precise one."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        retry_after: int | None = None,
+        **details: Any,
+    ) -> None:
         super().__init__(message)
-        self.status = status
-        self.code = code
         self.message = message
+        if code is not None:
+            self.code = code  # type: ignore[misc]  # an instance's own, over the class's
         self.details = details
-        self.retry_after: int | None = None
-        """Seconds for a ``Retry-After`` header, when waiting is worth it."""
-
-
-def bad_request(code: str, message: str, **details: Any) -> ApiError:
-    return ApiError(400, code, message, **details)
-
-
-def not_found() -> ApiError:
-    # The same answer for "no such job" and "not yours", so ids cannot be probed.
-    return ApiError(404, "not_found", "No job with that id exists for this account.")
+        self.retry_after = retry_after
+        """Seconds after which trying again is worth it, when it is."""

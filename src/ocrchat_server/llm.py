@@ -1,8 +1,9 @@
 """An OpenAI-compatible chat-completions endpoint: what chat and the translate tool ask.
 
-One client for both, so they fail the same way: an endpoint that cannot be
-reached is a 502, one that does not answer in time a 504, and an answer we
-cannot read a 502, each with a message that names the problem.
+One client for both, so they fail the same way: with a
+:class:`LanguageModelUnavailableError` whose message names the problem (the
+endpoint cannot be reached, does not answer in time, or answers what we
+cannot read).
 """
 
 from __future__ import annotations
@@ -10,7 +11,17 @@ from __future__ import annotations
 import attrs
 import httpx
 
-from ocrchat_server.errors import ApiError
+from ocrchat_server.errors import ServiceError
+
+
+class LanguageModelUnavailableError(ServiceError):
+    """The language model endpoint cannot be reached, or gives no usable answer."""
+
+    code = "llm_error"
+
+
+class LanguageModelTimeoutError(LanguageModelUnavailableError):
+    code = "llm_timeout"
 
 
 @attrs.frozen
@@ -31,21 +42,19 @@ class ChatEndpoint:
                     f"{self.url.rstrip('/')}/chat/completions", json=body, headers=headers
                 )
         except httpx.TimeoutException as exc:
-            raise ApiError(
-                504, "llm_timeout", "The language model did not answer in time."
-            ) from exc
+            raise LanguageModelTimeoutError("The language model did not answer in time.") from exc
         except httpx.TransportError as exc:
-            raise ApiError(
-                502, "llm_unreachable", "The language model endpoint could not be reached."
+            raise LanguageModelUnavailableError(
+                "The language model endpoint could not be reached.", code="llm_unreachable"
             ) from exc
         if response.status_code != 200:
-            raise ApiError(
-                502, "llm_error", f"The language model endpoint answered {response.status_code}."
+            raise LanguageModelUnavailableError(
+                f"The language model endpoint answered {response.status_code}."
             )
         try:
             content = response.json()["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise ApiError(
-                502, "llm_error", "The language model endpoint sent an answer we cannot read."
+            raise LanguageModelUnavailableError(
+                "The language model endpoint sent an answer we cannot read."
             ) from exc
         return str(content or "")

@@ -81,7 +81,10 @@ def test_exit_codes_tell_failures_apart(live: Live, files: Path) -> None:
     failed = ocrchat(live, "submit", str(files / "broken.jpg"), "--wait")
     assert failed.exit_code == EXIT_JOB_FAILED
     assert "could not be decoded" in failed.stderr
-    queued = json.loads(ocrchat(live, "submit", str(files / "report.pdf"), "--json").stdout)
+    # --ocr force: OCRed, its 7 pages take seconds; its text layer would be read at once
+    queued = json.loads(
+        ocrchat(live, "submit", str(files / "report.pdf"), "--ocr", "force", "--json").stdout
+    )
     not_ready = ocrchat(live, "download", queued["uuid"], "--format", "txt")
     assert not_ready.exit_code == EXIT_NOT_READY
     bad = ocrchat(live, "submit", str(files / "invoice.png"), "--language", "klingon")

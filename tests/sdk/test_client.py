@@ -108,7 +108,32 @@ def test_account_and_history(server: Server) -> None:
     me = client.account()
     assert me.name == "alice"
     assert me.usage["day"] == 1
+    assert me.caps["day"] is None  # the pro plan
+    assert me.costs == {"cpu": 1, "vlm": 3}
+    assert me.priority == 10
     assert client.history(job).conversations == []
+
+
+def test_tools_and_engines(server: Server) -> None:
+    client = sdk(server)
+    tools = {tool.slug: tool for tool in client.tools().tools}
+    assert set(tools) == {"extract-tables", "handwriting-to-text", "translate"}
+    assert tools["extract-tables"].tiers == [ocrchat.Tier.CPU, ocrchat.Tier.VLM]
+    # no language model configured: translate says so, and what it would need
+    assert not tools["translate"].ready
+    assert tools["translate"].needs == "translate_to"
+    assert tools["translate"].detail
+    assert "--llm-url" in tools["translate"].detail
+
+    cpu, vlm = client.engines().engines
+    assert (cpu.tier, cpu.engine, cpu.ready) == (ocrchat.Tier.CPU, "tesseract", True)
+    assert cpu.languages
+    assert "eng" in cpu.languages
+    assert "osd" not in cpu.languages
+    assert cpu.version
+    assert cpu.version[0].isdigit()
+    assert (vlm.tier, vlm.configured, vlm.ready) == (ocrchat.Tier.VLM, False, False)
+    assert vlm.detail
 
 
 def test_a_job_renders_in_jupyter_and_draws_its_boxes(server: Server) -> None:

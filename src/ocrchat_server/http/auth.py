@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ocrchat_server.errors import ApiError
+from ocrchat_server.http.errors import HttpError
 
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-    from ocrchat_server.jobs.store import Account, JobStore
+    from ocrchat_server.jobs.accounts import AccountService
+    from ocrchat_server.jobs.records import Account
 
 
 def presented_token(request: Request) -> str | None:
@@ -20,15 +21,15 @@ def presented_token(request: Request) -> str | None:
     return request.query_params.get("api_token") or None
 
 
-def require_account(request: Request, store: JobStore) -> Account:
+def require_account(request: Request, accounts: AccountService) -> Account:
     token = presented_token(request)
     if token is None:
-        raise ApiError(
+        raise HttpError(
             401,
             "missing_token",
             "Send your API token as 'Authorization: Bearer <token>' or ?api_token=<token>.",
         )
-    account = store.authenticate(token)
+    account = accounts.authenticate(token)
     if account is None:
-        raise ApiError(401, "invalid_token", "The API token is not valid.")
+        raise HttpError(401, "invalid_token", "The API token is not valid.")
     return account

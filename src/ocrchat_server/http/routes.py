@@ -1,4 +1,5 @@
-"""The API's routes. Each handler authenticates, calls the job layer, and shapes the answer."""
+"""The API's routes. Each handler authenticates, calls the jobs or chat layer, and shapes
+the answer; it reaches no store, file or engine itself."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import datetime as dt
 import uuid as uuid_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -14,24 +15,19 @@ from starlette.routing import Route
 
 from ocrchat import __version__
 from ocrchat._serde import unstructure
-from ocrchat.models import History, JobStatus
-from ocrchat_server.engines import tesseract_api
-from ocrchat_server.engines.languages import installed_models
-from ocrchat_server.errors import ApiError, bad_request, not_found
-from ocrchat_server.exports import EXPORTERS, ExportSource
+from ocrchat.models import History
 from ocrchat_server.http.auth import require_account
+from ocrchat_server.http.errors import bad_request
 from ocrchat_server.http.uploads import receive_upload
-from ocrchat_server.jobs.metering import Periods
+from ocrchat_server.jobs.errors import JobNotFoundError
 from ocrchat_server.jobs.service import SubmitOptions
-from ocrchat_server.jobs.tools import tool_list
 
 if TYPE_CHECKING:
     from starlette.requests import Request
 
     from ocrchat_server.app import Services
-    from ocrchat_server.jobs.store import Account, JobRecord
+    from ocrchat_server.jobs.records import Account, JobRecord
 
-DOWNLOAD_FORMATS = tuple(EXPORTERS)
 _POLL_AFTER_SECONDS = "2"
 _MAX_IDEMPOTENCY_KEY = 255
 _MAX_MESSAGE = 4000
@@ -44,7 +40,7 @@ def _services(request: Request) -> Services:
 
 def _caller(request: Request) -> tuple[Services, Account]:
     services = _services(request)
-    return services, require_account(request, services.store)
+    return services, require_account(request, services.accounts)
 
 
 def _job_of_caller(request: Request) -> tuple[Services, JobRecord]:
@@ -53,7 +49,7 @@ def _job_of_caller(request: Request) -> tuple[Services, JobRecord]:
     try:
         job_id = str(uuid_module.UUID(raw))
     except ValueError:
-        raise not_found() from None
+        raise JobNotFoundError() from None
     return services, services.jobs.get(account, job_id)
 
 
@@ -82,17 +78,14 @@ def _idempotency_key(request: Request) -> str | None:
 async def submit_job(request: Request) -> Response:
     services, account = _caller(request)
     key = _idempotency_key(request)
-    job_id = str(uuid_module.uuid4())
-    received = await receive_upload(
-        request, services.files.upload(job_id), services.settings.max_upload_bytes
-    )
-    submitted = await services.jobs.submit(
-        account,
-        uuid=job_id,
-        filename=received.filename,
-        options=SubmitOptions.from_form(received.fields),
-        idempotency_key=key,
-    )
+    async with receive_upload(request, services.settings.max_upload_bytes) as received:
+        submitted = await services.jobs.submit(
+            account,
+            upload=received.file,
+            filename=received.filename,
+            options=SubmitOptions.from_form(received.fields),
+            idempotency_key=key,
+        )
     record = submitted.record
     response = await _job_response(services, record, 200 if record.status.finished else 202)
     if submitted.replayed:
@@ -121,22 +114,12 @@ def _attachment(record: JobRecord, extension: str) -> str:
 async def download_job(request: Request) -> Response:
     services, record = _job_of_caller(request)
     fmt = request.query_params.get("format", "").strip().lower()
-    if fmt not in DOWNLOAD_FORMATS:
-        raise bad_request(
-            "invalid_format",
-            f"Unknown format {fmt!r}: use one of {', '.join(DOWNLOAD_FORMATS)}.",
-        )
-    if record.status is not JobStatus.DONE:
-        raise ApiError(409, "job_not_done", f"The job is {record.status.value}, not done.")
-    exporter = EXPORTERS[fmt]
-    job = await asyncio.to_thread(services.jobs.view, record)
-    source = ExportSource(job=job, searchable_pdf=services.files.document_pdf(record.uuid))
     # docx and xlsx take a moment for a long document: off the event loop
-    content = await asyncio.to_thread(exporter.export, source)
+    download = await asyncio.to_thread(services.jobs.download, record, fmt)
     headers = {"Content-Disposition": _attachment(record, fmt)}
-    if isinstance(content, Path):
-        return FileResponse(content, media_type=exporter.media_type, headers=headers)
-    return Response(content, media_type=exporter.media_type, headers=headers)
+    if isinstance(download.content, Path):
+        return FileResponse(download.content, media_type=download.media_type, headers=headers)
+    return Response(download.content, media_type=download.media_type, headers=headers)
 
 
 async def chat(request: Request) -> Response:
@@ -164,59 +147,15 @@ async def chat_history(request: Request) -> Response:
 
 async def account(request: Request) -> Response:
     services, caller = _caller(request)
-    plans = services.settings.plans
-    plan = services.jobs.plan_of(caller)
-    usage = services.store.usage(caller.id)
-    periods = Periods.at(services.store.clock())
-    return JSONResponse(
-        {
-            "name": caller.name,
-            "created_at": caller.created_at.isoformat(),
-            "plan": plan.name,
-            "usage": {"day": usage.day, "month": usage.month},
-            "caps": {
-                "day": plan.daily,
-                "month": plan.monthly,
-                "pages_per_file": plan.pages_per_file,
-            },
-            "credits": usage.credits,
-            "resets": {
-                "day": periods.next_day.isoformat(),
-                "month": periods.next_month.isoformat(),
-            },
-            "costs": plans.costs,
-            "priority": plan.priority,
-        }
-    )
+    return JSONResponse(unstructure(services.accounts.view(caller)))
 
 
 async def tools(request: Request) -> Response:
-    services = _services(request)
-    offered = tool_list(
-        vlm=await services.vlm.status(), translator=services.settings.llm_endpoint is not None
-    )
-    return JSONResponse({"tools": [unstructure(tool) for tool in offered]})
+    return JSONResponse(unstructure(await _services(request).catalog.tools()))
 
 
 async def engines(request: Request) -> Response:
-    services = _services(request)
-    cpu: dict[str, Any] = {"tier": "cpu", "engine": "tesseract", "ready": True}
-    try:
-        cpu["version"] = tesseract_api.version()
-        cpu["languages"] = sorted(installed_models() - {"osd"})
-    except OSError:
-        cpu.update(ready=False, detail="Tesseract is not installed: apt-get install tesseract-ocr")
-    status = await services.vlm.status()
-    vlm: dict[str, Any] = {
-        "tier": "vlm",
-        "engine": "surya",
-        "configured": status.configured,
-        "ready": status.ready,
-        "detail": status.detail,
-    }
-    if status.model is not None:
-        vlm["model"] = status.model
-    return JSONResponse({"engines": [cpu, vlm]})
+    return JSONResponse(unstructure(await _services(request).catalog.engines()))
 
 
 async def health(request: Request) -> Response:

@@ -1,33 +1,31 @@
-"""Receiving the multipart upload: streamed to disk, refused as soon as it is too large.
+"""Receiving the multipart upload: spooled, refused as soon as it is too large.
 
 A declared ``Content-Length`` over the limit is refused before a byte is
 read; a chunked or lying upload is cut off the moment the stream passes the
 limit. Starlette's parser spools file parts to disk past 1 MB, so memory
-stays flat whatever the upload's size.
+stays flat whatever the upload's size; the jobs layer then stores the file.
 """
 
 from __future__ import annotations
 
 import contextlib
 from pathlib import PurePath, PureWindowsPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import attrs
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect
 
-from ocrchat_server.errors import bad_request
+from ocrchat_server.http.errors import bad_request
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator
-    from pathlib import Path
+    from collections.abc import AsyncGenerator, AsyncIterator
 
     from starlette.requests import Request
 
 # Room for the multipart boundaries, part headers and the small form fields.
 _FORM_OVERHEAD = 64 * 1024
-_COPY_CHUNK = 1024 * 1024
 _MAX_FILENAME = 255
 
 
@@ -37,6 +35,8 @@ class UploadTooLargeError(MultiPartException):
 
 @attrs.frozen
 class ReceivedUpload:
+    file: BinaryIO
+    """The file part's bytes, from the start; open only inside ``receive_upload``."""
     filename: str | None
     fields: dict[str, str]
     size: int
@@ -57,8 +57,10 @@ def _safe_filename(name: str | None) -> str | None:
     return base[:_MAX_FILENAME] or None
 
 
-async def receive_upload(request: Request, destination: Path, limit: int) -> ReceivedUpload:
-    """Write the ``file`` part to ``destination``; return the file name and the other fields."""
+@contextlib.asynccontextmanager
+async def receive_upload(request: Request, limit: int) -> AsyncIterator[ReceivedUpload]:
+    """The ``file`` part and the other fields, while the block runs; the spooled file is
+    gone after it."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise bad_request(
             "not_multipart", "Send the document as multipart/form-data with a 'file' field."
@@ -91,19 +93,16 @@ async def receive_upload(request: Request, destination: Path, limit: int) -> Rec
             raise bad_request(
                 "missing_file", "Send the document in a multipart field named 'file'."
             )
-        size = 0
-        try:
-            with destination.open("wb") as out:
-                while chunk := await file.read(_COPY_CHUNK):
-                    size += len(chunk)
-                    if size > limit:
-                        raise _too_large(limit)
-                    out.write(chunk)
-        except BaseException:
-            destination.unlink(missing_ok=True)
-            raise
+        # the stream's limit left room for the form around the file: the file's own
+        # size is held to the limit exactly
+        size = file.size if file.size is not None else 0
+        if size > limit:
+            raise _too_large(limit)
+        await file.seek(0)
         fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
-        return ReceivedUpload(filename=_safe_filename(file.filename), fields=fields, size=size)
+        yield ReceivedUpload(
+            file=file.file, filename=_safe_filename(file.filename), fields=fields, size=size
+        )
     finally:
         with contextlib.suppress(Exception):
             await form.close()

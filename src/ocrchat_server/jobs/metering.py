@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ocrchat_server.jobs.plans import Plan
 
 
-class QuotaExceededError(Exception):
+class AllowanceExceededError(Exception):
     """The request would go over a limit; nothing was charged."""
 
     def __init__(
@@ -76,7 +76,7 @@ class Charge:
 
 def check_file(plan: Plan, pages: int) -> None:
     if pages > plan.pages_per_file:
-        raise QuotaExceededError("pages_per_file", pages, plan.pages_per_file, needed=pages)
+        raise AllowanceExceededError("pages_per_file", pages, plan.pages_per_file, needed=pages)
 
 
 def split_charge(cost: int, plan: Plan, usage: Usage, periods: Periods) -> Charge:
@@ -95,7 +95,7 @@ def split_charge(cost: int, plan: Plan, usage: Usage, periods: Periods) -> Charg
     if from_credits > usage.credits:
         _, limit, used, cap, resets_at = min(left, key=lambda entry: entry[0])
         assert cap is not None
-        raise QuotaExceededError(
+        raise AllowanceExceededError(
             limit, used, cap, needed=cost, resets_at=resets_at, credits=usage.credits
         )
     return Charge(from_allowance=from_allowance, from_credits=from_credits)

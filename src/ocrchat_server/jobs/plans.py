@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ocrchat.models import Tier
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -49,7 +51,7 @@ BUILT_IN_PLANS = {
     "free": Plan("free", daily=50, monthly=500, pages_per_file=20, priority=0),
     "pro": Plan("pro", daily=None, monthly=50_000, pages_per_file=2000, priority=10),
 }
-BUILT_IN_COSTS = {"cpu": 1, "vlm": 3}
+BUILT_IN_COSTS = {Tier.CPU.value: 1, Tier.VLM.value: 3}
 
 
 @attrs.frozen
@@ -65,7 +67,7 @@ class Plans:
             known = ", ".join(sorted(self.plans))
             raise PlansError(f"no plan named {name!r} (plans: {known})") from None
 
-    def cost(self, tier: str, pages: int) -> int:
+    def cost(self, tier: Tier, pages: int) -> int:
         return self.costs[tier] * pages
 
     @classmethod

@@ -16,7 +16,7 @@ import attrs
 from PIL import Image
 
 from ocrchat._serde import unstructure
-from ocrchat.models import Page
+from ocrchat.models import Page, Tier
 from ocrchat_server.engines.base import Engine, EngineError, PageReading
 from ocrchat_server.engines.cpu import CpuEngine
 from ocrchat_server.engines.languages import resolve_language
@@ -28,8 +28,8 @@ from ocrchat_server.ingest import PDF, Document, open_page
 from ocrchat_server.ingest.pages import PDF_DPI
 from ocrchat_server.ingest.sniff import IMAGE_FORMATS
 from ocrchat_server.ingest.text_layer import OCR_AUTO, OCR_FORCE, TextLayerError, read_text_layer
-from ocrchat_server.jobs.files import write_json_atomically
-from ocrchat_server.jobs.tools import EXTRACT_TABLES, HANDWRITING, HANDWRITING_ENGINE
+from ocrchat_server.jobs.json_files import write_json_atomically
+from ocrchat_server.jobs.tools import preset
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class PageTask:
     index: int
     upload: Path
     document: Document
-    tier: str
+    tier: Tier
     language: str
     result: Path
     """Where the page's result goes; its existence marks the page done."""
@@ -66,19 +66,17 @@ class PageTask:
 
 
 def engine_for(task: PageTask) -> Engine:
-    read_tables = task.tool == EXTRACT_TABLES
-    if task.tier == "vlm":
+    tool = preset(task.tool)
+    read_tables = tool is not None and tool.read_tables
+    if task.tier is Tier.VLM:
         if task.vlm is None:
             raise EngineError("The vlm tier is not configured on this server any more.")
         # the vlm tier's modules (Surya's HTML, bs4, markdownify) load in the workers that use it
         from ocrchat_server.engines.surya import SuryaEngine
 
         return SuryaEngine(task.vlm, read_tables=read_tables)
-    if task.tool == HANDWRITING:
-        return CpuEngine(
-            engine=HANDWRITING_ENGINE, read_tables=read_tables, preparation=task.preparation
-        )
-    return CpuEngine(engine=task.engine, read_tables=read_tables, preparation=task.preparation)
+    engine = tool.cpu_engine if tool is not None and tool.cpu_engine else task.engine
+    return CpuEngine(engine=engine, read_tables=read_tables, preparation=task.preparation)
 
 
 _WORKER_NICENESS = 5

@@ -1,4 +1,4 @@
-"""Where a job's files live under the data dir, and how they go away.
+"""The embedded mode's result storage: a job's files under the data dir.
 
     uploads/<uuid>                  the uploaded bytes, until the job ends
     results/<uuid>/pdf/NNNNN.pdf    one page of the searchable PDF, written by a worker
@@ -7,36 +7,27 @@
     results/<uuid>/document.pdf     the finished job's searchable PDF
 
 Every write is to a temporary name then renamed, so a crash never leaves a
-half-written result that a restart would trust.
+half-written result that a restart would trust. This layout is this class's
+own: everything else asks it for a job's files by what they are.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import BinaryIO
 
 import attrs
 
+from ocrchat._serde import structure, unstructure
+from ocrchat_server.jobs.json_files import atomic_text_file, dump_json, read_json
+from ocrchat_server.jobs.records import JobResult
 
-def write_json_atomically(path: Path, data: Any) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    with temporary.open("w", encoding="utf-8") as file:
-        json.dump(data, file, ensure_ascii=False, separators=(",", ":"))
-        file.flush()
-        os.fsync(file.fileno())
-    temporary.replace(path)
-
-
-def read_json(path: Path) -> Any:
-    with path.open(encoding="utf-8") as file:
-        return json.load(file)
+_COPY_CHUNK = 1024 * 1024
 
 
 @attrs.frozen
-class JobFiles:
+class LocalStorage:
     data_dir: Path
 
     @property
@@ -53,6 +44,24 @@ class JobFiles:
 
     def upload(self, uuid: str) -> Path:
         return self.uploads_dir / uuid
+
+    def save_upload(self, uuid: str, source: BinaryIO) -> int:
+        size = 0
+        try:
+            with self.upload(uuid).open("wb") as out:
+                while chunk := source.read(_COPY_CHUNK):
+                    out.write(chunk)
+                    size += len(chunk)
+        except BaseException:
+            self.delete_upload(uuid)
+            raise
+        return size
+
+    def has_upload(self, uuid: str) -> bool:
+        return self.upload(uuid).exists()
+
+    def uploads_held(self) -> list[str]:
+        return sorted(path.name for path in self.uploads_dir.iterdir() if path.is_file())
 
     def result_dir(self, uuid: str) -> Path:
         return self.results_dir / uuid
@@ -76,8 +85,36 @@ class JobFiles:
         """An OCRed page of a PDF upload: its words, grafted onto the upload's own page."""
         return self.page_pdfs_dir(uuid) / f"{index:05d}.words.json"
 
+    def work_file(self, uuid: str, name: str) -> Path:
+        return self.page_pdfs_dir(uuid) / name
+
     def document_pdf(self, uuid: str) -> Path:
         return self.result_dir(uuid) / "document.pdf"
+
+    def write_result(self, uuid: str, result: JobResult) -> None:
+        # the pages are written one at a time: a long document's pages as objects and
+        # as one JSON tree at once held some 60 MB of the server
+        header = unstructure(attrs.evolve(result, pages=[]))
+        del header["pages"]
+        with atomic_text_file(self.job_result(uuid)) as file:
+            file.write('{"pages":[')
+            for number, page in enumerate(result.pages):
+                if number:
+                    file.write(",")
+                dump_json(unstructure(page), file)
+            file.write("]")
+            for key, value in header.items():
+                file.write(",")
+                dump_json(key, file)
+                file.write(":")
+                dump_json(value, file)
+            file.write("}")
+
+    def read_result(self, uuid: str) -> JobResult:
+        return structure(read_json(self.job_result(uuid)), JobResult)
+
+    def has_results(self, uuid: str) -> bool:
+        return self.result_dir(uuid).exists()
 
     def prepare_results(self, uuid: str) -> None:
         self.pages_dir(uuid).mkdir(parents=True, exist_ok=True)

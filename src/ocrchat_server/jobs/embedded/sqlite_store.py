@@ -1,9 +1,12 @@
-"""The embedded store: accounts, API tokens and jobs in one SQLite file.
+"""The embedded mode's records: accounts, API tokens, jobs, charges and conversations
+in one SQLite file.
 
-Only the server process writes jobs; the admin command writes accounts and
-tokens, possibly while the server runs, which WAL mode and a busy timeout
-make safe. Page results live on disk (see :mod:`ocrchat_server.jobs.files`);
-this file holds what a job *is*, not what it found.
+:class:`SqliteStore` is the one implementation of the record interfaces in
+:mod:`ocrchat_server.jobs.interfaces` that needs no other server. Only the
+server process writes jobs; the admin command writes accounts and tokens,
+possibly while the server runs, which WAL mode and a busy timeout make safe.
+Page results live in the result storage; this file holds what a job *is*,
+not what it found.
 """
 
 from __future__ import annotations
@@ -22,18 +25,20 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ocrchat._serde import structure, unstructure
-from ocrchat.models import ChatMessage, Citation, Conversation, JobStatus, Role
+from ocrchat.models import ChatMessage, Citation, Conversation, JobStatus, Role, Tier
 from ocrchat_server.jobs.metering import Charge, Periods, Usage
+from ocrchat_server.jobs.records import (
+    Account,
+    AccountExistsError,
+    Clock,
+    DuplicateIdempotencyKeyError,
+    JobRecord,
+    NoSuchAccountError,
+    utc_now,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-Clock = Callable[[], dt.datetime]
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
 
 _SCHEMA_VERSION = 2
 # Columns added after version 1, for stores made by an older server.
@@ -116,52 +121,6 @@ _TOKEN_PREFIX = "ocr"  # noqa: S105 (a visible prefix, not a secret)
 _KEY_ID_BYTES = 6
 
 
-class AccountExistsError(ValueError):
-    pass
-
-
-class NoSuchAccountError(LookupError):
-    pass
-
-
-class DuplicateIdempotencyKeyError(ValueError):
-    """The account already has a job with this ``Idempotency-Key``."""
-
-
-@attrs.frozen
-class Account:
-    id: int
-    name: str
-    created_at: dt.datetime
-    plan: str
-    credits: int
-
-
-@attrs.frozen
-class JobRecord:
-    uuid: str
-    account_id: int
-    status: JobStatus
-    tier: str
-    language: str
-    format: str
-    page_count: int
-    created_at: dt.datetime
-    tool: str | None = None
-    translate_to: str | None = None
-    engine: str = "auto"
-    ocr: str = "auto"
-    filename: str | None = None
-    pages_done: int = 0
-    error: str | None = None
-    interruptions: int = 0
-    started_at: dt.datetime | None = None
-    finished_at: dt.datetime | None = None
-    expires_at: dt.datetime | None = None
-    idempotency_key: str | None = None
-    priority: int = 0
-
-
 def _hash_token(token: str) -> bytes:
     # Tokens carry 256 random bits, so a fast hash is enough: there is nothing to brute-force.
     return hashlib.sha256(token.encode()).digest()
@@ -185,7 +144,7 @@ def _job_from_row(row: sqlite3.Row) -> JobRecord:
         uuid=row["uuid"],
         account_id=row["account_id"],
         status=JobStatus(row["status"]),
-        tier=row["tier"],
+        tier=Tier(row["tier"]),
         language=row["language"],
         format=row["format"],
         page_count=row["page_count"],
@@ -215,7 +174,7 @@ def _message_from_row(row: sqlite3.Row) -> ChatMessage:
     )
 
 
-class JobStore:
+class SqliteStore:
     """Accounts, tokens and jobs. Thread-safe; every method is one short transaction."""
 
     def __init__(self, path: Path, *, clock: Clock = utc_now) -> None:
@@ -352,6 +311,7 @@ class JobStore:
         raises to refuse), so concurrent requests cannot spend the same allowance."""
         fields = attrs.asdict(job)
         fields["status"] = job.status.value
+        fields["tier"] = job.tier.value
         for name in ("created_at", "started_at", "finished_at", "expires_at"):
             fields[name] = _to_text(fields[name])
         columns = ", ".join(fields)

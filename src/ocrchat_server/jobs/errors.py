@@ -1,0 +1,54 @@
+"""What the jobs layer refuses or fails with. ``http.errors`` maps each to its status."""
+
+from __future__ import annotations
+
+from ocrchat_server.errors import ServiceError
+
+
+class JobsError(ServiceError):
+    pass
+
+
+class InvalidRequestError(JobsError):
+    """A parameter or the file cannot make a job; ``code`` names which (``invalid_tier``...)."""
+
+    code = "bad_request"
+
+
+class UnsupportedLanguageError(InvalidRequestError):
+    """No model on this server reads (or translates into) the language asked for."""
+
+    code = "unsupported_language"
+
+
+class QuotaExceededError(JobsError):
+    """The plan's allowance (or its pages per file) would be overrun; nothing was charged."""
+
+    code = "quota_exceeded"
+
+
+class TierUnavailableError(JobsError):
+    """The tier asked for cannot take work now (its inference server is down or loading)."""
+
+    code = "tier_unavailable"
+
+
+class JobNotFoundError(JobsError):
+    """No such job, or another account's: the same answer, so ids cannot be probed."""
+
+    code = "not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No job with that id exists for this account.")
+
+
+class JobNotDoneError(JobsError):
+    """The job has no result (yet, or at all)."""
+
+    code = "job_not_done"
+
+
+class PlanNotConfiguredError(JobsError):
+    """The account's plan is missing from the server's plans: the operator's slip."""
+
+    code = "plan_not_configured"

@@ -1,0 +1,213 @@
+"""The jobs layer's interfaces: what keeps records, stores files and runs pages.
+
+The HTTP and chat layers, and the job service, speak only to these. The
+embedded mode (one SQLite file, a local data directory, an in-process pool of
+workers: :mod:`ocrchat_server.jobs.embedded`) is one implementation of each;
+another backend (a database server, shared or object storage, a broker's
+queue) implements the same methods and nothing above changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+import attrs
+
+from ocrchat.models import ChatMessage, Conversation, JobStatus
+from ocrchat_server.jobs.metering import Charge, Usage
+from ocrchat_server.jobs.records import Account, Clock, JobRecord, JobResult
+
+
+class JobRepository(Protocol):
+    """What a job is and where it stands (not what it found: that is in the storage)."""
+
+    clock: Clock
+    """The time every record is stamped with (tests set it)."""
+
+    def insert_job(
+        self, job: JobRecord, *, charge: Callable[[Usage], Charge] | None = None
+    ) -> None:
+        """Store a new job and, in the same transaction, take its charge: ``charge`` gets
+        the account's usage as it stands and returns what to take, or raises to refuse.
+        Raises ``DuplicateIdempotencyKeyError`` for an account's key used before."""
+
+    def get_job(self, uuid: str, *, account_id: int | None = None) -> JobRecord | None:
+        """The job; None when there is none (or, with ``account_id``, it is another's)."""
+
+    def job_for_idempotency_key(self, account_id: int, key: str) -> JobRecord | None: ...
+
+    def jobs_with_status(self, *statuses: JobStatus) -> list[JobRecord]:
+        """Oldest first: what a restarted server recovers."""
+
+    def mark_processing(self, uuid: str) -> None: ...
+
+    def set_pages_done(self, uuid: str, pages_done: int) -> None: ...
+
+    def record_interruption(self, uuid: str) -> int:
+        """One more server stop that caught the job mid-run; returns how many so far."""
+
+    def finish(
+        self, uuid: str, status: JobStatus, *, retention: dt.timedelta, error: str | None = None
+    ) -> None:
+        """End the job ``done`` or ``failed``; it expires ``retention`` from now."""
+
+    def delete_job(self, uuid: str) -> None:
+        """Delete the job and its conversations (its charge stays: usage is history)."""
+
+    def expired_jobs(self) -> list[str]: ...
+
+
+class AccountDirectory(Protocol):
+    """Accounts and their API tokens (only a token's hash is kept)."""
+
+    def create_account(self, name: str, *, plan: str = "free") -> tuple[Account, str]:
+        """A new account and its first token, the only time the token is seen."""
+
+    def create_token(self, account_name: str) -> str: ...
+
+    def account_by_name(self, name: str) -> Account:
+        """Raises ``NoSuchAccountError``."""
+
+    def set_plan(self, name: str, plan: str) -> Account: ...
+
+    def add_credits(self, name: str, credits: int) -> Account:
+        """Add, or (negative) take back, prepaid credits; never below 0 (``ValueError``)."""
+
+    def authenticate(self, token: str) -> Account | None:
+        """The token's account, or None; in time that does not depend on the token."""
+
+
+class ChargesLedger(Protocol):
+    """What each job cost; jobs are charged by :meth:`JobRepository.insert_job`."""
+
+    def usage(self, account_id: int) -> Usage:
+        """The allowance spent this day and month, and the credits left."""
+
+    def refund(self, uuid: str, amount: int | None = None) -> int:
+        """Give back ``amount`` of a job's charge (all when None), credits first;
+        returns what was given back."""
+
+
+class ConversationStore(Protocol):
+    """Chats about a job; they go when the job goes."""
+
+    def has_conversation(self, conversation: str, job_uuid: str) -> bool: ...
+
+    def add_exchange(
+        self, job_uuid: str, conversation: str, question: ChatMessage, reply: ChatMessage
+    ) -> None:
+        """Store a question and its answer, starting the conversation when it is new."""
+
+    def messages(self, conversation: str) -> list[ChatMessage]: ...
+
+    def conversations(self, job_uuid: str) -> list[Conversation]: ...
+
+
+class ResultStorage(Protocol):
+    """A job's files: the upload, each page's result and PDF, the finished result.
+
+    Paths are where a file is read or written on this host; how they are laid
+    out, and where the bytes live for good, is the storage's business.
+    """
+
+    def save_upload(self, uuid: str, source: BinaryIO) -> int:
+        """Keep the uploaded bytes read from ``source``; returns how many."""
+
+    def upload(self, uuid: str) -> Path:
+        """The uploaded file, for reading."""
+
+    def has_upload(self, uuid: str) -> bool: ...
+
+    def uploads_held(self) -> list[str]:
+        """The jobs whose upload is stored now (an upload is kept only while its job runs)."""
+
+    def prepare_results(self, uuid: str) -> None:
+        """Make room for the job's page results."""
+
+    def page_result(self, uuid: str, index: int) -> Path:
+        """Where page ``index``'s result goes; its existence marks the page done."""
+
+    def page_pdf(self, uuid: str, index: int) -> Path:
+        """Where page ``index``'s own searchable PDF page goes."""
+
+    def page_words(self, uuid: str, index: int) -> Path:
+        """Where an OCRed page of a PDF upload keeps its words, for the graft."""
+
+    def work_file(self, uuid: str, name: str) -> Path:
+        """A file the job's assembly needs for a while; it goes with the page results."""
+
+    def finished_pages(self, uuid: str) -> set[int]:
+        """Pages whose result is stored (a restart does not read them again)."""
+
+    def document_pdf(self, uuid: str) -> Path:
+        """The finished job's searchable PDF."""
+
+    def write_result(self, uuid: str, result: JobResult) -> None: ...
+
+    def read_result(self, uuid: str) -> JobResult:
+        """Raises ``FileNotFoundError`` when the job (or its result) is gone."""
+
+    def has_results(self, uuid: str) -> bool:
+        """Whether anything of the job's results is stored."""
+
+    def delete_upload(self, uuid: str) -> None: ...
+
+    def delete_page_results(self, uuid: str) -> None: ...
+
+    def delete_all(self, uuid: str) -> None: ...
+
+
+class PageQueue(Protocol):
+    """Runs jobs' pages on workers, highest priority first."""
+
+    async def run(self) -> None:
+        """Feed the workers until cancelled (started once, with the server)."""
+
+    def recover(self) -> None:
+        """Queue again what a previous run left unfinished."""
+
+    def enqueue(self, record: JobRecord) -> None: ...
+
+    async def run_inline(self, record: JobRecord) -> None:
+        """Run the job ahead of the queue; return once it is done or failed."""
+
+    def cancel(self, uuid: str) -> None:
+        """Stop the job's pages (it is being deleted): none counts as done after this."""
+
+    def is_active(self, uuid: str) -> bool: ...
+
+
+class Records(JobRepository, AccountDirectory, ChargesLedger, ConversationStore, Protocol):
+    """All four record interfaces, as one database serves them."""
+
+    def close(self) -> None: ...
+
+
+@attrs.frozen
+class Backend:
+    """The records and storage of one deployment."""
+
+    records: Records
+    storage: ResultStorage
+
+    @property
+    def jobs(self) -> JobRepository:
+        return self.records
+
+    @property
+    def accounts(self) -> AccountDirectory:
+        return self.records
+
+    @property
+    def charges(self) -> ChargesLedger:
+        return self.records
+
+    @property
+    def conversations(self) -> ConversationStore:
+        return self.records
+
+    def close(self) -> None:
+        self.records.close()
