@@ -85,7 +85,9 @@ def test_exit_codes_tell_failures_apart(live: Live, files: Path) -> None:
     queued = json.loads(
         ocrchat(live, "submit", str(files / "report.pdf"), "--ocr", "force", "--json").stdout
     )
-    not_ready = ocrchat(live, "download", queued["uuid"], "--format", "txt")
+    not_ready = ocrchat(
+        live, "download", queued["uuid"], "--format", "txt", "-o", str(files / "early.txt")
+    )
     assert not_ready.exit_code == EXIT_NOT_READY
     bad = ocrchat(live, "submit", str(files / "invoice.png"), "--language", "klingon")
     assert bad.exit_code == 1
