@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ocrchat.models import Engine, Engines, Tier, Tools
-from ocrchat_server.engines import tesseract_api
-from ocrchat_server.engines.languages import installed_models
+from ocrchat.models import Engine, Engines, Tools
+from ocrchat_server.engines.tiers import TIER_ENGINES, ServerState
 from ocrchat_server.jobs.tools import ServerAbilities, tool_list
 
 if TYPE_CHECKING:
@@ -25,28 +24,20 @@ class Catalog:
         return Tools(tool_list(abilities))
 
     async def engines(self) -> Engines:
-        try:
-            cpu = Engine(
-                tier=Tier.CPU,
-                engine="tesseract",
-                ready=True,
-                version=tesseract_api.version(),
-                languages=sorted(installed_models() - {"osd"}),
+        state = ServerState(vlm=await self.vlm.status())
+        listed = []
+        for entry in TIER_ENGINES.values():
+            readiness = entry.readiness(state)
+            listed.append(
+                Engine(
+                    tier=entry.tier,
+                    engine=entry.engine,
+                    ready=readiness.ready,
+                    configured=readiness.configured,
+                    version=readiness.version,
+                    languages=readiness.languages,
+                    model=readiness.model,
+                    detail=readiness.detail,
+                )
             )
-        except OSError:
-            cpu = Engine(
-                tier=Tier.CPU,
-                engine="tesseract",
-                ready=False,
-                detail="Tesseract is not installed: apt-get install tesseract-ocr",
-            )
-        status = await self.vlm.status()
-        vlm = Engine(
-            tier=Tier.VLM,
-            engine="surya",
-            ready=status.ready,
-            configured=status.configured,
-            model=status.model,
-            detail=status.detail,
-        )
-        return Engines([cpu, vlm])
+        return Engines(listed)

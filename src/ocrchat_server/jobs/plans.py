@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ocrchat.models import Tier
+from ocrchat_server.engines.tiers import TIER_ENGINES
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -51,7 +52,7 @@ BUILT_IN_PLANS = {
     "free": Plan("free", daily=50, monthly=500, pages_per_file=20, priority=0),
     "pro": Plan("pro", daily=None, monthly=50_000, pages_per_file=2000, priority=10),
 }
-BUILT_IN_COSTS = {Tier.CPU.value: 1, Tier.VLM.value: 3}
+BUILT_IN_COSTS = {tier.value: entry.page_cost for tier, entry in TIER_ENGINES.items()}
 
 
 @attrs.frozen
@@ -85,7 +86,8 @@ class Plans:
         costs = dict(BUILT_IN_COSTS)
         for tier, cost in data.get("costs", {}).items():
             if tier not in BUILT_IN_COSTS or not isinstance(cost, int) or cost < 1:
-                raise PlansError(f"{path}: costs.{tier} must be cpu or vlm, a whole number >= 1")
+                tiers = " or ".join(BUILT_IN_COSTS)
+                raise PlansError(f"{path}: costs.{tier} must be {tiers}, a whole number >= 1")
             costs[tier] = cost
         default = data.get("default_plan", "free")
         if default not in plans:

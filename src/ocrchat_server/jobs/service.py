@@ -16,6 +16,7 @@ import attrs
 from ocrchat.models import Job, JobStatus, Progress, Tier
 from ocrchat_server.engines.cpu import ENGINES, EngineChoiceError, check_engine
 from ocrchat_server.engines.languages import UnknownLanguageError, resolve_language
+from ocrchat_server.engines.tiers import TIER_ENGINES, ServerState
 from ocrchat_server.exports import EXPORTERS, ExportSource
 from ocrchat_server.ingest import PDF, UnreadableDocumentError, sniff_document
 from ocrchat_server.ingest.text_layer import OCR_MODES
@@ -203,13 +204,16 @@ class JobService:
         return language.requested
 
     async def check_tier(self, options: SubmitOptions) -> None:
-        """Refuse a vlm request at once, before anything is charged, while its server is not up."""
-        if options.tier is not Tier.VLM:
-            return
-        status = await self.vlm.status()
-        if not status.ready:
+        """Refuse a tier that cannot read now (the vlm tier's server is not up), at once and
+        before anything is charged."""
+        if options.tier is Tier.CPU:
+            return  # its readiness is Tesseract's being installed, which the doctor checks
+        readiness = TIER_ENGINES[options.tier].readiness(ServerState(vlm=await self.vlm.status()))
+        if not readiness.ready:
             raise TierUnavailableError(
-                status.detail, retry_after=status.retry_after, tier=Tier.VLM.value
+                readiness.detail or f"The {options.tier.value} tier cannot read now.",
+                retry_after=readiness.retry_after,
+                tier=options.tier.value,
             )
 
     async def submit(

@@ -18,10 +18,10 @@ from PIL import Image
 from ocrchat._serde import unstructure
 from ocrchat.models import Page, Tier
 from ocrchat_server.engines.base import Engine, EngineError, PageReading
-from ocrchat_server.engines.cpu import CpuEngine
 from ocrchat_server.engines.languages import resolve_language
 from ocrchat_server.engines.preparation import STEPS
 from ocrchat_server.engines.text_layer import OCR, merge_with_ocr, page_from_text_layer
+from ocrchat_server.engines.tiers import TIER_ENGINES, EngineRequest
 from ocrchat_server.engines.vlm_server import SuryaConnection
 from ocrchat_server.exports.searchable_pdf import words_record, write_page_pdf
 from ocrchat_server.ingest import PDF, Document, open_page
@@ -67,16 +67,14 @@ class PageTask:
 
 def engine_for(task: PageTask) -> Engine:
     tool = preset(task.tool)
-    read_tables = tool is not None and tool.read_tables
-    if task.tier is Tier.VLM:
-        if task.vlm is None:
-            raise EngineError("The vlm tier is not configured on this server any more.")
-        # the vlm tier's modules (Surya's HTML, bs4, markdownify) load in the workers that use it
-        from ocrchat_server.engines.surya import SuryaEngine
-
-        return SuryaEngine(task.vlm, read_tables=read_tables)
-    engine = tool.cpu_engine if tool is not None and tool.cpu_engine else task.engine
-    return CpuEngine(engine=engine, read_tables=read_tables, preparation=task.preparation)
+    request = EngineRequest(
+        # a tool may read with its own recognizer (handwriting: PP-OCRv6)
+        recognizer=tool.cpu_engine if tool is not None and tool.cpu_engine else task.engine,
+        read_tables=tool is not None and tool.read_tables,
+        preparation=task.preparation,
+        vlm=task.vlm,
+    )
+    return TIER_ENGINES[task.tier].create(request)
 
 
 _WORKER_NICENESS = 5
