@@ -79,6 +79,42 @@ def _answerer(settings: Settings) -> Answerer:
     return LlmAnswerer(endpoint) if endpoint else RetrievalAnswerer()
 
 
+def _backend_and_queue(
+    settings: Settings,
+    clock: Clock,
+    pool_factory: Callable[[int], ProcessPoolExecutor] | None,
+    vlm: VlmServer,
+) -> tuple[Backend, PageQueue]:
+    """The scale-out backend and Celery queue when a database URL is set; else the
+    embedded ones."""
+    if settings.scale_out:
+        from ocrchat_server.jobs import scaleout
+        from ocrchat_server.jobs.scaleout.celery_queue import CeleryQueue
+
+        backend, store = scaleout.open_backend(settings, clock=clock)
+        return backend, CeleryQueue(store=store, settings=settings)
+    backend = open_backend(settings, clock=clock)
+    finisher = JobFinisher(
+        jobs=backend.jobs,
+        charges=backend.charges,
+        storage=backend.storage,
+        retention=settings.retention,
+        translator=Translator(settings.llm_endpoint) if settings.llm_endpoint else None,
+    )
+    queue = ProcessPoolQueue(
+        jobs=backend.jobs,
+        storage=backend.storage,
+        finisher=finisher,
+        workers=settings.workers,
+        pool_factory=pool_factory,
+        vlm=vlm,
+        preparation=settings.preparation,
+        worker_max_pages=settings.worker_max_pages,
+        worker_max_rss_mb=settings.worker_max_rss_mb,
+    )
+    return backend, queue
+
+
 def create_app(
     settings: Settings,
     *,
@@ -90,26 +126,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
-        backend = open_backend(settings, clock=clock)
         vlm = VlmServer(settings)
-        finisher = JobFinisher(
-            jobs=backend.jobs,
-            charges=backend.charges,
-            storage=backend.storage,
-            retention=settings.retention,
-            translator=Translator(settings.llm_endpoint) if settings.llm_endpoint else None,
-        )
-        queue = ProcessPoolQueue(
-            jobs=backend.jobs,
-            storage=backend.storage,
-            finisher=finisher,
-            workers=settings.workers,
-            pool_factory=pool_factory,
-            vlm=vlm,
-            preparation=settings.preparation,
-            worker_max_pages=settings.worker_max_pages,
-            worker_max_rss_mb=settings.worker_max_rss_mb,
-        )
+        backend, queue = _backend_and_queue(settings, clock, pool_factory, vlm)
         accounts = AccountService(
             accounts=backend.accounts, charges=backend.charges, plans=settings.plans, clock=clock
         )

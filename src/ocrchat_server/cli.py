@@ -16,7 +16,7 @@ import click
 from ocrchat import __version__
 from ocrchat_server.engines.preparation import PreparationError, parse_steps
 from ocrchat_server.engines.vlm_server import DEFAULT_MODEL
-from ocrchat_server.jobs.embedded import open_backend
+from ocrchat_server.jobs.backends import open_backend
 from ocrchat_server.jobs.interfaces import Backend
 from ocrchat_server.jobs.plans import Plans, PlansError
 from ocrchat_server.jobs.records import Account, AccountExistsError, NoSuchAccountError
@@ -35,6 +35,41 @@ def _data_dir_option(command: Any) -> Any:
         envvar="OCRCHAT_DATA_DIR",
         help=_DATA_DIR_HELP,
     )(command)
+
+
+def _database_option(command: Any) -> Any:
+    return click.option(
+        "--database-url",
+        envvar="OCRCHAT_DATABASE_URL",
+        help="Scale-out: PostgreSQL for jobs, accounts, charges and conversations, e.g. "
+        "postgresql://ocrchat@db/ocrchat (run `ocrchat-server db upgrade` first). "
+        "Without it: the SQLite file in the data dir.",
+    )(command)
+
+
+def _scale_options(command: Any) -> Any:
+    command = click.option(
+        "--storage",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="OCRCHAT_STORAGE",
+        help="Scale-out: a directory every API server and worker mounts (NFS, CephFS, a "
+        "Kubernetes RWX volume) for uploads, page results and PDFs.  [default: the data dir]",
+    )(command)
+    command = click.option(
+        "--broker-url",
+        envvar="OCRCHAT_BROKER_URL",
+        help="Scale-out: Redis for Celery, e.g. redis://broker:6379/0; pages are read by "
+        "`ocrchat-server worker` processes. Goes with --database-url.",
+    )(command)
+    return _database_option(command)
+
+
+def _check_scale_options(database_url: str | None, broker_url: str | None) -> None:
+    if bool(database_url) != bool(broker_url):
+        raise click.UsageError(
+            "The scale-out mode needs both --database-url (PostgreSQL) and --broker-url "
+            "(Redis); give neither for the embedded mode."
+        )
 
 
 def _plans_option(command: Any) -> Any:
@@ -199,6 +234,24 @@ def main() -> None:
     envvar="OCRCHAT_VLM_MMPROJ",
     help="Surya 2's vision projector file (surya-2-mmproj.gguf).",
 )
+@_scale_options
+@click.option(
+    "--pages-in-flight-per-job",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    envvar="OCRCHAT_PAGES_IN_FLIGHT_PER_JOB",
+    help="Scale-out: the most pages of one job queued at once (other jobs' pages are "
+    "interleaved with a long one's).",
+)
+@click.option(
+    "--inline-wait",
+    type=_Duration(),
+    default="2m",
+    show_default=True,
+    envvar="OCRCHAT_INLINE_WAIT",
+    help="Scale-out: how long a small file's POST waits for its job before answering 202.",
+)
 def serve(
     host: str,
     port: int,
@@ -220,14 +273,22 @@ def serve(
     vlm_llama_server: Path | None,
     vlm_gguf: Path | None,
     vlm_mmproj: Path | None,
+    database_url: str | None,
+    broker_url: str | None,
+    storage: Path | None,
+    pages_in_flight_per_job: int,
+    inline_wait: dt.timedelta,
 ) -> None:
-    """Start the API server (SQLite store and local disk under the data dir)."""
+    """Start the API server: by default with its records (SQLite), files and worker
+    processes on this machine; with --database-url and --broker-url, the API alone, the
+    pages read by `ocrchat-server worker` processes on any host."""
     import uvicorn
 
     from ocrchat_server.app import create_app
 
     if vlm_llama_server and not (vlm_gguf and vlm_mmproj):
         raise click.UsageError("--vlm-llama-server needs --vlm-gguf and --vlm-mmproj.")
+    _check_scale_options(database_url, broker_url)
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -249,15 +310,168 @@ def serve(
         vlm_llama_server=vlm_llama_server,
         vlm_gguf=vlm_gguf,
         vlm_mmproj=vlm_mmproj,
+        database_url=database_url,
+        broker_url=broker_url,
+        storage=storage,
+        pages_in_flight_per_job=pages_in_flight_per_job,
+        inline_wait=inline_wait,
     )
     if workers:
         settings = attrs.evolve(settings, workers=workers)
-    click.echo(
-        f"ocrchat-server {__version__}: data in {settings.data_dir}, "
-        f"{settings.workers} worker(s), http://{host}:{port}/api/v1/"
-    )
+    if settings.scale_out:
+        where = f"scale-out: files in {settings.storage or settings.data_dir}, pages to the broker"
+    else:
+        where = f"data in {settings.data_dir}, {settings.workers} worker(s)"
+    click.echo(f"ocrchat-server {__version__}: {where}, http://{host}:{port}/api/v1/")
+    if database_url:
+        _check_schema(database_url)
     # access_log=False: uvicorn's access log prints query strings, which may hold ?api_token=.
     uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_level=log_level)
+
+
+def _check_schema(database_url: str) -> None:
+    from ocrchat_server.jobs.scaleout.migrate import SchemaBehindError, check_current
+
+    try:
+        check_current(database_url)
+    except SchemaBehindError as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:  # psycopg's connection errors: say which, not a traceback
+        raise click.ClickException(f"Cannot use the database: {exc}") from None
+
+
+@main.command()
+@_data_dir_option
+@_scale_options
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=None,
+    envvar="OCRCHAT_WORKER_CONCURRENCY",
+    help="Pages read at once: one worker process (one Tesseract) per slot.  "
+    "[default: one per core]",
+)
+@click.option(
+    "--worker-max-pages",
+    type=click.IntRange(min=0),
+    default=500,
+    show_default=True,
+    envvar="OCRCHAT_WORKER_MAX_PAGES",
+    help="Replace a worker process after this many pages (0: never).",
+)
+@click.option(
+    "--page-visibility-timeout",
+    type=_Duration(),
+    default="10m",
+    show_default=True,
+    envvar="OCRCHAT_PAGE_VISIBILITY_TIMEOUT",
+    help="How long a page may go unacknowledged before another worker reads it (its "
+    "worker died). Longer than the slowest page; the same on every host.",
+)
+@click.option(
+    "--retention",
+    type=_Duration(),
+    default="7d",
+    show_default=True,
+    envvar="OCRCHAT_RETENTION",
+    help="How long results are kept (as serve takes it).",
+)
+@click.option(
+    "--prepare",
+    "preparation",
+    default="all",
+    show_default=True,
+    envvar="OCRCHAT_PREPARE",
+    type=_PreparationSteps(),
+    help="Page preparation steps (as serve takes them).",
+)
+@click.option("--vlm-url", envvar="OCRCHAT_VLM_URL", help="The vlm tier's server (as serve).")
+@click.option("--vlm-model", default=DEFAULT_MODEL, envvar="OCRCHAT_VLM_MODEL")
+@click.option("--llm-url", envvar="OCRCHAT_LLM_URL", help="For the translate tool (as serve).")
+@click.option("--llm-model", envvar="OCRCHAT_LLM_MODEL")
+@click.option("--llm-timeout", type=float, default=60, envvar="OCRCHAT_LLM_TIMEOUT")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+    envvar="OCRCHAT_LOG_LEVEL",
+)
+def worker(
+    data_dir: Path,
+    database_url: str | None,
+    broker_url: str | None,
+    storage: Path | None,
+    concurrency: int | None,
+    worker_max_pages: int,
+    page_visibility_timeout: dt.timedelta,
+    retention: dt.timedelta,
+    preparation: tuple[str, ...],
+    vlm_url: str | None,
+    vlm_model: str,
+    llm_url: str | None,
+    llm_model: str | None,
+    llm_timeout: float,
+    log_level: str,
+) -> None:
+    """Scale-out: read pages from the broker (Celery worker), on this or any host."""
+    if not (database_url and broker_url):
+        raise click.UsageError("A worker needs --database-url and --broker-url.")
+    _check_schema(database_url)
+    from ocrchat_server.jobs.scaleout.celery_queue import QUEUE, WorkerContext, configure
+
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        broker_url=broker_url,
+        storage=storage,
+        page_visibility_timeout=page_visibility_timeout,
+        retention=retention,
+        preparation=preparation,
+        vlm_url=vlm_url,
+        vlm_model=vlm_model,
+        llm_url=llm_url,
+        llm_model=llm_model,
+        llm_api_key=os.environ.get("OCRCHAT_LLM_API_KEY"),
+        llm_timeout=llm_timeout,
+    )
+    WorkerContext.configured = settings
+    arguments = [
+        "worker",
+        f"--concurrency={concurrency or os.cpu_count() or 1}",
+        "--pool=prefork",
+        f"--queues={QUEUE}",
+        f"--loglevel={log_level.upper()}",
+        # no chatter between workers: they share nothing but the broker and the database
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if worker_max_pages:
+        arguments.append(f"--max-tasks-per-child={worker_max_pages}")
+    configure(settings).worker_main(arguments)
+
+
+@main.group()
+def db() -> None:
+    """Scale-out: the PostgreSQL schema."""
+
+
+@db.command("upgrade")
+@_database_option
+def upgrade_database(database_url: str | None) -> None:
+    """Create or upgrade the schema (safe to run again, and from several hosts at once)."""
+    if not database_url:
+        raise click.UsageError("Give --database-url (or $OCRCHAT_DATABASE_URL).")
+    from ocrchat_server.jobs.scaleout.migrate import upgrade
+
+    try:
+        applied = upgrade(database_url)
+    except Exception as exc:  # psycopg's connection and SQL errors: said, not a traceback
+        raise click.ClickException(f"Cannot upgrade the database: {exc}") from None
+    click.echo(f"applied: {', '.join(applied)}" if applied else "the schema is up to date")
 
 
 @main.command()
@@ -290,12 +504,15 @@ def accounts() -> None:
 @click.argument("name")
 @click.option("--plan", help="The account's plan.  [default: the configured default, free]")
 @_data_dir_option
+@_database_option
 @_plans_option
-def create_account(name: str, plan: str | None, data_dir: Path, plans_file: Path | None) -> None:
+def create_account(
+    name: str, plan: str | None, data_dir: Path, plans_file: Path | None, database_url: str | None
+) -> None:
     """Create an account; its API token is the last line printed."""
     plans = _load_plans(plans_file)
     chosen = _plan_name(plans, plan or plans.default_plan)
-    backend = open_backend(Settings(data_dir=data_dir))
+    backend = open_backend(Settings(data_dir=data_dir, database_url=database_url))
     try:
         account, token = backend.accounts.create_account(name, plan=chosen)
     except AccountExistsError:
@@ -317,8 +534,8 @@ def _plan_name(plans: Plans, name: str) -> str:
 
 
 @contextmanager
-def _backend(data_dir: Path) -> Iterator[Backend]:
-    backend = open_backend(Settings(data_dir=data_dir))
+def _backend(data_dir: Path, database_url: str | None) -> Iterator[Backend]:
+    backend = open_backend(Settings(data_dir=data_dir, database_url=database_url))
     try:
         yield backend
     except NoSuchAccountError as exc:
@@ -346,11 +563,14 @@ def _show(backend: Backend, account: Account, plans: Plans) -> None:
 @accounts.command("show")
 @click.argument("name")
 @_data_dir_option
+@_database_option
 @_plans_option
-def show_account(name: str, data_dir: Path, plans_file: Path | None) -> None:
+def show_account(
+    name: str, data_dir: Path, plans_file: Path | None, database_url: str | None
+) -> None:
     """Show an account's plan, usage and credits."""
     plans = _load_plans(plans_file)
-    with _backend(data_dir) as backend:
+    with _backend(data_dir, database_url) as backend:
         _show(backend, backend.accounts.account_by_name(name), plans)
 
 
@@ -358,14 +578,17 @@ def show_account(name: str, data_dir: Path, plans_file: Path | None) -> None:
 @click.argument("name")
 @click.argument("pages", type=int)
 @_data_dir_option
+@_database_option
 @_plans_option
-def credit_account(name: str, pages: int, data_dir: Path, plans_file: Path | None) -> None:
+def credit_account(
+    name: str, pages: int, data_dir: Path, plans_file: Path | None, database_url: str | None
+) -> None:
     """Add PAGES prepaid credits to account NAME.
 
     To take some back, give a negative number after --: credit NAME -- -10
     """
     plans = _load_plans(plans_file)
-    with _backend(data_dir) as backend:
+    with _backend(data_dir, database_url) as backend:
         try:
             account = backend.accounts.add_credits(name, pages)
         except ValueError as exc:
@@ -377,12 +600,15 @@ def credit_account(name: str, pages: int, data_dir: Path, plans_file: Path | Non
 @click.argument("name")
 @click.argument("plan")
 @_data_dir_option
+@_database_option
 @_plans_option
-def change_plan(name: str, plan: str, data_dir: Path, plans_file: Path | None) -> None:
+def change_plan(
+    name: str, plan: str, data_dir: Path, plans_file: Path | None, database_url: str | None
+) -> None:
     """Move account NAME to PLAN."""
     plans = _load_plans(plans_file)
     chosen = _plan_name(plans, plan)
-    with _backend(data_dir) as backend:
+    with _backend(data_dir, database_url) as backend:
         backend.accounts.account_by_name(name)
         _show(backend, backend.accounts.set_plan(name, chosen), plans)
 
@@ -395,9 +621,10 @@ def tokens() -> None:
 @tokens.command("create")
 @click.argument("name")
 @_data_dir_option
-def create_token(name: str, data_dir: Path) -> None:
+@_database_option
+def create_token(name: str, data_dir: Path, database_url: str | None) -> None:
     """Add an API token to account NAME; the token is the last line printed."""
-    backend = open_backend(Settings(data_dir=data_dir))
+    backend = open_backend(Settings(data_dir=data_dir, database_url=database_url))
     try:
         token = backend.accounts.create_token(name)
     except NoSuchAccountError:

@@ -67,6 +67,27 @@ class Settings:
     """Without ``vlm_url``: a ``llama-server`` binary Surya starts with the two files below."""
     vlm_gguf: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
     vlm_mmproj: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
+    database_url: str | None = attrs.field(default=None, repr=False)
+    """Scale-out: a PostgreSQL URL for jobs, accounts, charges and conversations (None: the
+    embedded SQLite file in the data dir). Kept out of ``repr``: it may hold a password."""
+    broker_url: str | None = attrs.field(default=None, repr=False)
+    """Scale-out: a Redis URL; Celery workers (``ocrchat-server worker``) read the pages."""
+    storage: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
+    """Scale-out: a directory every host mounts (uploads, page results, PDFs); None: the
+    data dir."""
+    pages_in_flight_per_job: int = 8
+    """Scale-out: the most pages of one job queued at once, so that other accounts' pages
+    are interleaved with a long job's instead of waiting behind all of it."""
+    page_visibility_timeout: dt.timedelta = dt.timedelta(minutes=10)
+    """Scale-out: how long a page's task may stay unacknowledged before the broker gives it
+    to another worker (its worker died). Longer than the slowest page takes."""
+    inline_wait: dt.timedelta = dt.timedelta(minutes=2)
+    """Scale-out: how long a small file's POST waits for its job; after that it answers
+    202 and the job goes on."""
+
+    @property
+    def scale_out(self) -> bool:
+        return self.database_url is not None
 
     @property
     def llm_endpoint(self) -> ChatEndpoint | None:

@@ -11,6 +11,7 @@ import gc
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 from PIL import Image
@@ -30,6 +31,10 @@ from ocrchat_server.ingest.sniff import IMAGE_FORMATS
 from ocrchat_server.ingest.text_layer import OCR_AUTO, OCR_FORCE, TextLayerError, read_text_layer
 from ocrchat_server.jobs.json_files import write_json_atomically
 from ocrchat_server.jobs.tools import preset
+
+if TYPE_CHECKING:
+    from ocrchat_server.jobs.interfaces import ResultStorage
+    from ocrchat_server.jobs.records import JobRecord
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +68,36 @@ class PageTask:
     """The page preparation steps before PP-OCRv6 reads the page."""
     vlm: SuryaConnection | None = None
     """Where the vlm tier's inference server is, when it is configured."""
+
+    @classmethod
+    def of(
+        cls,
+        record: JobRecord,
+        index: int,
+        storage: ResultStorage,
+        *,
+        preparation: tuple[str, ...],
+        vlm: SuryaConnection | None,
+    ) -> PageTask:
+        """Page ``index`` of the job, its files where ``storage`` keeps them."""
+        uuid = record.uuid
+        return cls(
+            uuid=uuid,
+            index=index,
+            upload=storage.upload(uuid),
+            document=Document(format=record.format, page_count=record.page_count),
+            tier=record.tier,
+            language=record.language,
+            tool=record.tool,
+            engine=record.engine,
+            ocr=record.ocr,
+            preparation=preparation,
+            vlm=vlm,
+            result=storage.page_result(uuid, index),
+            page_pdf=storage.page_pdf(uuid, index),
+            title=record.filename,
+            page_words=storage.page_words(uuid, index) if record.format == PDF else None,
+        )
 
 
 def engine_for(task: PageTask) -> Engine:

@@ -28,7 +28,6 @@ import attrs
 
 from ocrchat.models import JobStatus
 from ocrchat_server.engines.preparation import STEPS
-from ocrchat_server.ingest import PDF, Document
 from ocrchat_server.jobs.worker import PageOutcome, PageTask, init_worker, run_page
 
 if TYPE_CHECKING:
@@ -175,26 +174,12 @@ class ProcessPoolQueue:
             if job.record.status is JobStatus.PENDING:
                 self.jobs.mark_processing(job.record.uuid)
                 job.record = attrs.evolve(job.record, status=JobStatus.PROCESSING)
-            task = PageTask(
-                uuid=job.record.uuid,
-                index=index,
-                upload=self.storage.upload(job.record.uuid),
-                document=Document(format=job.record.format, page_count=job.record.page_count),
-                tier=job.record.tier,
-                language=job.record.language,
-                tool=job.record.tool,
-                engine=job.record.engine,
-                ocr=job.record.ocr,
+            task = PageTask.of(
+                job.record,
+                index,
+                self.storage,
                 preparation=self.preparation,
                 vlm=self.vlm.connection if self.vlm else None,
-                result=self.storage.page_result(job.record.uuid, index),
-                page_pdf=self.storage.page_pdf(job.record.uuid, index),
-                title=job.record.filename,
-                page_words=(
-                    self.storage.page_words(job.record.uuid, index)
-                    if job.record.format == PDF
-                    else None
-                ),
             )
             assert self._pool is not None
             loop = asyncio.get_running_loop()

@@ -12,10 +12,7 @@ not what it found.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
-import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -36,6 +33,7 @@ from ocrchat_server.jobs.records import (
     NoSuchAccountError,
     utc_now,
 )
+from ocrchat_server.jobs.tokens import hash_token, key_id_of, matches, new_token
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -116,17 +114,6 @@ CREATE INDEX IF NOT EXISTS jobs_by_account ON jobs (account_id, created_at);
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_by_idempotency_key
     ON jobs (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 """
-
-_TOKEN_PREFIX = "ocr"  # noqa: S105 (a visible prefix, not a secret)
-_KEY_ID_BYTES = 6
-
-
-def _hash_token(token: str) -> bytes:
-    # Tokens carry 256 random bits, so a fast hash is enough: there is nothing to brute-force.
-    return hashlib.sha256(token.encode()).digest()
-
-
-_DUMMY_HASH = _hash_token("not-a-token")
 
 
 def _to_text(value: dt.datetime | None) -> str | None:
@@ -244,11 +231,10 @@ class SqliteStore:
             return self._insert_token(db, account.id, self.clock())
 
     def _insert_token(self, db: sqlite3.Connection, account_id: int, now: dt.datetime) -> str:
-        key_id = secrets.token_hex(_KEY_ID_BYTES)
-        token = f"{_TOKEN_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+        token, key_id = new_token()
         db.execute(
             "INSERT INTO tokens (account_id, key_id, token_sha256, created_at) VALUES (?, ?, ?, ?)",
-            (account_id, key_id, _hash_token(token), now.isoformat()),
+            (account_id, key_id, hash_token(token), now.isoformat()),
         )
         return token
 
@@ -277,15 +263,13 @@ class SqliteStore:
 
     def authenticate(self, token: str) -> Account | None:
         """The token's account, or None. The hash comparison takes constant time."""
-        parts = token.split("_", 2)
-        key_id = parts[1] if len(parts) == 3 and parts[0] == _TOKEN_PREFIX else ""
+        key_id = key_id_of(token)
         rows = self._query(
             "SELECT a.*, t.token_sha256 FROM tokens t JOIN accounts a ON a.id = t.account_id "
             "WHERE t.key_id = ?",
             (key_id,),
         )
-        stored = rows[0]["token_sha256"] if rows else _DUMMY_HASH
-        if hmac.compare_digest(_hash_token(token), stored) and rows:
+        if matches(token, rows[0]["token_sha256"] if rows else None):
             return self._account(rows[0])
         return None
 

@@ -1,0 +1,204 @@
+"""The scale-out page queue: Celery over Redis, one task per page.
+
+- **Late acknowledgement.** A page's task is acknowledged once the page is
+  read; a worker killed mid-page leaves it unacknowledged, and Redis hands it
+  to another worker once the visibility timeout has passed
+  (``--page-visibility-timeout``, sized to a page, not to a document).
+- **Fan-out, fairly.** A job has at most ``pages_in_flight_per_job`` pages in
+  the broker at once; each page read sends the job's next one. Every worker
+  reads pages of every job, and a long job's pages never stand all at once
+  before another account's one-page job.
+- **Priority.** Redis priority lists: a small file whose request waits goes
+  first, then paid plans (higher plan priority), then the rest.
+- **Exactly once.** A page read twice writes the same result file; PostgreSQL
+  counts it read once (``job_pages``), and exactly one worker assembles the
+  job. The charge was taken once, when the job was inserted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from celery import Celery, signals
+
+from ocrchat.models import JobStatus
+from ocrchat_server.jobs.assembly import JobFinisher
+from ocrchat_server.jobs.embedded.local_storage import LocalStorage
+from ocrchat_server.jobs.worker import PageTask, init_worker, run_page
+
+if TYPE_CHECKING:
+    from ocrchat_server.engines.vlm_server import SuryaConnection
+    from ocrchat_server.jobs.records import JobRecord
+    from ocrchat_server.jobs.scaleout.postgres_store import PostgresStore
+    from ocrchat_server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+QUEUE = "ocrchat-pages"
+MAX_ATTEMPTS_PER_PAGE = 2
+"""Deliveries of one page (a worker died reading it) before its job is failed."""
+_INLINE_PRIORITY = 0
+_POLL_SECONDS = 0.2
+
+app = Celery("ocrchat")
+
+
+def configure(settings: Settings) -> Celery:
+    """Point the Celery app at the settings' broker, with the page queue's behaviour."""
+    app.conf.update(
+        broker_url=settings.broker_url,
+        broker_connection_retry_on_startup=True,
+        task_default_queue=QUEUE,
+        task_ignore_result=True,
+        task_acks_late=True,
+        # a child process killed mid-page: the page goes back to the queue, not lost
+        task_reject_on_worker_lost=True,
+        # one page at a time per slot: pages are long, and prefetched ones would wait
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        broker_transport_options={
+            "visibility_timeout": int(settings.page_visibility_timeout.total_seconds()),
+            "priority_steps": list(range(10)),
+            "sep": ":",
+            "queue_order_strategy": "priority",
+        },
+    )
+    return app
+
+
+def broker_priority(plan_priority: int, *, inline: bool) -> int:
+    """Redis priority (0 first, 9 last): inline pages first, then by plan priority."""
+    if inline:
+        return _INLINE_PRIORITY
+    return max(1, 8 - plan_priority // 2)
+
+
+def send_pages(record: JobRecord, pages: list[int], priority: int) -> None:
+    for index in pages:
+        read_page.apply_async(args=(record.uuid, index, priority), priority=priority)
+
+
+class CeleryQueue:
+    """A :class:`~ocrchat_server.jobs.interfaces.PageQueue` whose pages any worker reads."""
+
+    def __init__(self, *, store: PostgresStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        configure(settings)
+
+    async def run(self) -> None:
+        # nothing to feed: the workers take their pages from the broker
+        await asyncio.Event().wait()
+
+    def recover(self) -> None:
+        """Send the first pages of jobs whose API server stopped before it sent any."""
+        for record in self.store.jobs_with_status(JobStatus.PENDING):
+            self._send(record, inline=False)
+
+    def enqueue(self, record: JobRecord) -> None:
+        self._send(record, inline=False)
+
+    async def run_inline(self, record: JobRecord) -> None:
+        self._send(record, inline=True)
+        deadline = asyncio.get_running_loop().time() + self.settings.inline_wait.total_seconds()
+        while asyncio.get_running_loop().time() < deadline:
+            current = await asyncio.to_thread(self.store.get_job, record.uuid)
+            if current is None or current.status.finished:
+                return
+            await asyncio.sleep(_POLL_SECONDS)
+
+    def cancel(self, uuid: str) -> None:
+        # A deleted job has no row: its tasks still in the broker find none and end, and
+        # a page being read throws its result away (read_page).
+        return None
+
+    def is_active(self, uuid: str) -> bool:
+        record = self.store.get_job(uuid)
+        return record is not None and not record.status.finished
+
+    def _send(self, record: JobRecord, *, inline: bool) -> None:
+        window = record.page_count if inline else self.settings.pages_in_flight_per_job
+        pages = self.store.claim_pages_to_send(record.uuid, window)
+        send_pages(record, pages, broker_priority(record.priority, inline=inline))
+
+
+class WorkerContext:
+    """What a worker process reads pages with: made once per process, after the fork."""
+
+    configured: ClassVar[Settings | None] = None
+    """Set by ``ocrchat-server worker`` before the worker starts."""
+    _current: ClassVar[WorkerContext | None] = None
+
+    def __init__(self, settings: Settings) -> None:
+        from ocrchat_server.engines.translation import Translator
+        from ocrchat_server.jobs.scaleout.postgres_store import PostgresStore
+
+        assert settings.database_url is not None
+        assert settings.storage is not None
+        self.settings = settings
+        self.pid = os.getpid()
+        self.store = PostgresStore(settings.database_url, max_connections=2)
+        self.storage = LocalStorage(settings.storage)
+        self.finisher = JobFinisher(
+            jobs=self.store,
+            charges=self.store,
+            storage=self.storage,
+            retention=settings.retention,
+            translator=Translator(settings.llm_endpoint) if settings.llm_endpoint else None,
+        )
+        self.vlm: SuryaConnection | None = None
+        if settings.vlm_url:
+            from ocrchat_server.engines.vlm_server import SuryaConnection
+
+            self.vlm = SuryaConnection(settings.vlm_url, settings.vlm_model)
+
+    @classmethod
+    def current(cls) -> WorkerContext:
+        # a pool made in the parent must not be shared by forked children: one per process
+        if cls._current is None or cls._current.pid != os.getpid():
+            assert cls.configured is not None, "ocrchat-server worker sets the settings"
+            cls._current = cls(cls.configured)
+        return cls._current
+
+    def fail(self, uuid: str, error: str) -> None:
+        self.finisher.fail(uuid, error)
+        self.storage.delete_upload(uuid)
+
+    def read_page(self, uuid: str, index: int, priority: int) -> None:
+        store, storage = self.store, self.storage
+        record = store.get_job(uuid)
+        if record is None or record.status.finished:
+            return  # deleted, failed or expired meanwhile: nothing to do
+        attempts = store.count_attempt(uuid, index)
+        if attempts > MAX_ATTEMPTS_PER_PAGE:
+            self.fail(uuid, f"The worker crashed on page {index + 1}; the page may be too large.")
+            return
+        if not storage.page_result(uuid, index).exists():  # not read by an earlier delivery
+            store.mark_processing(uuid)
+            task = PageTask.of(
+                record, index, storage, preparation=self.settings.preparation, vlm=self.vlm
+            )
+            outcome = run_page(task)
+            if store.get_job(uuid) is None:
+                storage.delete_all(uuid)  # deleted while the page was read
+                return
+            if outcome.error is not None:
+                self.fail(uuid, outcome.error)
+                return
+        done = store.mark_page_done(uuid, index)
+        send_pages(record, store.claim_pages_to_send(uuid, 1), priority)
+        if done >= record.page_count and store.claim_assembly(uuid):
+            self.finisher.finish(record, None)
+
+
+@app.task(name="ocrchat.read_page")
+def read_page(uuid: str, index: int, priority: int) -> None:
+    WorkerContext.current().read_page(uuid, index, priority)
+
+
+@signals.worker_process_init.connect
+def _init_worker_process(**_: Any) -> None:
+    init_worker()

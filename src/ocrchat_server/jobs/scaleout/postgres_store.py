@@ -1,0 +1,403 @@
+"""The scale-out records: accounts, tokens, jobs, charges and conversations in PostgreSQL.
+
+Every API server and every worker opens its own pool of connections; each
+method is one short transaction. Beyond the record interfaces it keeps what
+the Celery queue needs to share a job's pages between workers: which pages
+were sent to the broker, how often each was tried, which are read, and who
+assembles the job (:class:`PageLedger`'s methods).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import attrs
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from ocrchat._serde import structure, unstructure
+from ocrchat.models import ChatMessage, Citation, Conversation, JobStatus, Role, Tier
+from ocrchat_server.jobs.metering import Charge, Periods, Usage
+from ocrchat_server.jobs.records import (
+    Account,
+    AccountExistsError,
+    Clock,
+    DuplicateIdempotencyKeyError,
+    JobRecord,
+    NoSuchAccountError,
+    utc_now,
+)
+from ocrchat_server.jobs.scaleout.migrate import check_current
+from ocrchat_server.jobs.tokens import hash_token, key_id_of, matches, new_token
+
+Row = dict[str, Any]
+_JOB_COLUMNS = tuple(field.name for field in attrs.fields(JobRecord))
+_JOB_SELECT = f"SELECT {', '.join(_JOB_COLUMNS)} FROM jobs"  # noqa: S608 (our own names)
+
+
+def _job(row: Row) -> JobRecord:
+    values = {name: row[name] for name in _JOB_COLUMNS}
+    values["status"] = JobStatus(row["status"])
+    values["tier"] = Tier(row["tier"])
+    return JobRecord(**values)
+
+
+def _account(row: Row) -> Account:
+    return Account(
+        id=row["id"],
+        name=row["name"],
+        created_at=row["created_at"],
+        plan=row["plan"],
+        credits=row["credits"],
+    )
+
+
+def _message(row: Row) -> ChatMessage:
+    return ChatMessage(
+        role=Role(row["role"]),
+        content=row["content"],
+        citations=structure(row["citations"], list[Citation]),
+        created_at=row["created_at"],
+    )
+
+
+class PostgresStore:
+    """Implements :class:`~ocrchat_server.jobs.interfaces.Records` on PostgreSQL."""
+
+    def __init__(self, url: str, *, clock: Clock = utc_now, max_connections: int = 8) -> None:
+        check_current(url)
+        self.clock = clock
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_connections,
+            kwargs={"row_factory": dict_row},
+            open=True,
+            name="ocrchat",
+        )
+
+    def close(self) -> None:
+        self._pool.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg.Connection[Row]]:
+        with self._pool.connection() as connection, connection.transaction():
+            yield connection  # type: ignore[misc]
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
+        with self._transaction() as db:
+            return db.execute(sql.encode(), params).fetchall()
+
+    # --- accounts and tokens ------------------------------------------------
+
+    def create_account(self, name: str, *, plan: str = "free") -> tuple[Account, str]:
+        now = self.clock()
+        try:
+            with self._transaction() as db:
+                row = db.execute(
+                    "INSERT INTO accounts (name, created_at, plan) VALUES (%s, %s, %s) RETURNING *",
+                    (name, now, plan),
+                ).fetchone()
+                assert row is not None
+                account = _account(row)
+                token = self._insert_token(db, account.id, now)
+        except psycopg.errors.UniqueViolation as exc:
+            raise AccountExistsError(name) from exc
+        return account, token
+
+    def create_token(self, account_name: str) -> str:
+        account = self.account_by_name(account_name)
+        with self._transaction() as db:
+            return self._insert_token(db, account.id, self.clock())
+
+    @staticmethod
+    def _insert_token(db: psycopg.Connection[Row], account_id: int, now: dt.datetime) -> str:
+        token, key_id = new_token()
+        db.execute(
+            "INSERT INTO tokens (account_id, key_id, token_sha256, created_at)"
+            " VALUES (%s, %s, %s, %s)",
+            (account_id, key_id, hash_token(token), now),
+        )
+        return token
+
+    def account_by_name(self, name: str) -> Account:
+        rows = self._query("SELECT * FROM accounts WHERE name = %s", (name,))
+        if not rows:
+            raise NoSuchAccountError(name)
+        return _account(rows[0])
+
+    def set_plan(self, name: str, plan: str) -> Account:
+        with self._transaction() as db:
+            db.execute("UPDATE accounts SET plan = %s WHERE name = %s", (plan, name))
+        return self.account_by_name(name)
+
+    def add_credits(self, name: str, credits: int) -> Account:
+        account = self.account_by_name(name)
+        try:
+            with self._transaction() as db:
+                db.execute(
+                    "UPDATE accounts SET credits = credits + %s WHERE id = %s",
+                    (credits, account.id),
+                )
+        except psycopg.errors.CheckViolation as exc:
+            raise ValueError(f"{name} has only {account.credits} credits") from exc
+        return self.account_by_name(name)
+
+    def authenticate(self, token: str) -> Account | None:
+        rows = self._query(
+            "SELECT a.*, t.token_sha256 FROM tokens t JOIN accounts a ON a.id = t.account_id"
+            " WHERE t.key_id = %s",
+            (key_id_of(token),),
+        )
+        if matches(token, bytes(rows[0]["token_sha256"]) if rows else None):
+            return _account(rows[0])
+        return None
+
+    # --- jobs ---------------------------------------------------------------
+
+    def insert_job(
+        self, job: JobRecord, *, charge: Callable[[Usage], Charge] | None = None
+    ) -> None:
+        fields = attrs.asdict(job)
+        fields["status"] = job.status.value
+        fields["tier"] = job.tier.value
+        columns = ", ".join(fields)
+        marks = ", ".join("%s" for _ in fields)
+        # column names come from JobRecord's fields, never from a request
+        sql = f"INSERT INTO jobs ({columns}) VALUES ({marks})"  # noqa: S608
+        try:
+            with self._transaction() as db:
+                db.execute(sql.encode(), tuple(fields.values()))
+                if charge is not None:
+                    self._charge(db, job, charge)
+        except psycopg.errors.UniqueViolation as exc:
+            if job.idempotency_key is not None and "idempotency_key" in str(exc):
+                raise DuplicateIdempotencyKeyError(job.idempotency_key) from exc
+            raise
+
+    def _charge(
+        self, db: psycopg.Connection[Row], job: JobRecord, charge: Callable[[Usage], Charge]
+    ) -> None:
+        # the account's row is locked until the charge commits: two requests of one
+        # account are charged one after the other, never both against the same usage
+        db.execute("SELECT 1 FROM accounts WHERE id = %s FOR UPDATE", (job.account_id,))
+        usage = self._usage(db, job.account_id, Periods.at(job.created_at))
+        taken = charge(usage)
+        db.execute(
+            "INSERT INTO charges (job_uuid, account_id, created_at, from_allowance, from_credits)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (job.uuid, job.account_id, job.created_at, taken.from_allowance, taken.from_credits),
+        )
+        db.execute(
+            "UPDATE accounts SET credits = credits - %s WHERE id = %s",
+            (taken.from_credits, job.account_id),
+        )
+
+    @staticmethod
+    def _usage(db: psycopg.Connection[Row], account_id: int, periods: Periods) -> Usage:
+        row = db.execute(
+            "SELECT"
+            " COALESCE(SUM(CASE WHEN created_at >= %s THEN from_allowance END), 0) AS day,"
+            " COALESCE(SUM(from_allowance), 0) AS month,"
+            " (SELECT credits FROM accounts WHERE id = %s) AS credits"
+            " FROM charges WHERE account_id = %s AND created_at >= %s",
+            (periods.day_start, account_id, account_id, periods.month_start),
+        ).fetchone()
+        assert row is not None
+        return Usage(day=int(row["day"]), month=int(row["month"]), credits=int(row["credits"]))
+
+    def usage(self, account_id: int) -> Usage:
+        with self._transaction() as db:
+            return self._usage(db, account_id, Periods.at(self.clock()))
+
+    def refund(self, uuid: str, amount: int | None = None) -> int:
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT * FROM charges WHERE job_uuid = %s FOR UPDATE", (uuid,)
+            ).fetchone()
+            if row is None:
+                return 0
+            total = int(row["from_allowance"]) + int(row["from_credits"])
+            back = total if amount is None else max(0, min(amount, total))
+            to_credits = min(back, row["from_credits"])
+            db.execute(
+                "UPDATE charges SET from_credits = from_credits - %s,"
+                " from_allowance = from_allowance - %s WHERE job_uuid = %s",
+                (to_credits, back - to_credits, uuid),
+            )
+            db.execute(
+                "UPDATE accounts SET credits = credits + %s WHERE id = %s",
+                (to_credits, row["account_id"]),
+            )
+        return back
+
+    def get_job(self, uuid: str, *, account_id: int | None = None) -> JobRecord | None:
+        if account_id is None:
+            rows = self._query(f"{_JOB_SELECT} WHERE uuid = %s", (uuid,))
+        else:
+            rows = self._query(
+                f"{_JOB_SELECT} WHERE uuid = %s AND account_id = %s", (uuid, account_id)
+            )
+        return _job(rows[0]) if rows else None
+
+    def job_for_idempotency_key(self, account_id: int, key: str) -> JobRecord | None:
+        rows = self._query(
+            f"{_JOB_SELECT} WHERE account_id = %s AND idempotency_key = %s", (account_id, key)
+        )
+        return _job(rows[0]) if rows else None
+
+    def jobs_with_status(self, *statuses: JobStatus) -> list[JobRecord]:
+        rows = self._query(
+            f"{_JOB_SELECT} WHERE status = ANY(%s) ORDER BY created_at, uuid",
+            ([status.value for status in statuses],),
+        )
+        return [_job(row) for row in rows]
+
+    def mark_processing(self, uuid: str) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE jobs SET status = %s, started_at = COALESCE(started_at, %s)"
+                " WHERE uuid = %s AND status IN (%s, %s)",
+                (
+                    JobStatus.PROCESSING.value,
+                    self.clock(),
+                    uuid,
+                    JobStatus.PENDING.value,
+                    JobStatus.PROCESSING.value,
+                ),
+            )
+
+    def set_pages_done(self, uuid: str, pages_done: int) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE jobs SET pages_done = %s WHERE uuid = %s", (pages_done, uuid))
+
+    def record_interruption(self, uuid: str) -> int:
+        rows = self._query(
+            "UPDATE jobs SET interruptions = interruptions + 1 WHERE uuid = %s"
+            " RETURNING interruptions",
+            (uuid,),
+        )
+        return int(rows[0]["interruptions"]) if rows else 0
+
+    def finish(
+        self, uuid: str, status: JobStatus, *, retention: dt.timedelta, error: str | None = None
+    ) -> None:
+        now = self.clock()
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE jobs SET status = %s, error = %s, finished_at = %s, expires_at = %s,"
+                " pages_done = CASE WHEN %s = 'done' THEN page_count ELSE pages_done END"
+                " WHERE uuid = %s",
+                (status.value, error, now, now + retention, status.value, uuid),
+            )
+
+    def delete_job(self, uuid: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM jobs WHERE uuid = %s", (uuid,))
+
+    def expired_jobs(self) -> list[str]:
+        rows = self._query(
+            "SELECT uuid FROM jobs WHERE expires_at IS NOT NULL AND expires_at <= %s",
+            (self.clock(),),
+        )
+        return [row["uuid"] for row in rows]
+
+    # --- conversations ------------------------------------------------------
+
+    def has_conversation(self, conversation: str, job_uuid: str) -> bool:
+        rows = self._query(
+            "SELECT 1 FROM conversations WHERE id = %s AND job_uuid = %s",
+            (conversation, job_uuid),
+        )
+        return bool(rows)
+
+    def add_exchange(
+        self, job_uuid: str, conversation: str, question: ChatMessage, reply: ChatMessage
+    ) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO conversations (id, job_uuid, created_at) VALUES (%s, %s, %s)"
+                " ON CONFLICT (id) DO NOTHING",
+                (conversation, job_uuid, self.clock()),
+            )
+            for message in (question, reply):
+                db.execute(
+                    "INSERT INTO messages (conversation_id, role, content, citations, created_at)"
+                    " VALUES (%s, %s, %s, %s, %s)",
+                    (
+                        conversation,
+                        message.role.value,
+                        message.content,
+                        Jsonb(unstructure(message.citations)),
+                        message.created_at,
+                    ),
+                )
+
+    def messages(self, conversation: str) -> list[ChatMessage]:
+        rows = self._query(
+            "SELECT * FROM messages WHERE conversation_id = %s ORDER BY id", (conversation,)
+        )
+        return [_message(row) for row in rows]
+
+    def conversations(self, job_uuid: str) -> list[Conversation]:
+        rows = self._query(
+            "SELECT id FROM conversations WHERE job_uuid = %s ORDER BY created_at, id",
+            (job_uuid,),
+        )
+        return [
+            Conversation(conversation=row["id"], messages=self.messages(row["id"])) for row in rows
+        ]
+
+    # --- the pages of jobs shared by workers (the Celery queue's ledger) -----
+
+    def claim_pages_to_send(self, uuid: str, count: int) -> list[int]:
+        """The next ``count`` pages of the job not yet sent to the broker (fewer at its
+        end), marked sent: whoever calls this sends them, and no one else will."""
+        rows = self._query(
+            "WITH old AS (SELECT pages_sent FROM jobs WHERE uuid = %s FOR UPDATE)"
+            " UPDATE jobs SET pages_sent = LEAST(page_count, jobs.pages_sent + %s) FROM old"
+            " WHERE uuid = %s AND status IN ('pending', 'processing')"
+            " RETURNING old.pages_sent AS before, jobs.pages_sent",
+            (uuid, count, uuid),
+        )
+        if not rows:
+            return []
+        return list(range(int(rows[0]["before"]), int(rows[0]["pages_sent"])))
+
+    def count_attempt(self, uuid: str, index: int) -> int:
+        """One more delivery of page ``index`` to a worker; returns how many so far."""
+        rows = self._query(
+            "INSERT INTO job_pages (job_uuid, page_index, attempts) VALUES (%s, %s, 1)"
+            " ON CONFLICT (job_uuid, page_index)"
+            " DO UPDATE SET attempts = job_pages.attempts + 1 RETURNING attempts",
+            (uuid, index),
+        )
+        return int(rows[0]["attempts"]) if rows else 0
+
+    def mark_page_done(self, uuid: str, index: int) -> int:
+        """Count page ``index`` read (once, however often it was); returns the job's pages
+        read so far."""
+        with self._transaction() as db:
+            counted = db.execute(
+                "UPDATE job_pages SET done = TRUE"
+                " WHERE job_uuid = %s AND page_index = %s AND NOT done RETURNING 1",
+                (uuid, index),
+            ).fetchone()
+            if counted is not None:
+                db.execute("UPDATE jobs SET pages_done = pages_done + 1 WHERE uuid = %s", (uuid,))
+            row = db.execute("SELECT pages_done FROM jobs WHERE uuid = %s", (uuid,)).fetchone()
+        return int(row["pages_done"]) if row else 0
+
+    def claim_assembly(self, uuid: str) -> bool:
+        """True for the one caller that is to assemble the job."""
+        rows = self._query(
+            "UPDATE jobs SET assembly_claimed = TRUE"
+            " WHERE uuid = %s AND NOT assembly_claimed AND status = 'processing' RETURNING 1",
+            (uuid,),
+        )
+        return bool(rows)

@@ -1,0 +1,233 @@
+"""The scale-out mode on real servers: PostgreSQL and Redis on loopback, two API server
+processes and three Celery worker processes, sharing one storage directory."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import httpx
+import pytest
+
+from ocrchat_server.jobs.backends import open_backend
+from ocrchat_server.settings import Settings
+from tests.documents import numbered_pdf
+from tests.live import LiveServer
+from tests.servers import PostgresServer, RedisServer
+
+pytestmark = pytest.mark.timeout(600)
+
+# Tesseract alone on forced OCR: pages take a moment (so a worker can be killed mid-job)
+# but not PP-OCRv6's seconds, on a two-core machine running five processes
+READ = {"ocr": "force", "engine": "tesseract", "language": "eng"}
+
+
+class WorkerProcess:
+    """``ocrchat-server worker`` in its own process group (as systemd would run it)."""
+
+    def __init__(self, settings: Settings, log: Path) -> None:
+        assert settings.database_url
+        assert settings.broker_url
+        assert settings.storage
+        self.command = [
+            sys.executable,
+            "-m",
+            "ocrchat_server",
+            "worker",
+            "--database-url",
+            settings.database_url,
+            "--broker-url",
+            settings.broker_url,
+            "--storage",
+            str(settings.storage),
+            "--data-dir",
+            str(settings.data_dir),
+            "--concurrency",
+            "1",
+            # a killed worker's page goes to another after this long
+            "--page-visibility-timeout",
+            "10s",
+        ]
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the worker's whole process group, mid-page or not."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@attrs.frozen
+class Cluster:
+    settings: Settings
+    servers: list[LiveServer]
+    workers: list[WorkerProcess]
+    token: str
+    logs: Path
+
+    def client(self, server: int) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.servers[server].url,
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=180,
+        )
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    base = tmp_path_factory.mktemp("scaleout")
+    with PostgresServer() as postgres, RedisServer() as redis:
+        settings = Settings(
+            data_dir=base / "data",
+            database_url=postgres.url,
+            broker_url=redis.url,
+            storage=base / "shared",
+        )
+        upgraded = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ocrchat_server",
+                "db",
+                "upgrade",
+                "--database-url",
+                postgres.url,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert upgraded.returncode == 0, upgraded.stderr
+        assert "0001_initial" in upgraded.stdout
+        backend = open_backend(settings)
+        try:
+            _, token = backend.accounts.create_account("alice", plan="pro")
+        finally:
+            backend.close()
+        scale_args = [
+            "--database-url",
+            postgres.url,
+            "--broker-url",
+            redis.url,
+            "--storage",
+            str(settings.storage),
+        ]
+        servers = [
+            LiveServer(base / f"api{n}", workers=1, log=base / f"api{n}.log", extra_args=scale_args)
+            for n in range(2)
+        ]
+        workers = [WorkerProcess(settings, base / f"worker{n}.log") for n in range(3)]
+        try:
+            for server in servers:
+                server.start()
+            for worker in workers:
+                worker.start()
+            yield Cluster(settings, servers, workers, token, base)
+        finally:
+            for worker in workers:
+                worker.stop()
+            for server in servers:
+                server.stop()
+
+
+def wait_done(client: httpx.Client, uuid: str, timeout: float = 400) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        job: dict[str, Any] = client.get(f"/api/v1/ocr/{uuid}/").json()
+        if job["status"] in ("done", "failed") or time.monotonic() > deadline:
+            return job
+        time.sleep(0.5)
+
+
+def test_jobs_through_two_servers_survive_a_killed_worker(cluster: Cluster) -> None:
+    first, second = cluster.client(0), cluster.client(1)
+    submitted: list[tuple[str, int]] = []
+    for n, pages in enumerate((12, 1, 12, 1, 1)):
+        through = (first, second)[n % 2]
+        response = through.post(
+            "/api/v1/ocr/", files={"file": (f"f{n}.pdf", numbered_pdf(pages))}, data=READ
+        )
+        assert response.status_code in (200, 202), response.text
+        body = response.json()
+        if pages == 1:  # a small file comes back done in its POST, as in the embedded mode
+            assert response.status_code == 200
+            assert body["status"] == "done", body
+        submitted.append((body["uuid"], pages))
+
+    # a worker's process group killed mid-job; a new one takes its place
+    long_job = submitted[0][0]
+    deadline = time.monotonic() + 300
+    while second.get(f"/api/v1/ocr/{long_job}/").json()["progress"]["pages_done"] < 2:
+        assert time.monotonic() < deadline, "no progress"
+        time.sleep(0.3)
+    cluster.workers[0].kill()
+    replacement = WorkerProcess(cluster.settings, cluster.logs / "worker3.log").start()
+    cluster.workers.append(replacement)
+
+    for n, (uuid, pages) in enumerate(submitted):
+        other = (second, first)[n % 2]  # read through the server it was not sent to
+        job = wait_done(other, uuid)
+        assert job["status"] == "done", job
+        assert [page["index"] for page in job["pages"]] == list(range(pages))
+        for number, page in enumerate(job["pages"], start=1):
+            assert f"Page {number} of the quarterly report" in page["text"]
+        assert other.get(
+            f"/api/v1/ocr/{uuid}/download/", params={"format": "pdf"}
+        ).content.startswith(b"%PDF")
+
+    # charged exactly once, whatever was delivered twice
+    usage = first.get("/api/v1/account/").json()["usage"]
+    assert usage["day"] == sum(pages for _, pages in submitted)
+
+    # deleted through either server, gone on both
+    for n, (uuid, _) in enumerate(submitted):
+        deleting, other = ((first, second), (second, first))[n % 2]
+        assert deleting.delete(f"/api/v1/ocr/{uuid}/").json()["deleted"] is True
+        assert other.get(f"/api/v1/ocr/{uuid}/").status_code == 404
+
+
+def test_delete_of_a_running_job_stops_its_pages_and_refunds_them(cluster: Cluster) -> None:
+    client = cluster.client(0)
+    before = client.get("/api/v1/account/").json()["usage"]["day"]
+    job = client.post(
+        "/api/v1/ocr/", files={"file": ("long.pdf", numbered_pdf(30))}, data=READ
+    ).json()
+    uuid = job["uuid"]
+    while client.get(f"/api/v1/ocr/{uuid}/").json()["progress"]["pages_done"] < 1:
+        time.sleep(0.3)
+    deleted = cluster.client(1).delete(f"/api/v1/ocr/{uuid}/").json()
+    assert deleted["refunded"] > 10
+    after = client.get("/api/v1/account/").json()["usage"]["day"]
+    assert after == before + 30 - deleted["refunded"]
+    # the workers go on to other work: a one-page job is done in its POST
+    small = client.post(
+        "/api/v1/ocr/", files={"file": ("one.pdf", numbered_pdf(1))}, data=READ
+    ).json()
+    assert small["status"] == "done"
