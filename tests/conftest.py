@@ -7,8 +7,10 @@ at once (it never skips): ``scripts/test`` installs them.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import attrs
@@ -19,7 +21,8 @@ from ocrchat_server.app import create_app
 from ocrchat_server.jobs.interfaces import Backend
 from ocrchat_server.settings import Settings
 from tests.fake_surya import FakeSurya
-from tests.live import LiveServer, backend_of, make_accounts
+from tests.live import LiveServer, WorkerProcess, backend_of, make_accounts
+from tests.servers import PostgresServer, RedisServer
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -98,8 +101,58 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", workers=2, max_upload_bytes=8 * 1024 * 1024)
 
 
-@pytest.fixture
-def server(settings: Settings, clock: MovableClock) -> Iterator[Server]:
+@contextmanager
+def started(settings: Settings, clock: MovableClock) -> Iterator[Server]:
     alice, bob = make_accounts(settings, "alice", "bob")
     with TestClient(create_app(settings, clock=clock)) as client:
         yield Server(client=client, settings=settings, clock=clock, alice=alice, bob=bob)
+
+
+@pytest.fixture
+def server(settings: Settings, clock: MovableClock) -> Iterator[Server]:
+    with started(settings, clock) as server:
+        yield server
+
+
+@attrs.frozen
+class ScaleOutServers:
+    """PostgreSQL and Redis for the session; each test gets its own database in each."""
+
+    postgres: PostgresServer
+    redis: RedisServer
+    numbers: Iterator[int] = attrs.field(factory=itertools.count)
+
+
+@pytest.fixture(scope="session")
+def scale_out_servers() -> Iterator[ScaleOutServers]:
+    with PostgresServer() as postgres, RedisServer() as redis:
+        yield ScaleOutServers(postgres, redis)
+
+
+@pytest.fixture(params=["embedded", "scale_out"])
+def any_server(
+    request: pytest.FixtureRequest, settings: Settings, clock: MovableClock, tmp_path: Path
+) -> Iterator[Server]:
+    """The app in either mode, so the API's behaviour is checked in both: embedded (its
+    own worker processes), or scale-out (PostgreSQL, Redis, and a Celery worker process
+    with two slots, on a fresh database of each)."""
+    if request.param == "embedded":
+        with started(settings, clock) as server:
+            yield server
+        return
+    servers: ScaleOutServers = request.getfixturevalue("scale_out_servers")
+    number = next(servers.numbers)
+    settings = attrs.evolve(
+        settings,
+        database_url=servers.postgres.create_database(f"test{number}"),
+        broker_url=servers.redis.fresh_database(number),
+        storage=tmp_path / "shared",
+    )
+    worker = WorkerProcess(
+        settings, tmp_path / "worker.log", concurrency=2, visibility_timeout="2m"
+    ).start()
+    try:
+        with started(settings, clock) as server:
+            yield server
+    finally:
+        worker.stop()

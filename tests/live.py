@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from ocrchat_server.jobs.embedded import open_backend
+from ocrchat_server.jobs.backends import open_backend
 from ocrchat_server.jobs.interfaces import Backend
 from ocrchat_server.settings import Settings
 
@@ -134,3 +134,65 @@ class LiveServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class WorkerProcess:
+    """``ocrchat-server worker`` in its own process group (as systemd would run it)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        log: Path,
+        *,
+        concurrency: int = 1,
+        visibility_timeout: str = "10s",
+    ) -> None:
+        """``visibility_timeout``: how long after its worker died a page goes to another."""
+        assert settings.database_url
+        assert settings.broker_url
+        assert settings.storage
+        self.command = [
+            sys.executable,
+            "-m",
+            "ocrchat_server",
+            "worker",
+            "--database-url",
+            settings.database_url,
+            "--broker-url",
+            settings.broker_url,
+            "--storage",
+            str(settings.storage),
+            "--data-dir",
+            str(settings.data_dir),
+            "--page-visibility-timeout",
+            visibility_timeout,
+            "--concurrency",
+            str(concurrency),
+        ]
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the worker's whole process group, mid-page or not."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()

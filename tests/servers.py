@@ -85,6 +85,24 @@ class PostgresServer:
         )
         return self
 
+    def create_database(self, name: str) -> str:
+        """A new, empty database with the current schema; returns its URL."""
+        from ocrchat_server.jobs.scaleout.migrate import upgrade
+
+        self._run(
+            str(self.bin / "createdb"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "ocrchat",
+            name,
+        )
+        url = f"postgresql://ocrchat@127.0.0.1:{self.port}/{name}"
+        upgrade(url)
+        return url
+
     def stop(self) -> None:
         if (self.dir / "data" / "postmaster.pid").exists():
             self._run(
@@ -144,6 +162,14 @@ class RedisServer:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
+
+    def fresh_database(self, number: int) -> str:
+        """The URL of Redis database ``number`` (0 to 15), emptied."""
+        import redis
+
+        url = f"redis://127.0.0.1:{self.port}/{number % 16}"
+        redis.Redis.from_url(url).flushdb()
+        return url
 
     def stop(self) -> None:
         if self._process is not None:

@@ -19,6 +19,12 @@ INVOICE = render_page(
 )
 
 
+@pytest.fixture
+def server(any_server: Server) -> Server:
+    """Every test of the API's behaviour runs in the embedded and the scale-out mode."""
+    return any_server
+
+
 def submit(
     server: Server, content: bytes, name: str = "doc.bin", token: str | None = None, **fields: str
 ) -> Any:

@@ -3,8 +3,6 @@ processes and three Celery worker processes, sharing one storage directory."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +17,7 @@ import pytest
 from ocrchat_server.jobs.backends import open_backend
 from ocrchat_server.settings import Settings
 from tests.documents import numbered_pdf
-from tests.live import LiveServer
+from tests.live import LiveServer, WorkerProcess
 from tests.servers import PostgresServer, RedisServer
 
 pytestmark = pytest.mark.timeout(600)
@@ -27,61 +25,6 @@ pytestmark = pytest.mark.timeout(600)
 # Tesseract alone on forced OCR: pages take a moment (so a worker can be killed mid-job)
 # but not PP-OCRv6's seconds, on a two-core machine running five processes
 READ = {"ocr": "force", "engine": "tesseract", "language": "eng"}
-
-
-class WorkerProcess:
-    """``ocrchat-server worker`` in its own process group (as systemd would run it)."""
-
-    def __init__(self, settings: Settings, log: Path) -> None:
-        assert settings.database_url
-        assert settings.broker_url
-        assert settings.storage
-        self.command = [
-            sys.executable,
-            "-m",
-            "ocrchat_server",
-            "worker",
-            "--database-url",
-            settings.database_url,
-            "--broker-url",
-            settings.broker_url,
-            "--storage",
-            str(settings.storage),
-            "--data-dir",
-            str(settings.data_dir),
-            "--concurrency",
-            "1",
-            # a killed worker's page goes to another after this long
-            "--page-visibility-timeout",
-            "10s",
-        ]
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> WorkerProcess:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.command,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-        return self
-
-    def kill(self) -> None:
-        """SIGKILL the worker's whole process group, mid-page or not."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @attrs.frozen

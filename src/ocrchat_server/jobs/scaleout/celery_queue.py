@@ -43,12 +43,15 @@ MAX_ATTEMPTS_PER_PAGE = 2
 _INLINE_PRIORITY = 0
 _POLL_SECONDS = 0.2
 
+READ_PAGE = "ocrchat.read_page"
+
 app = Celery("ocrchat")
+"""The workers' app, where the page task is registered (``ocrchat-server worker``)."""
 
 
-def configure(settings: Settings) -> Celery:
-    """Point the Celery app at the settings' broker, with the page queue's behaviour."""
-    app.conf.update(
+def configure(settings: Settings, celery: Celery = app) -> Celery:
+    """Point a Celery app at the settings' broker, with the page queue's behaviour."""
+    celery.conf.update(
         broker_url=settings.broker_url,
         broker_connection_retry_on_startup=True,
         task_default_queue=QUEUE,
@@ -66,7 +69,7 @@ def configure(settings: Settings) -> Celery:
             "queue_order_strategy": "priority",
         },
     )
-    return app
+    return celery
 
 
 def broker_priority(plan_priority: int, *, inline: bool) -> int:
@@ -76,9 +79,9 @@ def broker_priority(plan_priority: int, *, inline: bool) -> int:
     return max(1, 8 - plan_priority // 2)
 
 
-def send_pages(record: JobRecord, pages: list[int], priority: int) -> None:
+def send_pages(celery: Celery, record: JobRecord, pages: list[int], priority: int) -> None:
     for index in pages:
-        read_page.apply_async(args=(record.uuid, index, priority), priority=priority)
+        celery.send_task(READ_PAGE, args=(record.uuid, index, priority), priority=priority)
 
 
 class CeleryQueue:
@@ -87,7 +90,9 @@ class CeleryQueue:
     def __init__(self, *, store: PostgresStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        configure(settings)
+        # an app of its own (tasks are sent by name): a process may hold several queues
+        # over its life (tests do), each on its own broker
+        self.celery = configure(settings, Celery("ocrchat-api"))
 
     async def run(self) -> None:
         # nothing to feed: the workers take their pages from the broker
@@ -122,7 +127,7 @@ class CeleryQueue:
     def _send(self, record: JobRecord, *, inline: bool) -> None:
         window = record.page_count if inline else self.settings.pages_in_flight_per_job
         pages = self.store.claim_pages_to_send(record.uuid, window)
-        send_pages(record, pages, broker_priority(record.priority, inline=inline))
+        send_pages(self.celery, record, pages, broker_priority(record.priority, inline=inline))
 
 
 class WorkerContext:
@@ -189,12 +194,13 @@ class WorkerContext:
                 self.fail(uuid, outcome.error)
                 return
         done = store.mark_page_done(uuid, index)
-        send_pages(record, store.claim_pages_to_send(uuid, 1), priority)
-        if done >= record.page_count and store.claim_assembly(uuid):
+        send_pages(app, record, store.claim_pages_to_send(uuid, 1), priority)
+        stale_after = self.settings.page_visibility_timeout
+        if done >= record.page_count and store.claim_assembly(uuid, stale_after=stale_after):
             self.finisher.finish(record, None)
 
 
-@app.task(name="ocrchat.read_page")
+@app.task(name=READ_PAGE)
 def read_page(uuid: str, index: int, priority: int) -> None:
     WorkerContext.current().read_page(uuid, index, priority)
 

@@ -393,11 +393,14 @@ class PostgresStore:
             row = db.execute("SELECT pages_done FROM jobs WHERE uuid = %s", (uuid,)).fetchone()
         return int(row["pages_done"]) if row else 0
 
-    def claim_assembly(self, uuid: str) -> bool:
-        """True for the one caller that is to assemble the job."""
+    def claim_assembly(self, uuid: str, *, stale_after: dt.timedelta) -> bool:
+        """True for the one caller that is to assemble the job. A claim older than
+        ``stale_after`` is taken over: the worker that made it died, and its task (not
+        acknowledged) came back to another worker."""
+        now = self.clock()
         rows = self._query(
-            "UPDATE jobs SET assembly_claimed = TRUE"
-            " WHERE uuid = %s AND NOT assembly_claimed AND status = 'processing' RETURNING 1",
-            (uuid,),
+            "UPDATE jobs SET assembly_claimed_at = %s WHERE uuid = %s AND status = 'processing'"
+            " AND (assembly_claimed_at IS NULL OR assembly_claimed_at < %s) RETURNING 1",
+            (now, uuid, now - stale_after),
         )
         return bool(rows)

@@ -38,8 +38,9 @@ CREATE TABLE jobs (
     priority INTEGER NOT NULL DEFAULT 0,
     -- pages handed to the broker so far (they are sent a few at a time, in order)
     pages_sent INTEGER NOT NULL DEFAULT 0,
-    -- whether a worker has taken the job's assembly (exactly one does)
-    assembly_claimed BOOLEAN NOT NULL DEFAULT FALSE
+    -- when a worker took the job's assembly (one does; another may take it over once
+    -- the claim is older than a page's visibility timeout: its worker died)
+    assembly_claimed_at TIMESTAMPTZ
 );
 CREATE INDEX jobs_by_status ON jobs (status, created_at);
 CREATE INDEX jobs_by_expiry ON jobs (expires_at);
