@@ -46,8 +46,10 @@ def bench(session: nox.Session) -> None:
     """Speed and memory of the cpu tier, and its quality on the shared corpus.
 
     Writes bench/results/cpu.json, bench/results/corpus.json,
-    bench/results/throughput.json (against xargs tesseract), bench/results/polling.json
-    and bench/results/searchable_pdf.json (against ocrmypdf from PyPI).
+    bench/results/throughput.json (against xargs tesseract), bench/results/polling.json,
+    bench/results/scaleout.json (1, 2 and 4 workers, embedded and scale-out: PostgreSQL
+    and Redis from Debian, started by the bench) and bench/results/searchable_pdf.json
+    (against ocrmypdf from PyPI).
     """
     session.install(
         *FROM_SOURCE, "-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test")
@@ -56,6 +58,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "bench/corpus_quality.py")
     session.run("python", "bench/throughput.py")
     session.run("python", "bench/polling.py")
+    session.run("python", "bench/scaleout.py")
     # ocrmypdf wants a newer Pillow than surya-ocr allows: a virtual environment of its own
     ocrmypdf_env = Path(session.create_tmp()) / "ocrmypdf"
     session.run("python", "-m", "venv", str(ocrmypdf_env))
