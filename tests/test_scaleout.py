@@ -16,7 +16,7 @@ import pytest
 
 from ocrchat_server.jobs.backends import open_backend
 from ocrchat_server.settings import Settings
-from tests.documents import numbered_pdf
+from tests.documents import image_bytes, numbered_pdf, render_page
 from tests.live import LiveServer, WorkerProcess
 from tests.servers import PostgresServer, RedisServer
 
@@ -33,12 +33,14 @@ class Cluster:
     servers: list[LiveServer]
     workers: list[WorkerProcess]
     token: str
+    other_token: str
+    """Bob's, another account on the same plan."""
     logs: Path
 
-    def client(self, server: int) -> httpx.Client:
+    def client(self, server: int, token: str | None = None) -> httpx.Client:
         return httpx.Client(
             base_url=self.servers[server].url,
-            headers={"Authorization": f"Bearer {self.token}"},
+            headers={"Authorization": f"Bearer {token or self.token}"},
             timeout=180,
         )
 
@@ -72,6 +74,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         backend = open_backend(settings)
         try:
             _, token = backend.accounts.create_account("alice", plan="pro")
+            _, other_token = backend.accounts.create_account("bob", plan="pro")
         finally:
             backend.close()
         scale_args = [
@@ -92,7 +95,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                 server.start()
             for worker in workers:
                 worker.start()
-            yield Cluster(settings, servers, workers, token, base)
+            yield Cluster(settings, servers, workers, token, other_token, base)
         finally:
             for worker in workers:
                 worker.stop()
@@ -174,3 +177,34 @@ def test_delete_of_a_running_job_stops_its_pages_and_refunds_them(cluster: Clust
         "/api/v1/ocr/", files={"file": ("one.pdf", numbered_pdf(1))}, data=READ
     ).json()
     assert small["status"] == "done"
+
+
+def test_a_long_job_does_not_hold_back_another_accounts_pages(cluster: Cluster) -> None:
+    alice, bob = cluster.client(0), cluster.client(1, cluster.other_token)
+    long_job = alice.post(
+        "/api/v1/ocr/", files={"file": ("long.pdf", numbered_pdf(48))}, data=READ
+    ).json()
+    while alice.get(f"/api/v1/ocr/{long_job['uuid']}/").json()["progress"]["pages_done"] < 1:
+        time.sleep(0.2)
+    # 6 pages: queued, not read in the request (a small file's would go first anyway)
+    short_job = bob.post(
+        "/api/v1/ocr/", files={"file": ("short.pdf", numbered_pdf(6))}, data=READ
+    ).json()
+    assert short_job["status"] == "pending"
+    assert wait_done(bob, short_job["uuid"])["status"] == "done"
+    # its pages went between the long job's, not after all of them
+    progress = alice.get(f"/api/v1/ocr/{long_job['uuid']}/").json()["progress"]
+    assert progress["pages_done"] < 40, progress
+    assert wait_done(alice, long_job["uuid"])["status"] == "done"
+
+
+def test_a_page_that_cannot_be_read_fails_its_job_and_refunds_it(cluster: Cluster) -> None:
+    client = cluster.client(1)
+    before = client.get("/api/v1/account/").json()["usage"]["day"]
+    broken = image_bytes(render_page([["x"]]), "JPEG")
+    job = client.post(
+        "/api/v1/ocr/", files={"file": ("cut.jpg", broken[: len(broken) // 3])}
+    ).json()
+    assert job["status"] == "failed"
+    assert job["error"] == "Page 1 could not be decoded."
+    assert client.get("/api/v1/account/").json()["usage"]["day"] == before
