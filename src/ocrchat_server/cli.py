@@ -113,6 +113,42 @@ class _PreparationSteps(click.ParamType[tuple[str, ...]]):
             self.fail(str(exc), param, ctx)
 
 
+_worker_max_pages_option = click.option(
+    "--worker-max-pages",
+    type=click.IntRange(min=0),
+    default=500,
+    show_default=True,
+    envvar="OCRCHAT_WORKER_MAX_PAGES",
+    help="Replace a worker process after this many pages (0: never).",
+)
+_retention_option = click.option(
+    "--retention",
+    type=_Duration(),
+    default="7d",
+    show_default=True,
+    envvar="OCRCHAT_RETENTION",
+    help="How long results are kept (7d, 12h, 30m, seconds).",
+)
+_log_level_option = click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+    envvar="OCRCHAT_LOG_LEVEL",
+)
+_prepare_option = click.option(
+    "--prepare",
+    "preparation",
+    default="all",
+    show_default=True,
+    envvar="OCRCHAT_PREPARE",
+    type=_PreparationSteps(),
+    help="Steps around PP-OCRv6's reading, comma-separated: upright (turn sideways "
+    "pages), grey (read luminance), lexicon (undo letter confusions by the language's "
+    "word list); 'all' or 'none'.",
+)
+
+
 @click.group()
 @click.version_option(__version__, prog_name="ocrchat-server")
 def main() -> None:
@@ -130,14 +166,7 @@ def main() -> None:
     envvar="OCRCHAT_WORKERS",
     help="OCR worker processes.  [default: one per core]",
 )
-@click.option(
-    "--worker-max-pages",
-    type=click.IntRange(min=0),
-    default=500,
-    show_default=True,
-    envvar="OCRCHAT_WORKER_MAX_PAGES",
-    help="Replace a worker process after this many pages (0: never).",
-)
+@_worker_max_pages_option
 @click.option(
     "--worker-max-rss-mb",
     type=click.IntRange(min=0),
@@ -162,21 +191,8 @@ def main() -> None:
     envvar="OCRCHAT_MAX_PAGES",
     help="Most pages accepted in one file.",
 )
-@click.option(
-    "--retention",
-    type=_Duration(),
-    default="7d",
-    show_default=True,
-    envvar="OCRCHAT_RETENTION",
-    help="How long results are kept (7d, 12h, 30m, seconds).",
-)
-@click.option(
-    "--log-level",
-    type=click.Choice(["debug", "info", "warning", "error"]),
-    default="info",
-    show_default=True,
-    envvar="OCRCHAT_LOG_LEVEL",
-)
+@_retention_option
+@_log_level_option
 @_plans_option
 @click.option(
     "--llm-url",
@@ -193,17 +209,7 @@ def main() -> None:
     envvar="OCRCHAT_LLM_TIMEOUT",
     help="Seconds to wait for the model.",
 )
-@click.option(
-    "--prepare",
-    "preparation",
-    default="all",
-    show_default=True,
-    envvar="OCRCHAT_PREPARE",
-    type=_PreparationSteps(),
-    help="Steps around PP-OCRv6's reading, comma-separated: upright (turn sideways "
-    "pages), grey (read luminance), lexicon (undo letter confusions by the language's "
-    "word list); 'all' or 'none'.",
-)
+@_prepare_option
 @click.option(
     "--vlm-url",
     envvar="OCRCHAT_VLM_URL",
@@ -351,14 +357,7 @@ def _check_schema(database_url: str) -> None:
     help="Pages read at once: one worker process (one Tesseract) per slot.  "
     "[default: one per core]",
 )
-@click.option(
-    "--worker-max-pages",
-    type=click.IntRange(min=0),
-    default=500,
-    show_default=True,
-    envvar="OCRCHAT_WORKER_MAX_PAGES",
-    help="Replace a worker process after this many pages (0: never).",
-)
+@_worker_max_pages_option
 @click.option(
     "--page-visibility-timeout",
     type=_Duration(),
@@ -368,35 +367,14 @@ def _check_schema(database_url: str) -> None:
     help="How long a page may go unacknowledged before another worker reads it (its "
     "worker died). Longer than the slowest page; the same on every host.",
 )
-@click.option(
-    "--retention",
-    type=_Duration(),
-    default="7d",
-    show_default=True,
-    envvar="OCRCHAT_RETENTION",
-    help="How long results are kept (as serve takes it).",
-)
-@click.option(
-    "--prepare",
-    "preparation",
-    default="all",
-    show_default=True,
-    envvar="OCRCHAT_PREPARE",
-    type=_PreparationSteps(),
-    help="Page preparation steps (as serve takes them).",
-)
+@_retention_option
+@_prepare_option
 @click.option("--vlm-url", envvar="OCRCHAT_VLM_URL", help="The vlm tier's server (as serve).")
 @click.option("--vlm-model", default=DEFAULT_MODEL, envvar="OCRCHAT_VLM_MODEL")
 @click.option("--llm-url", envvar="OCRCHAT_LLM_URL", help="For the translate tool (as serve).")
 @click.option("--llm-model", envvar="OCRCHAT_LLM_MODEL")
 @click.option("--llm-timeout", type=float, default=60, envvar="OCRCHAT_LLM_TIMEOUT")
-@click.option(
-    "--log-level",
-    type=click.Choice(["debug", "info", "warning", "error"]),
-    default="info",
-    show_default=True,
-    envvar="OCRCHAT_LOG_LEVEL",
-)
+@_log_level_option
 def worker(
     data_dir: Path,
     database_url: str | None,

@@ -74,6 +74,15 @@ class Charge:
     from_credits: int
 
 
+def split_refund(charged: Charge, amount: int | None) -> Charge:
+    """What goes back of a job's charge when ``amount`` (all of it when None) is refunded:
+    to the prepaid credits first, the rest to the allowance; never more than was taken."""
+    total = charged.from_allowance + charged.from_credits
+    back = total if amount is None else max(0, min(amount, total))
+    to_credits = min(back, charged.from_credits)
+    return Charge(from_allowance=back - to_credits, from_credits=to_credits)
+
+
 def check_file(plan: Plan, pages: int) -> None:
     if pages > plan.pages_per_file:
         raise AllowanceExceededError("pages_per_file", pages, plan.pages_per_file, needed=pages)

@@ -23,7 +23,7 @@ import attrs
 
 from ocrchat._serde import structure, unstructure
 from ocrchat.models import ChatMessage, Citation, Conversation, JobStatus, Role, Tier
-from ocrchat_server.jobs.metering import Charge, Periods, Usage
+from ocrchat_server.jobs.metering import Charge, Periods, Usage, split_refund
 from ocrchat_server.jobs.records import (
     Account,
     AccountExistsError,
@@ -362,19 +362,18 @@ class SqliteStore:
             row = db.execute("SELECT * FROM charges WHERE job_uuid = ?", (uuid,)).fetchone()
             if row is None:
                 return 0
-            total = int(row["from_allowance"]) + int(row["from_credits"])
-            back = total if amount is None else max(0, min(amount, total))
-            to_credits = min(back, row["from_credits"])
+            charged = Charge(int(row["from_allowance"]), int(row["from_credits"]))
+            back = split_refund(charged, amount)
             db.execute(
                 "UPDATE charges SET from_credits = from_credits - ?,"
                 " from_allowance = from_allowance - ? WHERE job_uuid = ?",
-                (to_credits, back - to_credits, uuid),
+                (back.from_credits, back.from_allowance, uuid),
             )
             db.execute(
                 "UPDATE accounts SET credits = credits + ? WHERE id = ?",
-                (to_credits, row["account_id"]),
+                (back.from_credits, row["account_id"]),
             )
-        return back
+        return back.from_allowance + back.from_credits
 
     def get_job(self, uuid: str, *, account_id: int | None = None) -> JobRecord | None:
         """The job; None when it does not exist or (with ``account_id``) is another account's."""
