@@ -129,9 +129,11 @@ def test_a_seven_page_pdf_is_queued_then_done(server: Server) -> None:
 
     assert response.status_code == 202
     job = response.json()
-    assert job["status"] == "pending"
+    # queued, or already begun by a free worker: not done in the POST
+    assert job["status"] in ("pending", "processing")
     assert job["page_count"] == 7
-    assert job["progress"] == {"pages_done": 0, "pages_total": 7}
+    assert job["progress"]["pages_total"] == 7
+    assert job["progress"]["pages_done"] < 7
     assert response.headers["retry-after"] == "2"
 
     done = wait_until_finished(server, job["uuid"])
@@ -332,7 +334,7 @@ def test_an_image_with_too_many_pixels_is_refused(server: Server) -> None:
 def test_a_small_file_goes_ahead_of_a_queued_large_one(server: Server) -> None:
     # ocr=force: its pages are OCRed, not read from their text layer in milliseconds
     large = submit(server, numbered_pdf(24), ocr="force").json()
-    assert large["status"] == "pending"
+    assert large["status"] in ("pending", "processing")
 
     small = submit(server, image_bytes(INVOICE, "PNG")).json()
 

@@ -49,12 +49,16 @@ class ChatService:
     async def ask(self, record: JobRecord, message: str, conversation: str | None) -> ChatReply:
         if record.status is not JobStatus.DONE:
             raise NothingToChatAboutError(f"The job is {record.status.value}, not done.")
-        if conversation is not None and not self.conversations.has_conversation(
-            conversation, record.uuid
+        # the conversations are read and written off the event loop (a database round trip
+        # each in the scale-out mode)
+        store = self.conversations
+        if conversation is not None and not await asyncio.to_thread(
+            store.has_conversation, conversation, record.uuid
         ):
             raise ConversationNotFoundError()
         conversation = conversation or str(uuid_module.uuid4())
-        history = [Turn(m.role.value, m.content) for m in self.conversations.messages(conversation)]
+        earlier = await asyncio.to_thread(store.messages, conversation)
+        history = [Turn(m.role.value, m.content) for m in earlier]
         asked_at = self.clock()
         index = await asyncio.to_thread(self._index, record)
         answer = await asyncio.to_thread(self.answerer.answer, index, message, history)
@@ -65,7 +69,7 @@ class ChatService:
             citations=answer.citations,
             created_at=self.clock(),
         )
-        self.conversations.add_exchange(record.uuid, conversation, question, reply)
+        await asyncio.to_thread(store.add_exchange, record.uuid, conversation, question, reply)
         return ChatReply(conversation=conversation, message=reply)
 
     def history(self, record: JobRecord) -> list[Conversation]:

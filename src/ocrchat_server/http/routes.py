@@ -38,19 +38,23 @@ def _services(request: Request) -> Services:
     return services
 
 
-def _caller(request: Request) -> tuple[Services, Account]:
+# Every call into the records goes off the event loop: in the scale-out mode each is a
+# round trip to PostgreSQL, and the loop serves every other client meanwhile.
+
+
+async def _caller(request: Request) -> tuple[Services, Account]:
     services = _services(request)
-    return services, require_account(request, services.accounts)
+    return services, await asyncio.to_thread(require_account, request, services.accounts)
 
 
-def _job_of_caller(request: Request) -> tuple[Services, JobRecord]:
-    services, account = _caller(request)
+async def _job_of_caller(request: Request) -> tuple[Services, JobRecord]:
+    services, account = await _caller(request)
     raw = request.path_params["uuid"]
     try:
         job_id = str(uuid_module.UUID(raw))
     except ValueError:
         raise JobNotFoundError() from None
-    return services, services.jobs.get(account, job_id)
+    return services, await asyncio.to_thread(services.jobs.get, account, job_id)
 
 
 async def _job_response(
@@ -76,7 +80,7 @@ def _idempotency_key(request: Request) -> str | None:
 
 
 async def submit_job(request: Request) -> Response:
-    services, account = _caller(request)
+    services, account = await _caller(request)
     key = _idempotency_key(request)
     async with receive_upload(request, services.settings.max_upload_bytes) as received:
         submitted = await services.jobs.submit(
@@ -94,13 +98,13 @@ async def submit_job(request: Request) -> Response:
 
 
 async def get_job(request: Request) -> Response:
-    services, record = _job_of_caller(request)
+    services, record = await _job_of_caller(request)
     return await _job_response(services, record)
 
 
 async def delete_job(request: Request) -> Response:
-    services, record = _job_of_caller(request)
-    refunded = services.jobs.delete(record)
+    services, record = await _job_of_caller(request)
+    refunded = await services.jobs.delete(record)
     return JSONResponse({"uuid": record.uuid, "deleted": True, "refunded": refunded})
 
 
@@ -112,7 +116,7 @@ def _attachment(record: JobRecord, extension: str) -> str:
 
 
 async def download_job(request: Request) -> Response:
-    services, record = _job_of_caller(request)
+    services, record = await _job_of_caller(request)
     fmt = request.query_params.get("format", "").strip().lower()
     # docx and xlsx take a moment for a long document: off the event loop
     download = await asyncio.to_thread(services.jobs.download, record, fmt)
@@ -123,7 +127,7 @@ async def download_job(request: Request) -> Response:
 
 
 async def chat(request: Request) -> Response:
-    services, record = _job_of_caller(request)
+    services, record = await _job_of_caller(request)
     try:
         body = await request.json()
     except ValueError:
@@ -141,13 +145,14 @@ async def chat(request: Request) -> Response:
 
 
 async def chat_history(request: Request) -> Response:
-    services, record = _job_of_caller(request)
-    return JSONResponse(unstructure(History(conversations=services.chat.history(record))))
+    services, record = await _job_of_caller(request)
+    conversations = await asyncio.to_thread(services.chat.history, record)
+    return JSONResponse(unstructure(History(conversations=conversations)))
 
 
 async def account(request: Request) -> Response:
-    services, caller = _caller(request)
-    return JSONResponse(unstructure(services.accounts.view(caller)))
+    services, caller = await _caller(request)
+    return JSONResponse(unstructure(await asyncio.to_thread(services.accounts.view, caller)))
 
 
 async def tools(request: Request) -> Response:

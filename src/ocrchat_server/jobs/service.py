@@ -231,8 +231,12 @@ class JobService:
         A repeated ``idempotency_key`` returns the account's first job with it
         and keeps nothing of the new upload.
         """
+        # the records are called off the event loop (in the scale-out mode each call is a
+        # round trip to PostgreSQL)
         if idempotency_key is not None:
-            earlier = self.jobs.job_for_idempotency_key(account.id, idempotency_key)
+            earlier = await asyncio.to_thread(
+                self.jobs.job_for_idempotency_key, account.id, idempotency_key
+            )
             if earlier is not None:
                 return Submitted(earlier, replayed=True)
         uuid = str(uuid_module.uuid4())
@@ -283,8 +287,10 @@ class JobService:
         cost = plans.cost(options.tier, document.page_count)
         periods = Periods.at(record.created_at)
         try:
-            self.jobs.insert_job(
-                record, charge=lambda usage: split_charge(cost, plan, usage, periods)
+            await asyncio.to_thread(
+                self.jobs.insert_job,
+                record,
+                charge=lambda usage: split_charge(cost, plan, usage, periods),
             )
         except AllowanceExceededError as exc:
             self.storage.delete_upload(uuid)
@@ -300,7 +306,7 @@ class JobService:
             await self.queue.run_inline(record)
         else:
             self.queue.enqueue(record)
-        return Submitted(self.get(account, uuid))
+        return Submitted(await asyncio.to_thread(self.get, account, uuid))
 
     def get(self, account: Account, uuid: str) -> JobRecord:
         record = self.jobs.get_job(uuid, account_id=account.id)
@@ -360,13 +366,18 @@ class JobService:
         )
         return Download(exporter.export(source), exporter.media_type)
 
-    def delete(self, record: JobRecord) -> int:
+    async def delete(self, record: JobRecord) -> int:
         """Delete the job and everything of it now, even mid-run; returns the credits given back.
 
         A running job's pages not counted done yet are given back (those being read
         right now included: their results are thrown away); done ones stay paid for.
         """
-        self.queue.cancel(record.uuid)  # first: no page counts as done after this
+        # first, and on the event loop, where the embedded queue keeps its jobs: no page
+        # counts as done after this
+        self.queue.cancel(record.uuid)
+        return await asyncio.to_thread(self._delete_cancelled, record)
+
+    def _delete_cancelled(self, record: JobRecord) -> int:
         refunded = 0
         if not record.status.finished:
             current = self.jobs.get_job(record.uuid) or record
