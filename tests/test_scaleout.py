@@ -190,7 +190,7 @@ def test_a_long_job_does_not_hold_back_another_accounts_pages(cluster: Cluster) 
     short_job = bob.post(
         "/api/v1/ocr/", files={"file": ("short.pdf", numbered_pdf(6))}, data=READ
     ).json()
-    assert short_job["status"] == "pending"
+    assert short_job["status"] in ("pending", "processing")
     assert wait_done(bob, short_job["uuid"])["status"] == "done"
     # its pages went between the long job's, not after all of them
     progress = alice.get(f"/api/v1/ocr/{long_job['uuid']}/").json()["progress"]
