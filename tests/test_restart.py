@@ -189,3 +189,29 @@ def test_a_worker_that_dies_while_idle_does_not_stop_the_queue(tmp_path: Path) -
         )
         assert done["status"] == "done", done
         assert len(done["pages"]) == 8
+
+
+def test_the_workers_die_with_a_killed_server(tmp_path: Path) -> None:
+    """SIGKILL to the server alone (not its process group), as the OOM killer sends it: its
+    workers must not live on beside the next server's, a gigabyte each."""
+    with live_server(tmp_path) as (server, client):
+        job = client.post("/api/v1/ocr/", files={"file": ("a.pdf", numbered_pdf(1))}).json()
+        assert job["status"] == "done"
+        assert server.process is not None
+        workers = worker_pids(server.process.pid)
+        assert workers
+        os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait()
+        deadline = time.monotonic() + 10
+        while any(running(pid) for pid in workers):
+            assert time.monotonic() < deadline, "the workers outlived their server"
+            time.sleep(0.1)
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` is alive (a zombie, dead but not reaped, is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

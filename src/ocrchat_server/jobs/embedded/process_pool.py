@@ -20,6 +20,7 @@ import collections
 import functools
 import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
@@ -272,6 +273,8 @@ def _spawn_pool(workers: int, *, max_pages: int | None = None) -> ProcessPoolExe
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=init_worker,
+        # the workers die with this server, whatever kills it
+        initargs=(os.getpid(),),
         # a worker is replaced after this many pages: what memory it leaks goes with it
         max_tasks_per_child=max_pages,
     )
