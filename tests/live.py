@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -55,7 +55,63 @@ def free_port() -> int:
         return port
 
 
-class LiveServer:
+class Started:
+    """Something the tests start and stop, usable as ``with Thing() as thing``."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class ProcessGroup(Started):
+    """A command run in a process group of its own (as systemd runs a service), its output
+    appended to a log; stopped or killed with every process it started."""
+
+    process: subprocess.Popen[bytes] | None = None
+    stop_timeout = 20.0
+    """Seconds a SIGTERM is given before SIGKILL."""
+
+    def spawn(self, command: list[str], log: Path) -> subprocess.Popen[bytes]:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        return self.process
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: a crash, with no chance to clean up."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class LiveServer(ProcessGroup):
     def __init__(
         self,
         data_dir: Path,
@@ -69,39 +125,33 @@ class LiveServer:
         self.extra_args = extra_args or []
         self.port = free_port()
         self.log = log or data_dir.parent / "server.log"
-        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> LiveServer:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "ocrchat_server",
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    "--data-dir",
-                    str(self.data_dir),
-                    "--workers",
-                    str(self.workers),
-                    *self.extra_args,
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
+    def start(self) -> Self:
+        process = self.spawn(
+            [
+                sys.executable,
+                "-m",
+                "ocrchat_server",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                "--workers",
+                str(self.workers),
+                *self.extra_args,
+            ],
+            self.log,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log.read_text()}")
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
@@ -110,33 +160,8 @@ class LiveServer:
                 time.sleep(0.2)
         raise RuntimeError("server did not start in 60 s")
 
-    def kill(self) -> None:
-        """SIGKILL the server and its workers: a crash, with no chance to clean up."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def __enter__(self) -> LiveServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-
-class WorkerProcess:
+class WorkerProcess(ProcessGroup):
     """``ocrchat-server worker`` in its own process group (as systemd would run it)."""
 
     def __init__(
@@ -170,29 +195,10 @@ class WorkerProcess:
             str(concurrency),
         ]
         self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> WorkerProcess:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.command,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
+    # a worker stops after the page in hand
+    stop_timeout = 30.0
+
+    def start(self) -> Self:
+        self.spawn(self.command, self.log)
         return self
-
-    def kill(self) -> None:
-        """SIGKILL the worker's whole process group, mid-page or not."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()

@@ -12,31 +12,23 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
 import pytest
+
+from tests.live import Started, free_port
 
 _PG_BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _require(tool: str, found: bool) -> None:
-    """A missing server program: a failure under CI, a skip on a developer's machine."""
-    if found:
-        return
-    message = f"{tool} is not installed: run scripts/setup-debian --test"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    """A missing server program fails the test, never skips it: ``scripts/test`` (what CI
+    runs) installs it."""
+    if not found:
+        pytest.fail(f"{tool} is not installed: run scripts/setup-debian --test")
 
 
-class PostgresServer:
+class PostgresServer(Started):
     """``initdb`` + ``postgres`` on 127.0.0.1:<free port>, one database ``ocrchat``.
 
     PostgreSQL refuses to run as root: as root, the server runs as Debian's
@@ -57,7 +49,7 @@ class PostgresServer:
     def _run(self, *command: str) -> None:
         subprocess.run([*self._as, *command], check=True, capture_output=True, cwd=self.dir)
 
-    def start(self) -> PostgresServer:
+    def start(self) -> Self:
         data = self.dir / "data"
         self._run(
             str(self.bin / "initdb"), "-D", str(data), "-U", "ocrchat", "--auth=trust", "-E", "UTF8"
@@ -110,19 +102,8 @@ class PostgresServer:
             )
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> PostgresServer:
-        return self.start()
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-
-class RedisServer:
+class RedisServer(Started):
     """``redis-server`` on 127.0.0.1:<free port>, nothing saved to disk."""
 
     def __init__(self) -> None:
@@ -133,7 +114,7 @@ class RedisServer:
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> RedisServer:
+    def start(self) -> Self:
         assert self.binary is not None
         self._process = subprocess.Popen(
             [
@@ -176,14 +157,3 @@ class RedisServer:
             self._process.kill()
             self._process.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self) -> RedisServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
