@@ -15,7 +15,6 @@ from starlette.middleware import Middleware
 
 from ocrchat_server.chat.answers import Answerer, LlmAnswerer, RetrievalAnswerer
 from ocrchat_server.chat.service import ChatService
-from ocrchat_server.engines.translation import Translator
 from ocrchat_server.engines.vlm_server import VlmServer
 from ocrchat_server.errors import ServiceError
 from ocrchat_server.http.access_log import AccessLogMiddleware
@@ -94,12 +93,8 @@ def _backend_and_queue(
         backend, store = scaleout.open_backend(settings, clock=clock)
         return backend, CeleryQueue(store=store, settings=settings)
     backend = open_backend(settings, clock=clock)
-    finisher = JobFinisher(
-        jobs=backend.jobs,
-        charges=backend.charges,
-        storage=backend.storage,
-        retention=settings.retention,
-        translator=Translator(settings.llm_endpoint) if settings.llm_endpoint else None,
+    finisher = JobFinisher.configured(
+        settings, jobs=backend.jobs, charges=backend.charges, storage=backend.storage
     )
     queue = ProcessPoolQueue(
         jobs=backend.jobs,

@@ -121,14 +121,17 @@ async def _served_model(client: httpx.AsyncClient, url: str) -> str | None:
         return None  # Surya keeps its configured name when this fails; so do we
 
 
+def configured_connection(settings: Settings) -> SuryaConnection | None:
+    """The inference server ``--vlm-url`` names, if it names one."""
+    return SuryaConnection(settings.vlm_url, settings.vlm_model) if settings.vlm_url else None
+
+
 class VlmServer:
     """Where the vlm tier's inference server is, whether it is up, and starting it."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.connection: SuryaConnection | None = (
-            SuryaConnection(settings.vlm_url, settings.vlm_model) if settings.vlm_url else None
-        )
+        self.connection: SuryaConnection | None = configured_connection(settings)
         self._backend: Any = None
         self._start_error: str | None = None
         self._starting = self.spawns  # until start() has run

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from ocrchat_server.engines.translation import Translator
     from ocrchat_server.jobs.interfaces import ChargesLedger, JobRepository, ResultStorage
     from ocrchat_server.jobs.records import JobRecord
+    from ocrchat_server.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,28 @@ class JobFinisher:
     storage: ResultStorage
     retention: dt.timedelta
     translator: Translator | None = None
+
+    @classmethod
+    def configured(
+        cls,
+        settings: Settings,
+        *,
+        jobs: JobRepository,
+        charges: ChargesLedger,
+        storage: ResultStorage,
+    ) -> JobFinisher:
+        """The finisher with the settings' retention, and their language model to translate
+        with when one is configured."""
+        from ocrchat_server.engines.translation import Translator
+
+        endpoint = settings.llm_endpoint
+        return cls(
+            jobs=jobs,
+            charges=charges,
+            storage=storage,
+            retention=settings.retention,
+            translator=Translator(endpoint) if endpoint else None,
+        )
 
     def finish(self, record: JobRecord, error: str | None) -> str | None:
         """Assemble the job (when no page failed) and record how it ended; returns the

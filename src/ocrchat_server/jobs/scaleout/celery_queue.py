@@ -138,7 +138,7 @@ class WorkerContext:
     _current: ClassVar[WorkerContext | None] = None
 
     def __init__(self, settings: Settings) -> None:
-        from ocrchat_server.engines.translation import Translator
+        from ocrchat_server.engines.vlm_server import configured_connection
         from ocrchat_server.jobs.scaleout.postgres_store import PostgresStore
 
         assert settings.database_url is not None
@@ -147,18 +147,10 @@ class WorkerContext:
         self.pid = os.getpid()
         self.store = PostgresStore(settings.database_url, max_connections=2)
         self.storage = LocalStorage(settings.storage)
-        self.finisher = JobFinisher(
-            jobs=self.store,
-            charges=self.store,
-            storage=self.storage,
-            retention=settings.retention,
-            translator=Translator(settings.llm_endpoint) if settings.llm_endpoint else None,
+        self.finisher = JobFinisher.configured(
+            settings, jobs=self.store, charges=self.store, storage=self.storage
         )
-        self.vlm: SuryaConnection | None = None
-        if settings.vlm_url:
-            from ocrchat_server.engines.vlm_server import SuryaConnection
-
-            self.vlm = SuryaConnection(settings.vlm_url, settings.vlm_model)
+        self.vlm: SuryaConnection | None = configured_connection(settings)
 
     @classmethod
     def current(cls) -> WorkerContext:
