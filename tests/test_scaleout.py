@@ -148,9 +148,10 @@ def test_jobs_through_two_servers_survive_a_killed_worker(cluster: Cluster) -> N
             f"/api/v1/ocr/{uuid}/download/", params={"format": "pdf"}
         ).content.startswith(b"%PDF")
 
-    # charged exactly once, whatever was delivered twice
+    # charged exactly once, whatever was delivered twice (the month's usage: these servers
+    # run on the real clock, and a run across midnight UTC starts a new day)
     usage = first.get("/api/v1/account/").json()["usage"]
-    assert usage["day"] == sum(pages for _, pages in submitted)
+    assert usage["month"] == sum(pages for _, pages in submitted)
 
     # deleted through either server, gone on both
     for n, (uuid, _) in enumerate(submitted):
@@ -161,7 +162,7 @@ def test_jobs_through_two_servers_survive_a_killed_worker(cluster: Cluster) -> N
 
 def test_delete_of_a_running_job_stops_its_pages_and_refunds_them(cluster: Cluster) -> None:
     client = cluster.client(0)
-    before = client.get("/api/v1/account/").json()["usage"]["day"]
+    before = client.get("/api/v1/account/").json()["usage"]["month"]
     job = client.post(
         "/api/v1/ocr/", files={"file": ("long.pdf", numbered_pdf(30))}, data=READ
     ).json()
@@ -170,7 +171,7 @@ def test_delete_of_a_running_job_stops_its_pages_and_refunds_them(cluster: Clust
         time.sleep(0.3)
     deleted = cluster.client(1).delete(f"/api/v1/ocr/{uuid}/").json()
     assert deleted["refunded"] > 10
-    after = client.get("/api/v1/account/").json()["usage"]["day"]
+    after = client.get("/api/v1/account/").json()["usage"]["month"]
     assert after == before + 30 - deleted["refunded"]
     # the workers go on to other work: a one-page job is done in its POST
     small = client.post(
@@ -200,11 +201,11 @@ def test_a_long_job_does_not_hold_back_another_accounts_pages(cluster: Cluster) 
 
 def test_a_page_that_cannot_be_read_fails_its_job_and_refunds_it(cluster: Cluster) -> None:
     client = cluster.client(1)
-    before = client.get("/api/v1/account/").json()["usage"]["day"]
+    before = client.get("/api/v1/account/").json()["usage"]["month"]
     broken = image_bytes(render_page([["x"]]), "JPEG")
     job = client.post(
         "/api/v1/ocr/", files={"file": ("cut.jpg", broken[: len(broken) // 3])}
     ).json()
     assert job["status"] == "failed"
     assert job["error"] == "Page 1 could not be decoded."
-    assert client.get("/api/v1/account/").json()["usage"]["day"] == before
+    assert client.get("/api/v1/account/").json()["usage"]["month"] == before
