@@ -108,3 +108,45 @@ def corpus_scorer() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def render_bomb_pdf(*, pages: int = 2, copies: int = 10, depth: int = 6) -> bytes:
+    """A few kilobytes of PDF that take poppler hours to draw: a form that draws the form
+    below it ``copies`` times, ``depth`` levels deep, over a stroked path (10**6 paths at
+    the defaults on every page). Text-free, so every page goes to the rasterizer."""
+    import pikepdf
+
+    pdf = pikepdf.new()
+    path = b"".join(b"%d %d l " % (17 * i % 612, 29 * i % 792) for i in range(1, 60))
+    form = pikepdf.Stream(pdf, b"8 w 0 0 m " + path + b"S")
+    form.Type, form.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
+    form.BBox = [0, 0, 612, 792]
+    for _ in range(depth):
+        drawn = b"".join(b"q 1 0 0 1 %d %d cm /F Do Q " % (i, i) for i in range(copies))
+        outer = pikepdf.Stream(pdf, drawn)
+        outer.Type, outer.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
+        outer.BBox = [0, 0, 612, 792]
+        outer.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(F=form))
+        form = outer
+    for _ in range(pages):
+        page = pdf.add_blank_page(page_size=(612, 792))
+        page.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(F=form))
+        page.Contents = pikepdf.Stream(pdf, b"/F Do")
+    buffer = io.BytesIO()
+    pdf.save(buffer, compress_streams=True)
+    return buffer.getvalue()
+
+
+def cropped_pdf(*, media_inches: float, crop_inches: float = 1) -> bytes:
+    """One page whose crop box (what viewers show, and ``pdfinfo`` sizes) is a small corner
+    of a huge media box."""
+    import pikepdf
+
+    pdf = pikepdf.new()
+    side = media_inches * 72
+    page = pdf.add_blank_page(page_size=(side, side))
+    page.CropBox = [0, 0, crop_inches * 72, crop_inches * 72]
+    page.Contents = pikepdf.Stream(pdf, b"0 0 0 rg 10 10 40 40 re f")
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    return buffer.getvalue()

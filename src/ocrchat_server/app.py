@@ -35,9 +35,6 @@ from ocrchat_server.jobs.records import Clock, utc_now
 from ocrchat_server.jobs.service import JobService
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from concurrent.futures import ProcessPoolExecutor
-
     from ocrchat_server.jobs.interfaces import Backend, PageQueue
     from ocrchat_server.settings import Settings
 
@@ -81,7 +78,6 @@ def _answerer(settings: Settings) -> Answerer:
 def _backend_and_queue(
     settings: Settings,
     clock: Clock,
-    pool_factory: Callable[[int], ProcessPoolExecutor] | None,
     vlm: VlmServer,
 ) -> tuple[Backend, PageQueue]:
     """The scale-out backend and Celery queue when a database URL is set; else the
@@ -101,11 +97,12 @@ def _backend_and_queue(
         storage=backend.storage,
         finisher=finisher,
         workers=settings.workers,
-        pool_factory=pool_factory,
         vlm=vlm,
         preparation=settings.preparation,
         worker_max_pages=settings.worker_max_pages,
         worker_max_rss_mb=settings.worker_max_rss_mb,
+        page_timeout=settings.page_timeout.total_seconds() if settings.page_timeout else None,
+        pages_in_flight_per_account=settings.pages_in_flight_per_account,
     )
     return backend, queue
 
@@ -114,7 +111,6 @@ def create_app(
     settings: Settings,
     *,
     clock: Clock = utc_now,
-    pool_factory: Callable[[int], ProcessPoolExecutor] | None = None,
     answerer: Answerer | None = None,
 ) -> Starlette:
     """The whole server as an ASGI app. Its data dir is created when it starts."""
@@ -122,7 +118,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         vlm = VlmServer(settings)
-        backend, queue = _backend_and_queue(settings, clock, pool_factory, vlm)
+        backend, queue = _backend_and_queue(settings, clock, vlm)
         accounts = AccountService(
             accounts=backend.accounts, charges=backend.charges, plans=settings.plans, clock=clock
         )

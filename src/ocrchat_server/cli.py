@@ -14,6 +14,7 @@ import attrs
 import click
 
 from ocrchat import __version__
+from ocrchat_server.engines.languages import MAX_MODELS
 from ocrchat_server.engines.preparation import PreparationError, parse_steps
 from ocrchat_server.engines.vlm_server import DEFAULT_MODEL
 from ocrchat_server.jobs.backends import open_backend
@@ -191,6 +192,39 @@ def main() -> None:
     envvar="OCRCHAT_MAX_PAGES",
     help="Most pages accepted in one file.",
 )
+@click.option(
+    "--max-page-pixels",
+    type=click.FloatRange(min=0, min_open=True),
+    default=64,
+    show_default=True,
+    envvar="OCRCHAT_MAX_PAGE_PIXELS",
+    help="Largest image page accepted, in millions of pixels (a 600-dpi A4 scan has 35).",
+)
+@click.option(
+    "--max-models",
+    type=click.IntRange(min=1),
+    default=MAX_MODELS,
+    show_default=True,
+    envvar="OCRCHAT_MAX_MODELS",
+    help="Most language models one request may name (deu+eng+fra is three).",
+)
+@click.option(
+    "--page-timeout",
+    type=_Duration(),
+    default="5m",
+    show_default=True,
+    envvar="OCRCHAT_PAGE_TIMEOUT",
+    help="Time limit for one page, rendering and reading; past it the page fails and its "
+    "worker is stopped with the processes it started (0: no limit).",
+)
+@click.option(
+    "--pages-in-flight-per-account",
+    type=click.IntRange(min=0),
+    default=0,
+    envvar="OCRCHAT_PAGES_IN_FLIGHT_PER_ACCOUNT",
+    help="Most pages of one account read at once, so that no account holds every worker "
+    "(0: no cap; pages are still shared out by account).  [default: 0]",
+)
 @_retention_option
 @_log_level_option
 @_plans_option
@@ -267,6 +301,10 @@ def serve(
     worker_max_rss_mb: int,
     max_upload_mb: float,
     max_pages: int,
+    max_page_pixels: float,
+    max_models: int,
+    page_timeout: dt.timedelta,
+    pages_in_flight_per_account: int,
     retention: dt.timedelta,
     log_level: str,
     plans_file: Path | None,
@@ -304,6 +342,10 @@ def serve(
         worker_max_pages=worker_max_pages or None,
         worker_max_rss_mb=worker_max_rss_mb or None,
         max_pages=max_pages,
+        max_page_pixels=int(max_page_pixels * 1_000_000),
+        max_models=max_models,
+        page_timeout=page_timeout or None,
+        pages_in_flight_per_account=pages_in_flight_per_account or None,
         retention=retention,
         plans=_load_plans(plans_file),
         llm_url=llm_url,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import attrs
 
+from ocrchat_server.engines.languages import MAX_MODELS
 from ocrchat_server.engines.preparation import STEPS
 from ocrchat_server.engines.vlm_server import DEFAULT_MODEL
 from ocrchat_server.jobs.plans import Plans
@@ -46,6 +47,18 @@ class Settings:
     """Files with this many pages or fewer are processed before the POST answers."""
     max_upload_bytes: int = 100 * 1024 * 1024
     max_pages: int = 2000
+    max_page_pixels: int = 64_000_000
+    """The most pixels an image page may have (a 600-dpi A4 scan has 35 million); bigger
+    uploads are refused with a 400 instead of costing gigabytes for one page. PDF pages are
+    rendered at a resolution that keeps them under ``MAX_PAGE_SIDE`` instead."""
+    max_models: int = MAX_MODELS
+    """The most language models one request may name (``deu+eng+fra`` is three)."""
+    page_timeout: dt.timedelta | None = dt.timedelta(minutes=5)
+    """The time limit for one page, rasterizing and recognizing: its worker (and the
+    rasterizer it started) is stopped past it, and the page fails. None: no limit."""
+    pages_in_flight_per_account: int | None = None
+    """The most pages of one account read at once (None: as many as there are workers;
+    pages are shared out by account whenever several are waiting)."""
     retention: dt.timedelta = dt.timedelta(days=7)
     """How long a finished job's results are kept."""
     sweep_interval: dt.timedelta = dt.timedelta(minutes=1)

@@ -54,10 +54,25 @@ _SCRIPT_MODELS: dict[str, str] = {
 }
 
 
+NOT_LANGUAGES = frozenset({"osd"})
+"""Installed models that read no language: ``osd`` finds a page's orientation and script,
+and as ``-l osd`` gives garbage."""
+MAX_MODELS = 8
+"""The most models one request may name: each is loaded and tried on every line, so 160
+at once cost gigabytes and half a minute for one page (``max_models`` to change it)."""
+
+
 class UnknownLanguageError(ValueError):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+
+class TooManyLanguagesError(ValueError):
+    def __init__(self, count: int, cap: int) -> None:
+        super().__init__(f"{count} models named, at most {cap} are read at once")
+        self.count = count
+        self.cap = cap
 
 
 @functools.cache
@@ -108,6 +123,8 @@ class LanguageChoice:
 
 def _one_model(code: str, installed: frozenset[str]) -> str:
     lowered = code.lower()
+    if lowered in NOT_LANGUAGES or lowered.removeprefix("script/") in NOT_LANGUAGES:
+        raise UnknownLanguageError(code)
     if code in installed:
         return code
     if lowered in installed:
@@ -123,10 +140,13 @@ def _one_model(code: str, installed: frozenset[str]) -> str:
     raise UnknownLanguageError(code)
 
 
-def resolve_language(requested: str, installed: frozenset[str] | None = None) -> LanguageChoice:
+def resolve_language(
+    requested: str, installed: frozenset[str] | None = None, *, max_models: int = MAX_MODELS
+) -> LanguageChoice:
     """Check ``requested`` against the installed models.
 
-    Raises :class:`UnknownLanguageError` naming the first code with no model.
+    Raises :class:`UnknownLanguageError` naming the first code with no model, and
+    :class:`TooManyLanguagesError` for more than ``max_models`` models.
     """
     requested = requested.strip() or AUTO
     if requested.lower() == AUTO:
@@ -135,6 +155,8 @@ def resolve_language(requested: str, installed: frozenset[str] | None = None) ->
     parts = [part.strip() for part in requested.split("+")]
     if any(not part for part in parts):
         raise UnknownLanguageError(requested)
+    if len(parts) > max_models:
+        raise TooManyLanguagesError(len(parts), max_models)
     models = [_one_model(part, available) for part in parts]
     return LanguageChoice(requested=requested, models="+".join(dict.fromkeys(models)))
 

@@ -18,7 +18,7 @@ from ocrchat._serde import unstructure
 from ocrchat.models import History
 from ocrchat_server.http.auth import require_account
 from ocrchat_server.http.errors import bad_request
-from ocrchat_server.http.uploads import receive_upload
+from ocrchat_server.http.uploads import receive_upload, safe_filename
 from ocrchat_server.jobs.errors import JobNotFoundError
 from ocrchat_server.jobs.service import SubmitOptions
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 _POLL_AFTER_SECONDS = "2"
 _MAX_IDEMPOTENCY_KEY = 255
 _MAX_MESSAGE = 4000
+_MAX_DOWNLOAD_NAME = 255
 
 
 def _services(request: Request) -> Services:
@@ -109,9 +110,13 @@ async def delete_job(request: Request) -> Response:
 
 
 def _attachment(record: JobRecord, extension: str) -> str:
-    stem = record.filename.rsplit(".", 1)[0] if record.filename else record.uuid
-    name = f"{stem or record.uuid}.{extension}"
-    fallback = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    """A ``Content-Disposition`` for any stored name (those kept before names were cleaned
+    on the way in too): the download's name at most 255 characters, extension included,
+    and a plain-ASCII ``filename`` beside the exact UTF-8 ``filename*``."""
+    stem = safe_filename(record.filename.rsplit(".", 1)[0] if record.filename else None)
+    stem = (stem or record.uuid)[: _MAX_DOWNLOAD_NAME - len(extension) - 1]
+    name = f"{stem}.{extension}"
+    fallback = "".join(ch if " " <= ch <= "~" and ch not in '"\\' else "_" for ch in name)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 

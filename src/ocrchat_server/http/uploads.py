@@ -9,6 +9,7 @@ stays flat whatever the upload's size; the jobs layer then stores the file.
 from __future__ import annotations
 
 import contextlib
+import unicodedata
 from pathlib import PurePath, PureWindowsPath
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -49,12 +50,17 @@ def _too_large(limit: int) -> Exception:
     )
 
 
-def _safe_filename(name: str | None) -> str | None:
+def safe_filename(name: str | None) -> str | None:
+    """The upload's name as it is kept and given back in downloads: its last path part,
+    without control or invisible format characters (a NUL or LF once made every download
+    of the job drop the connection: h11 refuses them in a header), whitespace runs made one
+    space, at most 255 characters."""
     if not name:
         return None
+    visible = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in name)
     # Browsers on Windows may send a whole path; keep only the last part.
-    base = PurePath(PureWindowsPath(name).name).name.strip()
-    return base[:_MAX_FILENAME] or None
+    base = PurePath(PureWindowsPath(visible).name).name
+    return " ".join(base.split())[:_MAX_FILENAME] or None
 
 
 @contextlib.asynccontextmanager
@@ -101,7 +107,7 @@ async def receive_upload(request: Request, limit: int) -> AsyncIterator[Received
         await file.seek(0)
         fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
         yield ReceivedUpload(
-            file=file.file, filename=_safe_filename(file.filename), fields=fields, size=size
+            file=file.file, filename=safe_filename(file.filename), fields=fields, size=size
         )
     finally:
         with contextlib.suppress(Exception):

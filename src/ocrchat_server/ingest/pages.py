@@ -6,7 +6,10 @@ frames are read one at a time by Pillow.
 
 from __future__ import annotations
 
+import io
 import re
+import shutil
+import subprocess
 import warnings
 from typing import TYPE_CHECKING
 
@@ -32,14 +35,26 @@ _LOWEST_SCAN_DPI = 70
 """Below this a picture is a thumbnail blown up to the page: rendered at 300 dpi instead
 (72 and 96 dpi scans are read as they are)."""
 _HIGHEST_SCAN_DPI = 1200
+_SETPRIV = shutil.which("setpriv")
+_SMALLEST_RENDERED_SIDE = 8
+"""Pixels; a page's box of under 0.03 inch is a broken page, not one to read."""
 
 
-def open_page(path: Path, document: Document, index: int) -> Image.Image:
-    """Page ``index`` (0-based), decoded, with its resolution in ``info["dpi"]`` when known."""
+def open_page(
+    path: Path, document: Document, index: int, *, timeout: float | None = None
+) -> Image.Image:
+    """Page ``index`` (0-based), decoded, with its resolution in ``info["dpi"]`` when known.
+
+    ``timeout`` (seconds) bounds poppler's work on a PDF page: past it the rasterizer is
+    killed and the page fails (a few kilobytes of nested forms can take it hours)."""
     try:
         if document.format == PDF:
-            return _embedded_scan(path, index) or _rasterize_pdf_page(path, index)
+            return _embedded_scan(path, index) or _rasterize_pdf_page(path, index, timeout)
         return _read_image_frame(path, index)
+    except (pdf2image.exceptions.PDFPopplerTimeoutError, subprocess.TimeoutExpired) as exc:
+        raise EngineError(
+            f"Page {index + 1} took longer than {timeout:g} seconds to render, and was stopped."
+        ) from exc
     except (
         OSError,
         SyntaxError,
@@ -120,20 +135,51 @@ def _covers(bounds: tuple[float, float, float, float], box: tuple[float, ...]) -
     return all(abs(edge - side) <= 1 for edge, side in zip(bounds, box, strict=True))
 
 
-def _rasterize_pdf_page(path: Path, index: int) -> Image.Image:
+def _rasterize_pdf_page(path: Path, index: int, timeout: float | None) -> Image.Image:
+    """The page as shown (its crop box, which ``pdfinfo`` sizes; poppler would draw the
+    whole media box by default, and a small crop box over a huge media box made a 25,000
+    px square) at 300 dpi, or less for a page over ``MAX_PAGE_SIDE``."""
     number = index + 1
     dpi = PDF_DPI
-    info = pdf2image.pdfinfo_from_path(str(path), first_page=number, last_page=number)
+    seconds = None if timeout is None else max(1, round(timeout))
+    info = pdf2image.pdfinfo_from_path(
+        str(path),
+        first_page=number,
+        last_page=number,
+        timeout=seconds,  # type: ignore[arg-type]  # pdf2image's hint omits its default, None
+    )
     size = next((str(v) for k, v in info.items() if k.startswith("Page") and "size" in k), "")
     if match := _PAGE_SIZE.search(size):
         longest_inches = max(float(match[1]), float(match[2])) / _POINTS_PER_INCH
         if longest_inches * dpi > MAX_PAGE_SIDE:
             dpi = max(1, int(MAX_PAGE_SIDE / longest_inches))
-    images = pdf2image.convert_from_path(
-        str(path), dpi=dpi, first_page=number, last_page=number, thread_count=1
-    )
-    if not images:
-        raise EngineError(f"Page {number} of the PDF could not be rendered.")
-    page = images[0]
+    page = _render_with_poppler(path, number, dpi, timeout)
+    if min(page.size) < _SMALLEST_RENDERED_SIDE:
+        # poppler answers a page it cannot draw (absurd boxes) with a dot, not an error
+        raise EngineError(
+            f"Page {number} of the PDF rendered as an empty {page.width} x {page.height} "
+            "image: its page boxes are broken."
+        )
+    if max(page.size) > MAX_PAGE_SIDE * 1.01:
+        raise EngineError(f"Page {number} of the PDF rendered larger than its page size says.")
     page.info["dpi"] = (dpi, dpi)
     return page
+
+
+def _render_with_poppler(path: Path, number: int, dpi: int, timeout: float | None) -> Image.Image:
+    """Page ``number`` (1-based) drawn by ``pdftoppm`` as shown (its crop box), read from
+    its output.
+
+    pdftoppm is run here rather than through pdf2image, so that it dies with the worker
+    that started it: util-linux's ``setpriv --pdeathsig`` (Debian's essential util-linux)
+    gives it a parent-death signal. A worker killed by its time limit, a deleted job, the
+    OOM killer or its server's death otherwise left a rasterizer drawing a bomb for hours,
+    its parent gone. Past ``timeout`` seconds the rasterizer is killed here too.
+    """
+    command = ["pdftoppm", "-r", str(dpi), "-f", str(number), "-l", str(number), "-cropbox"]
+    if _SETPRIV:
+        command = [_SETPRIV, "--pdeathsig", "KILL", "--", *command]
+    drawn = subprocess.run([*command, str(path)], capture_output=True, timeout=timeout, check=False)
+    if drawn.returncode != 0 or not drawn.stdout:
+        raise EngineError(f"Page {number} of the PDF could not be rendered.")
+    return Image.open(io.BytesIO(drawn.stdout))

@@ -15,7 +15,11 @@ import attrs
 
 from ocrchat.models import Job, JobStatus, Progress, Tier
 from ocrchat_server.engines.cpu import ENGINES, EngineChoiceError, check_engine
-from ocrchat_server.engines.languages import UnknownLanguageError, resolve_language
+from ocrchat_server.engines.languages import (
+    TooManyLanguagesError,
+    UnknownLanguageError,
+    resolve_language,
+)
 from ocrchat_server.engines.tiers import TIER_ENGINES, ServerState
 from ocrchat_server.exports import EXPORTERS, ExportSource
 from ocrchat_server.ingest import PDF, UnreadableDocumentError, sniff_document
@@ -177,11 +181,19 @@ class JobService:
                 "translate_to goes with tool=translate.", code="translate_to_without_tool"
             )
         try:
-            language = resolve_language(options.language)
+            language = resolve_language(options.language, max_models=self.settings.max_models)
         except UnknownLanguageError as exc:
             raise UnsupportedLanguageError(
                 f"No OCR model for language {exc.code!r} on this server.",
                 language=exc.code,
+            ) from exc
+        except TooManyLanguagesError as exc:
+            raise InvalidRequestError(
+                f"language names {exc.count} models; this server reads with at most "
+                f"{exc.cap} at once.",
+                count=exc.count,
+                cap=exc.cap,
+                code="too_many_languages",
             ) from exc
         try:
             check_engine(options.engine, language)
@@ -249,9 +261,11 @@ class JobService:
             await self.check_tier(options)
             try:
                 # pdfinfo, or decoding an image's header: off the event loop
-                document = await asyncio.to_thread(sniff_document, upload_path)
+                document = await asyncio.to_thread(
+                    sniff_document, upload_path, max_pixels=self.settings.max_page_pixels
+                )
             except UnreadableDocumentError as exc:
-                raise InvalidRequestError(str(exc), code="unreadable_file") from exc
+                raise InvalidRequestError(str(exc), code=exc.code) from exc
             if document.page_count > self.settings.max_pages:
                 raise InvalidRequestError(
                     f"The file has {document.page_count} pages; "

@@ -70,6 +70,8 @@ class PageTask:
     """The page preparation steps before PP-OCRv6 reads the page."""
     vlm: SuryaConnection | None = None
     """Where the vlm tier's inference server is, when it is configured."""
+    page_timeout: float | None = None
+    """The server's time limit per page (seconds): the rasterizer is stopped past it."""
 
     @classmethod
     def of(
@@ -80,6 +82,7 @@ class PageTask:
         *,
         preparation: tuple[str, ...],
         vlm: SuryaConnection | None,
+        page_timeout: float | None = None,
     ) -> PageTask:
         """Page ``index`` of the job, its files where ``storage`` keeps them."""
         uuid = record.uuid
@@ -95,6 +98,7 @@ class PageTask:
             ocr=record.ocr,
             preparation=preparation,
             vlm=vlm,
+            page_timeout=page_timeout,
             result=storage.page_result(uuid, index),
             page_pdf=storage.page_pdf(uuid, index),
             title=record.filename,
@@ -209,7 +213,7 @@ def _read_page(task: PageTask) -> Page:
         page, _ = page_from_text_layer(layer, task.index)
         return page
     engine = engine_for(task)
-    image = open_page(task.upload, task.document, task.index)
+    image = open_page(task.upload, task.document, task.index, timeout=task.page_timeout)
     reading = engine.read_page(image, index=task.index, language=resolve_language(task.language))
     if layer is not None and layer.trustworthy and task.ocr == OCR_AUTO:
         reading = merge_with_ocr(layer, reading)  # text in the page's pictures, added

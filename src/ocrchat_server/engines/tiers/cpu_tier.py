@@ -19,13 +19,13 @@ def _create(request: EngineRequest) -> Engine:
 
 def _readiness(state: ServerState) -> Readiness:
     from ocrchat_server.engines import tesseract_api
-    from ocrchat_server.engines.languages import installed_models
+    from ocrchat_server.engines.languages import NOT_LANGUAGES, installed_models
 
     try:
         return Readiness(
             ready=True,
             version=tesseract_api.version(),
-            languages=sorted(installed_models() - {"osd"}),
+            languages=sorted(installed_models() - NOT_LANGUAGES),
         )
     except OSError:
         return Readiness(

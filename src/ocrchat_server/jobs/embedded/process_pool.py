@@ -8,32 +8,43 @@ The pool gets one page at a time per free worker, never a whole job, so:
 - the pages of one job spread over every worker;
 - a worker holds one page image at a time, however long the document.
 
-Background jobs are served first come, first served. Each finished page is
-on disk before it counts, so a server that stops mid-job resumes it from
-the pages it has not finished yet.
+Background jobs are served by plan, then the account with the fewest pages
+being read, then first come, first served; ``pages_in_flight_per_account``
+caps what one account holds at once. Each finished page is on disk before
+it counts, so a server that stops mid-job resumes it from the pages it has
+not finished yet.
+
+The workers are Pebble's process pool (not the standard library's), for what
+a page may do to its worker:
+
+- a page over ``page_timeout`` has its worker stopped, and fails with a clear
+  error (the rasterizer a worker starts dies with it: ``ingest.pages``);
+- a deleted job's pages being read have their workers stopped too;
+- a worker that dies costs only its own page an attempt: the pool replaces
+  it, and the pages in the other workers go on (the standard pool broke, and
+  every page in flight failed with it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import functools
+import concurrent.futures
 import logging
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import threading
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import pebble
 
 from ocrchat.models import JobStatus
 from ocrchat_server.engines.preparation import STEPS
 from ocrchat_server.jobs.worker import PageOutcome, PageTask, init_worker, run_page
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from ocrchat_server.engines.vlm_server import VlmServer
     from ocrchat_server.jobs.assembly import JobFinisher
     from ocrchat_server.jobs.interfaces import JobRepository, ResultStorage
@@ -44,6 +55,8 @@ log = logging.getLogger(__name__)
 MAX_INTERRUPTIONS = 3
 """Server stops a job may live through before it is failed instead of resumed."""
 _MAX_ATTEMPTS_PER_PAGE = 2
+_MAX_REQUEUES_PER_PAGE = 3
+_POOL_JOIN_SECONDS = 10
 
 
 @attrs.define(eq=False)
@@ -53,10 +66,18 @@ class _ActiveJob:
     pages_done: int
     inline: bool
     finished: asyncio.Event = attrs.Factory(asyncio.Event)
-    in_flight: int = 0
+    running: dict[int, concurrent.futures.Future[PageOutcome]] = attrs.Factory(dict)
+    """Its pages being read now, by index: cancelling one stops its worker process."""
     error: str | None = None
     cancelled: bool = False
     attempts: collections.Counter[int] = attrs.Factory(collections.Counter)
+    """Deaths of the worker reading each page."""
+    requeues: collections.Counter[int] = attrs.Factory(collections.Counter)
+    """Times each page went back to the queue from a broken pool."""
+
+    @property
+    def in_flight(self) -> int:
+        return len(self.running)
 
 
 class ProcessPoolQueue:
@@ -69,11 +90,12 @@ class ProcessPoolQueue:
         storage: ResultStorage,
         finisher: JobFinisher,
         workers: int,
-        pool_factory: Callable[[int], ProcessPoolExecutor] | None = None,
         vlm: VlmServer | None = None,
         preparation: tuple[str, ...] = STEPS,
         worker_max_pages: int | None = None,
         worker_max_rss_mb: int | None = None,
+        page_timeout: float | None = None,
+        pages_in_flight_per_account: int | None = None,
     ) -> None:
         self.jobs = jobs
         self.storage = storage
@@ -81,13 +103,14 @@ class ProcessPoolQueue:
         self.preparation = preparation
         self.vlm = vlm
         self.workers = workers
-        self._pool_factory = pool_factory or functools.partial(
-            _spawn_pool, max_pages=worker_max_pages
-        )
+        self.page_timeout = page_timeout
+        self.pages_in_flight_per_account = pages_in_flight_per_account
+        self._max_pages = worker_max_pages
         self._max_rss = worker_max_rss_mb * 1024 * 1024 if worker_max_rss_mb else None
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: pebble.ProcessPool | None = None
         self._jobs: dict[str, _ActiveJob] = {}
         self._in_flight = 0
+        self._account_in_flight: collections.Counter[int] = collections.Counter()
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -95,16 +118,16 @@ class ProcessPoolQueue:
 
     async def run(self) -> None:
         """Feed the pool until cancelled. Start it once, in the server's lifespan."""
-        self._pool = self._pool_factory(self.workers)
+        self._pool = self._new_pool()
         try:
             while True:
                 self._fill_pool()
                 await self._wake.wait()
                 self._wake.clear()
         finally:
-            self._pool.shutdown(wait=False, cancel_futures=True)
             for task in list(self._tasks):
                 task.cancel()
+            _retire(self._pool, stop=True)
 
     def recover(self) -> None:
         """Queue the jobs a previous run left unfinished."""
@@ -138,11 +161,15 @@ class ProcessPoolQueue:
         await job.finished.wait()
 
     def cancel(self, uuid: str) -> None:
-        """Stop scheduling the job's pages (it is being deleted)."""
+        """Stop the job (it is being deleted): no more of its pages are scheduled, and the
+        workers reading its pages now are stopped, with the processes they started (a
+        rasterizer stuck on a bomb would otherwise run on for hours)."""
         job = self._jobs.pop(uuid, None)
         if job is not None:
             job.cancelled = True
             job.remaining.clear()
+            for future in job.running.values():
+                future.cancel()
             job.finished.set()
 
     def is_active(self, uuid: str) -> bool:
@@ -161,12 +188,28 @@ class ProcessPoolQueue:
         return job
 
     def _next_page(self) -> tuple[_ActiveJob, int] | None:
-        """Jobs waiting in their request first, then by plan priority; within each, first
-        come, first served (dicts keep insertion order and max() keeps the first of ties)."""
-        ready = [job for job in self._jobs.values() if job.remaining and job.error is None]
+        """Jobs waiting in their request first, then by plan priority, then the account
+        with the fewest pages being read; within each, first come, first served (dicts
+        keep insertion order and max() keeps the first of ties). An account at its cap of
+        pages in flight waits: one account cannot take every worker."""
+        cap = self.pages_in_flight_per_account
+        ready = [
+            job
+            for job in self._jobs.values()
+            if job.remaining
+            and job.error is None
+            and (cap is None or self._account_in_flight[job.record.account_id] < cap)
+        ]
         if not ready:
             return None
-        job = max(ready, key=lambda job: (job.inline, job.record.priority))
+        job = max(
+            ready,
+            key=lambda job: (
+                job.inline,
+                job.record.priority,
+                -self._account_in_flight[job.record.account_id],
+            ),
+        )
         return job, job.remaining.popleft()
 
     def _fill_pool(self) -> None:
@@ -181,18 +224,22 @@ class ProcessPoolQueue:
                 self.storage,
                 preparation=self.preparation,
                 vlm=self.vlm.connection if self.vlm else None,
+                page_timeout=self.page_timeout,
             )
             assert self._pool is not None
-            loop = asyncio.get_running_loop()
+            # the pool stops the worker once the page is over its time (and with it the
+            # rasterizer it started), and replaces any worker that dies: the other pages
+            # in flight go on
             try:
-                future = loop.run_in_executor(self._pool, run_page, task)
-            except BrokenProcessPool:
-                # a worker died while it had nothing to do: no page reports the crash,
-                # and the broken pool refuses new work
+                future = self._pool.schedule(run_page, args=(task,), timeout=self.page_timeout)
+            except RuntimeError:
+                # a worker died while it had nothing to do: Pebble cannot tell what it
+                # left in the pool's channel, so it calls the pool broken and refuses work
                 self._replace_pool(self._pool)
-                future = loop.run_in_executor(self._pool, run_page, task)
+                future = self._pool.schedule(run_page, args=(task,), timeout=self.page_timeout)
             self._in_flight += 1
-            job.in_flight += 1
+            self._account_in_flight[job.record.account_id] += 1
+            job.running[index] = future
             self._spawn(self._page_finished(job, index, future, self._pool))
 
     def _spawn(self, coroutine: Any) -> None:
@@ -204,22 +251,15 @@ class ProcessPoolQueue:
         self,
         job: _ActiveJob,
         index: int,
-        future: asyncio.Future[PageOutcome],
-        pool: ProcessPoolExecutor,
+        future: concurrent.futures.Future[PageOutcome],
+        pool: pebble.ProcessPool,
     ) -> None:
         try:
-            outcome = await future
-            error = outcome.error
-            if self._max_rss is not None and outcome.worker_rss > self._max_rss:
-                self._recycle_pool(pool, outcome.worker_rss)
-        except BrokenProcessPool:
-            error = self._after_crash(job, index, pool)
-        except Exception:
-            log.exception("page %d of job %s", index + 1, job.record.uuid)
-            error = f"Page {index + 1} could not be processed."
+            error = await self._page_error(job, index, future, pool)
         finally:
             self._in_flight -= 1
-            job.in_flight -= 1
+            self._account_in_flight[job.record.account_id] -= 1
+            job.running.pop(index, None)
             self._wake.set()
 
         if job.cancelled:
@@ -235,24 +275,79 @@ class ProcessPoolQueue:
         if job.in_flight == 0 and (job.error is not None or not job.remaining):
             await self._finish(job)
 
-    def _recycle_pool(self, pool: ProcessPoolExecutor, rss: int) -> None:
+    async def _page_error(
+        self,
+        job: _ActiveJob,
+        index: int,
+        future: concurrent.futures.Future[PageOutcome],
+        pool: pebble.ProcessPool,
+    ) -> str | None:
+        """Wait for the page; the message for the user when it could not be read."""
+        await _settled(future)
+        if future.cancelled():
+            return None  # its job was deleted
+        try:
+            outcome = future.result()
+        except TimeoutError:
+            return (
+                f"Page {index + 1} took longer than this server's limit of "
+                f"{self.page_timeout:g} seconds per page, and was stopped."
+            )
+        except pebble.ProcessExpired as exc:
+            return self._after_crash(job, index, exc)
+        except BrokenProcessPool:
+            # an idle worker died (above): the pages waiting in that pool are no one's
+            # fault, and go back to the queue (a few times at most, should a page itself
+            # break its pool before the pool knows which page it was reading)
+            self._replace_pool(pool)
+            job.requeues[index] += 1
+            if job.requeues[index] > _MAX_REQUEUES_PER_PAGE:
+                return f"The worker crashed on page {index + 1}; the page may be too large."
+            job.remaining.appendleft(index)
+            return None
+        except Exception:
+            log.exception("page %d of job %s", index + 1, job.record.uuid)
+            return f"Page {index + 1} could not be processed."
+        if self._max_rss is not None and outcome.worker_rss > self._max_rss:
+            self._recycle_pool(pool, outcome.worker_rss)
+        return outcome.error
+
+    def _new_pool(self) -> pebble.ProcessPool:
+        # spawn, not fork: the server process runs threads and an event loop.
+        return pebble.ProcessPool(
+            max_workers=self.workers,
+            # a worker is replaced after this many pages: what memory it leaks goes with it
+            max_tasks=self._max_pages or 0,
+            initializer=init_worker,
+            # the workers die with this server, whatever kills it
+            initargs=(os.getpid(),),
+            context=multiprocessing.get_context("spawn"),
+        )
+
+    def _replace_pool(self, pool: pebble.ProcessPool) -> None:
+        """A fresh pool for a broken one (once, however many pages report it)."""
+        if self._pool is pool:
+            log.error("a worker process died while idle; starting a new pool")
+            self._pool = self._new_pool()
+            _retire(pool, stop=True)
+
+    def _recycle_pool(self, pool: pebble.ProcessPool, rss: int) -> None:
         """Fresh workers for a pool one of whose workers outgrew its memory budget. Pages
         the old pool is reading finish there; it ends once they are done."""
         if self._pool is pool:
             log.info("a worker grew to %d MB, over its budget: starting fresh workers", rss >> 20)
-            self._pool = self._pool_factory(self.workers)
-            pool.shutdown(wait=False, cancel_futures=False)
+            self._pool = self._new_pool()
+            _retire(pool, stop=False)
 
-    def _replace_pool(self, pool: ProcessPoolExecutor) -> None:
-        """A fresh pool for one a worker died in (once, however many pages report it)."""
-        if self._pool is pool:
-            log.error("a worker process died; starting a new pool")
-            self._pool = self._pool_factory(self.workers)
-            pool.shutdown(wait=False, cancel_futures=True)
-
-    def _after_crash(self, job: _ActiveJob, index: int, pool: ProcessPoolExecutor) -> str | None:
-        """A worker died (killed, out of memory): new pool, and the page gets one more try."""
-        self._replace_pool(pool)
+    def _after_crash(self, job: _ActiveJob, index: int, exc: pebble.ProcessExpired) -> str | None:
+        """The worker reading this page died (killed, out of memory). The pool replaced it,
+        and only this page spends an attempt: the pages other workers read go on."""
+        log.error(
+            "a worker process died (exit code %s) on page %d of job %s",
+            exc.exitcode,
+            index + 1,
+            job.record.uuid,
+        )
         job.attempts[index] += 1
         if job.attempts[index] >= _MAX_ATTEMPTS_PER_PAGE:
             return f"The worker crashed on page {index + 1}; the page may be too large."
@@ -267,14 +362,30 @@ class ProcessPoolQueue:
             job.finished.set()
 
 
-def _spawn_pool(workers: int, *, max_pages: int | None = None) -> ProcessPoolExecutor:
-    # spawn, not fork: the server process runs threads and an event loop.
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=init_worker,
-        # the workers die with this server, whatever kills it
-        initargs=(os.getpid(),),
-        # a worker is replaced after this many pages: what memory it leaks goes with it
-        max_tasks_per_child=max_pages,
-    )
+async def _settled(future: concurrent.futures.Future[Any]) -> None:
+    """Wait, without blocking the event loop, until the pool's future is done (or
+    cancelled: asyncio.wrap_future would raise CancelledError into the waiter then)."""
+    loop = asyncio.get_running_loop()
+    settled = asyncio.Event()
+    future.add_done_callback(lambda _: loop.call_soon_threadsafe(settled.set))
+    await settled.wait()
+
+
+def _retire(pool: pebble.ProcessPool, *, stop: bool) -> None:
+    """End a pool: at once (``stop``: its workers are stopped), or once the pages it is
+    reading are done. Its workers are reaped on a thread of their own."""
+    # (pebble's stop and close carry no type hints)
+    if stop:
+        pool.stop()  # type: ignore[no-untyped-call]
+    else:
+        pool.close()  # type: ignore[no-untyped-call]
+    threading.Thread(
+        target=_join, args=(pool, _POOL_JOIN_SECONDS if stop else None), daemon=True
+    ).start()
+
+
+def _join(pool: pebble.ProcessPool, timeout: float | None) -> None:
+    try:
+        pool.join(timeout)
+    except TimeoutError:
+        log.warning("the workers of a stopped pool did not end in %s s", timeout)
