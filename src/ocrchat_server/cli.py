@@ -122,6 +122,8 @@ _worker_max_pages_option = click.option(
     envvar="OCRCHAT_WORKER_MAX_PAGES",
     help="Replace a worker process after this many pages (0: never).",
 )
+_FILES_KEPT_FREE = 200
+"""Open files left to the server beside its connections: the database, uploads, pipes."""
 _retention_option = click.option(
     "--retention",
     type=_Duration(),
@@ -225,6 +227,31 @@ def main() -> None:
     help="Most pages of one account read at once, so that no account holds every worker "
     "(0: no cap; pages are still shared out by account).  [default: 0]",
 )
+@click.option(
+    "--header-timeout",
+    type=_Duration(),
+    default="10s",
+    show_default=True,
+    envvar="OCRCHAT_HEADER_TIMEOUT",
+    help="A connection that has not sent a whole request head this long after opening (or "
+    "after its last answer) is closed (0: no limit).",
+)
+@click.option(
+    "--body-timeout",
+    type=_Duration(),
+    default="30s",
+    show_default=True,
+    envvar="OCRCHAT_BODY_TIMEOUT",
+    help="An upload that sends nothing this long is answered 408 (0: no limit).",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    envvar="OCRCHAT_MAX_CONNECTIONS",
+    help="Open connections at once; a request over the cap is answered 503.",
+)
 @_retention_option
 @_log_level_option
 @_plans_option
@@ -305,6 +332,9 @@ def serve(
     max_models: int,
     page_timeout: dt.timedelta,
     pages_in_flight_per_account: int,
+    header_timeout: dt.timedelta,
+    body_timeout: dt.timedelta,
+    max_connections: int,
     retention: dt.timedelta,
     log_level: str,
     plans_file: Path | None,
@@ -329,6 +359,11 @@ def serve(
     import uvicorn
 
     from ocrchat_server.app import create_app
+    from ocrchat_server.http.connections import (
+        RepeatedLogFilter,
+        head_timeout_protocol,
+        raise_file_limit,
+    )
 
     if vlm_llama_server and not (vlm_gguf and vlm_mmproj):
         raise click.UsageError("--vlm-llama-server needs --vlm-gguf and --vlm-mmproj.")
@@ -346,6 +381,7 @@ def serve(
         max_models=max_models,
         page_timeout=page_timeout or None,
         pages_in_flight_per_account=pages_in_flight_per_account or None,
+        body_timeout=body_timeout or None,
         retention=retention,
         plans=_load_plans(plans_file),
         llm_url=llm_url,
@@ -373,8 +409,29 @@ def serve(
     click.echo(f"ocrchat-server {__version__}: {where}, http://{host}:{port}/api/v1/")
     if database_url:
         _check_schema(database_url)
+    head_seconds = header_timeout.total_seconds()
+    files = raise_file_limit()
+    if max_connections > files - _FILES_KEPT_FREE:
+        click.echo(
+            f"warning: {max_connections} connections need more than this process's limit of "
+            f"{files} open files; capped at {files - _FILES_KEPT_FREE}",
+            err=True,
+        )
+        max_connections = max(1, files - _FILES_KEPT_FREE)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RepeatedLogFilter())
     # access_log=False: uvicorn's access log prints query strings, which may hold ?api_token=.
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_level=log_level)
+    # log_config=None: uvicorn's messages go through the handlers above, flood filter included.
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        access_log=False,
+        log_level=log_level,
+        log_config=None,
+        http=head_timeout_protocol(head_seconds) if head_seconds else "h11",
+        limit_concurrency=max_connections,
+    )
 
 
 def _check_schema(database_url: str) -> None:

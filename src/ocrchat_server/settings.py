@@ -56,6 +56,9 @@ class Settings:
     page_timeout: dt.timedelta | None = dt.timedelta(minutes=5)
     """The time limit for one page, rasterizing and recognizing: its worker (and the
     rasterizer it started) is stopped past it, and the page fails. None: no limit."""
+    body_timeout: dt.timedelta | None = dt.timedelta(seconds=30)
+    """How long an upload's body may send nothing before it is answered 408 (None: for
+    ever). The request head's own limit is uvicorn's side (``serve --header-timeout``)."""
     pages_in_flight_per_account: int | None = None
     """The most pages of one account read at once (None: as many as there are workers;
     pages are shared out by account whenever several are waiting)."""

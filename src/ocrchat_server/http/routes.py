@@ -83,7 +83,9 @@ def _idempotency_key(request: Request) -> str | None:
 async def submit_job(request: Request) -> Response:
     services, account = await _caller(request)
     key = _idempotency_key(request)
-    async with receive_upload(request, services.settings.max_upload_bytes) as received:
+    settings = services.settings
+    idle = settings.body_timeout.total_seconds() if settings.body_timeout else None
+    async with receive_upload(request, settings.max_upload_bytes, idle_timeout=idle) as received:
         submitted = await services.jobs.submit(
             account,
             upload=received.file,

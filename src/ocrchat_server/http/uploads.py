@@ -8,8 +8,10 @@ stays flat whatever the upload's size; the jobs layer then stores the file.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import unicodedata
+from http import HTTPStatus
 from pathlib import PurePath, PureWindowsPath
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -18,7 +20,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect
 
-from ocrchat_server.http.errors import bad_request
+from ocrchat_server.http.errors import HttpError, bad_request
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator
@@ -32,6 +34,10 @@ _MAX_FILENAME = 255
 
 class UploadTooLargeError(MultiPartException):
     """Raised from inside the parser's stream, so the parser closes its spooled files."""
+
+
+class UploadStalledError(MultiPartException):
+    """The client stopped sending its body (raised the same way)."""
 
 
 @attrs.frozen
@@ -64,9 +70,12 @@ def safe_filename(name: str | None) -> str | None:
 
 
 @contextlib.asynccontextmanager
-async def receive_upload(request: Request, limit: int) -> AsyncIterator[ReceivedUpload]:
+async def receive_upload(
+    request: Request, limit: int, *, idle_timeout: float | None = None
+) -> AsyncIterator[ReceivedUpload]:
     """The ``file`` part and the other fields, while the block runs; the spooled file is
-    gone after it."""
+    gone after it. A body that sends nothing for ``idle_timeout`` seconds is answered 408
+    (a client trickling an upload would otherwise hold its connection for ever)."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise bad_request(
             "not_multipart", "Send the document as multipart/form-data with a 'file' field."
@@ -77,7 +86,15 @@ async def receive_upload(request: Request, limit: int) -> AsyncIterator[Received
 
     async def limited_stream() -> AsyncGenerator[bytes, None]:
         received = 0
-        async for chunk in request.stream():
+        chunks = aiter(request.stream())
+        while True:
+            try:
+                async with asyncio.timeout(idle_timeout):
+                    chunk = await anext(chunks)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                raise UploadStalledError("stalled") from None
             received += len(chunk)
             if received > limit + _FORM_OVERHEAD:
                 raise UploadTooLargeError("too large")
@@ -88,6 +105,12 @@ async def receive_upload(request: Request, limit: int) -> AsyncIterator[Received
         form = await parser.parse()
     except UploadTooLargeError as exc:
         raise _too_large(limit) from exc
+    except UploadStalledError as exc:
+        raise HttpError(
+            HTTPStatus.REQUEST_TIMEOUT,
+            "upload_stalled",
+            f"The upload sent nothing for {idle_timeout:g} seconds.",
+        ) from exc
     except MultiPartException as exc:
         raise bad_request("invalid_form", f"The form could not be read: {exc.message}") from exc
     except ClientDisconnect as exc:
