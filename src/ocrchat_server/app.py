@@ -17,6 +17,7 @@ from ocrchat_server.chat.answers import Answerer, LlmAnswerer, RetrievalAnswerer
 from ocrchat_server.chat.service import ChatService
 from ocrchat_server.engines.vlm_server import VlmServer
 from ocrchat_server.errors import ServiceError
+from ocrchat_server.health import Health
 from ocrchat_server.http.access_log import AccessLogMiddleware
 from ocrchat_server.http.errors import (
     HttpError,
@@ -55,6 +56,7 @@ class Services:
     vlm: VlmServer
     backend: Backend
     queue: PageQueue
+    health: Health
 
 
 class State(TypedDict):
@@ -119,6 +121,9 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         vlm = VlmServer(settings)
         backend, queue = _backend_and_queue(settings, clock, vlm)
+        health = Health(
+            folders=[settings.data_dir, *([settings.storage] if settings.storage else [])]
+        )
         accounts = AccountService(
             accounts=backend.accounts, charges=backend.charges, plans=settings.plans, clock=clock
         )
@@ -146,12 +151,16 @@ def create_app(
             vlm=vlm,
             backend=backend,
             queue=queue,
+            health=health,
         )
         app.state.services = services  # for tests and tools that hold the app, not a request
         queue.recover()
         background = [
-            asyncio.create_task(queue.run(), name="ocrchat-queue"),
-            asyncio.create_task(_sweep_expired(services), name="ocrchat-expiry"),
+            asyncio.create_task(health.supervise("queue", queue.run), name="ocrchat-queue"),
+            asyncio.create_task(
+                health.supervise("expiry", lambda: _sweep_expired(services)),
+                name="ocrchat-expiry",
+            ),
             # llama-server takes a while to load its model; the cpu tier serves meanwhile
             asyncio.create_task(vlm.start(), name="ocrchat-vlm-start"),
         ]

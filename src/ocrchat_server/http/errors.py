@@ -21,6 +21,7 @@ from ocrchat.models import ErrorBody
 from ocrchat_server.chat.errors import ConversationNotFoundError, NothingToChatAboutError
 from ocrchat_server.errors import ServiceError
 from ocrchat_server.jobs.errors import (
+    InsufficientStorageError,
     InvalidRequestError,
     JobNotDoneError,
     JobNotFoundError,
@@ -43,6 +44,7 @@ STATUS_OF: dict[type[ServiceError], HTTPStatus] = {
     LanguageModelUnavailableError: HTTPStatus.BAD_GATEWAY,
     LanguageModelTimeoutError: HTTPStatus.GATEWAY_TIMEOUT,
     TierUnavailableError: HTTPStatus.SERVICE_UNAVAILABLE,
+    InsufficientStorageError: HTTPStatus.INSUFFICIENT_STORAGE,
 }
 """The status of each kind of error the layers raise; a subclass not listed gets its
 nearest listed base's."""

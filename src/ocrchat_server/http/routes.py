@@ -171,9 +171,25 @@ async def engines(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    return JSONResponse(
-        {"status": "ok", "version": __version__, "time": dt.datetime.now(dt.UTC).isoformat()}
-    )
+    """200 ``ok``; 503 ``degraded`` with its ``problems`` while a background task is down
+    or the disk is full. Failures of the last ten minutes are listed either way."""
+    health = request.state.services.health
+    problems = health.problems()
+    body = {
+        "status": "degraded" if problems else "ok",
+        "version": __version__,
+        "time": dt.datetime.now(dt.UTC).isoformat(),
+        "problems": problems,
+        "recent_failures": [
+            {
+                "task": failure.task,
+                "error": failure.error,
+                "at": dt.datetime.fromtimestamp(failure.at, dt.UTC).isoformat(),
+            }
+            for failure in health.recent_failures()
+        ],
+    }
+    return JSONResponse(body, status_code=503 if problems else 200)
 
 
 routes = [

@@ -33,6 +33,12 @@ class TierUnavailableError(JobsError):
     code = "tier_unavailable"
 
 
+class InsufficientStorageError(JobsError):
+    """The server's disk is full: the upload was not kept and nothing was charged."""
+
+    code = "insufficient_storage"
+
+
 class JobNotFoundError(JobsError):
     """No such job, or another account's: the same answer, so ids cannot be probed."""
 

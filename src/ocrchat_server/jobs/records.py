@@ -6,8 +6,10 @@ take and give; each backend turns them into its own rows and files.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable
+import errno
+from collections.abc import Callable, Iterator
 
 import attrs
 
@@ -30,6 +32,27 @@ class NoSuchAccountError(LookupError):
 
 class DuplicateIdempotencyKeyError(ValueError):
     """The account already has a job with this ``Idempotency-Key``."""
+
+
+class StorageFullError(OSError):
+    """The disk holding the records or the files is full: nothing was written."""
+
+
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+@contextlib.contextmanager
+def disk_full_raises_storage_full() -> Iterator[None]:
+    """Turn a full disk (``ENOSPC``, or a quota) into :class:`StorageFullError`, which the
+    service answers 507."""
+    try:
+        yield
+    except StorageFullError:
+        raise
+    except OSError as exc:
+        if exc.errno in _DISK_FULL:
+            raise StorageFullError(exc.errno, "The server's disk is full.") from exc
+        raise
 
 
 @attrs.frozen

@@ -25,6 +25,7 @@ from ocrchat_server.exports import EXPORTERS, ExportSource
 from ocrchat_server.ingest import PDF, UnreadableDocumentError, sniff_document
 from ocrchat_server.ingest.text_layer import OCR_MODES
 from ocrchat_server.jobs.errors import (
+    InsufficientStorageError,
     InvalidRequestError,
     JobNotDoneError,
     JobNotFoundError,
@@ -33,7 +34,12 @@ from ocrchat_server.jobs.errors import (
     UnsupportedLanguageError,
 )
 from ocrchat_server.jobs.metering import AllowanceExceededError, Periods, check_file, split_charge
-from ocrchat_server.jobs.records import DuplicateIdempotencyKeyError, JobRecord, JobResult
+from ocrchat_server.jobs.records import (
+    DuplicateIdempotencyKeyError,
+    JobRecord,
+    JobResult,
+    StorageFullError,
+)
 from ocrchat_server.jobs.tools import TOOLS, ToolRequest, preset
 
 if TYPE_CHECKING:
@@ -89,6 +95,17 @@ class SubmitOptions:
             engine=(field("engine") or "auto").lower(),
             ocr=(field("ocr") or "auto").lower(),
         )
+
+
+_DISK_FULL_RETRY_SECONDS = 60
+
+
+def _disk_full() -> InsufficientStorageError:
+    return InsufficientStorageError(
+        "The server's disk is full, so the upload was not kept and nothing was charged. "
+        "Try again later.",
+        retry_after=_DISK_FULL_RETRY_SECONDS,
+    )
 
 
 def _quota_error(exc: AllowanceExceededError, plan: Plan) -> QuotaExceededError:
@@ -252,7 +269,10 @@ class JobService:
             if earlier is not None:
                 return Submitted(earlier, replayed=True)
         uuid = str(uuid_module.uuid4())
-        await asyncio.to_thread(self.storage.save_upload, uuid, upload)
+        try:
+            await asyncio.to_thread(self.storage.save_upload, uuid, upload)
+        except StorageFullError as exc:
+            raise _disk_full() from exc
         upload_path = self.storage.upload(uuid)
         plans = self.settings.plans
         try:
@@ -309,6 +329,9 @@ class JobService:
         except AllowanceExceededError as exc:
             self.storage.delete_upload(uuid)
             raise _quota_error(exc, plan) from exc
+        except StorageFullError as exc:
+            self.storage.delete_upload(uuid)
+            raise _disk_full() from exc
         except DuplicateIdempotencyKeyError:
             # the same key raced in from another request a moment ago
             self.storage.delete_upload(uuid)

@@ -8,6 +8,7 @@ message goes back to the server process, never a page image.
 from __future__ import annotations
 
 import ctypes
+import errno
 import gc
 import logging
 import os
@@ -174,6 +175,11 @@ def _run_page(task: PageTask) -> str | None:
         return str(exc)
     except FileNotFoundError:
         return "The job's files were removed while it ran."
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            log.exception("page %d of job %s failed", task.index + 1, task.uuid)
+            return f"Page {task.index + 1} could not be processed."
+        return f"The server's disk filled up while page {task.index + 1} was read; try again later."
     except Exception:
         log.exception("page %d of job %s failed", task.index + 1, task.uuid)
         return f"Page {task.index + 1} could not be processed."

@@ -21,7 +21,7 @@ import attrs
 
 from ocrchat._serde import structure, unstructure
 from ocrchat_server.jobs.json_files import atomic_text_file, dump_json, read_json
-from ocrchat_server.jobs.records import JobResult
+from ocrchat_server.jobs.records import JobResult, disk_full_raises_storage_full
 
 _COPY_CHUNK = 1024 * 1024
 
@@ -48,7 +48,7 @@ class LocalStorage:
     def save_upload(self, uuid: str, source: BinaryIO) -> int:
         size = 0
         try:
-            with self.upload(uuid).open("wb") as out:
+            with disk_full_raises_storage_full(), self.upload(uuid).open("wb") as out:
                 while chunk := source.read(_COPY_CHUNK):
                     out.write(chunk)
                     size += len(chunk)
@@ -96,7 +96,7 @@ class LocalStorage:
         # as one JSON tree at once held some 60 MB of the server
         header = unstructure(attrs.evolve(result, pages=[]))
         del header["pages"]
-        with atomic_text_file(self.job_result(uuid)) as file:
+        with disk_full_raises_storage_full(), atomic_text_file(self.job_result(uuid)) as file:
             file.write('{"pages":[')
             for number, page in enumerate(result.pages):
                 if number:

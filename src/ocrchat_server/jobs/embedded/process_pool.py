@@ -56,6 +56,8 @@ MAX_INTERRUPTIONS = 3
 """Server stops a job may live through before it is failed instead of resumed."""
 _MAX_ATTEMPTS_PER_PAGE = 2
 _MAX_REQUEUES_PER_PAGE = 3
+_RETRY_SECONDS = 5
+"""How long the queue waits before writing again after a write failed (a full disk)."""
 _POOL_JOIN_SECONDS = 10
 
 
@@ -121,7 +123,14 @@ class ProcessPoolQueue:
         self._pool = self._new_pool()
         try:
             while True:
-                self._fill_pool()
+                try:
+                    self._fill_pool()
+                except Exception:
+                    # a record that could not be written (a full disk): the page went back
+                    # to its job; try again in a while rather than let the queue die
+                    log.exception("scheduling pages failed; trying again in %d s", _RETRY_SECONDS)
+                    await asyncio.sleep(_RETRY_SECONDS)
+                    continue
                 await self._wake.wait()
                 self._wake.clear()
         finally:
@@ -216,7 +225,11 @@ class ProcessPoolQueue:
         while self._in_flight < self.workers and (picked := self._next_page()):
             job, index = picked
             if job.record.status is JobStatus.PENDING:
-                self.jobs.mark_processing(job.record.uuid)
+                try:
+                    self.jobs.mark_processing(job.record.uuid)
+                except Exception:
+                    job.remaining.appendleft(index)
+                    raise
                 job.record = attrs.evolve(job.record, status=JobStatus.PROCESSING)
             task = PageTask.of(
                 job.record,
@@ -271,7 +284,10 @@ class ProcessPoolQueue:
             job.remaining.clear()
         elif self.storage.page_result(job.record.uuid, index).exists():
             job.pages_done += 1
-            self.jobs.set_pages_done(job.record.uuid, job.pages_done)
+            try:
+                self.jobs.set_pages_done(job.record.uuid, job.pages_done)
+            except Exception:  # progress only: the page's result is what counts
+                log.exception("recording the progress of job %s failed", job.record.uuid)
         if job.in_flight == 0 and (job.error is not None or not job.remaining):
             await self._finish(job)
 
@@ -355,11 +371,21 @@ class ProcessPoolQueue:
         return None
 
     async def _finish(self, job: _ActiveJob) -> None:
-        try:
-            job.error = await asyncio.to_thread(self.finisher.finish, job.record, job.error)
-        finally:
-            self._jobs.pop(job.record.uuid, None)
-            job.finished.set()
+        """Assemble the job (or fail and refund it). Tried again until it can be written:
+        a full disk once left jobs processing for ever."""
+        while True:
+            try:
+                job.error = await asyncio.to_thread(self.finisher.finish, job.record, job.error)
+                break
+            except Exception:
+                if job.cancelled:
+                    break
+                log.exception(
+                    "finishing job %s failed; trying again in %d s", job.record.uuid, _RETRY_SECONDS
+                )
+                await asyncio.sleep(_RETRY_SECONDS)
+        self._jobs.pop(job.record.uuid, None)
+        job.finished.set()
 
 
 async def _settled(future: concurrent.futures.Future[Any]) -> None:

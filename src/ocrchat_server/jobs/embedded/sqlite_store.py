@@ -12,11 +12,12 @@ not what it found.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -31,6 +32,7 @@ from ocrchat_server.jobs.records import (
     DuplicateIdempotencyKeyError,
     JobRecord,
     NoSuchAccountError,
+    StorageFullError,
     utc_now,
 )
 from ocrchat_server.jobs.tokens import hash_token, key_id_of, matches, new_token
@@ -116,6 +118,17 @@ CREATE UNIQUE INDEX IF NOT EXISTS jobs_by_idempotency_key
 """
 
 
+@contextmanager
+def _sqlite_full_raises_storage_full() -> Iterator[None]:
+    """SQLite's "database or disk is full" as the records' :class:`StorageFullError`."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            raise StorageFullError(errno.ENOSPC, "The server's disk is full.") from exc
+        raise
+
+
 def _to_text(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -193,14 +206,18 @@ class SqliteStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        """One write transaction. A COMMIT that fails (a full disk) is rolled back too: left
+        open, it made every later BEGIN fail, and the server wrote nothing until a restart."""
+        with self._lock, _sqlite_full_raises_storage_full():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    with suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
