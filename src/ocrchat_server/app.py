@@ -26,6 +26,7 @@ from ocrchat_server.http.errors import (
     server_error,
     service_error,
 )
+from ocrchat_server.http.rate_limits import AccountRateLimit
 from ocrchat_server.http.routes import routes
 from ocrchat_server.jobs.accounts import AccountService
 from ocrchat_server.jobs.assembly import JobFinisher
@@ -57,6 +58,7 @@ class Services:
     backend: Backend
     queue: PageQueue
     health: Health
+    rate_limit: AccountRateLimit | None = None
 
 
 class State(TypedDict):
@@ -70,6 +72,14 @@ async def _sweep_expired(services: Services) -> None:
         except Exception:
             log.exception("deleting expired jobs failed; trying again later")
         await asyncio.sleep(services.settings.sweep_interval.total_seconds())
+
+
+def _rate_limit(settings: Settings) -> AccountRateLimit | None:
+    """Requests per account, counted in the broker's Redis when there is one (every API
+    server then counts the same requests)."""
+    if settings.requests_per_minute is None:
+        return None
+    return AccountRateLimit(settings.requests_per_minute, redis_url=settings.broker_url)
 
 
 def _answerer(settings: Settings) -> Answerer:
@@ -152,6 +162,7 @@ def create_app(
             backend=backend,
             queue=queue,
             health=health,
+            rate_limit=_rate_limit(settings),
         )
         app.state.services = services  # for tests and tools that hold the app, not a request
         queue.recover()

@@ -228,6 +228,23 @@ def main() -> None:
     "(0: no cap; pages are still shared out by account).  [default: 0]",
 )
 @click.option(
+    "--requests-per-minute",
+    type=click.IntRange(min=0),
+    default=1200,
+    show_default=True,
+    envvar="OCRCHAT_REQUESTS_PER_MINUTE",
+    help="Requests one account may send in any minute before it is answered 429 (0: no limit).",
+)
+@click.option(
+    "--queued-pages-per-account",
+    type=click.IntRange(min=0),
+    default=20_000,
+    show_default=True,
+    envvar="OCRCHAT_QUEUED_PAGES_PER_ACCOUNT",
+    help="Pages one account may have waiting or being read; a file over it is answered 429 "
+    "(0: no cap).",
+)
+@click.option(
     "--header-timeout",
     type=_Duration(),
     default="10s",
@@ -332,6 +349,8 @@ def serve(
     max_models: int,
     page_timeout: dt.timedelta,
     pages_in_flight_per_account: int,
+    requests_per_minute: int,
+    queued_pages_per_account: int,
     header_timeout: dt.timedelta,
     body_timeout: dt.timedelta,
     max_connections: int,
@@ -382,6 +401,8 @@ def serve(
         page_timeout=page_timeout or None,
         pages_in_flight_per_account=pages_in_flight_per_account or None,
         body_timeout=body_timeout or None,
+        requests_per_minute=requests_per_minute or None,
+        queued_pages_per_account=queued_pages_per_account or None,
         retention=retention,
         plans=_load_plans(plans_file),
         llm_url=llm_url,

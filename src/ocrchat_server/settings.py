@@ -59,6 +59,12 @@ class Settings:
     body_timeout: dt.timedelta | None = dt.timedelta(seconds=30)
     """How long an upload's body may send nothing before it is answered 408 (None: for
     ever). The request head's own limit is uvicorn's side (``serve --header-timeout``)."""
+    requests_per_minute: int | None = 1200
+    """Requests one account may send in any sixty seconds before it is answered 429
+    (None: no limit). Polling every 2 s, as the SDK does, is 30 a minute per job."""
+    queued_pages_per_account: int | None = 20_000
+    """Pages one account may have waiting or being read at once; a file that would go
+    over is answered 429 (None: no cap)."""
     pages_in_flight_per_account: int | None = None
     """The most pages of one account read at once (None: as many as there are workers;
     pages are shared out by account whenever several are waiting)."""

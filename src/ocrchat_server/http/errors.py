@@ -28,6 +28,7 @@ from ocrchat_server.jobs.errors import (
     PlanNotConfiguredError,
     QuotaExceededError,
     TierUnavailableError,
+    TooManyQueuedPagesError,
 )
 from ocrchat_server.llm import LanguageModelTimeoutError, LanguageModelUnavailableError
 
@@ -45,6 +46,7 @@ STATUS_OF: dict[type[ServiceError], HTTPStatus] = {
     LanguageModelTimeoutError: HTTPStatus.GATEWAY_TIMEOUT,
     TierUnavailableError: HTTPStatus.SERVICE_UNAVAILABLE,
     InsufficientStorageError: HTTPStatus.INSUFFICIENT_STORAGE,
+    TooManyQueuedPagesError: HTTPStatus.TOO_MANY_REQUESTS,
 }
 """The status of each kind of error the layers raise; a subclass not listed gets its
 nearest listed base's."""
@@ -53,11 +55,20 @@ nearest listed base's."""
 class HttpError(Exception):
     """What only the HTTP layer can find wrong: credentials, the form, a query parameter."""
 
-    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        retry_after: int | None = None,
+        **details: Any,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.retry_after = retry_after
         self.details = details
 
 
@@ -90,8 +101,10 @@ async def service_error(request: Request, exc: Exception) -> Response:
 
 async def http_layer_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HttpError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return error_response(exc.status, exc.code, exc.message, headers, **exc.details)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    return error_response(exc.status, exc.code, exc.message, headers or None, **exc.details)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

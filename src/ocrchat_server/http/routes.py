@@ -45,7 +45,10 @@ def _services(request: Request) -> Services:
 
 async def _caller(request: Request) -> tuple[Services, Account]:
     services = _services(request)
-    return services, await asyncio.to_thread(require_account, request, services.accounts)
+    account = await asyncio.to_thread(require_account, request, services.accounts)
+    if services.rate_limit is not None:
+        await services.rate_limit.check(account.id)
+    return services, account
 
 
 async def _job_of_caller(request: Request) -> tuple[Services, JobRecord]:

@@ -27,6 +27,12 @@ class QuotaExceededError(JobsError):
     code = "quota_exceeded"
 
 
+class TooManyQueuedPagesError(JobsError):
+    """The account has too many pages waiting already; nothing was charged."""
+
+    code = "too_many_queued_pages"
+
+
 class TierUnavailableError(JobsError):
     """The tier asked for cannot take work now (its inference server is down or loading)."""
 

@@ -42,6 +42,9 @@ class JobRepository(Protocol):
     def jobs_with_status(self, *statuses: JobStatus) -> list[JobRecord]:
         """Oldest first: what a restarted server recovers."""
 
+    def pages_queued(self, account_id: int) -> int:
+        """The account's pages in jobs not finished yet, less those already read."""
+
     def mark_processing(self, uuid: str) -> None: ...
 
     def set_pages_done(self, uuid: str, pages_done: int) -> None: ...

@@ -31,6 +31,7 @@ from ocrchat_server.jobs.errors import (
     JobNotFoundError,
     QuotaExceededError,
     TierUnavailableError,
+    TooManyQueuedPagesError,
     UnsupportedLanguageError,
 )
 from ocrchat_server.jobs.metering import AllowanceExceededError, Periods, check_file, split_charge
@@ -98,6 +99,7 @@ class SubmitOptions:
 
 
 _DISK_FULL_RETRY_SECONDS = 60
+_QUEUE_RETRY_SECONDS = 30
 
 
 def _disk_full() -> InsufficientStorageError:
@@ -245,6 +247,22 @@ class JobService:
                 tier=options.tier.value,
             )
 
+    async def _check_queued_pages(self, account: Account, pages: int) -> None:
+        """Refuse a file that would put the account over its cap of pages waiting or being
+        read: one account cannot fill the queue for everyone."""
+        cap = self.settings.queued_pages_per_account
+        if cap is None:
+            return
+        queued = await asyncio.to_thread(self.jobs.pages_queued, account.id)
+        if queued + pages > cap:
+            raise TooManyQueuedPagesError(
+                f"This account has {queued} pages waiting or being read; this server queues "
+                f"at most {cap} per account. Try again once some are done.",
+                queued=queued,
+                cap=cap,
+                retry_after=_QUEUE_RETRY_SECONDS,
+            )
+
     async def submit(
         self,
         account: Account,
@@ -295,6 +313,7 @@ class JobService:
                     code="too_many_pages",
                 )
             check_file(plan, document.page_count)
+            await self._check_queued_pages(account, document.page_count)
         except AllowanceExceededError as exc:
             self.storage.delete_upload(uuid)
             raise _quota_error(exc, plan) from exc

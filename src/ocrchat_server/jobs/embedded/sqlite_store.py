@@ -416,6 +416,14 @@ class SqliteStore:
         )
         return [_job_from_row(row) for row in rows]
 
+    def pages_queued(self, account_id: int) -> int:
+        (row,) = self._query(
+            "SELECT COALESCE(SUM(page_count - pages_done), 0) FROM jobs"
+            " WHERE account_id = ? AND status IN (?, ?)",
+            (account_id, JobStatus.PENDING.value, JobStatus.PROCESSING.value),
+        )
+        return int(row[0])
+
     def mark_processing(self, uuid: str) -> None:
         with self._transaction() as db:
             db.execute(

@@ -257,6 +257,14 @@ class PostgresStore:
         )
         return [_job(row) for row in rows]
 
+    def pages_queued(self, account_id: int) -> int:
+        (row,) = self._query(
+            "SELECT COALESCE(SUM(page_count - pages_done), 0) AS queued FROM jobs"
+            " WHERE account_id = %s AND status = ANY(%s)",
+            (account_id, [JobStatus.PENDING.value, JobStatus.PROCESSING.value]),
+        )
+        return int(row["queued"])
+
     def mark_processing(self, uuid: str) -> None:
         with self._transaction() as db:
             db.execute(
