@@ -171,6 +171,7 @@ class WorkerProcess(ProcessGroup):
         *,
         concurrency: int = 1,
         visibility_timeout: str = "10s",
+        extra_args: list[str] | None = None,
     ) -> None:
         """``visibility_timeout``: how long after its worker died a page goes to another."""
         assert settings.database_url
@@ -193,6 +194,7 @@ class WorkerProcess(ProcessGroup):
             visibility_timeout,
             "--concurrency",
             str(concurrency),
+            *(extra_args or []),
         ]
         self.log = log
 

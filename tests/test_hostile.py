@@ -24,9 +24,9 @@ from PIL.PngImagePlugin import PngInfo
 
 from ocrchat_server.engines.languages import installed_models
 from ocrchat_server.settings import Settings
-from tests.conftest import MovableClock, Server, started
+from tests.conftest import MovableClock, ScaleOutServers, Server, started
 from tests.documents import cropped_pdf, numbered_pdf, render_bomb_pdf, render_page
-from tests.live import LiveServer, make_accounts
+from tests.live import LiveServer, WorkerProcess, make_accounts
 from tests.test_api import API, assert_error, submit
 from tests.test_restart import running, worker_pids
 
@@ -316,3 +316,56 @@ def test_a_worker_killed_twice_fails_only_the_page_it_was_reading(tmp_path: Path
         process = server.process
         wait_for(lambda: len(worker_pids(process.pid)) == 2, 30, "two workers again")
         assert set(worker_pids(process.pid)) != workers_before
+
+
+def test_scale_out_a_bomb_fails_at_the_time_limit_and_delete_stops_its_page(
+    tmp_path: Path, scale_out_servers: ScaleOutServers
+) -> None:
+    """The same limits in the scale-out mode: Celery's time limit fails the bomb's pages, and
+    DELETE revokes a page being read, which kills its worker process and the rasterizer."""
+    number = next(scale_out_servers.numbers)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=scale_out_servers.postgres.create_database(f"hostile{number}"),
+        broker_url=scale_out_servers.redis.fresh_database(number),
+        storage=tmp_path / "shared",
+    )
+    assert settings.database_url
+    assert settings.broker_url
+    mallory, alice = make_accounts(settings, "mallory", "alice")
+    scale = ["--database-url", settings.database_url, "--broker-url", settings.broker_url]
+    scale += ["--storage", str(settings.storage)]
+    with (
+        LiveServer(tmp_path / "api", workers=1, extra_args=scale) as server,
+        WorkerProcess(
+            settings, tmp_path / "worker.log", concurrency=2, extra_args=["--page-timeout", "15s"]
+        ),
+        httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {mallory}"}, timeout=120
+        ) as attacker,
+        httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {alice}"}, timeout=120
+        ) as user,
+    ):
+        try:
+            job = attacker.post(API, files={"file": ("bomb.pdf", render_bomb_pdf(pages=2))}).json()
+            failed = finished(attacker, job["uuid"])
+            assert failed["status"] == "failed"
+            assert "limit of 15 seconds per page" in failed["error"]
+            assert attacker.get("/api/v1/account/").json()["usage"]["day"] == 0
+            shared = settings.storage
+            assert shared is not None
+            wait_for(lambda: not rasterizers(shared), 15, "no rasterizer left")
+
+            # six pages, background; deleted while its pages are drawn
+            queued = attacker.post(
+                API, files={"file": ("bomb.pdf", render_bomb_pdf(pages=6))}
+            ).json()
+            wait_for(lambda: rasterizers(shared, queued["uuid"]), 60, "a worker drawing")
+            assert attacker.delete(f"{API}{queued['uuid']}/").json()["deleted"] is True
+            wait_for(lambda: not rasterizers(shared, queued["uuid"]), 10, "the page stopped")
+            done = user.post(API, files={"file": ("a.pdf", numbered_pdf(1))}).json()
+            assert finished(user, done["uuid"])["status"] == "done"
+        finally:
+            for pid in rasterizers(tmp_path):
+                os.kill(pid, signal.SIGKILL)

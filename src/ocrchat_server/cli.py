@@ -122,6 +122,15 @@ _worker_max_pages_option = click.option(
     envvar="OCRCHAT_WORKER_MAX_PAGES",
     help="Replace a worker process after this many pages (0: never).",
 )
+_page_timeout_option = click.option(
+    "--page-timeout",
+    type=_Duration(),
+    default="5m",
+    show_default=True,
+    envvar="OCRCHAT_PAGE_TIMEOUT",
+    help="Time limit for one page, rendering and reading; past it the page fails and its "
+    "worker is stopped with the processes it started (0: no limit).",
+)
 _FILES_KEPT_FREE = 200
 """Open files left to the server beside its connections: the database, uploads, pipes."""
 _retention_option = click.option(
@@ -210,15 +219,7 @@ def main() -> None:
     envvar="OCRCHAT_MAX_MODELS",
     help="Most language models one request may name (deu+eng+fra is three).",
 )
-@click.option(
-    "--page-timeout",
-    type=_Duration(),
-    default="5m",
-    show_default=True,
-    envvar="OCRCHAT_PAGE_TIMEOUT",
-    help="Time limit for one page, rendering and reading; past it the page fails and its "
-    "worker is stopped with the processes it started (0: no limit).",
-)
+@_page_timeout_option
 @click.option(
     "--pages-in-flight-per-account",
     type=click.IntRange(min=0),
@@ -487,6 +488,7 @@ def _check_schema(database_url: str) -> None:
     help="How long a page may go unacknowledged before another worker reads it (its "
     "worker died). Longer than the slowest page; the same on every host.",
 )
+@_page_timeout_option
 @_retention_option
 @_prepare_option
 @click.option("--vlm-url", envvar="OCRCHAT_VLM_URL", help="The vlm tier's server (as serve).")
@@ -503,6 +505,7 @@ def worker(
     concurrency: int | None,
     worker_max_pages: int,
     page_visibility_timeout: dt.timedelta,
+    page_timeout: dt.timedelta,
     retention: dt.timedelta,
     preparation: tuple[str, ...],
     vlm_url: str | None,
@@ -527,6 +530,7 @@ def worker(
         broker_url=broker_url,
         storage=storage,
         page_visibility_timeout=page_visibility_timeout,
+        page_timeout=page_timeout or None,
         retention=retention,
         preparation=preparation,
         vlm_url=vlm_url,

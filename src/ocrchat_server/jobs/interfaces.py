@@ -177,8 +177,9 @@ class PageQueue(Protocol):
     async def run_inline(self, record: JobRecord) -> None:
         """Run the job ahead of the queue; return once it is done or failed."""
 
-    def cancel(self, uuid: str) -> None:
-        """Stop the job's pages (it is being deleted): none counts as done after this."""
+    def cancel(self, uuid: str, *, pages: int = 0) -> None:
+        """Stop the job's pages (it is being deleted): none counts as done after this, and
+        those being read are stopped. ``pages``: the job's page count, where it is known."""
 
     def is_active(self, uuid: str) -> bool: ...
 

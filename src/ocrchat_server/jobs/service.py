@@ -430,7 +430,7 @@ class JobService:
         """
         # first, and on the event loop, where the embedded queue keeps its jobs: no page
         # counts as done after this
-        self.queue.cancel(record.uuid)
+        self.queue.cancel(record.uuid, pages=record.page_count)
         return await asyncio.to_thread(self._delete_cancelled, record)
 
     def _delete_cancelled(self, record: JobRecord) -> int:

@@ -161,18 +161,27 @@ class PageOutcome:
     worker that has grown past its budget."""
 
 
-def run_page(task: PageTask) -> PageOutcome:
-    """Read one page and store its result."""
-    error = _run_page(task)
+def run_page(
+    task: PageTask, *, time_limit_errors: tuple[type[BaseException], ...] = ()
+) -> PageOutcome:
+    """Read one page and store its result. ``time_limit_errors``: what the worker's host
+    raises into the page when its time limit is up (Celery's soft time limit)."""
+    error = _run_page(task, time_limit_errors)
     return PageOutcome(error=error, worker_rss=resident_memory())
 
 
-def _run_page(task: PageTask) -> str | None:
+def _run_page(task: PageTask, time_limit_errors: tuple[type[BaseException], ...]) -> str | None:
     try:
         page = _read_page(task)
         write_json_atomically(task.result, unstructure(page))
     except EngineError as exc:
         return str(exc)
+    except time_limit_errors:
+        limit = f" of {task.page_timeout:g} seconds" if task.page_timeout else ""
+        return (
+            f"Page {task.index + 1} took longer than this server's limit{limit} per page, "
+            "and was stopped."
+        )
     except FileNotFoundError:
         return "The job's files were removed while it ran."
     except OSError as exc:

@@ -169,7 +169,7 @@ class ProcessPoolQueue:
         job = self._add(record, inline=True)
         await job.finished.wait()
 
-    def cancel(self, uuid: str) -> None:
+    def cancel(self, uuid: str, *, pages: int = 0) -> None:
         """Stop the job (it is being deleted): no more of its pages are scheduled, and the
         workers reading its pages now are stopped, with the processes they started (a
         rasterizer stuck on a bomb would otherwise run on for hours)."""

@@ -23,6 +23,7 @@ import os
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from celery import Celery, signals
+from celery.exceptions import SoftTimeLimitExceeded
 
 from ocrchat.models import JobStatus
 from ocrchat_server.jobs.assembly import JobFinisher
@@ -41,6 +42,8 @@ QUEUE = "ocrchat-pages"
 MAX_ATTEMPTS_PER_PAGE = 2
 """Deliveries of one page (a worker died reading it) before its job is failed."""
 _INLINE_PRIORITY = 0
+_HARD_LIMIT_MARGIN = 30
+"""Seconds between a page's soft time limit and its worker's being killed."""
 _POLL_SECONDS = 0.2
 
 READ_PAGE = "ocrchat.read_page"
@@ -51,6 +54,13 @@ app = Celery("ocrchat")
 
 def configure(settings: Settings, celery: Celery = app) -> Celery:
     """Point a Celery app at the settings' broker, with the page queue's behaviour."""
+    if settings.page_timeout:
+        seconds = settings.page_timeout.total_seconds()
+        # the soft limit stops the page with a clear error (and the rasterizer with it);
+        # the hard one kills a worker stuck where the soft one cannot reach
+        celery.conf.update(
+            task_soft_time_limit=seconds, task_time_limit=seconds + _HARD_LIMIT_MARGIN
+        )
     celery.conf.update(
         broker_url=settings.broker_url,
         broker_connection_retry_on_startup=True,
@@ -79,9 +89,19 @@ def broker_priority(plan_priority: int, *, inline: bool) -> int:
     return max(1, 8 - plan_priority // 2)
 
 
+def page_task_id(uuid: str, index: int) -> str:
+    """One id per page, whichever delivery: a deleted job's pages can be revoked by it."""
+    return f"{uuid}:{index}"
+
+
 def send_pages(celery: Celery, record: JobRecord, pages: list[int], priority: int) -> None:
     for index in pages:
-        celery.send_task(READ_PAGE, args=(record.uuid, index, priority), priority=priority)
+        celery.send_task(
+            READ_PAGE,
+            args=(record.uuid, index, priority),
+            priority=priority,
+            task_id=page_task_id(record.uuid, index),
+        )
 
 
 class CeleryQueue:
@@ -115,10 +135,17 @@ class CeleryQueue:
                 return
             await asyncio.sleep(_POLL_SECONDS)
 
-    def cancel(self, uuid: str) -> None:
-        # A deleted job has no row: its tasks still in the broker find none and end, and
-        # a page being read throws its result away (read_page).
-        return None
+    def cancel(self, uuid: str, *, pages: int = 0) -> None:
+        """A deleted job has no row: its tasks still in the broker find none and end. Its
+        pages being read are revoked, which kills their worker processes (and the
+        rasterizers they started); Celery starts fresh ones, and the killed pages' tasks,
+        given back by the broker, find no job either."""
+        if pages:
+            self.celery.control.revoke(
+                [page_task_id(uuid, index) for index in range(pages)],
+                terminate=True,
+                signal="SIGKILL",
+            )
 
     def is_active(self, uuid: str) -> bool:
         record = self.store.get_job(uuid)
@@ -175,10 +202,16 @@ class WorkerContext:
             return
         if not storage.page_result(uuid, index).exists():  # not read by an earlier delivery
             store.mark_processing(uuid)
+            timeout = self.settings.page_timeout
             task = PageTask.of(
-                record, index, storage, preparation=self.settings.preparation, vlm=self.vlm
+                record,
+                index,
+                storage,
+                preparation=self.settings.preparation,
+                vlm=self.vlm,
+                page_timeout=timeout.total_seconds() if timeout else None,
             )
-            outcome = run_page(task)
+            outcome = run_page(task, time_limit_errors=(SoftTimeLimitExceeded,))
             if store.get_job(uuid) is None:
                 storage.delete_all(uuid)  # deleted while the page was read
                 return
