@@ -117,6 +117,24 @@ def test_a_page_that_renders_empty_fails_and_is_refunded(server: Server) -> None
     assert usage(server) == {"day": 0, "month": 0}
 
 
+# --- polls ----------------------------------------------------------------------------
+
+
+def test_a_done_job_polled_again_and_again_answers_the_same_until_deleted(
+    server: Server,
+) -> None:
+    """A done job's JSON is rendered once and kept; a deleted job is never served from it."""
+    job = submit(server, numbered_pdf(3), "report.pdf").json()
+    url = f"{API}{job['uuid']}/"
+    polls = [server.client.get(url, headers=server.headers()) for _ in range(3)]
+    assert all(poll.status_code == 200 for poll in polls)
+    assert polls[0].headers["content-type"] == "application/json"
+    assert polls[0].json() == polls[2].json() == job
+    assert server.client.get(url, headers=server.headers(server.bob)).status_code == 404
+    server.client.delete(url, headers=server.headers())
+    assert server.client.get(url, headers=server.headers()).status_code == 404
+
+
 # --- names ------------------------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ from ocrchat_server.http.errors import (
     server_error,
     service_error,
 )
+from ocrchat_server.http.job_bodies import RenderedJobs
 from ocrchat_server.http.rate_limits import AccountRateLimit
 from ocrchat_server.http.routes import routes
 from ocrchat_server.jobs.accounts import AccountService
@@ -59,6 +60,7 @@ class Services:
     queue: PageQueue
     health: Health
     rate_limit: AccountRateLimit | None = None
+    job_bodies: RenderedJobs = attrs.Factory(RenderedJobs)
 
 
 class State(TypedDict):

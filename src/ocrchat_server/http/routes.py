@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from ocrchat import __version__
 from ocrchat._serde import unstructure
-from ocrchat.models import History
+from ocrchat.models import History, JobStatus
 from ocrchat_server.http.auth import require_account
 from ocrchat_server.http.errors import bad_request
 from ocrchat_server.http.uploads import receive_upload, safe_filename
@@ -32,6 +32,7 @@ _POLL_AFTER_SECONDS = "2"
 _MAX_IDEMPOTENCY_KEY = 255
 _MAX_MESSAGE = 4000
 _MAX_DOWNLOAD_NAME = 255
+_JSON = "application/json"
 
 
 def _services(request: Request) -> Services:
@@ -61,14 +62,20 @@ async def _job_of_caller(request: Request) -> tuple[Services, JobRecord]:
     return services, await asyncio.to_thread(services.jobs.get, account, job_id)
 
 
-async def _job_response(
-    services: Services, record: JobRecord, status_code: int = 200
-) -> JSONResponse:
+async def _job_response(services: Services, record: JobRecord, status_code: int = 200) -> Response:
     headers = {} if record.status.finished else {"Retry-After": _POLL_AFTER_SECONDS}
-    # a long document's job.json runs to megabytes: read and shaped off the event loop,
-    # so that other clients' polls do not wait behind it
-    body = await asyncio.to_thread(lambda: unstructure(services.jobs.view(record)))
-    return JSONResponse(body, status_code=status_code, headers=headers)
+    done = record.status is JobStatus.DONE
+    body = services.job_bodies.get(record.uuid) if done else None
+    if body is None:
+        # a long document's job.json runs to megabytes: read, shaped and serialized off
+        # the event loop, so that other clients' polls do not wait behind it
+        rendered = await asyncio.to_thread(
+            lambda: JSONResponse(unstructure(services.jobs.view(record)))
+        )
+        body = bytes(rendered.body)
+        if done:
+            services.job_bodies.put(record.uuid, body)
+    return Response(body, status_code=status_code, headers=headers, media_type=_JSON)
 
 
 def _idempotency_key(request: Request) -> str | None:
