@@ -18,9 +18,10 @@ from ocrchat._serde import unstructure
 from ocrchat.models import History, JobStatus
 from ocrchat_server.http.auth import require_account
 from ocrchat_server.http.errors import bad_request
+from ocrchat_server.http.openapi import openapi_document
 from ocrchat_server.http.uploads import receive_upload, safe_filename
 from ocrchat_server.jobs.errors import JobNotFoundError
-from ocrchat_server.jobs.service import SubmitOptions
+from ocrchat_server.jobs.service import DOWNLOAD_MEDIA_TYPES, SubmitOptions
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -180,6 +181,11 @@ async def engines(request: Request) -> Response:
     return JSONResponse(unstructure(await _services(request).catalog.engines()))
 
 
+async def openapi(request: Request) -> Response:
+    downloads = tuple(DOWNLOAD_MEDIA_TYPES.items())
+    return JSONResponse(openapi_document(downloads))
+
+
 async def health(request: Request) -> Response:
     """200 ``ok``; 503 ``degraded`` with its ``problems`` while a background task is down
     or the disk is full. Failures of the last ten minutes are listed either way."""
@@ -212,5 +218,6 @@ routes = [
     Route("/api/v1/account/", account, methods=["GET"]),
     Route("/api/v1/tools/", tools, methods=["GET"]),
     Route("/api/v1/engines/", engines, methods=["GET"]),
+    Route("/api/v1/openapi.json", openapi, methods=["GET"]),
     Route("/healthz", health, methods=["GET"]),
 ]

@@ -59,6 +59,8 @@ if TYPE_CHECKING:
     from ocrchat_server.settings import Settings
 
 DOWNLOAD_FORMATS = tuple(EXPORTERS)
+DOWNLOAD_MEDIA_TYPES = {fmt: exporter.media_type for fmt, exporter in EXPORTERS.items()}
+"""Each download format's Content-Type (for the OpenAPI document)."""
 
 log = logging.getLogger(__name__)
 
