@@ -52,6 +52,49 @@ def test_a_png_with_a_pdf_header_in_a_text_chunk_is_read_as_a_png(server: Server
     assert "4417" in job["text"]
 
 
+def encrypted_pdf() -> bytes:
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(numbered_pdf(1))) as pdf:
+        buffer = io.BytesIO()
+        pdf.save(buffer, encryption=pikepdf.Encryption(owner="o", user="secret"))
+        return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (numbered_pdf(3)[:300], "damaged or password-protected"),
+        (encrypted_pdf(), "damaged or password-protected"),
+        (b"PK\x03\x04" + b"\0" * 100 + b"%PDF-1.7 inside a zip", "could not be read"),
+    ],
+    ids=["zero-byte", "truncated-pdf", "encrypted-pdf", "zip-with-pdf-marker"],
+)
+def test_unreadable_uploads_are_refused_and_cost_nothing(
+    server: Server, content: bytes, message: str
+) -> None:
+    body = assert_error(submit(server, content, "upload.pdf"), 400, "unreadable_file")
+    assert message in body["error"]
+    assert usage(server) == {"day": 0, "month": 0}
+    assert submit(server, numbered_pdf(1), "fine.pdf").json()["status"] == "done"
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("../../../etc/passwd.pdf", "passwd.pdf"),
+        ("C:\\Users\\me\\Desktop\\scan.pdf", "scan.pdf"),
+        ("/abs/path/report.pdf", "report.pdf"),
+    ],
+)
+def test_path_named_uploads_keep_only_their_last_part(server: Server, sent: str, kept: str) -> None:
+    job = submit(server, numbered_pdf(1), sent).json()
+    assert job["filename"] == kept
+    # nothing was written outside the data dir under the name it was sent with
+    assert not (server.settings.data_dir.parent / "etc").exists()
+
+
 @pytest.mark.parametrize("language", ["osd", "OSD", "eng+osd", "script/osd"])
 def test_the_orientation_model_is_not_a_language(server: Server, language: str) -> None:
     assert "osd" in installed_models()  # installed, and still refused
