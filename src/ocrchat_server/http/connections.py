@@ -90,8 +90,9 @@ def raise_file_limit() -> int:
 
 
 class RepeatedLogFilter(logging.Filter):
-    """Let each distinct message (logger, level, format string) through ``burst`` times a
-    ``window``; the rest are counted and reported once the window is over."""
+    """Let each distinct warning or error (logger, level, format string) through ``burst``
+    times a ``window``; the rest are counted and reported once the window is over. Records
+    below WARNING (the access log: one format string for every request) all pass."""
 
     def __init__(self, burst: int = 5, window: float = 60.0) -> None:
         super().__init__()
@@ -100,6 +101,8 @@ class RepeatedLogFilter(logging.Filter):
         self._seen: dict[tuple[str, int, Any], tuple[float, int]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
         key = (record.name, record.levelno, record.msg)
         now = time.monotonic()
         started, count = self._seen.get(key, (now, 0))
