@@ -48,8 +48,9 @@ def bench(session: nox.Session) -> None:
     Writes bench/results/cpu.json, bench/results/corpus.json,
     bench/results/throughput.json (against xargs tesseract), bench/results/polling.json,
     bench/results/scaleout.json (1, 2 and 4 workers, embedded and scale-out: PostgreSQL
-    and Redis from Debian, started by the bench) and bench/results/searchable_pdf.json
-    (against ocrmypdf from PyPI).
+    and Redis from Debian, started by the bench), bench/results/hostile_load.json (200
+    submitters, 200 pollers of a 500-page job, 1,000 slow connections) and
+    bench/results/searchable_pdf.json (against ocrmypdf from PyPI).
     """
     session.install(
         *FROM_SOURCE, "-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test")
@@ -59,6 +60,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "bench/throughput.py")
     session.run("python", "bench/polling.py")
     session.run("python", "bench/scaleout.py")
+    session.run("python", "bench/hostile_load.py")
     # ocrmypdf wants a newer Pillow than surya-ocr allows: a virtual environment of its own
     ocrmypdf_env = Path(session.create_tmp()) / "ocrmypdf"
     session.run("python", "-m", "venv", str(ocrmypdf_env))
