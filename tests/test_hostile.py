@@ -265,6 +265,12 @@ def wait_for(condition: Any, timeout: float, what: str) -> Any:
     return value
 
 
+def client_of(server: LiveServer, token: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=120
+    )
+
+
 @contextmanager
 def hostile_server(tmp_path: Path, *options: str) -> Iterator[tuple[LiveServer, Any, Any]]:
     """A real server with 2 workers, and clients for Mallory (the attacker) and Alice."""
@@ -272,12 +278,8 @@ def hostile_server(tmp_path: Path, *options: str) -> Iterator[tuple[LiveServer, 
     mallory, alice = make_accounts(Settings(data_dir=data_dir), "mallory", "alice")
     with (
         LiveServer(data_dir, workers=2, extra_args=list(options)) as server,
-        httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {mallory}"}, timeout=120
-        ) as attacker,
-        httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {alice}"}, timeout=120
-        ) as user,
+        client_of(server, mallory) as attacker,
+        client_of(server, alice) as user,
     ):
         try:
             yield server, attacker, user
@@ -329,6 +331,27 @@ def test_deleting_a_running_job_stops_its_rasterizers(tmp_path: Path) -> None:
             "done"
         )
         assert attacker.get(f"{API}{job['uuid']}/").status_code == 404
+
+
+def test_a_killed_rasterizer_fails_its_page_cleanly(tmp_path: Path) -> None:
+    """pdftoppm killed mid-page (the OOM killer's usual pick): the page fails with a clear
+    error, the job's other page being read is stopped at once (not at the time limit), the
+    job is refunded, and the server reads the next job."""
+    with hostile_server(tmp_path) as (server, attacker, user):
+        job = attacker.post(API, files={"file": ("bomb.pdf", render_bomb_pdf(pages=6))}).json()
+        drawing = wait_for(lambda: rasterizers(server.data_dir, job["uuid"]), 60, "drawing")
+        assert server.process is not None
+        for pid in drawing:
+            os.kill(pid, signal.SIGKILL)
+        failed = finished(attacker, job["uuid"])
+        assert failed["status"] == "failed"
+        assert "could not be rendered" in failed["error"]
+        assert attacker.get("/api/v1/account/").json()["usage"]["day"] == 0
+        wait_for(lambda: not rasterizers(server.data_dir), 15, "no rasterizer left")
+        done = user.post(API, files={"file": ("a.pdf", numbered_pdf(1))}).json()
+        assert done["status"] == "done"
+        process = server.process
+        wait_for(lambda: len(worker_pids(process.pid)) == 2, 30, "two workers")
 
 
 def test_a_worker_killed_twice_fails_only_the_page_it_was_reading(tmp_path: Path) -> None:
@@ -401,12 +424,8 @@ def test_scale_out_a_bomb_fails_at_the_time_limit_and_delete_stops_its_page(
         WorkerProcess(
             settings, tmp_path / "worker.log", concurrency=2, extra_args=["--page-timeout", "15s"]
         ),
-        httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {mallory}"}, timeout=120
-        ) as attacker,
-        httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {alice}"}, timeout=120
-        ) as user,
+        client_of(server, mallory) as attacker,
+        client_of(server, alice) as user,
     ):
         try:
             job = attacker.post(API, files={"file": ("bomb.pdf", render_bomb_pdf(pages=2))}).json()

@@ -282,6 +282,10 @@ class ProcessPoolQueue:
         if error is not None:
             job.error = job.error or error
             job.remaining.clear()
+            # the job has failed: its pages still being read are stopped, not left to run
+            # up to the time limit on workers others wait for
+            for other in job.running.values():
+                other.cancel()
         elif self.storage.page_result(job.record.uuid, index).exists():
             job.pages_done += 1
             try:
