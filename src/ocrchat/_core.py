@@ -35,6 +35,7 @@ from ocrchat.models import Account, ChatReply, Engines, ErrorBody, History, Job,
 T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://ocr.chat"
+FAILED_JOB_CODE = "job_failed"
 TOKEN_VARIABLE = "OCRCHAT_API_TOKEN"  # noqa: S105 (a variable name)
 BASE_URL_VARIABLE = "OCRCHAT_BASE_URL"
 DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
@@ -206,8 +207,20 @@ def error_body(response: httpx.Response) -> ErrorBody:
 
 
 def raise_for_status(response: httpx.Response) -> None:
-    if not response.is_success:
-        raise error_class_for(response.status_code)(error_body(response), response=response)
+    if response.is_success:
+        return
+    body = error_body(response)
+    error = error_class_for(response.status_code)(body, response=response)
+    if body.code == FAILED_JOB_CODE:
+        # a download or chat of a failed job: the job's own failure, as poll() raises it
+        details = body.details
+        failed = Job(
+            uuid=str(details.get("uuid", "")),
+            status=JobStatus.FAILED,
+            error=str(details.get("job_error") or body.error),
+        )
+        raise JobFailedError(failed) from error
+    raise error
 
 
 def parse(response: httpx.Response, cls: type[T]) -> T:

@@ -81,6 +81,13 @@ def test_exit_codes_tell_failures_apart(live: Live, files: Path) -> None:
     failed = ocrchat(live, "submit", str(files / "broken.jpg"), "--wait")
     assert failed.exit_code == EXIT_JOB_FAILED
     assert "could not be decoded" in failed.stderr
+    # downloading the failed job is its failure too, not "not ready"
+    failed_job = json.loads(ocrchat(live, "submit", str(files / "broken.jpg"), "--json").stdout)
+    download = ocrchat(
+        live, "download", failed_job["uuid"], "--format", "txt", "-o", str(files / "x.txt")
+    )
+    assert download.exit_code == EXIT_JOB_FAILED
+    assert "could not be decoded" in download.stderr
     # --ocr force: OCRed, its 7 pages take seconds; its text layer would be read at once
     queued = json.loads(
         ocrchat(live, "submit", str(files / "report.pdf"), "--ocr", "force", "--json").stdout

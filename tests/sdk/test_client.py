@@ -101,6 +101,11 @@ def test_a_failed_job_raises_from_poll(server: Server) -> None:
     with pytest.raises(ocrchat.JobFailedError) as caught:
         client.poll(job)
     assert caught.value.job.error == "Page 1 could not be decoded."
+    # its download says it failed, and why (not "not ready": it never will be)
+    with pytest.raises(ocrchat.JobFailedError) as caught:
+        client.download(job, "txt")
+    assert caught.value.job.uuid == job.uuid
+    assert caught.value.job.error == "Page 1 could not be decoded."
 
 
 def test_account_and_history(server: Server) -> None:

@@ -60,6 +60,12 @@ class JobNotDoneError(JobsError):
     code = "job_not_done"
 
 
+class FailedJobError(JobNotDoneError):
+    """The job failed, so it has no result: the message is the job's own error."""
+
+    code = "job_failed"
+
+
 class PlanNotConfiguredError(JobsError):
     """The account's plan is missing from the server's plans: the operator's slip."""
 

@@ -25,6 +25,7 @@ from ocrchat_server.exports import EXPORTERS, ExportSource
 from ocrchat_server.ingest import PDF, UnreadableDocumentError, sniff_document
 from ocrchat_server.ingest.text_layer import OCR_MODES
 from ocrchat_server.jobs.errors import (
+    FailedJobError,
     InsufficientStorageError,
     InvalidRequestError,
     JobNotDoneError,
@@ -416,6 +417,12 @@ class JobService:
             raise InvalidRequestError(
                 f"Unknown format {fmt!r}: use one of {', '.join(DOWNLOAD_FORMATS)}.",
                 code="invalid_format",
+            )
+        if record.status is JobStatus.FAILED:
+            raise FailedJobError(
+                f"The job failed: {record.error or 'no reason given'}",
+                uuid=record.uuid,
+                job_error=record.error,
             )
         if record.status is not JobStatus.DONE:
             raise JobNotDoneError(f"The job is {record.status.value}, not done.")
