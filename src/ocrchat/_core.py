@@ -244,6 +244,17 @@ def retry_after(response: httpx.Response | None) -> float | None:
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
+def worth_retrying(response: httpx.Response) -> bool:
+    """408, 429 and 5xx; a 503 only when the server says when to come back: one without
+    ``Retry-After`` is permanent (``tier_unavailable`` on a server with no vlm tier), and
+    retrying it only delayed the error."""
+    if response.status_code not in RETRY_STATUSES:
+        return False
+    if response.status_code == httpx.codes.SERVICE_UNAVAILABLE:
+        return retry_after(response) is not None
+    return True
+
+
 def backoff(attempt: int, response: httpx.Response | None) -> float:
     """Seconds before retry number ``attempt + 1``: the server's word, else 0.5 * 2**n, jittered."""
     asked = retry_after(response)
@@ -277,7 +288,7 @@ def send(config: Config, request: httpx.Request) -> Flow[httpx.Response]:
                 f"could not reach {request.url.host}: {exc}", request=request
             )
             failure.__cause__ = exc
-        if response is not None and response.status_code not in RETRY_STATUSES:
+        if response is not None and not worth_retrying(response):
             return response
         delay = backoff(attempt, response)
         elapsed = (yield Now()) - started

@@ -93,6 +93,21 @@ def test_retries_stop_at_the_cap_and_raise_the_last_error() -> None:
     assert caught.value.code == "bad_gateway"
 
 
+def test_a_503_is_retried_only_when_the_server_says_when() -> None:
+    permanent = httpx.Response(
+        503, json={"error": "The vlm tier is not configured.", "code": "tier_unavailable"}
+    )
+    recorder = Recorder(permanent)
+    with pytest.raises(ocrchat.ServerError, match="tier_unavailable"):
+        client_for(recorder).submit(b"%PDF-1.7", tier="vlm")
+    assert len(recorder.requests) == 1  # at once, not after three tries
+
+    loading = error(503, "tier_unavailable")  # with Retry-After: the model is loading
+    recorder = Recorder(loading, httpx.Response(200, json=JOB))
+    assert client_for(recorder).submit(b"%PDF-1.7", tier="vlm").uuid == JOB_ID
+    assert len(recorder.requests) == 2
+
+
 def test_connection_errors_are_retried_then_raised_apart() -> None:
     recorder = Recorder(httpx.ConnectError("refused"))
     with (
@@ -194,7 +209,8 @@ CONFIG = _core.make_config("t", "http://ocr.test", _core.NOT_GIVEN, 4, 60.0)
 
 def test_backoff_doubles_with_jitter_and_honours_retry_after() -> None:
     request = _core.build_request(CONFIG, "GET", "api/v1/account/")
-    busy = httpx.Response(503, json={"error": "busy", "code": "busy"})
+    # 502: a gateway's hiccup, retried (a 503 is retried only with Retry-After)
+    busy = httpx.Response(502, json={"error": "busy", "code": "busy"})
     slow_down = httpx.Response(
         429, json={"error": "slow", "code": "slow"}, headers={"Retry-After": "7"}
     )
@@ -210,10 +226,10 @@ def test_backoff_doubles_with_jitter_and_honours_retry_after() -> None:
 def test_retries_stop_within_the_total_time() -> None:
     config = _core.make_config("t", "http://ocr.test", _core.NOT_GIVEN, 10, 5.0)
     request = _core.build_request(config, "GET", "api/v1/account/")
-    busy = httpx.Response(503, json={"error": "busy", "code": "busy"})
+    busy = httpx.Response(502, json={"error": "busy", "code": "busy"})
     response, sleeps = drive(_core.send(config, request), [busy] * 11)
     assert isinstance(response, httpx.Response)
-    assert response.status_code == 503
+    assert response.status_code == 502
     assert sum(sleeps) <= 5.0
     assert len(sleeps) < 10
 
