@@ -10,6 +10,7 @@ with ocrchat.Client() as client:          # $OCRCHAT_API_TOKEN, $OCRCHAT_BASE_UR
 from ocrchat._async_client import AsyncClient
 from ocrchat._exceptions import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -50,6 +51,7 @@ from ocrchat.models import (
 
 __all__ = [
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "Account",

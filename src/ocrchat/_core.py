@@ -13,15 +13,18 @@ import datetime as dt
 import email.utils
 import os
 import random
+import urllib.parse
 import uuid as uuid_module
 from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 import attrs
+import cattrs
 import httpx
 
 from ocrchat._exceptions import (
     APIConnectionError,
+    APIResponseValidationError,
     APITimeoutError,
     ConfigurationError,
     JobFailedError,
@@ -189,7 +192,10 @@ def build_request(
 
 
 def job_id(job: Job | str) -> str:
-    return job.uuid if isinstance(job, Job) else str(job)
+    """The job's id as one path segment: escaped whole, so that an id such as
+    ``../account`` names no other endpoint (the server answers 404 for it)."""
+    raw = job.uuid if isinstance(job, Job) else str(job)
+    return urllib.parse.quote(raw, safe="")
 
 
 # --- responses ----------------------------------------------------------------
@@ -224,8 +230,25 @@ def raise_for_status(response: httpx.Response) -> None:
 
 
 def parse(response: httpx.Response, cls: type[T]) -> T:
+    """The successful response's body as ``cls``; :class:`APIResponseValidationError` when it
+    is not JSON or not that shape (a proxy's page, another server)."""
     raise_for_status(response)
-    return structure(response.json(), cls)
+    try:
+        data = response.json()
+    except ValueError as exc:
+        raise APIResponseValidationError(
+            f"{response.request.method} {response.request.url} answered {response.status_code}"
+            " with a body that is not JSON",
+            response=response,
+        ) from exc
+    try:
+        return structure(data, cls)
+    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+        raise APIResponseValidationError(
+            f"{response.request.method} {response.request.url} answered {response.status_code}"
+            f" with a body that is not a {cls.__name__}",
+            response=response,
+        ) from exc
 
 
 def retry_after(response: httpx.Response | None) -> float | None:

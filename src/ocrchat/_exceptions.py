@@ -64,6 +64,16 @@ class APITimeoutError(APIConnectionError):
     pass
 
 
+class APIResponseValidationError(OcrchatError):
+    """A successful answer whose body is not what the API sends: not JSON, or not the
+    expected shape (a proxy's login page, or not an ocrchat server at that URL)."""
+
+    def __init__(self, message: str, *, response: httpx.Response) -> None:
+        super().__init__(message)
+        self.response = response
+        self.status_code = response.status_code
+
+
 class APIStatusError(OcrchatError):
     status_code: int
 

@@ -91,6 +91,10 @@ def test_api_errors_become_exceptions(server: Server) -> None:
     client.delete(job)
     with pytest.raises(ocrchat.NotFoundError):
         client.get(job)
+    # an id is one path segment, whatever it holds: no other endpoint is reached
+    for odd in ("../account", "../../api/v1/account", "a/b", "?x=1", "%2e%2e"):
+        with pytest.raises(ocrchat.NotFoundError):
+            client.get(odd)
 
 
 def test_a_failed_job_raises_from_poll(server: Server) -> None:

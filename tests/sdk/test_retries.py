@@ -153,6 +153,22 @@ def test_a_non_json_error_still_raises_cleanly() -> None:
     assert caught.value.code == "http_404"
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(200, text="<html>Sign in to the proxy</html>"),
+        httpx.Response(200, json={"hello": "world"}),
+        httpx.Response(200, json=["not", "a", "job"]),
+    ],
+    ids=["html", "another-shape", "a-list"],
+)
+def test_a_200_that_is_not_the_api_raises_a_validation_error(answer: httpx.Response) -> None:
+    with pytest.raises(ocrchat.APIResponseValidationError) as caught:
+        client_for(Recorder(answer)).get(JOB_ID)
+    assert isinstance(caught.value, ocrchat.OcrchatError)
+    assert caught.value.status_code == 200
+
+
 def test_requests_carry_the_token_and_the_base_path() -> None:
     recorder = Recorder(httpx.Response(200, json=JOB))
     client = ocrchat.Client(
