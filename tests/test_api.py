@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+import threading
 import time
 from typing import Any
 
+import httpx
 import pytest
 from PIL import Image
 
-from tests.conftest import Server
+from tests.conftest import Live, Server
 from tests.documents import image_bytes, multipage_tiff, numbered_pdf, render_page
 
 API = "/api/v1/ocr/"
@@ -344,6 +346,33 @@ def test_a_small_file_goes_ahead_of_a_queued_large_one(server: Server) -> None:
     assert still_running["status"] == "processing"
     assert still_running["progress"]["pages_done"] < 24
     server.client.delete(f"{API}{large['uuid']}/", headers=server.headers())
+
+
+def test_a_replay_while_the_first_request_runs_waits_for_its_result(live: Live) -> None:
+    """A client whose first request timed out retries with the same key while the server
+    still reads the page: the retry answers as the first would have, done, not
+    ``processing`` (a one-page submit once came back unfinished)."""
+    page = render_page([[f"Line {n} of a page that takes a moment to read."] for n in range(20)])
+    png = image_bytes(page, "PNG")
+    headers = {"Authorization": f"Bearer {live.alice}", "Idempotency-Key": "slow-7c1d"}
+    answers: dict[str, httpx.Response] = {}
+
+    def post(name: str) -> None:
+        answers[name] = httpx.post(
+            f"{live.url}{API}", headers=headers, files={"file": ("a.png", png)}, timeout=120
+        )
+
+    first = threading.Thread(target=post, args=("first",))
+    first.start()
+    time.sleep(0.5)  # the first is being read now
+    post("replay")
+    first.join()
+    assert answers["replay"].headers.get("idempotent-replayed") == "true"
+    assert answers["replay"].status_code == 200, answers["replay"].json()
+    replayed = answers["replay"].json()
+    assert replayed["status"] == "done"
+    assert replayed["uuid"] == answers["first"].json()["uuid"]
+    assert replayed["text"] == answers["first"].json()["text"]
 
 
 def test_a_repeated_idempotency_key_returns_the_first_job(server: Server) -> None:

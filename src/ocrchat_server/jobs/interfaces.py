@@ -177,6 +177,10 @@ class PageQueue(Protocol):
     async def run_inline(self, record: JobRecord) -> None:
         """Run the job ahead of the queue; return once it is done or failed."""
 
+    async def wait_until_finished(self, record: JobRecord) -> None:
+        """Return once a job being run inline is done or failed (at once for any other; in
+        the scale-out mode, at most the inline wait)."""
+
     def cancel(self, uuid: str, *, pages: int = 0) -> None:
         """Stop the job's pages (it is being deleted): none counts as done after this, and
         those being read are stopped. ``pages``: the job's page count, where it is known."""

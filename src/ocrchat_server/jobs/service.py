@@ -250,6 +250,15 @@ class JobService:
                 tier=options.tier.value,
             )
 
+    async def _as_a_fresh_request_would(self, earlier: JobRecord) -> JobRecord:
+        """A replayed small file's job once it is read, as the first request answers it: a
+        client whose first request timed out retries with the same key, and got the job
+        still ``processing`` while the first request was yet to answer ``done``."""
+        if earlier.status.finished or earlier.page_count > self.settings.inline_page_limit:
+            return earlier
+        await self.queue.wait_until_finished(earlier)
+        return await asyncio.to_thread(self.jobs.get_job, earlier.uuid) or earlier
+
     async def _check_queued_pages(self, account: Account, pages: int) -> None:
         """Refuse a file that would put the account over its cap of pages waiting or being
         read: one account cannot fill the queue for everyone."""
@@ -288,7 +297,7 @@ class JobService:
                 self.jobs.job_for_idempotency_key, account.id, idempotency_key
             )
             if earlier is not None:
-                return Submitted(earlier, replayed=True)
+                return Submitted(await self._as_a_fresh_request_would(earlier), replayed=True)
         uuid = str(uuid_module.uuid4())
         try:
             await asyncio.to_thread(self.storage.save_upload, uuid, upload)
@@ -359,7 +368,7 @@ class JobService:
             self.storage.delete_upload(uuid)
             earlier = self.jobs.job_for_idempotency_key(account.id, idempotency_key or "")
             assert earlier is not None
-            return Submitted(earlier, replayed=True)
+            return Submitted(await self._as_a_fresh_request_would(earlier), replayed=True)
         self.storage.prepare_results(uuid)
         if document.page_count <= self.settings.inline_page_limit:
             await self.queue.run_inline(record)

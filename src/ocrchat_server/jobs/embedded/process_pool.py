@@ -169,6 +169,11 @@ class ProcessPoolQueue:
         job = self._add(record, inline=True)
         await job.finished.wait()
 
+    async def wait_until_finished(self, record: JobRecord) -> None:
+        job = self._jobs.get(record.uuid)
+        if job is not None and job.inline:
+            await job.finished.wait()
+
     def cancel(self, uuid: str, *, pages: int = 0) -> None:
         """Stop the job (it is being deleted): no more of its pages are scheduled, and the
         workers reading its pages now are stopped, with the processes they started (a

@@ -128,6 +128,9 @@ class CeleryQueue:
 
     async def run_inline(self, record: JobRecord) -> None:
         self._send(record, inline=True)
+        await self.wait_until_finished(record)
+
+    async def wait_until_finished(self, record: JobRecord) -> None:
         deadline = asyncio.get_running_loop().time() + self.settings.inline_wait.total_seconds()
         while asyncio.get_running_loop().time() < deadline:
             current = await asyncio.to_thread(self.store.get_job, record.uuid)
