@@ -30,11 +30,16 @@ def job_markdown(job: Job) -> str:
     return summary
 
 
-def draw_boxes(job: Job, image: Any, *, page: int, color: str, width: int) -> Any:
+def draw_boxes(
+    job: Job, image: Any, *, page: int, color: str, width: int, upright: bool = False
+) -> Any:
     """A copy of ``image`` (a PIL image of the page) with every block's box drawn on it.
 
-    The boxes are scaled from the page size the engine read to the image's
-    size, so a thumbnail or a higher-resolution render works too.
+    ``image`` is the page as uploaded (the default), or with ``upright=True`` as the server
+    read it, turned by the page's ``rotation``: the boxes are converted to the image's frame
+    (a sideways scan's boxes once came out stretched over it). They are scaled from the
+    size the engine read to the image's size, so a thumbnail or a higher-resolution render
+    works too.
     """
     try:
         from PIL import ImageDraw
@@ -46,11 +51,12 @@ def draw_boxes(job: Job, image: Any, *, page: int, color: str, width: int) -> An
     if found is None:
         raise ValueError(f"job {job.uuid} has no page with index {page}")
     canvas = image.convert("RGB")
-    scale_x = canvas.width / found.width if found.width else 1.0
-    scale_y = canvas.height / found.height if found.height else 1.0
+    size = (found.width, found.height) if upright else found.original_size
+    scale_x = canvas.width / size[0] if size and size[0] else 1.0
+    scale_y = canvas.height / size[1] if size and size[1] else 1.0
     draw = ImageDraw.Draw(canvas)
     for block in found.blocks:
-        x0, y0, x1, y1 = block.bbox
+        x0, y0, x1, y1 = block.bbox if upright else found.to_original(block.bbox)
         draw.rectangle(
             (x0 * scale_x, y0 * scale_y, x1 * scale_x, y1 * scale_y), outline=color, width=width
         )

@@ -103,7 +103,9 @@ class Page:
     language: str | None = None
     """The Tesseract model(s) the page was read with, e.g. ``deu`` or ``script/Latin``."""
     rotation: int | None = None
-    """Degrees the page image was turned (clockwise) before reading, when it was not upright."""
+    """Degrees the page image was turned (clockwise) before reading, when it was not upright.
+    Boxes are in the turned (upright) image's pixels; :meth:`to_original` gives them in the
+    upload's own orientation."""
     tables: list[Table] = attrs.field(factory=list)
     detected_languages: list[str] | None = None
     """With ``language=auto``: the languages found on the page, most text first (ISO 639-1)."""
@@ -119,6 +121,36 @@ class Page:
     """Seconds each step of the page's reading took (beyond the contract): page
     preparation steps (``upright``, ``grey``, ``lexicon``) and ``read``, the recognition
     itself."""
+
+    @property
+    def original_size(self) -> tuple[int, int] | None:
+        """(width, height) of the page as uploaded, at the resolution it was read at."""
+        if self.width is None or self.height is None:
+            return None
+        if self.rotation in (90, 270):
+            return (self.height, self.width)
+        return (self.width, self.height)
+
+    def to_original(self, bbox: BBox) -> BBox:
+        """A box of this page (a block's, a citation's), which is in the pixels of the image
+        as read (turned upright by ``rotation``), in the upload's own orientation instead:
+        what to draw on the image you sent."""
+        if not self.rotation or self.width is None or self.height is None:
+            return bbox
+        return _original_box(bbox, self.width, self.height, self.rotation % 360)
+
+
+def _original_box(bbox: BBox, width: int, height: int, rotation: int) -> BBox:
+    """``bbox`` in an image turned ``rotation`` degrees clockwise (``width`` x ``height``
+    pixels), in the image before the turn."""
+    x0, y0, x1, y1 = bbox
+    if rotation == 90:  # upright (x, y) was (y, width - x) before the turn
+        return (y0, width - x1, y1, width - x0)
+    if rotation == 180:
+        return (width - x1, height - y1, width - x0, height - y0)
+    if rotation == 270:  # upright (x, y) was (height - y, x)
+        return (height - y1, x0, height - y0, x1)
+    return bbox
 
 
 @attrs.frozen
@@ -162,11 +194,21 @@ class Job:
 
         return job_markdown(self)
 
-    def draw_boxes(self, image: Any, page: int = 0, *, color: str = "red", width: int = 3) -> Any:
-        """``image`` (a PIL image of page ``page``) with the blocks' boxes drawn on a copy."""
+    def draw_boxes(
+        self,
+        image: Any,
+        page: int = 0,
+        *,
+        color: str = "red",
+        width: int = 3,
+        upright: bool = False,
+    ) -> Any:
+        """``image`` (a PIL image of page ``page`` as uploaded; with ``upright=True``, as
+        the server read it, turned by the page's ``rotation``) with the blocks' boxes drawn
+        on a copy."""
         from ocrchat._jupyter import draw_boxes
 
-        return draw_boxes(self, image, page=page, color=color, width=width)
+        return draw_boxes(self, image, page=page, color=color, width=width, upright=upright)
 
 
 @attrs.frozen

@@ -6,6 +6,7 @@ import asyncio
 import io
 from pathlib import Path
 
+import numpy
 import pytest
 from PIL import Image
 
@@ -144,6 +145,43 @@ def test_tools_and_engines(server: Server) -> None:
     assert cpu.version[0].isdigit()
     assert (vlm.tier, vlm.configured, vlm.ready) == (ocrchat.Tier.VLM, False, False)
     assert vlm.detail
+
+
+def ink_inside(image: Image.Image, boxes: list[tuple[int, int, int, int]]) -> float:
+    """The share of the image's dark pixels that lie inside any of ``boxes`` (give or take
+    4 pixels)."""
+    ink = numpy.asarray(image.convert("L")) < 128
+    covered = numpy.zeros_like(ink)
+    margin = 4
+    for x0, y0, x1, y1 in boxes:
+        covered[max(0, y0 - margin) : y1 + margin, max(0, x0 - margin) : x1 + margin] = True
+    return float((ink & covered).sum() / ink.sum())
+
+
+def test_boxes_of_a_page_read_sideways_land_on_the_image_sent(server: Server) -> None:
+    """The server turned the scan upright to read it (rotation 90): its boxes, in the turned
+    image's pixels, are drawn on the sideways image the user has, where its ink is (they
+    were stretched over it as if it were upright)."""
+    sideways = PAGE.rotate(90, expand=True)  # counter-clockwise: the server turns it back
+    job = sdk(server).submit(image_bytes(sideways, "PNG"), language="eng")
+    assert job.pages is not None
+    page = job.pages[0]
+    assert page.rotation == 90
+    assert page.original_size == sideways.size
+
+    red = job.draw_boxes(sideways, color="#ff0000", width=1)
+    boxes = [page.to_original(block.bbox) for block in page.blocks]
+    assert ink_inside(sideways, boxes) > 0.9
+    for x0, y0, x1, y1 in boxes:  # what draw_boxes drew is those boxes
+        assert red.getpixel((x0, y0)) == red.getpixel((x1, y1)) == (255, 0, 0)
+    # each box is as tall as its line is long: the line runs down the sideways page
+    widest = max(page.blocks, key=lambda block: block.bbox[2] - block.bbox[0])
+    x0, y0, x1, y1 = page.to_original(widest.bbox)
+    assert y1 - y0 > 3 * (x1 - x0)
+    # and on the image as read, turned upright, the boxes are the page's own
+    upright = sideways.rotate(-90, expand=True)
+    assert job.draw_boxes(upright, upright=True).size == upright.size
+    assert ink_inside(upright, [block.bbox for block in page.blocks]) > 0.9
 
 
 def test_a_job_renders_in_jupyter_and_draws_its_boxes(server: Server) -> None:
