@@ -364,6 +364,30 @@ def submit(
     return (yield from call(config, request, Job))
 
 
+def finished(
+    config: Config,
+    submitted: Job,
+    *,
+    interval: float,
+    timeout: float | None,
+    on_progress: Callable[[Job], None] | None,
+) -> Flow[Job]:
+    """A just-submitted job once it is done: returned as it is when the server read it in
+    the request, raised when it failed there (it came back quietly with no pages), polled
+    otherwise."""
+    if submitted.status is JobStatus.DONE or submitted.status is JobStatus.FAILED:
+        if on_progress is not None:
+            on_progress(submitted)
+        if submitted.status is JobStatus.FAILED:
+            raise JobFailedError(submitted)
+        return submitted
+    return (
+        yield from poll(
+            config, submitted, interval=interval, timeout=timeout, on_progress=on_progress
+        )
+    )
+
+
 def get(config: Config, job: Job | str, *, timeout: TimeoutInput | _NotGiven) -> Flow[Job]:
     request = build_request(config, "GET", f"api/v1/ocr/{job_id(job)}/", timeout=timeout)
     return (yield from call(config, request, Job))

@@ -123,6 +123,49 @@ class Client(ClientBase):
             )
         )
 
+    def ocr(
+        self,
+        file: FileInput,
+        *,
+        tier: str | None = None,
+        language: str | None = None,
+        tool: str | None = None,
+        translate_to: str | None = None,
+        engine: str | None = None,
+        ocr: str | None = None,
+        idempotency_key: str | None = None,
+        interval: float = DEFAULT_POLL_INTERVAL,
+        wait_timeout: float | None = DEFAULT_POLL_TIMEOUT,
+        on_progress: Callable[[Job], None] | None = None,
+    ) -> Job:
+        """The whole job in one call: :meth:`submit` the document, then wait for it (as
+        :meth:`poll` does) and return it ``done``.
+
+        Raises :class:`~ocrchat.JobFailedError` when the job fails, a small file read in
+        the request included, and :class:`~ocrchat.PollTimeoutError` after
+        ``wait_timeout`` seconds. ``on_progress`` is called with the job after every look.
+        The other arguments are :meth:`submit`'s.
+        """
+        submitted = self.submit(
+            file,
+            tier=tier,
+            language=language,
+            tool=tool,
+            translate_to=translate_to,
+            engine=engine,
+            ocr=ocr,
+            idempotency_key=idempotency_key,
+        )
+        return self._run(
+            _core.finished(
+                self._config,
+                submitted,
+                interval=interval,
+                timeout=wait_timeout,
+                on_progress=on_progress,
+            )
+        )
+
     def get(self, job: Job | str, *, timeout: TimeoutInput = NOT_GIVEN) -> Job:
         """The job as it is now (one request)."""
         return self._run(_core.get(self._config, job, timeout=timeout))

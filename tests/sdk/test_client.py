@@ -201,6 +201,27 @@ def test_a_job_renders_in_jupyter_and_draws_its_boxes(server: Server) -> None:
         job.draw_boxes(thumbnail, page=3)
 
 
+def test_ocr_does_the_whole_job_in_one_call(server: Server) -> None:
+    client = sdk(server)
+    seen: list[ocrchat.Job] = []
+    # seven pages: queued, then polled until done
+    job = client.ocr(numbered_pdf(7), ocr="force", interval=0.2, on_progress=seen.append)
+    assert job.status is ocrchat.JobStatus.DONE
+    assert job.pages is not None
+    assert len(job.pages) == 7
+    assert seen
+    assert seen[-1] == job
+    # one page, read in the request: returned as it came
+    small = client.ocr(image_bytes(PAGE, "PNG"), language="eng")
+    assert small.text is not None
+    assert "Acme Corporation" in small.text
+    # a small file that fails in the request raises, as poll() does (submit() returns it)
+    broken = image_bytes(PAGE, "JPEG")
+    with pytest.raises(ocrchat.JobFailedError) as caught:
+        client.ocr(broken[: len(broken) // 3])
+    assert caught.value.job.error == "Page 1 could not be decoded."
+
+
 def test_the_async_client_on_a_real_server(live: Live) -> None:
     png = io.BytesIO()
     PAGE.save(png, format="PNG")
@@ -212,6 +233,9 @@ def test_the_async_client_on_a_real_server(live: Live) -> None:
                 client.submit(numbered_pdf(7), language="eng"),
             )
             done = await client.poll(large, interval=0.2, timeout=300)
+            again = await client.ocr(numbered_pdf(2), interval=0.2)
+            assert again.page_count == 2
+            assert again.status is ocrchat.JobStatus.DONE
             text = await client.download(done, "txt")
             assert b"Page 7 of the quarterly report" in text
             assert (await client.account()).name == "alice"
