@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import os
     from collections.abc import Callable
 
-    from ocrchat.models import Account, ChatReply, Engines, History, Job, Tools
+    from ocrchat.models import Account, ChatReply, DeletedJob, Engines, History, Job, Tools
 
 __all__ = ["AsyncClient"]
 
@@ -236,9 +236,10 @@ class AsyncClient(ClientBase):
         """Each tier's engine: ready or not, its version and installed languages."""
         return await self._run(_core.engines(self._config, timeout=timeout))
 
-    async def delete(self, job: Job | str, *, timeout: TimeoutInput = NOT_GIVEN) -> None:
-        """Delete the job and its results now."""
-        await self._run(_core.delete(self._config, job, timeout=timeout))
+    async def delete(self, job: Job | str, *, timeout: TimeoutInput = NOT_GIVEN) -> DeletedJob:
+        """Delete the job and its results now; ``refunded``: the pages given back (those not
+        read yet)."""
+        return await self._run(_core.delete(self._config, job, timeout=timeout))
 
     async def aclose(self) -> None:
         if self._owns_http:

@@ -33,7 +33,17 @@ from ocrchat._exceptions import (
 )
 from ocrchat._serde import structure
 from ocrchat._version import __version__
-from ocrchat.models import Account, ChatReply, Engines, ErrorBody, History, Job, JobStatus, Tools
+from ocrchat.models import (
+    Account,
+    ChatReply,
+    DeletedJob,
+    Engines,
+    ErrorBody,
+    History,
+    Job,
+    JobStatus,
+    Tools,
+)
 
 T = TypeVar("T")
 
@@ -478,7 +488,8 @@ def engines(config: Config, *, timeout: TimeoutInput | _NotGiven) -> Flow[Engine
     return (yield from call(config, request, Engines))
 
 
-def delete(config: Config, job: Job | str, *, timeout: TimeoutInput | _NotGiven) -> Flow[None]:
+def delete(
+    config: Config, job: Job | str, *, timeout: TimeoutInput | _NotGiven
+) -> Flow[DeletedJob]:
     request = build_request(config, "DELETE", f"api/v1/ocr/{job_id(job)}/", timeout=timeout)
-    response = yield from send(config, request)
-    raise_for_status(response)
+    return (yield from call(config, request, DeletedJob))

@@ -154,6 +154,16 @@ def _original_box(bbox: BBox, width: int, height: int, rotation: int) -> BBox:
 
 
 @attrs.frozen
+class DeletedJob:
+    """``DELETE /api/v1/ocr/<uuid>/``: the job is gone, and what was given back."""
+
+    uuid: str
+    deleted: bool
+    refunded: int
+    """Pages given back to the account: those not read yet when it was deleted."""
+
+
+@attrs.frozen
 class Progress:
     pages_done: int
     pages_total: int

@@ -50,6 +50,10 @@ def test_bytes_and_open_files_are_accepted(server: Server, tmp_path: Path) -> No
         from_file = client.submit(file)
     assert from_bytes.status is from_file.status is ocrchat.JobStatus.DONE
     assert from_file.filename == "scan.png"
+    # as httpx and requests take a file: (filename, bytes)
+    from_pair = client.submit(("invoice-2041.png", image_bytes(PAGE, "PNG")))
+    assert from_pair.filename == "invoice-2041.png"
+    assert from_pair.status is ocrchat.JobStatus.DONE
 
 
 def test_poll_a_long_job_and_download_it(server: Server, tmp_path: Path) -> None:
@@ -89,7 +93,10 @@ def test_api_errors_become_exceptions(server: Server) -> None:
         client.download(job, "txt")
     with pytest.raises(ocrchat.NotFoundError):
         sdk(server, token=server.bob).get(job)
-    client.delete(job)
+    deleted = client.delete(job)
+    assert isinstance(deleted, ocrchat.DeletedJob)
+    assert (deleted.uuid, deleted.deleted) == (job.uuid, True)
+    assert 0 <= deleted.refunded <= 6  # the pages not read yet were given back
     with pytest.raises(ocrchat.NotFoundError):
         client.get(job)
     # an id is one path segment, whatever it holds: no other endpoint is reached

@@ -196,18 +196,7 @@ def openapi_document(downloads: tuple[tuple[str, str], ...]) -> dict[str, Any]:
                 "summary": "Delete the job and its files now; pages not read are given back.",
                 "security": secured,
                 "responses": {
-                    "200": _json(
-                        {
-                            "type": "object",
-                            "properties": {
-                                "uuid": {"type": "string"},
-                                "deleted": {"type": "boolean"},
-                                "refunded": {"type": "integer"},
-                            },
-                            "required": ["uuid", "deleted", "refunded"],
-                        },
-                        "Deleted.",
-                    ),
+                    "200": _json(components.model(models.DeletedJob), "Deleted."),
                     **_errors(401, 404, 429),
                 },
             },

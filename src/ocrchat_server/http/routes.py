@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from ocrchat import __version__
 from ocrchat._serde import unstructure
-from ocrchat.models import History, JobStatus
+from ocrchat.models import DeletedJob, History, JobStatus
 from ocrchat_server.http.auth import require_account
 from ocrchat_server.http.errors import bad_request
 from ocrchat_server.http.openapi import openapi_document
@@ -119,7 +119,8 @@ async def get_job(request: Request) -> Response:
 async def delete_job(request: Request) -> Response:
     services, record = await _job_of_caller(request)
     refunded = await services.jobs.delete(record)
-    return JSONResponse({"uuid": record.uuid, "deleted": True, "refunded": refunded})
+    deleted = DeletedJob(uuid=record.uuid, deleted=True, refunded=refunded)
+    return JSONResponse(unstructure(deleted))
 
 
 def _attachment(record: JobRecord, extension: str) -> str:
