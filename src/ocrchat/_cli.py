@@ -281,3 +281,50 @@ def account(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{period}: {used} of {'no limit' if cap is None else cap} used")
     if found.credits is not None:
         click.echo(f"credits: {found.credits}")
+
+
+@main.command()
+@click.argument("uuid")
+@_json_option
+@click.pass_context
+def delete(ctx: click.Context, uuid: str, as_json: bool) -> None:
+    """Delete a job and its results now (pages not read yet are given back)."""
+    with _client(ctx) as client:
+        deleted = client.delete(uuid)
+    if as_json:
+        _print_json(deleted)
+    else:
+        click.echo(f"{deleted.uuid}  deleted  {deleted.refunded} pages given back")
+
+
+@main.command()
+@_json_option
+@click.pass_context
+def tools(ctx: click.Context, as_json: bool) -> None:
+    """List the server's tools and the tiers each runs on."""
+    with _client(ctx) as client:
+        found = client.tools()
+    if as_json:
+        _print_json(found)
+        return
+    for tool in found.tools:
+        tiers = ",".join(tier.value for tier in tool.tiers)
+        state = "ready" if tool.ready else f"not ready: {tool.detail or 'unavailable'}"
+        click.echo(f"{tool.slug}  [{tiers}]  {state}  {tool.description}")
+
+
+@main.command()
+@_json_option
+@click.pass_context
+def engines(ctx: click.Context, as_json: bool) -> None:
+    """List each tier's engine: ready or not, version and languages."""
+    with _client(ctx) as client:
+        found = client.engines()
+    if as_json:
+        _print_json(found)
+        return
+    for engine in found.engines:
+        state = "ready" if engine.ready else f"not ready: {engine.detail or 'unavailable'}"
+        version = f" {engine.version}" if engine.version else ""
+        languages = f"  {len(engine.languages)} languages" if engine.languages else ""
+        click.echo(f"{engine.tier.value}: {engine.engine}{version}  {state}{languages}")

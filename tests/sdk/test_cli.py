@@ -103,6 +103,27 @@ def test_exit_codes_tell_failures_apart(live: Live, files: Path) -> None:
     assert ocrchat(live, "get", queued["uuid"], token=live.bob).exit_code == EXIT_NOT_FOUND
 
 
+def test_delete_tools_and_engines(live: Live, files: Path) -> None:
+    job = json.loads(ocrchat(live, "submit", str(files / "invoice.png"), "--json").stdout)
+    deleted = ocrchat(live, "delete", job["uuid"])
+    assert deleted.exit_code == 0, deleted.output
+    assert deleted.stdout.startswith(f"{job['uuid']}  deleted  0 pages given back")
+    assert ocrchat(live, "get", job["uuid"]).exit_code == EXIT_NOT_FOUND
+    assert ocrchat(live, "delete", job["uuid"]).exit_code == EXIT_NOT_FOUND
+
+    tools = ocrchat(live, "tools")
+    assert tools.exit_code == 0
+    assert "extract-tables  [cpu,vlm]" in tools.stdout
+    listed = json.loads(ocrchat(live, "tools", "--json").stdout)
+    assert {tool["slug"] for tool in listed["tools"]} >= {"extract-tables", "translate"}
+
+    engines = ocrchat(live, "engines")
+    assert engines.exit_code == 0
+    assert engines.stdout.startswith("cpu: ")
+    assert "languages" in engines.stdout.splitlines()[0]
+    assert any(line.startswith("vlm: ") for line in engines.stdout.splitlines())
+
+
 def test_no_token_names_the_variable(live: Live) -> None:
     result = CliRunner().invoke(
         main, ["account"], env={"OCRCHAT_API_TOKEN": "", "OCRCHAT_BASE_URL": live.url}

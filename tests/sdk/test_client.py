@@ -118,6 +118,8 @@ def test_a_failed_job_raises_from_poll(server: Server) -> None:
         client.download(job, "txt")
     assert caught.value.job.uuid == job.uuid
     assert caught.value.job.error == "Page 1 could not be decoded."
+    with pytest.raises(ocrchat.JobFailedError):
+        client.chat(job, "What does it say?")
 
 
 def test_account_and_history(server: Server) -> None:

@@ -20,3 +20,9 @@ class NothingToChatAboutError(ChatError):
     """The job is not done, so there is no text to ask about."""
 
     code = "job_not_done"
+
+
+class FailedJobChatError(NothingToChatAboutError):
+    """The job failed: there is no text, and there never will be."""
+
+    code = "job_failed"

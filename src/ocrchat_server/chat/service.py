@@ -9,7 +9,11 @@ from typing import TYPE_CHECKING
 
 from ocrchat.models import ChatMessage, ChatReply, Conversation, JobStatus, Role
 from ocrchat_server.chat.answers import Turn
-from ocrchat_server.chat.errors import ConversationNotFoundError, NothingToChatAboutError
+from ocrchat_server.chat.errors import (
+    ConversationNotFoundError,
+    FailedJobChatError,
+    NothingToChatAboutError,
+)
 from ocrchat_server.chat.retrieval import JobIndex
 
 if TYPE_CHECKING:
@@ -47,6 +51,12 @@ class ChatService:
         return index
 
     async def ask(self, record: JobRecord, message: str, conversation: str | None) -> ChatReply:
+        if record.status is JobStatus.FAILED:
+            raise FailedJobChatError(
+                f"The job failed: {record.error or 'no reason given'}",
+                uuid=record.uuid,
+                job_error=record.error,
+            )
         if record.status is not JobStatus.DONE:
             raise NothingToChatAboutError(f"The job is {record.status.value}, not done.")
         # the conversations are read and written off the event loop (a database round trip
