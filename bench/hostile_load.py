@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import write_results  # noqa: E402
+from bench.polling import poll_for  # noqa: E402
 from tests.documents import numbered_pdf  # noqa: E402
 from tests.live import LiveServer, make_accounts  # noqa: E402
 
@@ -112,15 +113,6 @@ async def _poll_all(
         health: list[float] = []
         cpu_before = _cpu_seconds(server_pid)
 
-        async def poller() -> list[float]:
-            latencies = []
-            while time.perf_counter() < until:
-                started = time.perf_counter()
-                response = await client.get(path)
-                response.raise_for_status()
-                latencies.append(time.perf_counter() - started)
-            return latencies
-
         async def health_checker() -> None:
             # curl, in a process of its own: this process's event loop is busy with the
             # pollers, and would add its own delay to what the server answers
@@ -129,7 +121,9 @@ async def _poll_all(
                 health.append(seconds)
                 await asyncio.sleep(0.5)
 
-        results = await asyncio.gather(*(poller() for _ in range(POLLERS)), health_checker())
+        results = await asyncio.gather(
+            *(poll_for(client, path, until) for _ in range(POLLERS)), health_checker()
+        )
         server_cpu = _cpu_seconds(server_pid) - cpu_before
     latencies = [value for result in results[:POLLERS] if result for value in result]
     size = len((await asyncio.to_thread(httpx.get, url + path, headers=headers)).content)

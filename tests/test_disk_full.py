@@ -13,7 +13,6 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -22,6 +21,7 @@ from ocrchat_server.settings import Settings
 from tests.documents import numbered_pdf
 from tests.live import LiveServer, make_accounts
 from tests.test_api import API
+from tests.test_hostile import finished
 
 _DISK = "128m"
 
@@ -63,16 +63,6 @@ def fill(disk: Path) -> Path:
     return filler
 
 
-def finished(client: httpx.Client, uuid: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 180
-    while True:
-        job: dict[str, Any] = client.get(f"{API}{uuid}/").json()
-        if job["status"] in ("done", "failed"):
-            return job
-        assert time.monotonic() < deadline, f"job stuck {job['status']}"
-        time.sleep(0.3)
-
-
 def test_a_full_disk_refuses_uploads_without_charging_and_recovers_by_itself(
     small_disk: Path, tmp_path: Path
 ) -> None:
@@ -111,7 +101,7 @@ def test_a_full_disk_refuses_uploads_without_charging_and_recovers_by_itself(
             filler = fill(small_disk)
             time.sleep(4)
             filler.unlink()
-            ended = finished(client, job["uuid"])
+            ended = finished(client, job["uuid"], timeout=180)
             usage = client.get("/api/v1/account/").json()["usage"]["day"]
             if ended["status"] == "done":
                 assert len(ended["pages"]) == 8

@@ -123,7 +123,7 @@ class LanguageChoice:
 
 def _one_model(code: str, installed: frozenset[str]) -> str:
     lowered = code.lower()
-    if lowered in NOT_LANGUAGES or lowered.removeprefix("script/") in NOT_LANGUAGES:
+    if lowered.removeprefix("script/") in NOT_LANGUAGES:
         raise UnknownLanguageError(code)
     if code in installed:
         return code
