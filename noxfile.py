@@ -15,7 +15,7 @@ PYTHON = "3.11"
 # The vlm tier's client (surya-ocr) comes with torch; pinned in the same pip command,
 # torch stays the CPU build instead of gigabytes of CUDA wheels (docs/vlm.md). The
 # scale-out mode's libraries come too: its tests run on real PostgreSQL and Redis.
-WITH_VLM = (".[vlm,scale]", "torch==2.13.0")
+WITH_VLM = (".[vlm,scale,jupyter,pandas]", "torch==2.13.0")
 # tesserocr built against Debian's Tesseract (scripts/setup-debian installs its headers),
 # not its wheel's newer bundled one: the server then reads as the `tesseract` command does.
 FROM_SOURCE = ("--no-binary", "tesserocr")

@@ -21,14 +21,17 @@ TARGET = PACKAGE / "_sync_client.py"
 RULES = [
     ("import asyncio\n", ""),
     ("AsyncClient", "Client"),  # also httpx.AsyncClient and _SelfAsyncClient
+    ("AsyncIterator", "Iterator"),
     ("asynchronously", "synchronously"),
     ("async def ", "def "),
     ("async with ", "with "),
+    ("async for ", "for "),
     ("await ", ""),
     ("aclose", "close"),
     ("__aenter__", "__enter__"),
     ("__aexit__", "__exit__"),
     (".aread()", ".read()"),
+    (".aiter_bytes()", ".iter_bytes()"),
     ("asyncio.sleep", "time.sleep"),
 ]
 HEADER = "# Generated from _async_client.py by scripts/unasync.py: do not edit by hand.\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from ocrchat_server.jobs.embedded.sqlite_store import SqliteStore
@@ -20,3 +21,44 @@ def test_tokens_are_stored_hashed(tmp_path: Path) -> None:
     stored = b"".join(path.read_bytes() for path in database.parent.glob(database.name + "*"))
     assert first.encode() not in stored
     assert second.encode() not in stored
+
+
+# The tables as a server before page selection and webhooks (schema version 2) made them.
+_VERSION_2 = """
+CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL, plan TEXT NOT NULL,
+    credits INTEGER NOT NULL DEFAULT 0 CHECK (credits >= 0));
+CREATE TABLE jobs (uuid TEXT PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    status TEXT NOT NULL, tier TEXT NOT NULL, language TEXT NOT NULL, tool TEXT,
+    translate_to TEXT, engine TEXT NOT NULL DEFAULT 'auto', ocr TEXT NOT NULL DEFAULT 'auto',
+    filename TEXT, format TEXT NOT NULL, page_count INTEGER NOT NULL,
+    pages_done INTEGER NOT NULL DEFAULT 0, error TEXT, interruptions INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT, expires_at TEXT,
+    idempotency_key TEXT, priority INTEGER NOT NULL DEFAULT 0);
+INSERT INTO accounts VALUES (1, 'dana', '2026-03-01T09:00:00+00:00', 'free', 0);
+INSERT INTO jobs (uuid, account_id, status, tier, language, format, page_count, created_at)
+    VALUES ('0b7d3c4e-0000-4000-8000-000000000001', 1, 'pending', 'cpu', 'eng', 'pdf', 9,
+            '2026-03-01T09:00:00+00:00');
+PRAGMA user_version = 2;
+"""
+
+
+def test_a_store_made_by_an_older_server_is_upgraded(tmp_path: Path) -> None:
+    database = Settings(data_dir=tmp_path).database
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(database) as old:
+        old.executescript(_VERSION_2)
+    store = SqliteStore(database)
+    try:
+        account = store.account_by_name("dana")
+        (job,) = store.list_jobs(account.id, limit=10)
+        # the job reads every page, as it did, and still counts as 9 queued pages
+        assert job.selected_pages is None
+        assert job.pages_to_read == 9
+        assert store.pages_queued(account.id) == 9
+        assert account.webhook_url is None
+        assert store.webhook_secret(account.id).startswith("whsec_")
+        assert store.get_webhook(job.uuid) is None
+    finally:
+        store.close()

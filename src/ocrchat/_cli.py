@@ -8,18 +8,20 @@ Exit codes tell failures apart, so scripts can react:
 
 from __future__ import annotations
 
+import email.message
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import click
 
 from ocrchat._core import DEFAULT_POLL_INTERVAL, DEFAULT_POLL_TIMEOUT
 from ocrchat._exceptions import (
     APIConnectionError,
+    APIStatusError,
     AuthenticationError,
     ConfigurationError,
     JobFailedError,
@@ -33,7 +35,19 @@ from ocrchat._jupyter import job_facts
 from ocrchat._serde import unstructure
 from ocrchat._sync_client import Client
 from ocrchat._version import __version__
-from ocrchat.models import ChatMessage, Job
+from ocrchat.models import (
+    DOWNLOAD_FORMATS,
+    TIERS,
+    TOOLS,
+    ChatMessage,
+    DownloadFormat,
+    Job,
+    JobStatusName,
+    TierName,
+    ToolName,
+)
+
+JOB_STATUSES: tuple[JobStatusName, ...] = get_args(JobStatusName)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,8 +78,30 @@ def _client(ctx: click.Context) -> Iterator[Client]:
         with Client(options["api_token"], base_url=options["base_url"]) as client:
             yield client
     except OcrchatError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        ctx.exit(next((code for kind, code in _EXIT_CODES if isinstance(exc, kind)), EXIT_ERROR))
+        code = next((code for kind, code in _EXIT_CODES if isinstance(exc, kind)), EXIT_ERROR)
+        if ctx.params.get("as_json"):
+            # a script that asked for JSON reads its errors as JSON too
+            click.echo(json.dumps(_error_json(exc, code), ensure_ascii=False), err=True)
+        else:
+            click.echo(f"Error: {exc}", err=True)
+        ctx.exit(code)
+
+
+def _error_json(exc: OcrchatError, exit_code: int) -> dict[str, Any]:
+    shaped: dict[str, Any] = {"error": str(exc), "type": type(exc).__name__}
+    if isinstance(exc, APIStatusError):
+        shaped |= {
+            "error": exc.message,
+            "code": exc.code,
+            "status": exc.status_code,
+            "request_id": exc.request_id,
+        }
+        if exc.body.details:
+            shaped["details"] = exc.body.details
+    if isinstance(exc, JobFailedError):
+        shaped["job"] = exc.job.uuid
+    shaped["exit_code"] = exit_code
+    return shaped
 
 
 def _json_option(command: F) -> F:
@@ -89,7 +125,7 @@ def _wait(client: Client, job: Job, interval: float, timeout: float) -> Job:
         if job.error:
             raise JobFailedError(job)
         return job
-    total = job.page_count or 1
+    total = (job.progress.pages_total if job.progress else job.page_count) or 1
     with click.progressbar(length=total, label=f"OCR {job.uuid[:8]}", file=sys.stderr) as bar:
         seen = 0
 
@@ -123,11 +159,11 @@ def main(base_url: str | None, api_token: str | None) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--tier", type=click.Choice(["cpu", "vlm"]), help="cpu (PP-OCRv6, Tesseract) or vlm (Surya)."
-)
+@click.option("--tier", type=click.Choice(TIERS), help="cpu (PP-OCRv6, Tesseract) or vlm (Surya).")
 @click.option("--language", help="auto (default), ISO 639-1, or a Tesseract code; + joins.")
-@click.option("--tool", help="A tool slug: extract-tables, handwriting-to-text, translate.")
+@click.option("--tool", type=click.Choice(TOOLS), help="A tool preset.")
+@click.option("--pages", help='Read only these pages, counted from 1: "1-3,7", "10-".')
+@click.option("--webhook-url", help="POST the job's summary here when it ends.")
 @click.option("--translate-to", help="Target language for --tool translate.")
 @click.option(
     "--engine",
@@ -140,7 +176,12 @@ def main(base_url: str | None, api_token: str | None) -> None:
     help="Self-hosted, PDFs: read exact text layers (auto), OCR every page, or never OCR.",
 )
 @click.option("--wait", is_flag=True, help="Wait until the job is done (a progress bar shows).")
-@click.option("--format", "fmt", help="Download this format when done (implies --wait).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(DOWNLOAD_FORMATS),
+    help="Download this format when done (implies --wait).",
+)
 @click.option("-o", "--output", help="Where --format goes ('-' for stdout).")
 @click.option("--interval", type=float, default=DEFAULT_POLL_INTERVAL, show_default=True)
 @click.option(
@@ -155,14 +196,16 @@ def main(base_url: str | None, api_token: str | None) -> None:
 def submit(
     ctx: click.Context,
     file: Path,
-    tier: str | None,
+    tier: TierName | None,
     language: str | None,
-    tool: str | None,
+    tool: ToolName | None,
+    pages: str | None,
+    webhook_url: str | None,
     translate_to: str | None,
     engine: str | None,
     ocr: str | None,
     wait: bool,
-    fmt: str | None,
+    fmt: DownloadFormat | None,
     output: str | None,
     interval: float,
     timeout: float,
@@ -176,6 +219,8 @@ def submit(
             language=language,
             tool=tool,
             translate_to=translate_to,
+            pages=pages,
+            webhook_url=webhook_url,
             engine=engine,
             ocr=ocr,
         )
@@ -209,14 +254,60 @@ def get(ctx: click.Context, uuid: str, as_json: bool) -> None:
 
 @main.command()
 @click.argument("uuid")
-@click.option("--format", "fmt", required=True, help="txt, md, docx, pdf, csv, json, xlsx")
-@click.option("-o", "--output", help="File to write ('-' for stdout)  [default: UUID.FORMAT]")
+@click.option("--format", "fmt", required=True, type=click.Choice(DOWNLOAD_FORMATS))
+@click.option(
+    "-o",
+    "--output",
+    help="File to write ('-' for stdout)  [default: the server's name for it, the "
+    "upload's name with the format's extension]",
+)
 @click.pass_context
-def download(ctx: click.Context, uuid: str, fmt: str, output: str | None) -> None:
+def download(ctx: click.Context, uuid: str, fmt: DownloadFormat, output: str | None) -> None:
     """Download a finished job as a file."""
     with _client(ctx) as client:
-        content = client.download(uuid, fmt)
-    _write(content, output or f"{uuid}.{fmt}")
+        response = client.with_raw_response.download(uuid, fmt)
+        content = response.parse()
+    _write(content, output or _download_name(response.headers, f"{uuid}.{fmt}"))
+
+
+def _download_name(headers: Mapping[str, str], fallback: str) -> str:
+    """The file name the server gave the download (``Content-Disposition``), reduced to a
+    bare name in the current directory: a server never chooses where a file goes."""
+    disposition = headers.get("content-disposition")
+    if not disposition:
+        return fallback
+    message = email.message.Message()
+    message["content-disposition"] = disposition
+    name = message.get_filename()  # decodes RFC 2231's filename*=UTF-8''...
+    if not name:
+        return fallback
+    bare = Path(name.replace("\\", "/")).name
+    if bare in ("", ".", "..") or bare.startswith("."):
+        return fallback
+    return bare
+
+
+@main.command()
+@click.option("--status", type=click.Choice(JOB_STATUSES), help="Only jobs in this status.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many jobs.")
+@_json_option
+@click.pass_context
+def jobs(
+    ctx: click.Context, status: JobStatusName | None, limit: int | None, as_json: bool
+) -> None:
+    """List the account's jobs, newest first (with --json, one JSON object a line)."""
+    with _client(ctx) as client:
+        for shown, summary in enumerate(client.jobs(status=status)):
+            if limit is not None and shown >= limit:
+                break
+            if as_json:
+                click.echo(json.dumps(unstructure(summary), ensure_ascii=False))
+                continue
+            when = summary.created_at.strftime("%Y-%m-%d %H:%M") if summary.created_at else ""
+            progress = summary.progress
+            pages = f"{progress.pages_done}/{progress.pages_total} pages" if progress else ""
+            name = summary.filename or ""
+            click.echo(f"{summary.uuid}  {summary.status.value:<10}  {when}  {pages}  {name}")
 
 
 def _print_message(message: ChatMessage) -> None:
@@ -276,8 +367,11 @@ def account(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"account: {found.name}")
     if found.plan:
         click.echo(f"plan: {found.plan}")
-    for period, used in found.usage.items():
-        cap = found.caps.get(period)
+    periods = (
+        ("day", found.usage.day, found.caps.day),
+        ("month", found.usage.month, found.caps.month),
+    )
+    for period, used, cap in periods:
         click.echo(f"{period}: {used} of {'no limit' if cap is None else cap} used")
     if found.credits is not None:
         click.echo(f"credits: {found.credits}")

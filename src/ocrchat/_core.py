@@ -1,22 +1,28 @@
 """Everything the clients do that is not I/O, written once.
 
-Each operation is a *flow*: a generator that yields effects (:class:`Send` a
+Each endpoint is a :class:`Call`: its request and how to read the answer. Each
+operation is a *flow*: a generator that yields effects (:class:`Send` a
 request, :class:`Sleep`, ask the time with :class:`Now`) and gets their
-results sent back. The sync and async clients only carry the effects out,
-so request building, response parsing, retries and polling exist here
-alone, and tests can drive a flow with no network and no clock.
+results sent back; :func:`result` and :func:`raw_result` are the flows of one
+call, the typed result or the :class:`~ocrchat.APIResponse`. The sync and async
+clients only carry the effects out, so request building, response parsing,
+retries, polling and the SDK's log lines exist here alone, and tests can drive a
+flow with no network and no clock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
+import logging
 import os
 import random
 import urllib.parse
 import uuid as uuid_module
 from collections.abc import Callable, Generator
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 import attrs
 import cattrs
@@ -31,17 +37,25 @@ from ocrchat._exceptions import (
     PollTimeoutError,
     error_class_for,
 )
+from ocrchat._logging import log, log_from_environment, redacted
+from ocrchat._response import REQUEST_ID_HEADER, APIResponse
 from ocrchat._serde import structure
 from ocrchat._version import __version__
 from ocrchat.models import (
     Account,
     ChatReply,
     DeletedJob,
+    DownloadFormat,
     Engines,
     ErrorBody,
     History,
     Job,
+    JobList,
     JobStatus,
+    JobStatusName,
+    Tier,
+    TierName,
+    ToolName,
     Tools,
 )
 
@@ -80,10 +94,15 @@ NOT_GIVEN: Any = _NotGiven()
 
 @attrs.frozen
 class Send:
-    """Send the request; the driver sends back the fully read ``httpx.Response``,
-    or throws the ``httpx.TransportError`` it got."""
+    """Send the request; the driver sends back the ``httpx.Response`` with its body read,
+    or throws the ``httpx.TransportError`` it got.
+
+    With ``into``, a successful answer's body is streamed into that file instead of
+    memory: written to a temporary file beside it and renamed once whole, so that a
+    failure (then retried, or raised) never leaves a partial file behind."""
 
     request: httpx.Request
+    into: Path | None = None
 
 
 @attrs.frozen
@@ -158,6 +177,7 @@ class ClientBase:
         max_retry_seconds: float,
     ) -> None:
         self._config = make_config(api_token, base_url, timeout, max_retries, max_retry_seconds)
+        log_from_environment()
 
     @property
     def base_url(self) -> str:
@@ -277,6 +297,17 @@ def retry_after(response: httpx.Response | None) -> float | None:
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
+def content(response: httpx.Response) -> bytes:
+    raise_for_status(response)
+    return response.content
+
+
+def saved(response: httpx.Response, path: Path) -> Path:
+    """Where :class:`Send` ``into`` streamed the successful response's body."""
+    raise_for_status(response)
+    return path
+
+
 def worth_retrying(response: httpx.Response) -> bool:
     """408, 429 and 5xx; a 503 only when the server says when to come back: one without
     ``Retry-After`` is permanent (``tier_unavailable`` on a server with no vlm tier), and
@@ -300,19 +331,25 @@ def backoff(attempt: int, response: httpx.Response | None) -> float:
 # --- flows --------------------------------------------------------------------
 
 
-def send(config: Config, request: httpx.Request) -> Flow[httpx.Response]:
+def send(
+    config: Config, request: httpx.Request, *, into: Path | None = None
+) -> Flow[httpx.Response]:
     """Send with retries on connection errors, timeouts, 408, 429 and 5xx.
 
     Capped at ``max_retries`` retries and ``max_retry_seconds`` in all. The
     last response is returned even when it is an error; the caller raises.
+    ``into``: as :class:`Send` has it. Each try and each retry is logged.
     """
     started: float = yield Now()
     attempt = 0
     while True:
         response: httpx.Response | None = None
         failure: APIConnectionError | None = None
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s, headers %s", request.method, request.url, redacted(request.headers))
+        sent: float = yield Now()
         try:
-            response = yield Send(request)
+            response = yield Send(request, into=into)
         except httpx.TimeoutException as exc:
             failure = APITimeoutError(f"{request.method} {request.url} timed out", request=request)
             failure.__cause__ = exc
@@ -321,45 +358,114 @@ def send(config: Config, request: httpx.Request) -> Flow[httpx.Response]:
                 f"could not reach {request.url.host}: {exc}", request=request
             )
             failure.__cause__ = exc
+        now: float = yield Now()
+        _log_answer(request, response, failure, now - sent)
         if response is not None and not worth_retrying(response):
             return response
         delay = backoff(attempt, response)
-        elapsed = (yield Now()) - started
-        if attempt >= config.max_retries or elapsed + delay > config.max_retry_seconds:
+        if attempt >= config.max_retries or now - started + delay > config.max_retry_seconds:
             if failure is not None:
                 raise failure
             assert response is not None
             return response
         attempt += 1
+        log.info(
+            "retrying %s %s in %.2f s (retry %d of at most %d): %s",
+            request.method,
+            request.url,
+            delay,
+            attempt,
+            config.max_retries,
+            _why(response, failure),
+        )
         yield Sleep(delay)
 
 
-def call(config: Config, request: httpx.Request, cls: type[T]) -> Flow[T]:
-    response = yield from send(config, request)
-    return parse(response, cls)
+def _log_answer(
+    request: httpx.Request,
+    response: httpx.Response | None,
+    failure: APIConnectionError | None,
+    seconds: float,
+) -> None:
+    if response is not None:
+        log.info(
+            "%s %s: %d %s in %.0f ms, request id %s",
+            request.method,
+            request.url,
+            response.status_code,
+            response.reason_phrase,
+            seconds * 1000,
+            response.headers.get(REQUEST_ID_HEADER, "-"),
+        )
+    else:
+        log.info("%s %s: %s after %.0f ms", request.method, request.url, failure, seconds * 1000)
+
+
+def _why(response: httpx.Response | None, failure: APIConnectionError | None) -> str:
+    if response is None:
+        cause = failure.__cause__ if failure is not None else None
+        return f"{type(cause).__name__}: {cause}" if cause else str(failure)
+    reason = f"{response.status_code} {response.reason_phrase}"
+    if retry_after(response) is not None:
+        reason += f", Retry-After {response.headers['retry-after']}"
+    return reason
+
+
+# --- calls: one request each, the clients' methods ----------------------------
+
+
+@attrs.frozen
+class Call(Generic[T]):
+    """One endpoint's request and how to read its successful answer (raising for an error
+    status), with ``into`` when the answer's body goes to a file."""
+
+    request: httpx.Request
+    read: Callable[[httpx.Response], T]
+    into: Path | None = None
+
+
+def result(config: Config, call: Call[T]) -> Flow[T]:
+    """The call's typed result (what the clients' methods return)."""
+    response = yield from send(config, call.request, into=call.into)
+    return call.read(response)
+
+
+def raw_result(config: Config, call: Call[T]) -> Flow[APIResponse[T]]:
+    """The call's answer as it came (``with_raw_response``); an error status still raises."""
+    response = yield from send(config, call.request, into=call.into)
+    raise_for_status(response)
+    return APIResponse(response, call.read)
+
+
+def _reading(cls: type[T]) -> Callable[[httpx.Response], T]:
+    return functools.partial(parse, cls=cls)
 
 
 def submit(
     config: Config,
     upload: tuple[str, bytes],
     *,
-    tier: str | None,
+    tier: Tier | TierName | None,
     language: str | None,
-    tool: str | None,
+    tool: ToolName | None,
     translate_to: str | None,
     idempotency_key: str | None,
     timeout: TimeoutInput | _NotGiven,
     engine: str | None = None,
     ocr: str | None = None,
-) -> Flow[Job]:
-    name, content = upload
+    pages: str | None = None,
+    webhook_url: str | None = None,
+) -> Call[Job]:
+    name, data = upload
     fields = {
-        "tier": tier,
+        "tier": tier.value if isinstance(tier, Tier) else tier,
         "language": language,
         "tool": tool,
         "translate_to": translate_to,
         "engine": engine,
         "ocr": ocr,
+        "pages": pages,
+        "webhook_url": webhook_url,
     }
     request = build_request(
         config,
@@ -367,11 +473,11 @@ def submit(
         "api/v1/ocr/",
         timeout=timeout,
         data={key: value for key, value in fields.items() if value is not None},
-        files={"file": (name, content)},
+        files={"file": (name, data)},
         # the same key on every retry: the server runs and charges the job once
         headers={"Idempotency-Key": idempotency_key or str(uuid_module.uuid4())},
     )
-    return (yield from call(config, request, Job))
+    return Call(request, _reading(Job))
 
 
 def finished(
@@ -398,9 +504,9 @@ def finished(
     )
 
 
-def get(config: Config, job: Job | str, *, timeout: TimeoutInput | _NotGiven) -> Flow[Job]:
+def get(config: Config, job: Job | str, *, timeout: TimeoutInput | _NotGiven) -> Call[Job]:
     request = build_request(config, "GET", f"api/v1/ocr/{job_id(job)}/", timeout=timeout)
-    return (yield from call(config, request, Job))
+    return Call(request, _reading(Job))
 
 
 def poll(
@@ -417,10 +523,10 @@ def poll(
     asks; never past ``timeout`` (None: no limit).
     """
     started: float = yield Now()
-    request = build_request(config, "GET", f"api/v1/ocr/{job_id(job)}/")
+    look = get(config, job, timeout=NOT_GIVEN)
     while True:
-        response = yield from send(config, request)
-        current = parse(response, Job)
+        response = yield from send(config, look.request)
+        current = look.read(response)
         if on_progress is not None:
             on_progress(current)
         if current.status is JobStatus.DONE:
@@ -433,22 +539,39 @@ def poll(
             if remaining <= 0:
                 raise PollTimeoutError(current, timeout)
             wait = min(wait, remaining)
+        log.debug("job %s is %s; next look in %.1f s", current.uuid, current.status.value, wait)
         yield Sleep(wait)
 
 
-def download(
-    config: Config, job: Job | str, fmt: str, *, timeout: TimeoutInput | _NotGiven
-) -> Flow[bytes]:
-    request = build_request(
+def _download_request(
+    config: Config, job: Job | str, fmt: DownloadFormat, timeout: TimeoutInput | _NotGiven
+) -> httpx.Request:
+    return build_request(
         config,
         "GET",
         f"api/v1/ocr/{job_id(job)}/download/",
         params={"format": fmt},
         timeout=timeout,
     )
-    response = yield from send(config, request)
-    raise_for_status(response)
-    return response.content
+
+
+def download(
+    config: Config, job: Job | str, fmt: DownloadFormat, *, timeout: TimeoutInput | _NotGiven
+) -> Call[bytes]:
+    return Call(_download_request(config, job, fmt, timeout), content)
+
+
+def download_to(
+    config: Config,
+    job: Job | str,
+    fmt: DownloadFormat,
+    path: Path,
+    *,
+    timeout: TimeoutInput | _NotGiven,
+) -> Call[Path]:
+    """The download streamed into ``path`` (never whole in memory); reads as the path."""
+    request = _download_request(config, job, fmt, timeout)
+    return Call(request, functools.partial(saved, path=path), into=path)
 
 
 def chat(
@@ -458,38 +581,56 @@ def chat(
     *,
     conversation: str | None,
     timeout: TimeoutInput | _NotGiven,
-) -> Flow[ChatReply]:
+) -> Call[ChatReply]:
     body: dict[str, str] = {"message": message}
     if conversation is not None:
         body["conversation"] = conversation
     request = build_request(
         config, "POST", f"api/v1/chat/{job_id(job)}/", json=body, timeout=timeout
     )
-    return (yield from call(config, request, ChatReply))
+    return Call(request, _reading(ChatReply))
 
 
-def history(config: Config, job: Job | str, *, timeout: TimeoutInput | _NotGiven) -> Flow[History]:
+def history(config: Config, job: Job | str, *, timeout: TimeoutInput | _NotGiven) -> Call[History]:
     request = build_request(config, "GET", f"api/v1/chat/{job_id(job)}/history/", timeout=timeout)
-    return (yield from call(config, request, History))
+    return Call(request, _reading(History))
 
 
-def account(config: Config, *, timeout: TimeoutInput | _NotGiven) -> Flow[Account]:
+def list_jobs(
+    config: Config,
+    *,
+    status: JobStatus | JobStatusName | None,
+    limit: int | None,
+    cursor: str | None,
+    timeout: TimeoutInput | _NotGiven,
+) -> Call[JobList]:
+    query = {
+        "status": status.value if isinstance(status, JobStatus) else status,
+        "limit": str(limit) if limit is not None else None,
+        "cursor": cursor,
+    }
+    params = {key: value for key, value in query.items() if value is not None}
+    request = build_request(config, "GET", "api/v1/ocr/", params=params, timeout=timeout)
+    return Call(request, _reading(JobList))
+
+
+def account(config: Config, *, timeout: TimeoutInput | _NotGiven) -> Call[Account]:
     request = build_request(config, "GET", "api/v1/account/", timeout=timeout)
-    return (yield from call(config, request, Account))
+    return Call(request, _reading(Account))
 
 
-def tools(config: Config, *, timeout: TimeoutInput | _NotGiven) -> Flow[Tools]:
+def tools(config: Config, *, timeout: TimeoutInput | _NotGiven) -> Call[Tools]:
     request = build_request(config, "GET", "api/v1/tools/", timeout=timeout)
-    return (yield from call(config, request, Tools))
+    return Call(request, _reading(Tools))
 
 
-def engines(config: Config, *, timeout: TimeoutInput | _NotGiven) -> Flow[Engines]:
+def engines(config: Config, *, timeout: TimeoutInput | _NotGiven) -> Call[Engines]:
     request = build_request(config, "GET", "api/v1/engines/", timeout=timeout)
-    return (yield from call(config, request, Engines))
+    return Call(request, _reading(Engines))
 
 
 def delete(
     config: Config, job: Job | str, *, timeout: TimeoutInput | _NotGiven
-) -> Flow[DeletedJob]:
+) -> Call[DeletedJob]:
     request = build_request(config, "DELETE", f"api/v1/ocr/{job_id(job)}/", timeout=timeout)
-    return (yield from call(config, request, DeletedJob))
+    return Call(request, _reading(DeletedJob))

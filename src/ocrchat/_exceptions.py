@@ -16,7 +16,8 @@
     └── PollTimeoutError            poll(): still running after the timeout (.job)
 
 Each :class:`APIStatusError` keeps the status, the server's message and
-``code``, the parsed error body and the ``httpx.Response``.
+``code``, the parsed error body, the ``httpx.Response`` and the server's
+``request_id`` (its ``X-Request-ID``: quote it when reporting a problem).
 """
 
 from __future__ import annotations
@@ -69,16 +70,23 @@ class APIResponseValidationError(OcrchatError):
     expected shape (a proxy's login page, or not an ocrchat server at that URL)."""
 
     def __init__(self, message: str, *, response: httpx.Response) -> None:
-        super().__init__(message)
+        self.request_id = _request_id(response)
+        super().__init__(_with_request_id(message, self.request_id))
         self.response = response
         self.status_code = response.status_code
 
 
 class APIStatusError(OcrchatError):
     status_code: int
+    request_id: str | None
+    """The server's ``X-Request-ID`` for the request (else the body's ``request_id``):
+    the server's log lines for it carry the same id."""
 
     def __init__(self, body: ErrorBody, *, response: httpx.Response) -> None:
-        super().__init__(f"{response.status_code} {body.code}: {body.error}")
+        self.request_id = _request_id(response) or body.request_id
+        super().__init__(
+            _with_request_id(f"{response.status_code} {body.code}: {body.error}", self.request_id)
+        )
         self.status_code = response.status_code
         self.message = body.error
         self.code = body.code
@@ -154,6 +162,15 @@ def error_class_for(status: int) -> type[APIStatusError]:
     if status >= 500:
         return ServerError
     return _BY_STATUS.get(status, APIStatusError)
+
+
+def _request_id(response: httpx.Response) -> str | None:
+    found: str | None = response.headers.get("X-Request-ID")
+    return found
+
+
+def _with_request_id(message: str, request_id: str | None) -> str:
+    return f"{message} (request id {request_id})" if request_id else message
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -1,15 +1,18 @@
-"""Local files for the clients: what to upload. (The flows in ``_core`` never touch disk.)"""
+"""Local files for the clients: what to upload, and where a download is streamed. (The
+flows in ``_core`` never touch disk.)"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 FileInput = str | os.PathLike[str] | bytes | IO[bytes] | tuple[str, bytes]
 """A path, bytes, an open binary file, or a ``(filename, bytes)`` pair (as httpx and
 requests take them)."""
-"""A path, the bytes themselves, or a file opened in binary mode."""
 
 
 def read_upload(file: FileInput) -> tuple[str, bytes]:
@@ -29,3 +32,19 @@ def read_upload(file: FileInput) -> tuple[str, bytes]:
         raise TypeError("open the file in binary mode ('rb')")
     name = getattr(file, "name", None)
     return (Path(name).name if isinstance(name, str) else "document"), content
+
+
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[IO[bytes]]:
+    """A file to write ``path``'s new content into: a temporary file beside it (so that the
+    rename is atomic), renamed to ``path`` once the block ends, removed if it raises. A
+    download that fails halfway (then retried, or raised) leaves no partial file, and an
+    older file at ``path`` stays whole until the new one is."""
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.part")
+    try:
+        with partial.open("xb") as file:
+            yield file
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

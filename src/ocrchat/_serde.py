@@ -41,15 +41,20 @@ for _enum in (JobStatus, Tier, Role):
 
 def _structure_error(value: Any, _: type[ErrorBody]) -> ErrorBody:
     data = dict(value)
+    request_id = data.pop("request_id", None)
     return ErrorBody(
         error=str(data.pop("error", "")),
         code=str(data.pop("code", "unknown")),
         details=data,
+        request_id=str(request_id) if request_id is not None else None,
     )
 
 
 def _unstructure_error(body: ErrorBody) -> dict[str, Any]:
-    return {"error": body.error, "code": body.code, **body.details}
+    shaped: dict[str, Any] = {"error": body.error, "code": body.code, **body.details}
+    if body.request_id is not None:
+        shaped["request_id"] = body.request_id
+    return shaped
 
 
 converter.register_structure_hook(ErrorBody, _structure_error)

@@ -28,6 +28,7 @@ from ocrchat_server.http.errors import (
 )
 from ocrchat_server.http.job_bodies import RenderedJobs
 from ocrchat_server.http.rate_limits import AccountRateLimit
+from ocrchat_server.http.request_ids import RequestIdMiddleware
 from ocrchat_server.http.routes import routes
 from ocrchat_server.jobs.accounts import AccountService
 from ocrchat_server.jobs.assembly import JobFinisher
@@ -36,8 +37,11 @@ from ocrchat_server.jobs.embedded import open_backend
 from ocrchat_server.jobs.embedded.process_pool import ProcessPoolQueue
 from ocrchat_server.jobs.records import Clock, utc_now
 from ocrchat_server.jobs.service import JobService
+from ocrchat_server.jobs.webhooks import WebhookDispatcher, WebhookPolicy
 
 if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
     from ocrchat_server.jobs.interfaces import Backend, PageQueue
     from ocrchat_server.settings import Settings
 
@@ -121,6 +125,15 @@ def _backend_and_queue(
     return backend, queue
 
 
+class OcrchatApp(Starlette):
+    """Starlette, with every response's ``X-Request-ID`` set outside all of its middleware:
+    Starlette's own error middleware (which answers a 500) is the outermost of its
+    stack, so the id is given outside it, and a 500 carries the id too."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestIdMiddleware(super().build_middleware_stack())
+
+
 def create_app(
     settings: Settings,
     *,
@@ -137,7 +150,12 @@ def create_app(
             folders=[settings.data_dir, *([settings.storage] if settings.storage else [])]
         )
         accounts = AccountService(
-            accounts=backend.accounts, charges=backend.charges, plans=settings.plans, clock=clock
+            accounts=backend.accounts,
+            charges=backend.charges,
+            webhooks=backend.webhooks,
+            plans=settings.plans,
+            clock=clock,
+            webhook_private_addresses=settings.webhook_private_addresses,
         )
         jobs = JobService(
             settings=settings,
@@ -147,6 +165,16 @@ def create_app(
             queue=queue,
             accounts=accounts,
             vlm=vlm,
+            webhooks=backend.webhooks,
+        )
+        webhooks = WebhookDispatcher(
+            ledger=backend.webhooks,
+            jobs=backend.jobs,
+            policy=WebhookPolicy(
+                allow_private_addresses=settings.webhook_private_addresses,
+                retry_delays=settings.webhook_retry_delays,
+                timeout=settings.webhook_timeout.total_seconds(),
+            ),
         )
         chat = ChatService(
             conversations=backend.conversations,
@@ -174,6 +202,9 @@ def create_app(
                 health.supervise("expiry", lambda: _sweep_expired(services)),
                 name="ocrchat-expiry",
             ),
+            asyncio.create_task(
+                health.supervise("webhooks", webhooks.run), name="ocrchat-webhooks"
+            ),
             # llama-server takes a while to load its model; the cpu tier serves meanwhile
             asyncio.create_task(vlm.start(), name="ocrchat-vlm-start"),
         ]
@@ -186,7 +217,7 @@ def create_app(
             await vlm.stop()
             backend.close()
 
-    return Starlette(
+    return OcrchatApp(
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(AccessLogMiddleware)],

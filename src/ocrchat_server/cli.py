@@ -246,6 +246,14 @@ def main() -> None:
     "(0: no cap).",
 )
 @click.option(
+    "--webhook-private-addresses/--no-webhook-private-addresses",
+    default=False,
+    show_default=True,
+    envvar="OCRCHAT_WEBHOOK_PRIVATE_ADDRESSES",
+    help="Deliver webhooks to loopback, private and link-local addresses too (refused by "
+    "default: server-side request forgery). For receivers on your own network.",
+)
+@click.option(
     "--header-timeout",
     type=_Duration(),
     default="10s",
@@ -352,6 +360,7 @@ def serve(
     pages_in_flight_per_account: int,
     requests_per_minute: int,
     queued_pages_per_account: int,
+    webhook_private_addresses: bool,
     header_timeout: dt.timedelta,
     body_timeout: dt.timedelta,
     max_connections: int,
@@ -384,13 +393,19 @@ def serve(
         head_timeout_protocol,
         raise_file_limit,
     )
+    from ocrchat_server.http.request_ids import RequestIdFilter
 
     if vlm_llama_server and not (vlm_gguf and vlm_mmproj):
         raise click.UsageError("--vlm-llama-server needs --vlm-gguf and --vlm-mmproj.")
     _check_scale_options(database_url, broker_url)
     logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s",
     )
+    # every line names the request it was logged in (the id its answer's X-Request-ID
+    # carries): on the handlers, before anything logs, as the format needs it
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RequestIdFilter())
     settings = Settings(
         data_dir=data_dir,
         max_upload_bytes=int(max_upload_mb * 1024 * 1024),
@@ -404,6 +419,7 @@ def serve(
         body_timeout=body_timeout or None,
         requests_per_minute=requests_per_minute or None,
         queued_pages_per_account=queued_pages_per_account or None,
+        webhook_private_addresses=webhook_private_addresses,
         retention=retention,
         plans=_load_plans(plans_file),
         llm_url=llm_url,

@@ -70,6 +70,14 @@ class Settings:
     pages are shared out by account whenever several are waiting)."""
     retention: dt.timedelta = dt.timedelta(days=7)
     """How long a finished job's results are kept."""
+    webhook_private_addresses: bool = False
+    """Whether a ``webhook_url`` may point at a loopback, private, link-local or other
+    non-public address (refused by default: server-side request forgery)."""
+    webhook_retry_delays: tuple[float, ...] = (5, 60, 300, 1800, 7200, 18000, 36000)
+    """Seconds before each retry of a failed delivery (about 17 hours in all); after the
+    last, the delivery is ``failed``."""
+    webhook_timeout: dt.timedelta = dt.timedelta(seconds=10)
+    """How long a receiver has to answer one delivery."""
     sweep_interval: dt.timedelta = dt.timedelta(minutes=1)
     """How often expired results are looked for."""
     plans: Plans = attrs.field(factory=Plans)

@@ -152,3 +152,47 @@ def test_chat_and_history(live: Live, files: Path) -> None:
     shown = ocrchat(live, "history", job["uuid"])
     assert f"# conversation {conversation}" in shown.stdout
     assert shown.stdout.count("user:") == 2
+
+
+def test_pages_jobs_and_the_servers_file_name(
+    live: Live, files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    submitted = ocrchat(live, "submit", str(files / "report.pdf"), "--pages", "2-3", "--json")
+    assert submitted.exit_code == 0, submitted.output
+    job = json.loads(submitted.stdout)
+    assert job["page_selection"] == "2-3"
+    assert [page["index"] for page in job["pages"]] == [1, 2]
+
+    listed = ocrchat(live, "jobs", "--limit", "1")
+    assert listed.exit_code == 0, listed.output
+    (line,) = listed.stdout.splitlines()
+    assert line.startswith(f"{job['uuid']}  done")
+    assert line.endswith("2/2 pages  report.pdf")
+    as_json = ocrchat(live, "jobs", "--limit", "3", "--json", "--status", "done")
+    summaries = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert len(summaries) == 3
+    assert summaries[0]["uuid"] == job["uuid"]
+    assert {summary["status"] for summary in summaries} == {"done"}
+
+    # without -o, the file is named as the server names it: the upload's name
+    monkeypatch.chdir(tmp_path)
+    downloaded = ocrchat(live, "download", job["uuid"], "--format", "md")
+    assert downloaded.exit_code == 0, downloaded.output
+    assert "Page 3 of the quarterly report" in (tmp_path / "report.md").read_text()
+
+
+def test_json_errors_are_json_on_stderr(live: Live, files: Path) -> None:
+    missing = "00000000-0000-4000-8000-000000000000"
+    result = ocrchat(live, "get", missing, "--json")
+    assert result.exit_code == EXIT_NOT_FOUND
+    assert result.stdout == ""
+    error = json.loads(result.stderr)
+    assert error["code"] == "not_found"
+    assert error["status"] == 404
+    assert error["request_id"]
+    assert error["exit_code"] == EXIT_NOT_FOUND
+    bad_pages = ocrchat(live, "submit", str(files / "report.pdf"), "--pages", "9", "--json")
+    assert bad_pages.exit_code == 1
+    error = json.loads(bad_pages.stderr)
+    assert (error["code"], error["status"]) == ("pages_out_of_range", 400)
+    assert error["details"] == {"page_count": 7}

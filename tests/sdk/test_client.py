@@ -74,7 +74,8 @@ def test_poll_a_long_job_and_download_it(server: Server, tmp_path: Path) -> None
     assert done.page_count == 7
     assert progress == sorted(progress)
     assert progress[-1] == 7
-    text = client.download(done, "txt", tmp_path / "report.txt")
+    text = client.download(done, "txt")
+    assert client.download(done, "txt", tmp_path / "report.txt") == tmp_path / "report.txt"
     assert (tmp_path / "report.txt").read_bytes() == text
     assert text.decode().count("\f") == 6
 
@@ -127,9 +128,12 @@ def test_account_and_history(server: Server) -> None:
     job = client.submit(image_bytes(PAGE, "PNG"))
     me = client.account()
     assert me.name == "alice"
-    assert me.usage["day"] == 1
-    assert me.caps["day"] is None  # the pro plan
-    assert me.costs == {"cpu": 1, "vlm": 3}
+    assert me.usage.day == 1
+    assert me.caps.day is None  # the pro plan
+    assert (me.costs.cpu, me.costs.vlm) == (1, 3)
+    assert me.resets.day is not None
+    assert me.resets.month is not None
+    assert me.resets.month >= me.resets.day
     assert me.priority == 10
     assert client.history(job).conversations == []
 

@@ -1,4 +1,4 @@
-"""The access log: method, path, status and time, never the query string.
+"""The access log: method, path, status, time and request id, never the query string.
 
 Uvicorn's own access log prints the query string, and ``?api_token=`` is
 a way to authenticate, so the server turns it off and logs here instead.
@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import time
 from typing import TYPE_CHECKING
+
+from ocrchat_server.http.request_ids import current_request_id
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,10 +40,11 @@ class AccessLogMiddleware:
         finally:
             client = scope.get("client")
             log.info(
-                '%s "%s %s" %d %.0fms',
+                '%s "%s %s" %d %.0fms %s',
                 client[0] if client else "-",
                 scope["method"],
                 scope["path"],
                 status,
                 (time.perf_counter() - started) * 1000,
+                current_request_id() or "-",
             )

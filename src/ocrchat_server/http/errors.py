@@ -1,6 +1,7 @@
 """Every error leaves the server as ``{"error": ..., "code": ...}``.
 
-Never an HTML page, never a traceback. The layers below raise their own
+Never an HTML page, never a traceback; with the request's ``request_id`` (its
+``X-Request-ID``), which its log lines carry too. The layers below raise their own
 errors (:class:`~ocrchat_server.errors.ServiceError` and its kinds);
 :data:`STATUS_OF` is the one place that gives each its HTTP status. What only
 HTTP can get wrong (a token, a form, a query parameter) is an :class:`HttpError`.
@@ -20,6 +21,7 @@ from ocrchat._serde import unstructure
 from ocrchat.models import ErrorBody
 from ocrchat_server.chat.errors import ConversationNotFoundError, NothingToChatAboutError
 from ocrchat_server.errors import ServiceError
+from ocrchat_server.http.request_ids import current_request_id
 from ocrchat_server.jobs.errors import (
     InsufficientStorageError,
     InvalidRequestError,
@@ -89,7 +91,9 @@ _CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}
 def error_response(
     status: int, code: str, message: str, headers: dict[str, str] | None = None, **details: object
 ) -> JSONResponse:
-    body = ErrorBody(error=message, code=code, details=dict(details))
+    body = ErrorBody(
+        error=message, code=code, details=dict(details), request_id=current_request_id()
+    )
     return JSONResponse(unstructure(body), status_code=status, headers=headers)
 
 

@@ -132,6 +132,8 @@ _SUBMIT_FIELDS = {
     "translate_to": "The target language of the `translate` tool.",
     "engine": "cpu tier: `auto` (default), `tesseract` or `ppocr`.",
     "ocr": "PDFs: `auto` (default), `force` or `skip`.",
+    "pages": "The pages to read and charge, 1-based: `1-3,7`, `10-` (to the end). Default: all.",
+    "webhook_url": "An http(s) URL the server POSTs the job's summary to when it ends.",
 }
 
 
@@ -181,7 +183,40 @@ def openapi_document(downloads: tuple[tuple[str, str], ...]) -> dict[str, Any]:
                     "202": _json(job, "The job, pending or processing: poll it."),
                     **_errors(400, 401, 402, 408, 429, 503, 507),
                 },
-            }
+            },
+            "get": {
+                "operationId": "list",
+                "summary": "The account's jobs, newest first, without their pages.",
+                "security": secured,
+                "parameters": [
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "required": False,
+                        "schema": {
+                            "type": "string",
+                            "enum": [s.value for s in models.JobStatus if s.value != _UNKNOWN],
+                        },
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+                    },
+                    {
+                        "name": "cursor",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string"},
+                        "description": "The previous page's next_cursor.",
+                    },
+                ],
+                "responses": {
+                    "200": _json(components.model(models.JobList), "A page of jobs."),
+                    **_errors(400, 401, 429),
+                },
+            },
         },
         "/api/v1/ocr/{uuid}/": {
             "parameters": [_UUID_PARAMETER],
@@ -275,7 +310,31 @@ def openapi_document(downloads: tuple[tuple[str, str], ...]) -> dict[str, Any]:
                     "200": _json(components.model(models.Account), "The account."),
                     **_errors(401, 429),
                 },
-            }
+            },
+            "patch": {
+                "operationId": "update_account",
+                "summary": "Set (or, with null, remove) the account's default webhook.",
+                "security": secured,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        _JSON: {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "webhook_url": {"anyOf": [{"type": "string"}, {"type": "null"}]}
+                                },
+                                "required": ["webhook_url"],
+                                "additionalProperties": False,
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _json(components.model(models.Account), "The account."),
+                    **_errors(400, 401, 429),
+                },
+            },
         },
         "/api/v1/tools/": {
             "get": {

@@ -70,11 +70,11 @@ async def _job_response(services: Services, record: JobRecord, status_code: int 
     if body is None:
         # a long document's job.json runs to megabytes: read, shaped and serialized off
         # the event loop, so that other clients' polls do not wait behind it
-        rendered = await asyncio.to_thread(
-            lambda: JSONResponse(unstructure(services.jobs.view(record)))
-        )
+        view = await asyncio.to_thread(services.jobs.view, record)
+        rendered = await asyncio.to_thread(lambda: JSONResponse(unstructure(view)))
         body = bytes(rendered.body)
-        if done:
+        # kept once nothing in it changes: a webhook still being delivered does
+        if done and (view.webhook is None or view.webhook.status != "pending"):
             services.job_bodies.put(record.uuid, body)
     return Response(body, status_code=status_code, headers=headers, media_type=_JSON)
 
@@ -109,6 +109,19 @@ async def submit_job(request: Request) -> Response:
     if submitted.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+async def list_jobs(request: Request) -> Response:
+    services, account = await _caller(request)
+    query = request.query_params
+    listed = await asyncio.to_thread(
+        services.jobs.list,
+        account,
+        status=query.get("status") or None,
+        limit=query.get("limit") or None,
+        cursor=query.get("cursor") or None,
+    )
+    return JSONResponse(unstructure(listed))
 
 
 async def get_job(request: Request) -> Response:
@@ -174,6 +187,26 @@ async def account(request: Request) -> Response:
     return JSONResponse(unstructure(await asyncio.to_thread(services.accounts.view, caller)))
 
 
+async def update_account(request: Request) -> Response:
+    """``PATCH /api/v1/account/`` with ``{"webhook_url": "https://..." | null}``: the
+    account's default webhook."""
+    services, caller = await _caller(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        raise bad_request(
+            "invalid_json", 'Send a JSON body: {"webhook_url": "https://..."}.'
+        ) from None
+    if not isinstance(body, dict) or set(body) != {"webhook_url"}:
+        raise bad_request("invalid_account_update", 'The JSON body is {"webhook_url": ...}.')
+    url = body["webhook_url"]
+    if url is not None and not isinstance(url, str):
+        raise bad_request("invalid_webhook_url", "webhook_url is a URL string, or null.")
+    await services.accounts.set_webhook_url(caller, url.strip() if url else None)
+    updated = await asyncio.to_thread(services.accounts.accounts.account_by_name, caller.name)
+    return JSONResponse(unstructure(await asyncio.to_thread(services.accounts.view, updated)))
+
+
 async def tools(request: Request) -> Response:
     return JSONResponse(unstructure(await _services(request).catalog.tools()))
 
@@ -211,12 +244,14 @@ async def health(request: Request) -> Response:
 
 routes = [
     Route("/api/v1/ocr/", submit_job, methods=["POST"]),
+    Route("/api/v1/ocr/", list_jobs, methods=["GET"]),
     Route("/api/v1/ocr/{uuid}/", get_job, methods=["GET"]),
     Route("/api/v1/ocr/{uuid}/", delete_job, methods=["DELETE"]),
     Route("/api/v1/ocr/{uuid}/download/", download_job, methods=["GET"]),
     Route("/api/v1/chat/{uuid}/", chat, methods=["POST"]),
     Route("/api/v1/chat/{uuid}/history/", chat_history, methods=["GET"]),
     Route("/api/v1/account/", account, methods=["GET"]),
+    Route("/api/v1/account/", update_account, methods=["PATCH"]),
     Route("/api/v1/tools/", tools, methods=["GET"]),
     Route("/api/v1/engines/", engines, methods=["GET"]),
     Route("/api/v1/openapi.json", openapi, methods=["GET"]),

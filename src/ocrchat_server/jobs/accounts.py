@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
 from ocrchat.models import Account as AccountView
-from ocrchat_server.jobs.errors import PlanNotConfiguredError
+from ocrchat.models import AccountCaps, AccountCosts, AccountResets, AccountUsage
+from ocrchat_server.jobs.errors import InvalidRequestError, PlanNotConfiguredError
 from ocrchat_server.jobs.metering import Periods
 from ocrchat_server.jobs.plans import PlansError
+from ocrchat_server.jobs.webhooks import WebhookUrlError, check_webhook_url
 
 if TYPE_CHECKING:
-    from ocrchat_server.jobs.interfaces import AccountDirectory, ChargesLedger
+    from ocrchat_server.jobs.interfaces import AccountDirectory, ChargesLedger, WebhookLedger
     from ocrchat_server.jobs.plans import Plan, Plans
     from ocrchat_server.jobs.records import Account, Clock
 
@@ -20,12 +23,30 @@ log = logging.getLogger(__name__)
 
 class AccountService:
     def __init__(
-        self, *, accounts: AccountDirectory, charges: ChargesLedger, plans: Plans, clock: Clock
+        self,
+        *,
+        accounts: AccountDirectory,
+        charges: ChargesLedger,
+        webhooks: WebhookLedger,
+        plans: Plans,
+        clock: Clock,
+        webhook_private_addresses: bool = False,
     ) -> None:
         self.accounts = accounts
         self.charges = charges
+        self.webhooks = webhooks
         self.plans = plans
         self.clock = clock
+        self.webhook_private_addresses = webhook_private_addresses
+
+    async def set_webhook_url(self, account: Account, url: str | None) -> None:
+        """The account's default webhook (None: none), checked as a submit's is."""
+        if url is not None:
+            try:
+                await check_webhook_url(url, allow_private_addresses=self.webhook_private_addresses)
+            except WebhookUrlError as exc:
+                raise InvalidRequestError(str(exc), code="invalid_webhook_url") from exc
+        await asyncio.to_thread(self.webhooks.set_webhook_url, account.id, url)
 
     def authenticate(self, token: str) -> Account | None:
         return self.accounts.authenticate(token)
@@ -50,10 +71,14 @@ class AccountService:
             name=account.name,
             created_at=account.created_at,
             plan=plan.name,
-            usage={"day": usage.day, "month": usage.month},
-            caps={"day": plan.daily, "month": plan.monthly, "pages_per_file": plan.pages_per_file},
+            usage=AccountUsage(day=usage.day, month=usage.month),
+            caps=AccountCaps(
+                day=plan.daily, month=plan.monthly, pages_per_file=plan.pages_per_file
+            ),
             credits=usage.credits,
-            resets={"day": periods.next_day, "month": periods.next_month},
-            costs=dict(self.plans.costs),
+            resets=AccountResets(day=periods.next_day, month=periods.next_month),
+            costs=AccountCosts(cpu=self.plans.costs["cpu"], vlm=self.plans.costs["vlm"]),
             priority=plan.priority,
+            webhook_url=account.webhook_url,
+            webhook_secret=self.webhooks.webhook_secret(account.id),
         )

@@ -157,10 +157,8 @@ class JobFinisher:
         # The graft comes before the pages are loaded, and its objects are collected before
         # they are: the two never hold memory at once (a 300-page job's peak was their sum)
         upload = storage.upload(uuid)
-        words_files = [storage.page_words(uuid, index) for index in range(page_count)]
-        grafts = {
-            index: read_json(words) for index, words in enumerate(words_files) if words.exists()
-        }
+        words_files = {index: storage.page_words(uuid, index) for index in record.page_indexes}
+        grafts = {index: read_json(words) for index, words in words_files.items() if words.exists()}
         original = upload
         if grafts:
             original = storage.work_file(uuid, "grafted.pdf")
@@ -183,7 +181,7 @@ class JobFinisher:
             gc.collect()  # and fpdf2's layer document is reference cycles: freed now
         pages: Iterable[Page] = (
             structure(read_json(storage.page_result(uuid, index)), Page)
-            for index in range(page_count)
+            for index in record.page_indexes
         )
         translated_to = None
         tool = preset(record.tool)
@@ -191,11 +189,13 @@ class JobFinisher:
             finished = tool.finish(list(pages), record, self.translator)
             pages, translated_to = finished.pages, finished.translated_to
         result = assemble_result(pages, translated_to=translated_to)
+        # with a page selection the PDF holds the pages read, each taken by its index in
+        # the file
         pdf_pages = [
-            PdfPage(original, index + 1, ours=False)
-            if page.source == TEXT_LAYER or index in grafted
-            else PdfPage(storage.page_pdf(uuid, index))
-            for index, page in enumerate(result.pages)
+            PdfPage(original, page.index + 1, ours=False)
+            if page.source == TEXT_LAYER or page.index in grafted
+            else PdfPage(storage.page_pdf(uuid, page.index))
+            for page in result.pages
         ]
         join_pages(pdf_pages, storage.document_pdf(uuid), title=record.filename)
         storage.write_result(uuid, result)

@@ -10,7 +10,7 @@ queue) implements the same methods and nothing above changes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -18,7 +18,14 @@ import attrs
 
 from ocrchat.models import ChatMessage, Conversation, JobStatus
 from ocrchat_server.jobs.metering import Charge, Usage
-from ocrchat_server.jobs.records import Account, Clock, JobRecord, JobResult
+from ocrchat_server.jobs.records import (
+    Account,
+    Clock,
+    JobPosition,
+    JobRecord,
+    JobResult,
+    WebhookRecord,
+)
 
 
 class JobRepository(Protocol):
@@ -38,6 +45,17 @@ class JobRepository(Protocol):
         """The job; None when there is none (or, with ``account_id``, it is another's)."""
 
     def job_for_idempotency_key(self, account_id: int, key: str) -> JobRecord | None: ...
+
+    def list_jobs(
+        self,
+        account_id: int,
+        *,
+        limit: int,
+        status: JobStatus | None = None,
+        after: JobPosition | None = None,
+    ) -> list[JobRecord]:
+        """The account's jobs newest first (by ``created_at``, then ``uuid``), at most
+        ``limit``, those after ``after`` in that order only, of one ``status`` if given."""
 
     def jobs_with_status(self, *statuses: JobStatus) -> list[JobRecord]:
         """Oldest first: what a restarted server recovers."""
@@ -181,15 +199,39 @@ class PageQueue(Protocol):
         """Return once a job being run inline is done or failed (at once for any other; in
         the scale-out mode, at most the inline wait)."""
 
-    def cancel(self, uuid: str, *, pages: int = 0) -> None:
+    def cancel(self, uuid: str, *, pages: Sequence[int] = ()) -> None:
         """Stop the job's pages (it is being deleted): none counts as done after this, and
-        those being read are stopped. ``pages``: the job's page count, where it is known."""
+        those being read are stopped. ``pages``: the indexes of the job's pages, where they
+        are known."""
 
     def is_active(self, uuid: str) -> bool: ...
 
 
-class Records(JobRepository, AccountDirectory, ChargesLedger, ConversationStore, Protocol):
-    """All four record interfaces, as one database serves them."""
+class WebhookLedger(Protocol):
+    """Jobs' webhook deliveries and the accounts' webhook settings. A job's delivery is
+    stored with the job (:meth:`JobRepository.insert_job`, when it has a ``webhook_url``)
+    and falls due when the job is finished (:meth:`JobRepository.finish`)."""
+
+    def set_webhook_url(self, account_id: int, url: str | None) -> None: ...
+
+    def webhook_secret(self, account_id: int) -> str:
+        """The account's signing key, made on first use."""
+
+    def claim_due_webhooks(
+        self, now: dt.datetime, *, lease: dt.timedelta, limit: int
+    ) -> list[WebhookRecord]:
+        """Deliveries due at ``now``, each put off by ``lease`` so that no other caller
+        takes it while this one delivers."""
+
+    def record_webhook_attempt(self, attempt: WebhookRecord) -> None: ...
+
+    def get_webhook(self, job_uuid: str) -> WebhookRecord | None: ...
+
+
+class Records(
+    JobRepository, AccountDirectory, ChargesLedger, ConversationStore, WebhookLedger, Protocol
+):
+    """All the record interfaces, as one database serves them."""
 
     def close(self) -> None: ...
 
@@ -215,6 +257,10 @@ class Backend:
 
     @property
     def conversations(self) -> ConversationStore:
+        return self.records
+
+    @property
+    def webhooks(self) -> WebhookLedger:
         return self.records
 
     def close(self) -> None:

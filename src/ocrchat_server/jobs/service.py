@@ -7,13 +7,15 @@ and the upload is removed on every path that does not become a job.
 from __future__ import annotations
 
 import asyncio
+import base64
+import datetime as dt
 import logging
 import uuid as uuid_module
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import attrs
 
-from ocrchat.models import Job, JobStatus, Progress, Tier
+from ocrchat.models import Job, JobList, JobStatus, Progress, Tier, WebhookDelivery
 from ocrchat_server.engines.cpu import ENGINES, EngineChoiceError, check_engine
 from ocrchat_server.engines.languages import (
     TooManyLanguagesError,
@@ -36,13 +38,18 @@ from ocrchat_server.jobs.errors import (
     UnsupportedLanguageError,
 )
 from ocrchat_server.jobs.metering import AllowanceExceededError, Periods, check_file, split_charge
+from ocrchat_server.jobs.page_selection import PageSelectionError, parse_page_selection
 from ocrchat_server.jobs.records import (
     DuplicateIdempotencyKeyError,
+    JobPosition,
     JobRecord,
     JobResult,
     StorageFullError,
+    job_summary,
+    page_selection_column,
 )
 from ocrchat_server.jobs.tools import TOOLS, ToolRequest, preset
+from ocrchat_server.jobs.webhooks import WebhookUrlError, check_webhook_url
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -54,6 +61,7 @@ if TYPE_CHECKING:
         JobRepository,
         PageQueue,
         ResultStorage,
+        WebhookLedger,
     )
     from ocrchat_server.jobs.plans import Plan
     from ocrchat_server.jobs.records import Account
@@ -84,6 +92,9 @@ class SubmitOptions:
     translate_to: str | None = None
     engine: str = "auto"
     ocr: str = "auto"
+    pages: str | None = None
+    """Which pages to read, 1-based as a reader counts (``"1-3,7"``); None: all."""
+    webhook_url: str | None = None
 
     @classmethod
     def from_form(cls, fields: dict[str, str]) -> SubmitOptions:
@@ -98,7 +109,61 @@ class SubmitOptions:
             translate_to=field("translate_to"),
             engine=(field("engine") or "auto").lower(),
             ocr=(field("ocr") or "auto").lower(),
+            pages=field("pages"),
+            webhook_url=field("webhook_url"),
         )
+
+
+def _selected_pages(pages: str | None, page_count: int) -> tuple[int, ...] | None:
+    """The pages ``pages`` selects (None: all of them; so is a selection of every page)."""
+    if pages is None:
+        return None
+    try:
+        selected = parse_page_selection(pages, page_count)
+    except PageSelectionError as exc:
+        raise InvalidRequestError(str(exc), code=exc.code, page_count=page_count) from exc
+    return None if len(selected) == page_count else selected
+
+
+DEFAULT_LIST_LIMIT = 20
+MAX_LIST_LIMIT = 100
+
+
+def _list_limit(limit: str | None) -> int:
+    if limit is None:
+        return DEFAULT_LIST_LIMIT
+    try:
+        count = int(limit)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= MAX_LIST_LIMIT:
+        raise InvalidRequestError(
+            f"limit must be a whole number from 1 to {MAX_LIST_LIMIT}.", code="invalid_limit"
+        )
+    return count
+
+
+def encode_cursor(record: JobRecord) -> str:
+    """Where a page of the list ends, opaque to the client: the last job's time and id."""
+    position = f"{record.created_at.isoformat()}|{record.uuid}".encode()
+    return base64.urlsafe_b64encode(position).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> JobPosition:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, uuid = text.split("|")
+        position = JobPosition(
+            created_at=dt.datetime.fromisoformat(created_at), uuid=str(uuid_module.UUID(uuid))
+        )
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors too
+        position = None
+    if position is None or position.created_at.tzinfo is None:
+        raise InvalidRequestError(
+            "cursor is not one this server gave: pass next_cursor as it came.",
+            code="invalid_cursor",
+        )
+    return position
 
 
 _DISK_FULL_RETRY_SECONDS = 60
@@ -165,7 +230,9 @@ class JobService:
         queue: PageQueue,
         accounts: AccountService,
         vlm: VlmServer,
+        webhooks: WebhookLedger,
     ) -> None:
+        self.webhooks = webhooks
         self.vlm = vlm
         self.accounts = accounts
         self.settings = settings
@@ -254,10 +321,26 @@ class JobService:
         """A replayed small file's job once it is read, as the first request answers it: a
         client whose first request timed out retries with the same key, and got the job
         still ``processing`` while the first request was yet to answer ``done``."""
-        if earlier.status.finished or earlier.page_count > self.settings.inline_page_limit:
+        if earlier.status.finished or earlier.pages_to_read > self.settings.inline_page_limit:
             return earlier
         await self.queue.wait_until_finished(earlier)
         return await asyncio.to_thread(self.jobs.get_job, earlier.uuid) or earlier
+
+    async def webhook_url(self, account: Account, options: SubmitOptions) -> str | None:
+        """Where the job's summary goes when it ends: the submit's ``webhook_url``, checked
+        against server-side request forgery, else the account's default, if any."""
+        if options.webhook_url is None:
+            return account.webhook_url
+        return await self.checked_webhook_url(options.webhook_url)
+
+    async def checked_webhook_url(self, url: str) -> str:
+        try:
+            await check_webhook_url(
+                url, allow_private_addresses=self.settings.webhook_private_addresses
+            )
+        except WebhookUrlError as exc:
+            raise InvalidRequestError(str(exc), code="invalid_webhook_url") from exc
+        return url
 
     async def _check_queued_pages(self, account: Account, pages: int) -> None:
         """Refuse a file that would put the account over its cap of pages waiting or being
@@ -308,6 +391,7 @@ class JobService:
         try:
             plan = self.accounts.plan_of(account)
             language = self.check_options(options)
+            webhook_url = await self.webhook_url(account, options)
             await self.check_tier(options)
             try:
                 # pdfinfo, or decoding an image's header: off the event loop
@@ -316,16 +400,18 @@ class JobService:
                 )
             except UnreadableDocumentError as exc:
                 raise InvalidRequestError(str(exc), code=exc.code) from exc
-            if document.page_count > self.settings.max_pages:
+            selected = _selected_pages(options.pages, document.page_count)
+            to_read = len(selected) if selected is not None else document.page_count
+            if to_read > self.settings.max_pages:
                 raise InvalidRequestError(
-                    f"The file has {document.page_count} pages; "
+                    f"The file has {to_read} pages to read; "
                     f"this server takes at most {self.settings.max_pages}.",
-                    pages=document.page_count,
+                    pages=to_read,
                     cap=self.settings.max_pages,
                     code="too_many_pages",
                 )
-            check_file(plan, document.page_count)
-            await self._check_queued_pages(account, document.page_count)
+            check_file(plan, to_read)
+            await self._check_queued_pages(account, to_read)
         except AllowanceExceededError as exc:
             self.storage.delete_upload(uuid)
             raise _quota_error(exc, plan) from exc
@@ -348,8 +434,10 @@ class JobService:
             filename=filename,
             idempotency_key=idempotency_key,
             priority=plan.priority,
+            selected_pages=selected,
+            webhook_url=webhook_url,
         )
-        cost = plans.cost(options.tier, document.page_count)
+        cost = plans.cost(options.tier, record.pages_to_read)
         periods = Periods.at(record.created_at)
         try:
             await asyncio.to_thread(
@@ -370,7 +458,7 @@ class JobService:
             assert earlier is not None
             return Submitted(await self._as_a_fresh_request_would(earlier), replayed=True)
         self.storage.prepare_results(uuid)
-        if document.page_count <= self.settings.inline_page_limit:
+        if record.pages_to_read <= self.settings.inline_page_limit:
             await self.queue.run_inline(record)
         else:
             self.queue.enqueue(record)
@@ -381,6 +469,33 @@ class JobService:
         if record is None:
             raise JobNotFoundError()
         return record
+
+    def list(
+        self, account: Account, *, status: str | None, limit: str | None, cursor: str | None
+    ) -> JobList:
+        """A page of the account's jobs, newest first, without their pages; the query's
+        values as they came (checked here)."""
+        wanted = None
+        if status is not None:
+            try:
+                wanted = JobStatus(status)
+            except ValueError:
+                wanted = JobStatus.UNKNOWN
+            if wanted is JobStatus.UNKNOWN:
+                statuses = ", ".join(s.value for s in JobStatus if s is not JobStatus.UNKNOWN)
+                raise InvalidRequestError(
+                    f"Unknown status {status!r}: use one of {statuses}.", code="invalid_status"
+                )
+        count = _list_limit(limit)
+        after = decode_cursor(cursor) if cursor is not None else None
+        # one more than asked for: whether there is a next page
+        records = self.jobs.list_jobs(account.id, limit=count + 1, status=wanted, after=after)
+        shown = records[:count]
+        more = len(records) > count
+        return JobList(
+            jobs=[job_summary(record) for record in shown],
+            next_cursor=encode_cursor(shown[-1]) if more and shown else None,
+        )
 
     def result(self, record: JobRecord) -> JobResult:
         """The stored content of a done job (pages, text, Markdown, mean confidence)."""
@@ -404,7 +519,7 @@ class JobService:
             markdown=content.markdown if content else None,
             pages=content.pages if content else None,
             error=record.error,
-            progress=Progress(pages_done=record.pages_done, pages_total=record.page_count),
+            progress=Progress(pages_done=record.pages_done, pages_total=record.pages_to_read),
             tool=record.tool,
             engine=record.engine if record.tier is Tier.CPU else None,
             ocr=record.ocr if record.format == PDF else None,
@@ -416,6 +531,24 @@ class JobService:
             created_at=record.created_at,
             finished_at=record.finished_at,
             expires_at=record.expires_at,
+            page_selection=page_selection_column(record),
+            webhook=self._webhook_delivery(record),
+        )
+
+    def _webhook_delivery(self, record: JobRecord) -> WebhookDelivery | None:
+        if record.webhook_url is None:
+            return None
+        found = self.webhooks.get_webhook(record.uuid)
+        if found is None:
+            return None
+        return WebhookDelivery(
+            url=found.url,
+            status=found.status,
+            attempts=found.attempts,
+            last_status_code=found.last_status_code,
+            last_error=found.last_error,
+            last_attempt_at=found.last_attempt_at,
+            delivered_at=found.delivered_at,
         )
 
     def download(self, record: JobRecord, fmt: str) -> Download:
@@ -448,14 +581,14 @@ class JobService:
         """
         # first, and on the event loop, where the embedded queue keeps its jobs: no page
         # counts as done after this
-        self.queue.cancel(record.uuid, pages=record.page_count)
+        self.queue.cancel(record.uuid, pages=record.page_indexes)
         return await asyncio.to_thread(self._delete_cancelled, record)
 
     def _delete_cancelled(self, record: JobRecord) -> int:
         refunded = 0
         if not record.status.finished:
             current = self.jobs.get_job(record.uuid) or record
-            unread = current.page_count - current.pages_done
+            unread = current.pages_to_read - current.pages_done
             refunded = self.charges.refund(
                 record.uuid, self.settings.plans.cost(record.tier, unread)
             )

@@ -45,6 +45,8 @@ from ocrchat_server.engines.preparation import STEPS
 from ocrchat_server.jobs.worker import PageOutcome, PageTask, init_worker, run_page
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ocrchat_server.engines.vlm_server import VlmServer
     from ocrchat_server.jobs.assembly import JobFinisher
     from ocrchat_server.jobs.interfaces import JobRepository, ResultStorage
@@ -174,7 +176,7 @@ class ProcessPoolQueue:
         if job is not None and job.inline:
             await job.finished.wait()
 
-    def cancel(self, uuid: str, *, pages: int = 0) -> None:
+    def cancel(self, uuid: str, *, pages: Sequence[int] = ()) -> None:
         """Stop the job (it is being deleted): no more of its pages are scheduled, and the
         workers reading its pages now are stopped, with the processes they started (a
         rasterizer stuck on a bomb would otherwise run on for hours)."""
@@ -193,7 +195,7 @@ class ProcessPoolQueue:
 
     def _add(self, record: JobRecord, *, inline: bool) -> _ActiveJob:
         done = self.storage.finished_pages(record.uuid)
-        remaining = collections.deque(i for i in range(record.page_count) if i not in done)
+        remaining = collections.deque(i for i in record.page_indexes if i not in done)
         job = _ActiveJob(record=record, remaining=remaining, pages_done=len(done), inline=inline)
         self._jobs[record.uuid] = job
         if not remaining:  # every page survived a restart: only the assembly is left

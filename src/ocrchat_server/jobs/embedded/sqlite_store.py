@@ -20,8 +20,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from ocrchat._serde import structure, unstructure
 from ocrchat.models import ChatMessage, Citation, Conversation, JobStatus, Role, Tier
 from ocrchat_server.jobs.metering import Charge, Periods, Usage, split_refund
@@ -30,22 +28,36 @@ from ocrchat_server.jobs.records import (
     AccountExistsError,
     Clock,
     DuplicateIdempotencyKeyError,
+    JobPosition,
     JobRecord,
     NoSuchAccountError,
     StorageFullError,
+    WebhookRecord,
+    job_columns,
+    new_webhook_secret,
+    page_selection_of,
     utc_now,
+    webhook_message_id,
 )
 from ocrchat_server.jobs.tokens import hash_token, key_id_of, matches, new_token
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-_SCHEMA_VERSION = 2
+_SCHEMA_VERSION = 3
 # Columns added after version 1, for stores made by an older server.
 _ADDED_COLUMNS = {
     2: (
         "ALTER TABLE jobs ADD COLUMN engine TEXT NOT NULL DEFAULT 'auto'",
         "ALTER TABLE jobs ADD COLUMN ocr TEXT NOT NULL DEFAULT 'auto'",
+    ),
+    3: (
+        "ALTER TABLE jobs ADD COLUMN selected_pages TEXT",
+        "ALTER TABLE jobs ADD COLUMN pages_to_read INTEGER NOT NULL DEFAULT 0",
+        "UPDATE jobs SET pages_to_read = page_count",
+        "ALTER TABLE jobs ADD COLUMN webhook_url TEXT",
+        "ALTER TABLE accounts ADD COLUMN webhook_url TEXT",
+        "ALTER TABLE accounts ADD COLUMN webhook_secret TEXT",
     ),
 }
 _SCHEMA = """
@@ -54,7 +66,9 @@ CREATE TABLE IF NOT EXISTS accounts (
     name TEXT NOT NULL UNIQUE,
     created_at TEXT NOT NULL,
     plan TEXT NOT NULL,
-    credits INTEGER NOT NULL DEFAULT 0 CHECK (credits >= 0)
+    credits INTEGER NOT NULL DEFAULT 0 CHECK (credits >= 0),
+    webhook_url TEXT,
+    webhook_secret TEXT
 );
 CREATE TABLE IF NOT EXISTS tokens (
     id INTEGER PRIMARY KEY,
@@ -84,8 +98,30 @@ CREATE TABLE IF NOT EXISTS jobs (
     finished_at TEXT,
     expires_at TEXT,
     idempotency_key TEXT,
-    priority INTEGER NOT NULL DEFAULT 0
+    priority INTEGER NOT NULL DEFAULT 0,
+    -- the submit's `pages` (normalized, 1-based: "1-3,7"); NULL: every page
+    selected_pages TEXT,
+    -- the pages the job reads and is charged for: page_count, or those selected
+    pages_to_read INTEGER NOT NULL DEFAULT 0,
+    webhook_url TEXT
 );
+-- A finished job's webhook delivery, retried until the receiver takes it or time is up.
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    job_uuid TEXT PRIMARY KEY REFERENCES jobs(uuid) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    url TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_status_code INTEGER,
+    last_error TEXT,
+    last_attempt_at TEXT,
+    delivered_at TEXT,
+    next_attempt_at TEXT,
+    message_id TEXT,
+    payload TEXT
+);
+CREATE INDEX IF NOT EXISTS webhooks_due ON webhook_deliveries (next_attempt_at)
+    WHERE next_attempt_at IS NOT NULL;
 -- What each job costs. Kept when the job is deleted or expires: usage is history.
 CREATE TABLE IF NOT EXISTS charges (
     job_uuid TEXT PRIMARY KEY,
@@ -162,6 +198,25 @@ def _job_from_row(row: sqlite3.Row) -> JobRecord:
         expires_at=_to_time(row["expires_at"]),
         idempotency_key=row["idempotency_key"],
         priority=row["priority"],
+        selected_pages=page_selection_of(row["selected_pages"], row["page_count"]),
+        webhook_url=row["webhook_url"],
+    )
+
+
+def _webhook_from_row(row: sqlite3.Row) -> WebhookRecord:
+    return WebhookRecord(
+        job_uuid=row["job_uuid"],
+        account_id=row["account_id"],
+        url=row["url"],
+        status=row["status"],
+        attempts=row["attempts"],
+        last_status_code=row["last_status_code"],
+        last_error=row["last_error"],
+        last_attempt_at=_to_time(row["last_attempt_at"]),
+        delivered_at=_to_time(row["delivered_at"]),
+        next_attempt_at=_to_time(row["next_attempt_at"]),
+        message_id=row["message_id"],
+        payload=row["payload"],
     )
 
 
@@ -300,7 +355,24 @@ class SqliteStore:
             created_at=created_at,
             plan=row["plan"],
             credits=row["credits"],
+            webhook_url=row["webhook_url"],
         )
+
+    def set_webhook_url(self, account_id: int, url: str | None) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE accounts SET webhook_url = ? WHERE id = ?", (url, account_id))
+
+    def webhook_secret(self, account_id: int) -> str:
+        """The key the account's deliveries are signed with, made on first use."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE accounts SET webhook_secret = ? WHERE id = ? AND webhook_secret IS NULL",
+                (new_webhook_secret(), account_id),
+            )
+            row = db.execute(
+                "SELECT webhook_secret FROM accounts WHERE id = ?", (account_id,)
+            ).fetchone()
+        return str(row["webhook_secret"])
 
     # --- jobs ---------------------------------------------------------------
 
@@ -310,11 +382,9 @@ class SqliteStore:
         """Store a new job. With ``charge``, the job is paid for in the same transaction:
         ``charge`` gets the account's usage as it stands and returns what to take (or
         raises to refuse), so concurrent requests cannot spend the same allowance."""
-        fields = attrs.asdict(job)
-        fields["status"] = job.status.value
-        fields["tier"] = job.tier.value
+        fields = job_columns(job)
         for name in ("created_at", "started_at", "finished_at", "expires_at"):
-            fields[name] = _to_text(fields[name])
+            fields[name] = _to_text(fields[name])  # type: ignore[arg-type]
         columns = ", ".join(fields)
         marks = ", ".join("?" for _ in fields)
         # column names come from JobRecord's fields, never from a request
@@ -322,6 +392,12 @@ class SqliteStore:
         try:
             with self._transaction() as db:
                 db.execute(sql, tuple(fields.values()))
+                if job.webhook_url is not None:
+                    db.execute(
+                        "INSERT INTO webhook_deliveries (job_uuid, account_id, url, status,"
+                        " message_id) VALUES (?, ?, ?, 'pending', ?)",
+                        (job.uuid, job.account_id, job.webhook_url, webhook_message_id(job.uuid)),
+                    )
                 if charge is not None:
                     self._charge(db, job, charge)
         except sqlite3.IntegrityError as exc:
@@ -408,6 +484,30 @@ class SqliteStore:
         )
         return _job_from_row(rows[0]) if rows else None
 
+    def list_jobs(
+        self,
+        account_id: int,
+        *,
+        limit: int,
+        status: JobStatus | None = None,
+        after: JobPosition | None = None,
+    ) -> list[JobRecord]:
+        conditions, values = ["account_id = ?"], list[object]([account_id])
+        if status is not None:
+            conditions.append("status = ?")
+            values.append(status.value)
+        if after is not None:
+            # created_at is ISO text of UTC times, which sorts as the times do
+            conditions.append("(created_at < ? OR (created_at = ? AND uuid < ?))")
+            at = after.created_at.isoformat()
+            values += [at, at, after.uuid]
+        where = " AND ".join(conditions)  # our own fragments; the values are parameters
+        rows = self._query(
+            f"SELECT * FROM jobs WHERE {where} ORDER BY created_at DESC, uuid DESC LIMIT ?",  # noqa: S608
+            (*values, limit),
+        )
+        return [_job_from_row(row) for row in rows]
+
     def jobs_with_status(self, *statuses: JobStatus) -> list[JobRecord]:
         marks = ", ".join("?" for _ in statuses)
         rows = self._query(
@@ -418,7 +518,7 @@ class SqliteStore:
 
     def pages_queued(self, account_id: int) -> int:
         (row,) = self._query(
-            "SELECT COALESCE(SUM(page_count - pages_done), 0) FROM jobs"
+            "SELECT COALESCE(SUM(pages_to_read - pages_done), 0) FROM jobs"
             " WHERE account_id = ? AND status IN (?, ?)",
             (account_id, JobStatus.PENDING.value, JobStatus.PROCESSING.value),
         )
@@ -456,7 +556,7 @@ class SqliteStore:
         with self._transaction() as db:
             db.execute(
                 "UPDATE jobs SET status = ?, error = ?, finished_at = ?, expires_at = ?, "
-                "pages_done = CASE WHEN ? = 'done' THEN page_count ELSE pages_done END "
+                "pages_done = CASE WHEN ? = 'done' THEN pages_to_read ELSE pages_done END "
                 "WHERE uuid = ?",
                 (
                     status.value,
@@ -467,6 +567,54 @@ class SqliteStore:
                     uuid,
                 ),
             )
+            # the job's webhook is due now, in the same transaction: a job never ends
+            # without its delivery being scheduled
+            db.execute(
+                "UPDATE webhook_deliveries SET next_attempt_at = ? WHERE job_uuid = ?"
+                " AND status = 'pending' AND attempts = 0 AND next_attempt_at IS NULL",
+                (now.isoformat(), uuid),
+            )
+
+    # --- webhooks -------------------------------------------------------------
+
+    def claim_due_webhooks(
+        self, now: dt.datetime, *, lease: dt.timedelta, limit: int
+    ) -> list[WebhookRecord]:
+        with self._transaction() as db:
+            rows = db.execute(
+                "SELECT * FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL"
+                " AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+                (now.isoformat(), limit),
+            ).fetchall()
+            for row in rows:
+                db.execute(
+                    "UPDATE webhook_deliveries SET next_attempt_at = ? WHERE job_uuid = ?",
+                    ((now + lease).isoformat(), row["job_uuid"]),
+                )
+        return [_webhook_from_row(row) for row in rows]
+
+    def record_webhook_attempt(self, attempt: WebhookRecord) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE webhook_deliveries SET status = ?, attempts = ?, last_status_code = ?,"
+                " last_error = ?, last_attempt_at = ?, delivered_at = ?, next_attempt_at = ?,"
+                " payload = ? WHERE job_uuid = ?",
+                (
+                    attempt.status,
+                    attempt.attempts,
+                    attempt.last_status_code,
+                    attempt.last_error,
+                    _to_text(attempt.last_attempt_at),
+                    _to_text(attempt.delivered_at),
+                    _to_text(attempt.next_attempt_at),
+                    attempt.payload,
+                    attempt.job_uuid,
+                ),
+            )
+
+    def get_webhook(self, job_uuid: str) -> WebhookRecord | None:
+        rows = self._query("SELECT * FROM webhook_deliveries WHERE job_uuid = ?", (job_uuid,))
+        return _webhook_from_row(rows[0]) if rows else None
 
     def delete_job(self, uuid: str) -> None:
         with self._transaction() as db:

@@ -31,6 +31,8 @@ from ocrchat_server.jobs.embedded.local_storage import LocalStorage
 from ocrchat_server.jobs.worker import PageTask, init_worker, run_page
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ocrchat_server.engines.vlm_server import SuryaConnection
     from ocrchat_server.jobs.records import JobRecord
     from ocrchat_server.jobs.scaleout.postgres_store import PostgresStore
@@ -94,6 +96,13 @@ def page_task_id(uuid: str, index: int) -> str:
     return f"{uuid}:{index}"
 
 
+def claim_pages(store: PostgresStore, record: JobRecord, count: int) -> list[int]:
+    """The indexes in the file of the job's next ``count`` pages to send (the ledger counts
+    positions in the pages to read, which a page selection skips through)."""
+    indexes = record.page_indexes
+    return [indexes[position] for position in store.claim_pages_to_send(record.uuid, count)]
+
+
 def send_pages(celery: Celery, record: JobRecord, pages: list[int], priority: int) -> None:
     for index in pages:
         celery.send_task(
@@ -138,14 +147,14 @@ class CeleryQueue:
                 return
             await asyncio.sleep(_POLL_SECONDS)
 
-    def cancel(self, uuid: str, *, pages: int = 0) -> None:
+    def cancel(self, uuid: str, *, pages: Sequence[int] = ()) -> None:
         """A deleted job has no row: its tasks still in the broker find none and end. Its
         pages being read are revoked, which kills their worker processes (and the
         rasterizers they started); Celery starts fresh ones, and the killed pages' tasks,
         given back by the broker, find no job either."""
         if pages:
             self.celery.control.revoke(
-                [page_task_id(uuid, index) for index in range(pages)],
+                [page_task_id(uuid, index) for index in pages],
                 terminate=True,
                 signal="SIGKILL",
             )
@@ -155,8 +164,8 @@ class CeleryQueue:
         return record is not None and not record.status.finished
 
     def _send(self, record: JobRecord, *, inline: bool) -> None:
-        window = record.page_count if inline else self.settings.pages_in_flight_per_job
-        pages = self.store.claim_pages_to_send(record.uuid, window)
+        window = record.pages_to_read if inline else self.settings.pages_in_flight_per_job
+        pages = claim_pages(self.store, record, window)
         send_pages(self.celery, record, pages, broker_priority(record.priority, inline=inline))
 
 
@@ -222,9 +231,9 @@ class WorkerContext:
                 self.fail(uuid, outcome.error)
                 return
         done = store.mark_page_done(uuid, index)
-        send_pages(app, record, store.claim_pages_to_send(uuid, 1), priority)
+        send_pages(app, record, claim_pages(store, record, 1), priority)
         stale_after = self.settings.page_visibility_timeout
-        if done >= record.page_count and store.claim_assembly(uuid, stale_after=stale_after):
+        if done >= record.pages_to_read and store.claim_assembly(uuid, stale_after=stale_after):
             self.finisher.finish(record, None)
 
 

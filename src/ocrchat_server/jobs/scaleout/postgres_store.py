@@ -28,9 +28,15 @@ from ocrchat_server.jobs.records import (
     AccountExistsError,
     Clock,
     DuplicateIdempotencyKeyError,
+    JobPosition,
     JobRecord,
     NoSuchAccountError,
+    WebhookRecord,
+    job_columns,
+    new_webhook_secret,
+    page_selection_of,
     utc_now,
+    webhook_message_id,
 )
 from ocrchat_server.jobs.scaleout.migrate import check_current
 from ocrchat_server.jobs.tokens import hash_token, key_id_of, matches, new_token
@@ -44,6 +50,7 @@ def _job(row: Row) -> JobRecord:
     values = {name: row[name] for name in _JOB_COLUMNS}
     values["status"] = JobStatus(row["status"])
     values["tier"] = Tier(row["tier"])
+    values["selected_pages"] = page_selection_of(row["selected_pages"], row["page_count"])
     return JobRecord(**values)
 
 
@@ -54,7 +61,15 @@ def _account(row: Row) -> Account:
         created_at=row["created_at"],
         plan=row["plan"],
         credits=row["credits"],
+        webhook_url=row.get("webhook_url"),
     )
+
+
+_WEBHOOK_COLUMNS = tuple(field.name for field in attrs.fields(WebhookRecord))
+
+
+def _webhook(row: Row) -> WebhookRecord:
+    return WebhookRecord(**{name: row[name] for name in _WEBHOOK_COLUMNS})
 
 
 def _message(row: Row) -> ChatMessage:
@@ -163,9 +178,7 @@ class PostgresStore:
     def insert_job(
         self, job: JobRecord, *, charge: Callable[[Usage], Charge] | None = None
     ) -> None:
-        fields = attrs.asdict(job)
-        fields["status"] = job.status.value
-        fields["tier"] = job.tier.value
+        fields = job_columns(job)
         columns = ", ".join(fields)
         marks = ", ".join("%s" for _ in fields)
         # column names come from JobRecord's fields, never from a request
@@ -173,6 +186,12 @@ class PostgresStore:
         try:
             with self._transaction() as db:
                 db.execute(sql.encode(), tuple(fields.values()))
+                if job.webhook_url is not None:
+                    db.execute(
+                        "INSERT INTO webhook_deliveries (job_uuid, account_id, url, status,"
+                        " message_id) VALUES (%s, %s, %s, 'pending', %s)",
+                        (job.uuid, job.account_id, job.webhook_url, webhook_message_id(job.uuid)),
+                    )
                 if charge is not None:
                     self._charge(db, job, charge)
         except psycopg.errors.UniqueViolation as exc:
@@ -250,6 +269,28 @@ class PostgresStore:
         )
         return _job(rows[0]) if rows else None
 
+    def list_jobs(
+        self,
+        account_id: int,
+        *,
+        limit: int,
+        status: JobStatus | None = None,
+        after: JobPosition | None = None,
+    ) -> list[JobRecord]:
+        conditions, values = ["account_id = %s"], list[object]([account_id])
+        if status is not None:
+            conditions.append("status = %s")
+            values.append(status.value)
+        if after is not None:
+            conditions.append("(created_at, uuid) < (%s, %s)")
+            values += [after.created_at, after.uuid]
+        where = " AND ".join(conditions)  # our own fragments; the values are parameters
+        rows = self._query(
+            f"{_JOB_SELECT} WHERE {where} ORDER BY created_at DESC, uuid DESC LIMIT %s",
+            (*values, limit),
+        )
+        return [_job(row) for row in rows]
+
     def jobs_with_status(self, *statuses: JobStatus) -> list[JobRecord]:
         rows = self._query(
             f"{_JOB_SELECT} WHERE status = ANY(%s) ORDER BY created_at, uuid",
@@ -259,7 +300,7 @@ class PostgresStore:
 
     def pages_queued(self, account_id: int) -> int:
         (row,) = self._query(
-            "SELECT COALESCE(SUM(page_count - pages_done), 0) AS queued FROM jobs"
+            "SELECT COALESCE(SUM(pages_to_read - pages_done), 0) AS queued FROM jobs"
             " WHERE account_id = %s AND status = ANY(%s)",
             (account_id, [JobStatus.PENDING.value, JobStatus.PROCESSING.value]),
         )
@@ -298,10 +339,67 @@ class PostgresStore:
         with self._transaction() as db:
             db.execute(
                 "UPDATE jobs SET status = %s, error = %s, finished_at = %s, expires_at = %s,"
-                " pages_done = CASE WHEN %s = 'done' THEN page_count ELSE pages_done END"
+                " pages_done = CASE WHEN %s = 'done' THEN pages_to_read ELSE pages_done END"
                 " WHERE uuid = %s",
                 (status.value, error, now, now + retention, status.value, uuid),
             )
+            # the job's webhook is due now, in the same transaction
+            db.execute(
+                "UPDATE webhook_deliveries SET next_attempt_at = %s WHERE job_uuid = %s"
+                " AND status = 'pending' AND attempts = 0 AND next_attempt_at IS NULL",
+                (now, uuid),
+            )
+
+    # --- webhooks -------------------------------------------------------------
+
+    def set_webhook_url(self, account_id: int, url: str | None) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE accounts SET webhook_url = %s WHERE id = %s", (url, account_id))
+
+    def webhook_secret(self, account_id: int) -> str:
+        rows = self._query(
+            "UPDATE accounts SET webhook_secret = COALESCE(webhook_secret, %s) WHERE id = %s"
+            " RETURNING webhook_secret",
+            (new_webhook_secret(), account_id),
+        )
+        return str(rows[0]["webhook_secret"])
+
+    def claim_due_webhooks(
+        self, now: dt.datetime, *, lease: dt.timedelta, limit: int
+    ) -> list[WebhookRecord]:
+        """Due deliveries, each claimed for ``lease`` by this host: the API hosts all run
+        the dispatcher, and a claimed row is skipped by the others."""
+        rows = self._query(
+            "UPDATE webhook_deliveries SET next_attempt_at = %s WHERE job_uuid IN ("
+            " SELECT job_uuid FROM webhook_deliveries WHERE next_attempt_at <= %s"
+            " ORDER BY next_attempt_at LIMIT %s FOR UPDATE SKIP LOCKED)"
+            " RETURNING *",
+            (now + lease, now, limit),
+        )
+        return [_webhook(row) for row in rows]
+
+    def record_webhook_attempt(self, attempt: WebhookRecord) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE webhook_deliveries SET status = %s, attempts = %s,"
+                " last_status_code = %s, last_error = %s, last_attempt_at = %s,"
+                " delivered_at = %s, next_attempt_at = %s, payload = %s WHERE job_uuid = %s",
+                (
+                    attempt.status,
+                    attempt.attempts,
+                    attempt.last_status_code,
+                    attempt.last_error,
+                    attempt.last_attempt_at,
+                    attempt.delivered_at,
+                    attempt.next_attempt_at,
+                    attempt.payload,
+                    attempt.job_uuid,
+                ),
+            )
+
+    def get_webhook(self, job_uuid: str) -> WebhookRecord | None:
+        rows = self._query("SELECT * FROM webhook_deliveries WHERE job_uuid = %s", (job_uuid,))
+        return _webhook(rows[0]) if rows else None
 
     def delete_job(self, uuid: str) -> None:
         with self._transaction() as db:
@@ -363,11 +461,12 @@ class PostgresStore:
     # --- the pages of jobs shared by workers (the Celery queue's ledger) -----
 
     def claim_pages_to_send(self, uuid: str, count: int) -> list[int]:
-        """The next ``count`` pages of the job not yet sent to the broker (fewer at its
-        end), marked sent: whoever calls this sends them, and no one else will."""
+        """The positions in the job's pages to read (its ``page_indexes``) of the next
+        ``count`` pages not yet sent to the broker (fewer at its end), marked sent: whoever
+        calls this sends them, and no one else will."""
         rows = self._query(
             "WITH old AS (SELECT pages_sent FROM jobs WHERE uuid = %s FOR UPDATE)"
-            " UPDATE jobs SET pages_sent = LEAST(page_count, jobs.pages_sent + %s) FROM old"
+            " UPDATE jobs SET pages_sent = LEAST(pages_to_read, jobs.pages_sent + %s) FROM old"
             " WHERE uuid = %s AND status IN ('pending', 'processing')"
             " RETURNING old.pages_sent AS before, jobs.pages_sent",
             (uuid, count, uuid),

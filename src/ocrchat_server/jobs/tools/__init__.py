@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+from ocrchat.models import TOOLS as TOOL_NAMES
 from ocrchat.models import Tool
 from ocrchat_server.jobs.tools.base import (
     FinishedPages,
@@ -37,6 +38,9 @@ def _discover() -> dict[str, ToolPreset]:
         if module.name != "base":
             tool: ToolPreset = importlib.import_module(f"{__name__}.{module.name}").TOOL
             found[tool.slug] = tool
+    # the SDK's ToolName is what users type against: both lists change together
+    if set(found) != set(TOOL_NAMES):
+        raise RuntimeError(f"tools {sorted(found)} differ from ocrchat.models.ToolName")
     return found
 
 
