@@ -248,3 +248,31 @@ def test_other_bad_webhook_urls_are_refused(server: Server, url: str) -> None:
     assert_error(
         submit(server, numbered_pdf(1), "one.pdf", webhook_url=url), 400, "invalid_webhook_url"
     )
+
+
+def test_a_rotated_key_signs_from_then_on(server: Server, receiver: Receiver) -> None:
+    old = _secret(server)
+    rotated = server.client.patch(
+        "/api/v1/account/", json={"rotate_webhook_secret": True}, headers=server.headers()
+    )
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()["webhook_secret"]
+    assert new.startswith("whsec_")
+    assert new != old
+    assert _secret(server) == new
+
+    submit(server, numbered_pdf(1), "one.pdf", webhook_url=receiver.url)
+    (delivery,) = receiver.wait_for(1)
+    assert verify(delivery.body, delivery.headers, new).type == "job.done"
+    with pytest.raises(WebhookVerificationError):
+        verify(delivery.body, delivery.headers, old)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"webhook": "x"}, {"rotate_webhook_secret": "yes"}, [], {"webhook_url": 7}],
+)
+def test_bad_account_updates_are_refused(server: Server, body: object) -> None:
+    response = server.client.patch("/api/v1/account/", json=body, headers=server.headers())
+    assert response.status_code == 400
+    assert response.json()["code"] in ("invalid_account_update", "invalid_webhook_url")

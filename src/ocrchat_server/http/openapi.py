@@ -322,9 +322,12 @@ def openapi_document(downloads: tuple[tuple[str, str], ...]) -> dict[str, Any]:
                             "schema": {
                                 "type": "object",
                                 "properties": {
-                                    "webhook_url": {"anyOf": [{"type": "string"}, {"type": "null"}]}
+                                    "webhook_url": {
+                                        "anyOf": [{"type": "string"}, {"type": "null"}]
+                                    },
+                                    "rotate_webhook_secret": {"type": "boolean"},
                                 },
-                                "required": ["webhook_url"],
+                                "minProperties": 1,
                                 "additionalProperties": False,
                             }
                         }

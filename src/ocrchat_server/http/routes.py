@@ -187,22 +187,32 @@ async def account(request: Request) -> Response:
     return JSONResponse(unstructure(await asyncio.to_thread(services.accounts.view, caller)))
 
 
+_ACCOUNT_UPDATES = {"webhook_url", "rotate_webhook_secret"}
+
+
 async def update_account(request: Request) -> Response:
-    """``PATCH /api/v1/account/`` with ``{"webhook_url": "https://..." | null}``: the
-    account's default webhook."""
+    """``PATCH /api/v1/account/`` with ``{"webhook_url": "https://..." | null}`` (the
+    account's default webhook) and/or ``{"rotate_webhook_secret": true}`` (a new key)."""
     services, caller = await _caller(request)
     try:
         body = await request.json()
     except ValueError:
+        raise bad_request("invalid_json", 'Send a JSON body: {"webhook_url": "..."}.') from None
+    if not isinstance(body, dict) or not body or not set(body) <= _ACCOUNT_UPDATES:
         raise bad_request(
-            "invalid_json", 'Send a JSON body: {"webhook_url": "https://..."}.'
-        ) from None
-    if not isinstance(body, dict) or set(body) != {"webhook_url"}:
-        raise bad_request("invalid_account_update", 'The JSON body is {"webhook_url": ...}.')
-    url = body["webhook_url"]
-    if url is not None and not isinstance(url, str):
-        raise bad_request("invalid_webhook_url", "webhook_url is a URL string, or null.")
-    await services.accounts.set_webhook_url(caller, url.strip() if url else None)
+            "invalid_account_update",
+            'The JSON body takes "webhook_url" (a URL or null) and "rotate_webhook_secret" (true).',
+        )
+    rotate = body.get("rotate_webhook_secret", False)
+    if not isinstance(rotate, bool):
+        raise bad_request("invalid_account_update", '"rotate_webhook_secret" is true or false.')
+    if "webhook_url" in body:
+        url = body["webhook_url"]
+        if url is not None and not isinstance(url, str):
+            raise bad_request("invalid_webhook_url", "webhook_url is a URL string, or null.")
+        await services.accounts.set_webhook_url(caller, url.strip() if url else None)
+    if rotate:
+        await services.accounts.rotate_webhook_secret(caller)
     updated = await asyncio.to_thread(services.accounts.accounts.account_by_name, caller.name)
     return JSONResponse(unstructure(await asyncio.to_thread(services.accounts.view, updated)))
 

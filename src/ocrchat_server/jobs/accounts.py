@@ -39,6 +39,10 @@ class AccountService:
         self.clock = clock
         self.webhook_private_addresses = webhook_private_addresses
 
+    async def rotate_webhook_secret(self, account: Account) -> None:
+        """A new signing key; deliveries from now on are signed with it alone."""
+        await asyncio.to_thread(self.webhooks.rotate_webhook_secret, account.id)
+
     async def set_webhook_url(self, account: Account, url: str | None) -> None:
         """The account's default webhook (None: none), checked as a submit's is."""
         if url is not None:

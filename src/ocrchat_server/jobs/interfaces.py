@@ -217,6 +217,9 @@ class WebhookLedger(Protocol):
     def webhook_secret(self, account_id: int) -> str:
         """The account's signing key, made on first use."""
 
+    def rotate_webhook_secret(self, account_id: int) -> str:
+        """A new signing key for the account, replacing the old one at once."""
+
     def claim_due_webhooks(
         self, now: dt.datetime, *, lease: dt.timedelta, limit: int
     ) -> list[WebhookRecord]:

@@ -374,6 +374,12 @@ class SqliteStore:
             ).fetchone()
         return str(row["webhook_secret"])
 
+    def rotate_webhook_secret(self, account_id: int) -> str:
+        secret = new_webhook_secret()
+        with self._transaction() as db:
+            db.execute("UPDATE accounts SET webhook_secret = ? WHERE id = ?", (secret, account_id))
+        return secret
+
     # --- jobs ---------------------------------------------------------------
 
     def insert_job(

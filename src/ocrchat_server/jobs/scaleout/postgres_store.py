@@ -364,6 +364,14 @@ class PostgresStore:
         )
         return str(rows[0]["webhook_secret"])
 
+    def rotate_webhook_secret(self, account_id: int) -> str:
+        secret = new_webhook_secret()
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE accounts SET webhook_secret = %s WHERE id = %s", (secret, account_id)
+            )
+        return secret
+
     def claim_due_webhooks(
         self, now: dt.datetime, *, lease: dt.timedelta, limit: int
     ) -> list[WebhookRecord]:
