@@ -4,6 +4,7 @@ SDK's helper. Private addresses are refused unless the server allows them."""
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import threading
 import time
@@ -12,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import httpcore
 import pytest
 
 from ocrchat.webhooks import WebhookVerificationError, verify
+from ocrchat_server.jobs.webhooks import PublicAddressesOnly, WebhookUrlError
 from ocrchat_server.settings import Settings
 from tests.conftest import MovableClock, Server, started
 from tests.documents import numbered_pdf
@@ -276,3 +279,22 @@ def test_bad_account_updates_are_refused(server: Server, body: object) -> None:
     response = server.client.patch("/api/v1/account/", json=body, headers=server.headers())
     assert response.status_code == 400
     assert response.json()["code"] in ("invalid_account_update", "invalid_webhook_url")
+
+
+def test_a_delivery_connects_only_to_a_checked_public_address(receiver: Receiver) -> None:
+    """The check at connection time, which a name re-pointed after the submit's check
+    (DNS rebinding) meets: the address connected to is the one checked."""
+    local_name = receiver.url.replace("127.0.0.1", "localhost")
+
+    async def post(url: str, *, allow_private: bool) -> int:
+        backend = PublicAddressesOnly(allow_private_addresses=allow_private)
+        async with httpcore.AsyncConnectionPool(network_backend=backend) as pool:
+            response = await pool.request("POST", url, content=b"{}")
+            return response.status
+
+    for url in (receiver.url, local_name):
+        with pytest.raises(WebhookUrlError):
+            asyncio.run(post(url, allow_private=False))
+    assert receiver.deliveries == []
+    assert asyncio.run(post(receiver.url, allow_private=True)) == 200
+    assert len(receiver.deliveries) == 1

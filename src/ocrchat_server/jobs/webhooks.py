@@ -15,8 +15,12 @@ followed.
 
 Against server-side request forgery, only ``http`` and ``https`` URLs are taken, and a
 host that resolves to a loopback, private, link-local, multicast or otherwise non-public
-address is refused, on submit and again before each attempt (a name can be pointed
-elsewhere in between), unless the server's operator allows private addresses.
+address is refused, unless the server's operator allows private addresses: on submit
+(400), and again when a delivery connects. There the name is resolved once, its
+addresses checked and the connection made to a checked address
+(:class:`PublicAddressesOnly`, an httpcore network backend), so a name pointed elsewhere
+between the check and the connection (DNS rebinding) reaches nothing private. TLS still
+verifies the certificate against the URL's host name.
 """
 
 from __future__ import annotations
@@ -27,11 +31,12 @@ import ipaddress
 import json
 import logging
 import socket
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import attrs
-import httpx
+import httpcore
 from standardwebhooks import Webhook
 
 from ocrchat import __version__
@@ -39,6 +44,8 @@ from ocrchat._serde import unstructure
 from ocrchat_server.jobs.records import WebhookRecord, job_summary, utc_now
 
 if TYPE_CHECKING:
+    from httpcore import SOCKET_OPTION as SocketOption
+
     from ocrchat_server.jobs.interfaces import JobRepository, WebhookLedger
 
 log = logging.getLogger(__name__)
@@ -67,6 +74,57 @@ def _public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+async def _addresses(host: str, port: int) -> list[str]:
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise WebhookUrlError(f"webhook_url's host {host!r} does not resolve.") from None
+    return list(dict.fromkeys(str(entry[4][0]) for entry in found))
+
+
+def _refuse_private(host: str, addresses: list[str]) -> None:
+    if not all(_public(address) for address in addresses):
+        raise WebhookUrlError(
+            f"webhook_url's host {host!r} is a loopback, private or other non-public "
+            "address; this server delivers only to public addresses."
+        )
+
+
+class PublicAddressesOnly(httpcore.AsyncNetworkBackend):
+    """Connections to hosts whose every address is public, made to the address checked
+    (not to a second lookup of the name); with ``allow_private_addresses``, any host."""
+
+    def __init__(self, *, allow_private_addresses: bool) -> None:
+        self.allow_private_addresses = allow_private_addresses
+        self._backend = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[SocketOption] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        addresses = await _addresses(host, port)
+        if not self.allow_private_addresses:
+            _refuse_private(host, addresses)
+        return await self._backend.connect_tcp(
+            addresses[0], port, timeout, local_address, socket_options
+        )
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[SocketOption] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise WebhookUrlError("webhooks are delivered over TCP only.")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
 async def check_webhook_url(url: str, *, allow_private_addresses: bool) -> None:
     """Refuse ``url`` unless it is http(s) to a host whose every address is public (or,
     with ``allow_private_addresses``, to any host that resolves)."""
@@ -81,20 +139,9 @@ async def check_webhook_url(url: str, *, allow_private_addresses: bool) -> None:
         raise WebhookUrlError("webhook_url must be an http:// or https:// URL with a host.")
     if parts.username or parts.password:
         raise WebhookUrlError("webhook_url must not carry a user name or password.")
-    try:
-        found = await asyncio.get_running_loop().getaddrinfo(
-            parts.hostname,
-            port or (443 if parts.scheme == "https" else 80),
-            type=socket.SOCK_STREAM,
-        )
-    except (socket.gaierror, UnicodeError):
-        raise WebhookUrlError(f"webhook_url's host {parts.hostname!r} does not resolve.") from None
-    addresses = {str(entry[4][0]) for entry in found}
-    if not allow_private_addresses and not all(_public(address) for address in addresses):
-        raise WebhookUrlError(
-            f"webhook_url's host {parts.hostname!r} is a loopback, private or other "
-            "non-public address; this server delivers only to public addresses."
-        )
+    addresses = await _addresses(parts.hostname, port or (443 if parts.scheme == "https" else 80))
+    if not allow_private_addresses:
+        _refuse_private(parts.hostname, addresses)
 
 
 class WebhookDispatcher:
@@ -109,18 +156,17 @@ class WebhookDispatcher:
 
     async def run(self) -> None:
         """Deliver until cancelled (a background task of the app)."""
-        async with httpx.AsyncClient(
-            follow_redirects=False,
-            timeout=self.policy.timeout,
-            headers={"User-Agent": f"ocrchat-server/{__version__} webhooks"},
-        ) as client:
+        # httpcore, not httpx: its network backend is where the connection's address is
+        # checked; it never follows a redirect
+        backend = PublicAddressesOnly(allow_private_addresses=self.policy.allow_private_addresses)
+        async with httpcore.AsyncConnectionPool(network_backend=backend) as client:
             while True:
                 # a job's delivery falls due as it ends; looking each second keeps the
                 # wait short at the cost of one indexed query
                 await self.deliver_due(client)
                 await asyncio.sleep(_POLL_SECONDS)
 
-    async def deliver_due(self, client: httpx.AsyncClient) -> int:
+    async def deliver_due(self, client: httpcore.AsyncConnectionPool) -> int:
         # a claim lasts beyond one attempt's time: no other host takes it meanwhile
         lease = dt.timedelta(seconds=self.policy.timeout * 3 + 30)
         due = await asyncio.to_thread(
@@ -140,7 +186,7 @@ class WebhookDispatcher:
         }
         return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
 
-    async def _attempt(self, client: httpx.AsyncClient, delivery: WebhookRecord) -> None:
+    async def _attempt(self, client: httpcore.AsyncConnectionPool, delivery: WebhookRecord) -> None:
         payload = delivery.payload or await asyncio.to_thread(self._payload, delivery)
         if payload is None:
             return
@@ -148,25 +194,34 @@ class WebhookDispatcher:
         now = utc_now()
         status_code: int | None = None
         error: str | None = None
+        message_id = delivery.message_id or delivery.job_uuid
+        headers = {
+            "content-type": "application/json",
+            "user-agent": f"ocrchat-server/{__version__} webhooks",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Webhook(secret).sign(message_id, now, payload),
+        }
+        timeout = self.policy.timeout
+        timeouts = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
         try:
-            await check_webhook_url(
-                delivery.url, allow_private_addresses=self.policy.allow_private_addresses
+            response = await client.request(
+                "POST",
+                delivery.url,
+                headers=list(headers.items()),
+                content=payload.encode(),
+                extensions={"timeout": timeouts},
             )
-            message_id = delivery.message_id or delivery.job_uuid
-            headers = {
-                "content-type": "application/json",
-                "webhook-id": message_id,
-                "webhook-timestamp": str(int(now.timestamp())),
-                "webhook-signature": Webhook(secret).sign(message_id, now, payload),
-            }
-            response = await client.post(delivery.url, content=payload.encode(), headers=headers)
-            status_code = response.status_code
-            if not response.is_success:
-                error = f"The receiver answered {status_code} {response.reason_phrase}."
+            status_code = response.status
+            if not 200 <= status_code < 300:
+                reason = response.extensions.get("reason_phrase", b"").decode("latin-1")
+                error = f"The receiver answered {status_code} {reason}".strip() + "."
         except WebhookUrlError as exc:
             error = str(exc)
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:_MAX_ERROR] or type(exc).__name__
+        except (httpcore.NetworkError, httpcore.TimeoutException, httpcore.ProtocolError) as exc:
+            error = f"{type(exc).__name__}: {exc}"[:_MAX_ERROR]
+        except httpcore.UnsupportedProtocol as exc:
+            error = f"The URL cannot be delivered to: {exc}"[:_MAX_ERROR]
         attempts = delivery.attempts + 1
         retries_left = attempts <= len(self.policy.retry_delays)
         if error is None:
