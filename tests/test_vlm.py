@@ -62,6 +62,8 @@ def test_blocks_come_in_reading_order_with_labels_boxes_and_confidence() -> None
     assert page.blocks[0].confidence == 0.9
     assert page.text == "Results\n\nSecond, the body.\n\n7"
     assert (page.width, page.height) == SIZE
+    assert page.engine == "surya"
+    assert {block.engine for block in page.blocks} == {"surya"}
 
 
 def test_markdown_keeps_headings_lists_emphasis_and_math() -> None:

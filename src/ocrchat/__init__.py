@@ -1,10 +1,16 @@
 """ocrchat: OCR documents and chat with them, on ocr.chat or your own server.
 
+```python
 import ocrchat
 
-with ocrchat.Client() as client:          # $OCRCHAT_API_TOKEN, $OCRCHAT_BASE_URL
-    job = client.poll(client.submit("invoice.pdf"))
+with ocrchat.Client() as client:  # $OCRCHAT_API_TOKEN, $OCRCHAT_BASE_URL
+    job = client.ocr("invoice.pdf")
     print(job.markdown)
+```
+
+``Client`` and ``AsyncClient`` call the API; the models they return (``Job``, ``Page``,
+``Block``, ...) are frozen attrs classes from ``ocrchat.models``; every error raised is an
+``OcrchatError``; ``ocrchat.webhooks.verify`` checks a webhook delivery.
 """
 
 from ocrchat._async_client import AsyncClient

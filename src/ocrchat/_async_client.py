@@ -67,10 +67,36 @@ _SelfAsyncClient = TypeVar("_SelfAsyncClient", bound="AsyncClient")
 class AsyncClient(ClientBase):
     """The OCR.chat API, asynchronously.
 
-    ``api_token`` and ``base_url`` default to ``$OCRCHAT_API_TOKEN`` and
-    ``$OCRCHAT_BASE_URL`` (else ``https://ocr.chat``). ``timeout`` applies
-    to each request and can be overridden per call. Pass ``http_client`` to
-    use your own ``httpx.AsyncClient`` (a proxy, a test transport).
+    ```python
+    async with AsyncClient() as client:  # $OCRCHAT_API_TOKEN, $OCRCHAT_BASE_URL
+        job = await client.ocr("invoice.pdf")
+        print(job.markdown)
+    ```
+
+    Open it with ``async with AsyncClient() as client:``, or call ``aclose()`` when done.
+
+    A request that cannot connect, times out, or answers 408, 429, 500, 502, 504 or 503
+    with ``Retry-After`` is tried again, after the server's ``Retry-After`` or
+    ``0.5 * 2**n`` seconds (at most 8, jittered). A submit is sent again with the same
+    ``Idempotency-Key``, so a job is never made or charged twice. A successful answer
+    whose body is not what the API sends (a proxy's login page) raises
+    ``APIResponseValidationError``.
+
+    Args:
+        api_token: The API token (``ocr_...``); by default ``$OCRCHAT_API_TOKEN``.
+        base_url: The server's root URL, such as ``http://127.0.0.1:8000`` (a path prefix
+            is kept); by default ``$OCRCHAT_BASE_URL``, else ``https://ocr.chat``.
+        timeout: Seconds for each request (a number, an ``httpx.Timeout``, or None for no
+            limit); by default 120 seconds, 10 of them to connect. Each method that
+            makes a request takes its own ``timeout`` too.
+        max_retries: The most times one request is tried again (3).
+        max_retry_seconds: The most seconds one request's tries may take in all (60).
+        http_client: Your own ``httpx.AsyncClient`` (a proxy, a test transport). This
+            client does not close it.
+
+    Raises:
+        ConfigurationError: No API token, or a base URL that is not
+            ``http(s)://host[:port][/path]``.
     """
 
     def __init__(
@@ -90,8 +116,11 @@ class AsyncClient(ClientBase):
 
     @functools.cached_property
     def with_raw_response(self) -> AsyncClientWithRawResponse:
-        """The same calls, returning the :class:`~ocrchat.APIResponse` (status, headers,
-        request id; ``.parse()`` for the usual result): ``client.with_raw_response.get(job)``."""
+        """The same calls, each returning the ``APIResponse`` (status, headers, request id;
+        ``.parse()`` for the usual result): ``await client.with_raw_response.get(job)``.
+
+        It holds the calls of one request: ``submit``, ``get``, ``download``, ``chat``,
+        ``history``, ``account``, ``tools``, ``engines`` and ``delete``."""
         raw = copy.copy(self)
         raw._raw, raw._owns_http = True, False
         return AsyncClientWithRawResponse(raw)
@@ -151,16 +180,53 @@ class AsyncClient(ClientBase):
         idempotency_key: str | None = None,
         timeout: TimeoutInput = NOT_GIVEN,
     ) -> Job:
-        """Upload a document (a path, bytes, an open binary file or a ``(filename, bytes)``
-        pair) and return its job.
+        """Upload a document and return its job.
 
-        A file of 5 pages or fewer comes back ``done``; a larger one
-        ``pending``: :meth:`poll` it. Retries reuse one ``Idempotency-Key``.
-        ``pages`` reads only those pages (``"1-3,7"``, counted from 1 as a reader does).
-        ``webhook_url``: where the server POSTs the job's summary when it ends (check it
-        with :func:`ocrchat.webhooks.verify`).
-        ``engine`` (``auto``, ``tesseract``, ``ppocr``) and ``ocr`` (``auto``,
-        ``force``, ``skip``) are the self-hosted server's cpu-tier and PDF options.
+        A file of 5 pages or fewer is read before the answer and comes back ``done`` (or
+        ``failed``, which ``submit`` returns as it is and ``ocr`` raises); a larger one
+        comes back ``pending``: ``poll`` it, or call ``ocr`` for the whole job in one
+        call. The pages read are charged to the account.
+
+        Args:
+            file: The document: a path, bytes, an open binary file or a
+                ``(filename, bytes)`` pair. PNG, JPEG, WEBP, GIF, BMP, TIFF (each frame a
+                page) or PDF.
+            tier: ``cpu`` (the default: Tesseract and PP-OCRv6, fast, for print) or ``vlm``
+                (Surya: handwriting, complex layouts, tables, math), as a ``Tier`` or its
+                value.
+            language: ``auto`` (the default) or a language code: ISO 639-1 (``en``,
+                ``de``) or Tesseract's (``deu``), several joined with ``+``.
+            tool: A preset: ``extract-tables``, ``handwriting-to-text`` or ``translate``
+                (with ``translate_to``); ``tools()`` says which can run now.
+            translate_to: The language to translate into, with ``tool="translate"``.
+            pages: Only these pages are read and charged, counted from 1 as a reader
+                does: ``"3"``, ``"1-3,7"``, ``"10-"`` (page 10 to the end). The job shows
+                them as ``page_selection``.
+            engine: The cpu tier's recognizer, on a self-hosted server: ``auto`` (the
+                default), ``tesseract`` or ``ppocr``.
+            ocr: For a PDF, on a self-hosted server: ``auto`` (the default: a page's own
+                text when it is exact), ``force`` (OCR every page) or ``skip`` (never OCR).
+            webhook_url: Where the server POSTs the job's summary, signed, when it ends
+                (check it with ``ocrchat.webhooks.verify``); by default the account's.
+            idempotency_key: The ``Idempotency-Key`` to send (1 to 255 printable ASCII
+                characters); by default a new one for each call, the same on every retry.
+                A key sent again returns its first job, not charged again.
+            timeout: Seconds for this request (a number, an ``httpx.Timeout``, or None for no
+                limit) instead of the client's ``timeout``. A small file is read before
+                the answer: leave time for it.
+
+        Returns:
+            The job, ``done`` or ``failed`` for 5 pages or fewer, else ``pending`` (or
+                ``processing``).
+
+        Raises:
+            BadRequestError: The file or a parameter was refused (``code`` says which).
+            QuotaExceededError: The account has not enough pages left; nothing was
+                charged.
+            APIStatusError: Any other error status, such as ``AuthenticationError`` (401) for a
+                missing or unknown token.
+            APIConnectionError: The server could not be reached, or did not answer in time
+                (``APITimeoutError``), on the last of the retries.
         """
         return await self._result(
             _core.submit(
@@ -196,13 +262,42 @@ class AsyncClient(ClientBase):
         wait_timeout: float | None = DEFAULT_POLL_TIMEOUT,
         on_progress: Callable[[Job], None] | None = None,
     ) -> Job:
-        """The whole job in one call: :meth:`submit` the document, then wait for it (as
-        :meth:`poll` does) and return it ``done``.
+        """The whole job in one call: ``submit`` the document, wait until it is done (as
+        ``poll`` does) and return it.
 
-        Raises :class:`~ocrchat.JobFailedError` when the job fails, a small file read in
-        the request included, and :class:`~ocrchat.PollTimeoutError` after
-        ``wait_timeout`` seconds. ``on_progress`` is called with the job after every look.
-        The other arguments are :meth:`submit`'s.
+        Args:
+            file: The document, as ``submit`` takes it.
+            tier: As for ``submit``.
+            language: As for ``submit``.
+            tool: As for ``submit``.
+            translate_to: As for ``submit``.
+            pages: As for ``submit``.
+            engine: As for ``submit``.
+            ocr: As for ``submit``.
+            webhook_url: As for ``submit``.
+            idempotency_key: As for ``submit``.
+            interval: Seconds between looks at the job (2), or longer when the server's
+                ``Retry-After`` asks.
+            wait_timeout: Seconds to wait for the job in all (1800), not per request;
+                None waits as long as it takes.
+            on_progress: Called with the job after every look (once, for a file read in
+                the request), e.g. to show ``job.progress``.
+
+        Returns:
+            The done job, with its text, Markdown and pages.
+
+        Raises:
+            JobFailedError: The job failed, a small file read in the request included;
+                ``error.job.error`` says why.
+            PollTimeoutError: The job was still running after ``wait_timeout`` seconds.
+                It goes on: ``poll`` it to wait longer.
+            BadRequestError: The file or a parameter was refused (``code`` says which).
+            QuotaExceededError: The account has not enough pages left; nothing was
+                charged.
+            APIStatusError: Any other error status, such as ``AuthenticationError`` (401) for a
+                missing or unknown token.
+            APIConnectionError: The server could not be reached, or did not answer in time
+                (``APITimeoutError``), on the last of the retries.
         """
         submitted = await self.submit(
             file,
@@ -234,8 +329,31 @@ class AsyncClient(ClientBase):
         cursor: str | None = None,
         timeout: TimeoutInput = NOT_GIVEN,
     ) -> JobList:
-        """One page of the account's jobs, newest first, without their pages: pass its
-        ``next_cursor`` as ``cursor`` for the next. :meth:`jobs` walks every page."""
+        """One page of the account's jobs, newest first, without their pages and text.
+
+        Pass its ``next_cursor`` as ``cursor`` for the next page; ``jobs`` walks every page
+        for you.
+
+        Args:
+            status: Only the jobs with this status: a ``JobStatus`` (but ``UNKNOWN``) or
+                its value, such as ``"done"``. None lists every job.
+            limit: The most jobs on the page, 1 to 100; by default the server's (20).
+            cursor: The ``next_cursor`` of the page before, for the next (older) jobs;
+                None for the newest.
+            timeout: Seconds for this request (a number, an ``httpx.Timeout``, or None for no
+                limit) instead of the client's ``timeout``.
+
+        Returns:
+            The page's jobs as ``JobSummary`` objects, and its ``next_cursor`` (None on the
+                last page).
+
+        Raises:
+            BadRequestError: A ``status``, ``limit`` or ``cursor`` the server does not take.
+            APIStatusError: Any other error status, such as ``AuthenticationError`` (401) for a
+                missing or unknown token.
+            APIConnectionError: The server could not be reached, or did not answer in time
+                (``APITimeoutError``), on the last of the retries.
+        """
         return await self._result(
             _core.list_jobs(
                 self._config, status=status, limit=limit, cursor=cursor, timeout=timeout
@@ -245,9 +363,31 @@ class AsyncClient(ClientBase):
     async def jobs(
         self, *, status: JobStatus | JobStatusName | None = None, page_size: int = 100
     ) -> AsyncIterator[JobSummary]:
-        """Every job of the account, newest first (``async for`` on this client, ``for``
-        on :class:`~ocrchat.Client`), fetched a page of ``page_size`` at a time as the
-        loop goes: stop early and no more pages are asked for."""
+        """Every job of the account, newest first, fetched a page at a time as the loop
+        goes.
+
+        ```python
+        async for summary in client.jobs(status="done"):
+            print(summary.uuid, summary.filename, summary.created_at)
+        ```
+
+        Stop the loop early and no more pages are asked for.
+
+        Args:
+            status: Only the jobs with this status, as ``list_jobs`` takes it.
+            page_size: The jobs asked for in each request, 1 to 100.
+
+        Yields:
+            (JobSummary): Each job, without its pages and text (``get`` fetches the whole
+                job).
+
+        Raises:
+            BadRequestError: A ``status`` or ``page_size`` the server does not take.
+            APIStatusError: Any other error status, such as ``AuthenticationError`` (401) for a
+                missing or unknown token.
+            APIConnectionError: The server could not be reached, or did not answer in time
+                (``APITimeoutError``), on the last of the retries.
+        """
         cursor: str | None = None
         while True:
             page = await self.list_jobs(status=status, limit=page_size, cursor=cursor)
@@ -258,7 +398,23 @@ class AsyncClient(ClientBase):
             cursor = page.next_cursor
 
     async def get(self, job: Job | str, *, timeout: TimeoutInput = NOT_GIVEN) -> Job:
-        """The job as it is now (one request)."""
+        """The job as it is now, in one request (``poll`` waits for it to finish).
+
+        Args:
+            job: The job, or its ``uuid``.
+            timeout: Seconds for this request (a number, an ``httpx.Timeout``, or None for no
+                limit) instead of the client's ``timeout``.
+
+        Returns:
+            The job, with its ``progress`` while it runs, and its text and pages once done.
+
+        Raises:
+            NotFoundError: No such job for this token.
+            APIStatusError: Any other error status, such as ``AuthenticationError`` (401) for a
+                missing or unknown token.
+            APIConnectionError: The server could not be reached, or did not answer in time
+                (``APITimeoutError``), on the last of the retries.
+        """
         return await self._result(_core.get(self._config, job, timeout=timeout))
 
     async def poll(
@@ -271,9 +427,29 @@ class AsyncClient(ClientBase):
     ) -> Job:
         """Wait for the job to finish and return it done.
 
-        Raises :class:`~ocrchat.JobFailedError` when it fails and
-        :class:`~ocrchat.PollTimeoutError` after ``timeout`` seconds.
-        ``on_progress`` is called with the job after every look.
+        Looks at the job every ``interval`` seconds, or less often when the server's
+        ``Retry-After`` asks.
+
+        Args:
+            job: The job, or its ``uuid``.
+            interval: Seconds between looks (2).
+            timeout: Seconds to wait in all (1800), not per request; None waits as long as
+                it takes.
+            on_progress: Called with the job after every look, e.g. to show
+                ``job.progress``.
+
+        Returns:
+            The done job, with its text, Markdown and pages.
+
+        Raises:
+            JobFailedError: The job failed; ``error.job.error`` says why.
+            PollTimeoutError: The job was still running after ``timeout`` seconds. It goes
+                on: ``poll`` it again to wait longer.
+            NotFoundError: No such job for this token.
+            APIStatusError: Any other error status, such as ``AuthenticationError`` (401) for a
+                missing or unknown token.
+            APIConnectionError: The server could not be reached, or did not answer in time
+                (``APITimeoutError``), on the last of the retries.
         """
         return await self._run(
             _core.poll(
@@ -309,11 +485,32 @@ class AsyncClient(ClientBase):
         *,
         timeout: TimeoutInput = NOT_GIVEN,
     ) -> bytes | Path:
-        """The finished job as a file, ``format`` one of :data:`ocrchat.DOWNLOAD_FORMATS`:
-        its bytes, or with ``path`` the ``Path`` it was written to.
+        """The done job as a file: its bytes, or written to ``path``.
 
         To a path the file is streamed, never whole in memory, through a temporary file
-        beside it: a download that fails leaves no partial file.
+        beside it: a download that fails leaves no partial file, and an older file at
+        ``path`` stays whole until the new one is.
+
+        Args:
+            job: The job, or its ``uuid``.
+            format: One of ``ocrchat.DOWNLOAD_FORMATS``: ``txt``, ``md``, ``json``, ``pdf``
+                (searchable), ``docx``, ``xlsx`` or ``csv``.
+            path: Where to write the file; None returns its bytes.
+            timeout: Seconds for this request (a number, an ``httpx.Timeout``, or None for no
+                limit) instead of the client's ``timeout``.
+
+        Returns:
+            The file's bytes, or with ``path`` the ``Path`` it was written to.
+
+        Raises:
+            JobNotReadyError: The job is not done yet.
+            JobFailedError: The job failed, so there is no file.
+            BadRequestError: A format the server does not write.
+            NotFoundError: No such job for this token.
+            APIStatusError: Any other error status, such as ``AuthenticationError`` (401) for a
+                missing or unknown token.
+            APIConnectionError: The server could not be reached, or did not answer in time
+                (``APITimeoutError``), on the last of the retries.
         """
         if path is None:
             return await self._result(_core.download(self._config, job, format, timeout=timeout))
@@ -329,33 +526,142 @@ class AsyncClient(ClientBase):
         conversation: str | None = None,
         timeout: TimeoutInput = NOT_GIVEN,
     ) -> ChatReply:
-        """Ask about a finished job; pass ``conversation`` to continue one."""
+        """Ask a question about a done job; the answer comes from its text, with
+        citations.
+
+        When the text does not hold the answer, the reply says so (``The document does
+        not say.``) instead of guessing.
+
+        Args:
+            job: The job, or its ``uuid``.
+            message: The question, at most 4,000 characters.
+            conversation: A ``ChatReply.conversation`` to continue; None starts a new
+                conversation.
+            timeout: Seconds for this request (a number, an ``httpx.Timeout``, or None for no
+                limit) instead of the client's ``timeout``.
+
+        Returns:
+            The reply: the answer in ``message``, whose ``citations`` give the page and
+                line, and the ``conversation`` to continue.
+
+        Raises:
+            JobNotReadyError: The job is not done yet.
+            JobFailedError: The job failed, so there is no text to ask about.
+            BadRequestError: An empty or too long message, or a malformed conversation id.
+            NotFoundError: No such job for this token, or a conversation not of this job.
+            ServerError: The server's language model failed (502) or was too slow (504).
+            APIStatusError: Any other error status, such as ``AuthenticationError`` (401) for a
+                missing or unknown token.
+            APIConnectionError: The server could not be reached, or did not answer in time
+                (``APITimeoutError``), on the last of the retries.
+        """
         return await self._result(
             _core.chat(self._config, job, message, conversation=conversation, timeout=timeout)
         )
 
     async def history(self, job: Job | str, *, timeout: TimeoutInput = NOT_GIVEN) -> History:
-        """Every conversation about the job, messages in order."""
+        """Every conversation about the job, messages in order.
+
+        Args:
+            job: The job, or its ``uuid``.
+            timeout: Seconds for this request (a number, an ``httpx.Timeout``, or None for no
+                limit) instead of the client's ``timeout``.
+
+        Returns:
+            The job's conversations, oldest first, each with its questions and answers.
+
+        Raises:
+            NotFoundError: No such job for this token.
+            APIStatusError: Any other error status, such as ``AuthenticationError`` (401) for a
+                missing or unknown token.
+            APIConnectionError: The server could not be reached, or did not answer in time
+                (``APITimeoutError``), on the last of the retries.
+        """
         return await self._result(_core.history(self._config, job, timeout=timeout))
 
     async def account(self, *, timeout: TimeoutInput = NOT_GIVEN) -> Account:
-        """The token's account: plan, usage and caps."""
+        """The token's account: its plan, pages used, caps, credits and webhook settings.
+
+        Args:
+            timeout: Seconds for this request (a number, an ``httpx.Timeout``, or None for no
+                limit) instead of the client's ``timeout``.
+
+        Returns:
+            The account, with ``usage`` against ``caps``, when they ``resets``, its
+                ``credits`` and ``costs``, and the ``webhook_secret`` that
+                ``ocrchat.webhooks.verify`` checks deliveries with.
+
+        Raises:
+            APIStatusError: Any other error status, such as ``AuthenticationError`` (401) for a
+                missing or unknown token.
+            APIConnectionError: The server could not be reached, or did not answer in time
+                (``APITimeoutError``), on the last of the retries.
+        """
         return await self._result(_core.account(self._config, timeout=timeout))
 
     async def tools(self, *, timeout: TimeoutInput = NOT_GIVEN) -> Tools:
-        """The tools the server offers (``tool=<slug>``), and whether each can run now."""
+        """The tools the server offers (``tool=`` on submit), and whether each can run now.
+
+        Args:
+            timeout: Seconds for this request (a number, an ``httpx.Timeout``, or None for no
+                limit) instead of the client's ``timeout``.
+
+        Returns:
+            Every ``Tool``: its ``slug``, ``tiers``, whether it is ``ready``, and if not,
+                why (``detail``).
+
+        Raises:
+            APIStatusError: Any other error status, such as ``AuthenticationError`` (401) for a
+                missing or unknown token.
+            APIConnectionError: The server could not be reached, or did not answer in time
+                (``APITimeoutError``), on the last of the retries.
+        """
         return await self._result(_core.tools(self._config, timeout=timeout))
 
     async def engines(self, *, timeout: TimeoutInput = NOT_GIVEN) -> Engines:
-        """Each tier's engine: ready or not, its version and installed languages."""
+        """What reads each tier: ready or not, its version and installed languages.
+
+        Args:
+            timeout: Seconds for this request (a number, an ``httpx.Timeout``, or None for no
+                limit) instead of the client's ``timeout``.
+
+        Returns:
+            One ``Engine`` per tier: ``ready``, ``version``, ``languages``, and if not
+                ready, why (``detail``).
+
+        Raises:
+            APIStatusError: Any other error status, such as ``AuthenticationError`` (401) for a
+                missing or unknown token.
+            APIConnectionError: The server could not be reached, or did not answer in time
+                (``APITimeoutError``), on the last of the retries.
+        """
         return await self._result(_core.engines(self._config, timeout=timeout))
 
     async def delete(self, job: Job | str, *, timeout: TimeoutInput = NOT_GIVEN) -> DeletedJob:
-        """Delete the job and its results now; ``refunded``: the pages given back (those not
-        read yet)."""
+        """Delete the job now: its files, results and conversations.
+
+        A running job stops, and the pages it had not read yet are given back.
+
+        Args:
+            job: The job, or its ``uuid``.
+            timeout: Seconds for this request (a number, an ``httpx.Timeout``, or None for no
+                limit) instead of the client's ``timeout``.
+
+        Returns:
+            The deleted job's ``uuid`` and the pages given back (``refunded``).
+
+        Raises:
+            NotFoundError: No such job for this token.
+            APIStatusError: Any other error status, such as ``AuthenticationError`` (401) for a
+                missing or unknown token.
+            APIConnectionError: The server could not be reached, or did not answer in time
+                (``APITimeoutError``), on the last of the retries.
+        """
         return await self._result(_core.delete(self._config, job, timeout=timeout))
 
     async def aclose(self) -> None:
+        """Close the client's connections (not those of an ``http_client`` passed in).
+        Leaving the ``async with AsyncClient() as client:`` block does it."""
         if self._owns_http:
             await self._http.aclose()
 

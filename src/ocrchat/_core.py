@@ -181,6 +181,8 @@ class ClientBase:
 
     @property
     def base_url(self) -> str:
+        """The API's root URL as the client calls it, with a trailing slash
+        (``https://ocr.chat/`` by default)."""
         return str(self._config.base_url)
 
     def __repr__(self) -> str:

@@ -356,15 +356,17 @@ def page_images(
 
 @attrs.frozen
 class JobView:
-    """What :meth:`ocrchat.Job.show` returns: in Jupyter, the job as HTML with a thumbnail
+    """What ``Job.show`` returns: in Jupyter, the job as HTML with a thumbnail
     of each page that has an image, its boxes drawn on it, beside the page's text."""
 
     job: Job
+    """The job shown."""
     images: Mapping[int, Image]
     """Page images by ``Page.index``, as uploaded."""
     size: int = 480
     """The thumbnails' longer side, in pixels."""
     color: str = "red"
+    """The boxes' colour, as PIL takes it (a name or ``#rrggbb``)."""
 
     def _repr_html_(self) -> str:
         return job_html(self.job, self.images, size=self.size, color=self.color)
@@ -393,6 +395,7 @@ def unique_columns(names: Sequence[str]) -> list[str]:
 
 
 def table_to_pandas(table: Table, *, header: bool) -> pd.DataFrame:
+    """``Table.to_pandas``: the cells as a DataFrame, short rows padded with ""."""
     try:
         import pandas as pd
     except ImportError as exc:
@@ -405,13 +408,16 @@ def table_to_pandas(table: Table, *, header: bool) -> pd.DataFrame:
 
 
 def job_tables(job: Job) -> list[tuple[int, Table]]:
+    """``Job.tables``: every table with its page's ``index``, in reading order."""
     return [(page.index, table) for page in job.pages or [] for table in page.tables]
 
 
 TABLES_FRAME_COLUMNS = ("page", "table", "row", "column", "text")
+"""The columns of ``Job.tables_frame``, one row per cell."""
 
 
 def tables_frame(job: Job) -> pd.DataFrame:
+    """``Job.tables_frame``: every table's cells in one long DataFrame."""
     try:
         import pandas as pd
     except ImportError as exc:

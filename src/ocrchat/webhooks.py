@@ -2,16 +2,18 @@
 
 The server signs each delivery the Standard Webhooks way
 (https://www.standardwebhooks.com) with your account's key, ``webhook_secret`` of
-``client.account()``. Check the signature before trusting the body::
+``client.account()``. Check the signature before trusting the body:
 
-    from ocrchat.webhooks import WebhookVerificationError, verify
+```python
+from ocrchat.webhooks import WebhookVerificationError, verify
 
-    try:
-        event = verify(request_body_bytes, request_headers, secret)
-    except WebhookVerificationError:
-        return 400
-    if event.type == "job.done":
-        job = client.get(event.data.uuid)
+try:
+    event = verify(request_body_bytes, request_headers, secret)
+except WebhookVerificationError:
+    return 400
+if event.type == "job.done":
+    job = client.get(event.data.uuid)
+```
 
 A delivery is retried until the receiver answers 2xx, with the same ``webhook-id`` each
 time: keep the ids you have handled and drop a repeat.
@@ -40,8 +42,20 @@ class WebhookVerificationError(OcrchatError):
 def verify(body: bytes | str, headers: Mapping[str, str], secret: str) -> WebhookEvent:
     """The delivery's event, once its signature checks out against ``secret``.
 
-    ``body`` is the request's body exactly as received (bytes, before any JSON parsing);
-    ``headers`` its headers (any mapping: names are matched case-insensitively).
+    Args:
+        body: The request's body exactly as received (bytes, before any JSON parsing).
+        headers: The request's headers, any mapping: ``webhook-id``, ``webhook-timestamp``
+            and ``webhook-signature`` are found whatever their case.
+        secret: The account's signing key, ``webhook_secret`` of ``client.account()``
+            (``whsec_...``).
+
+    Returns:
+        The event: its ``type`` (``job.done`` or ``job.failed``) and the job's summary in
+            ``data``.
+
+    Raises:
+        WebhookVerificationError: The signature does not match, a header is missing, the
+            timestamp is more than five minutes off, or the body is not an ocrchat event.
     """
     text = body.decode() if isinstance(body, bytes) else body
     try:

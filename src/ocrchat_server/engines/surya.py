@@ -65,6 +65,9 @@ _LABELS = {
 }
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
+ENGINE = "surya"
+"""What a vlm-tier page and its blocks say read them (``Page.engine``, ``Block.engine``)."""
+
 
 def block_label(label: str) -> str:
     """``SectionHeader`` -> ``heading``; a label we do not know -> ``snake_case``."""
@@ -115,7 +118,9 @@ def _map_block(
     rows = table_rows(html) if "<table" in html.lower() else []
     confidence = result.confidence if result.confidence is not None else 0.0
     return _MappedBlock(
-        block=Block(text=text, bbox=bbox, confidence=round(confidence, 4), label=label),
+        block=Block(
+            text=text, bbox=bbox, confidence=round(confidence, 4), label=label, engine=ENGINE
+        ),
         markdown=markdown,
         table=Table(rows=rows, bbox=bbox) if rows else None,
     )
@@ -147,6 +152,7 @@ def page_from_surya(
         height=size[1],
         markdown="\n\n".join(block.markdown for block in mapped if block.markdown),
         tables=[block.table for block in mapped if block.table is not None],
+        engine=ENGINE,
     )
 
 
