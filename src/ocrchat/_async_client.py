@@ -599,6 +599,43 @@ class AsyncClient(ClientBase):
         """
         return await self._result(_core.account(self._config, timeout=timeout))
 
+    async def update_account(
+        self,
+        *,
+        webhook_url: str | None = NOT_GIVEN,
+        rotate_webhook_secret: bool = False,
+        timeout: TimeoutInput = NOT_GIVEN,
+    ) -> Account:
+        """Change the account's webhook settings (self-hosted servers).
+
+        Args:
+            webhook_url: Where the account's finished jobs are POSTed when a submit names no
+                ``webhook_url``; None removes it. Left out, it stays as it is.
+            rotate_webhook_secret: True for a new signing key, used alone from now on
+                (``Account.webhook_secret`` shows it).
+            timeout: Seconds for this request (a number, an ``httpx.Timeout``, or None for no
+                limit) instead of the client's ``timeout``.
+
+        Returns:
+            The account as it is after the change.
+
+        Raises:
+            ValueError: Neither ``webhook_url`` nor ``rotate_webhook_secret`` was given.
+            BadRequestError: The URL is refused (``invalid_webhook_url``): not http(s), does
+                not resolve, or a private address the server does not deliver to.
+            APIStatusError: Any other error status, such as ``AuthenticationError`` (401).
+            APIConnectionError: The server could not be reached, or did not answer in time
+                (``APITimeoutError``), on the last of the retries.
+        """
+        return await self._result(
+            _core.update_account(
+                self._config,
+                webhook_url=webhook_url,
+                rotate_webhook_secret=rotate_webhook_secret,
+                timeout=timeout,
+            )
+        )
+
     async def tools(self, *, timeout: TimeoutInput = NOT_GIVEN) -> Tools:
         """The tools the server offers (``tool=`` on submit), and whether each can run now.
 

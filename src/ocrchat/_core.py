@@ -616,6 +616,24 @@ def list_jobs(
     return Call(request, _reading(JobList))
 
 
+def update_account(
+    config: Config,
+    *,
+    webhook_url: str | _NotGiven | None,
+    rotate_webhook_secret: bool,
+    timeout: TimeoutInput | _NotGiven,
+) -> Call[Account]:
+    body: dict[str, Any] = {}
+    if not isinstance(webhook_url, _NotGiven):
+        body["webhook_url"] = webhook_url
+    if rotate_webhook_secret:
+        body["rotate_webhook_secret"] = True
+    if not body:
+        raise ValueError("update_account() needs webhook_url= or rotate_webhook_secret=True")
+    request = build_request(config, "PATCH", "api/v1/account/", json=body, timeout=timeout)
+    return Call(request, _reading(Account))
+
+
 def account(config: Config, *, timeout: TimeoutInput | _NotGiven) -> Call[Account]:
     request = build_request(config, "GET", "api/v1/account/", timeout=timeout)
     return Call(request, _reading(Account))

@@ -116,3 +116,23 @@ def test_the_async_client_lists_jobs_lazily(live: Live) -> None:
     assert job.page_selection == "3-4"
     assert job.pages is not None
     assert [page.index for page in job.pages] == [2, 3]
+
+
+def test_update_account_sets_the_webhook_default_and_rotates_the_key(server: Server) -> None:
+    client = sdk(server)
+    before = client.account()
+    with Receiver() as receiver:
+        updated = client.update_account(webhook_url=receiver.url)
+        assert updated.webhook_url == receiver.url
+        assert updated.webhook_secret == before.webhook_secret
+        job = client.ocr(numbered_pdf(1))  # no webhook_url: the account's default
+        (delivery,) = receiver.wait_for(1)
+    assert verify(delivery.body, delivery.headers, updated.webhook_secret or "").data.uuid == (
+        job.uuid
+    )
+    rotated = client.update_account(rotate_webhook_secret=True)
+    assert rotated.webhook_secret != before.webhook_secret
+    assert rotated.webhook_url == receiver.url  # left as it was
+    assert client.update_account(webhook_url=None).webhook_url is None
+    with pytest.raises(ValueError, match="webhook_url"):
+        client.update_account()
