@@ -1,0 +1,636 @@
+"""MkDocs hooks: the pages' generated parts, made from the project itself at build time.
+
+A page asks for one with a line ``<!-- generated: NAME -->``; the hook puts the Markdown
+in its place:
+
+- ``openapi``: the HTTP endpoints and their schemas, from the OpenAPI document the server
+  publishes at ``GET /api/v1/openapi.json`` (the same function builds both). The document
+  itself is published beside the page as ``reference/openapi.json``.
+- ``languages`` and ``scripts``: every language and script model this machine's Tesseract
+  has, with the codes the server accepts for each, found by the server's own resolver.
+- ``benchmarks``: the latest figures of ``bench/results/*.json``.
+
+It also turns the Sphinx roles of the SDK's docstrings (``:class:`Job```) into plain code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+
+from ocrchat import models
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.livereload import LiveReloadServer
+    from mkdocs.structure.pages import Page
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+OPENAPI_FILE = "reference/openapi.json"
+_MARKER = re.compile(r"^<!-- generated: ([a-z-]+) -->$", re.MULTILINE)
+_ROLE = re.compile(r":(?:class|meth|func|data|mod|attr|exc|obj):<code>(~?)([^<]*)</code>")
+
+Json = dict[str, Any]
+
+
+# --- MkDocs events ------------------------------------------------------------------------
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    """Publish the OpenAPI document beside its page, so it can be downloaded."""
+    text = json.dumps(openapi(), indent=2, ensure_ascii=False) + "\n"
+    files.append(File.generated(config, OPENAPI_FILE, content=text))
+    return files
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Replace each ``<!-- generated: NAME -->`` line with what it names."""
+
+    def generated(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in GENERATORS:
+            raise PluginError(f"{page.file.src_uri}: no generator named {name!r}")
+        return GENERATORS[name]()
+
+    return _MARKER.sub(generated, markdown)
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """``:class:`~ocrchat.Job``` in a docstring reads as ``Job``."""
+
+    def plain(match: re.Match[str]) -> str:
+        short, name = match.groups()
+        return f"<code>{name.rsplit('.', 1)[-1] if short else name}</code>"
+
+    return _ROLE.sub(plain, html)
+
+
+def on_serve(server: LiveReloadServer, config: MkDocsConfig, builder: Callable[..., Any]) -> None:
+    """``mkdocs serve`` rebuilds when the figures or the server's tables change."""
+    server.watch(str(RESULTS))
+    server.watch(str(ROOT / "src"))
+
+
+# --- the OpenAPI document -------------------------------------------------------------------
+
+
+def openapi() -> Json:
+    """The document exactly as ``GET /api/v1/openapi.json`` serves it."""
+    from ocrchat_server.http.openapi import openapi_document
+    from ocrchat_server.jobs.service import DOWNLOAD_MEDIA_TYPES
+
+    return openapi_document(tuple(DOWNLOAD_MEDIA_TYPES.items()))
+
+
+_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _anchor(name: str) -> str:
+    return "schema-" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def schema_type(schema: Json) -> str:
+    """A schema in a few words, a model as a link to its table below."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return f"[{name}](#{_anchor(name)})"
+    if "anyOf" in schema:
+        return " or ".join(schema_type(option) for option in schema["anyOf"])
+    if "enum" in schema:
+        return "one of " + ", ".join(f"`{value}`" for value in schema["enum"])
+    kind = schema.get("type")
+    if kind == "array" and "prefixItems" in schema:
+        return "[" + ", ".join(schema_type(item) for item in schema["prefixItems"]) + "]"
+    if kind == "array":
+        return "list of " + schema_type(schema.get("items", {}))
+    if kind == "object" and isinstance(schema.get("additionalProperties"), dict):
+        values = schema["additionalProperties"]
+        return "object of " + (schema_type(values) if values else "any values")
+    if kind is None:
+        return "any JSON"
+    text = str(kind)
+    if "format" in schema:
+        text += f" ({schema['format']})"
+    return text
+
+
+def _limits(schema: Json) -> str:
+    notes = []
+    if "minimum" in schema and "maximum" in schema:
+        notes.append(f"{schema['minimum']} to {schema['maximum']}")
+    if "minLength" in schema and "maxLength" in schema:
+        notes.append(f"{schema['minLength']} to {schema['maxLength']} characters")
+    elif "maxLength" in schema:
+        notes.append(f"at most {schema['maxLength']} characters")
+    if "default" in schema:
+        notes.append(f"default `{schema['default']}`")
+    return "; ".join(notes)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _auth(operation: Json, document: Json) -> str:
+    if operation.get("security", document.get("security")) == []:
+        return "No token needed."
+    return "Token: `Authorization: Bearer <token>`, or `?api_token=<token>`."
+
+
+def _parameters(parameters: list[Json]) -> list[str]:
+    if not parameters:
+        return []
+    rows = ["| parameter | in | type | required | notes |", "| --- | --- | --- | --- | --- |"]
+    for parameter in parameters:
+        schema = parameter.get("schema", {})
+        notes = "; ".join(
+            part for part in (parameter.get("description", ""), _limits(schema)) if part
+        )
+        rows.append(
+            f"| `{parameter['name']}` | {parameter['in']} | {_cell(schema_type(schema))} | "
+            f"{'yes' if parameter.get('required') else 'no'} | {_cell(notes)} |"
+        )
+    return ["**Parameters**", "", *rows, ""]
+
+
+def _request_body(body: Json | None) -> list[str]:
+    if not body:
+        return []
+    lines: list[str] = []
+    for media, content in body.get("content", {}).items():
+        schema = content.get("schema", {})
+        required = set(schema.get("required", []))
+        lines += [f"**Request body** (`{media}`)", ""]
+        lines += ["| field | type | required | notes |", "| --- | --- | --- | --- |"]
+        for name, field in schema.get("properties", {}).items():
+            notes = "; ".join(
+                part for part in (field.get("description", ""), _limits(field)) if part
+            )
+            lines.append(
+                f"| `{name}` | {_cell(schema_type(field))} | "
+                f"{'yes' if name in required else 'no'} | {_cell(notes)} |"
+            )
+        if schema.get("additionalProperties") is False:
+            lines.append("")
+            lines.append("No other field is accepted.")
+        lines.append("")
+    return lines
+
+
+def _responses(responses: Json) -> list[str]:
+    rows = ["**Responses**", "", "| status | body | meaning |", "| --- | --- | --- |"]
+    for status, response in responses.items():
+        contents = response.get("content", {})
+        bodies = []
+        for media, content in contents.items():
+            schema = content.get("schema", {})
+            if schema.get("format") == "binary":
+                bodies.append(f"`{media}`")
+            else:
+                bodies.append(schema_type(schema))
+        body = ", ".join(dict.fromkeys(bodies)) or "none"
+        rows.append(f"| {status} | {_cell(body)} | {_cell(response.get('description', ''))} |")
+    return [*rows, ""]
+
+
+def render_openapi(document: Json) -> str:
+    """Every operation (a heading ``METHOD /path``), then every schema as a table."""
+    lines: list[str] = []
+    for path, item in document["paths"].items():
+        shared = item.get("parameters", [])
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            lines += [
+                f"### `{method.upper()} {path}` {{ #{operation['operationId']} }}",
+                "",
+                operation.get("summary", ""),
+                "",
+                _auth(operation, document),
+                "",
+                *_parameters([*shared, *operation.get("parameters", [])]),
+                *_request_body(operation.get("requestBody")),
+                *_responses(operation.get("responses", {})),
+            ]
+    lines += [
+        "## Schemas",
+        "",
+        "A field that is not required may be missing from another server's answer; "
+        "ocrchat-server sends every field of a job, `null` while it has no value.",
+        "",
+    ]
+    for name, schema in document["components"]["schemas"].items():
+        lines += [f"### {name} {{ #{_anchor(name)} }}", ""]
+        if schema.get("description"):
+            lines += [schema["description"], ""]
+        if hasattr(models, name):  # the SDK's model of the same name documents each field
+            lines += [
+                f"Each field is described in the SDK's [`{name}`][ocrchat.models.{name}].",
+                "",
+            ]
+        properties = schema.get("properties", {})
+        required = set(schema.get("required", []))
+        if properties:
+            lines += ["| field | type | required |", "| --- | --- | --- |"]
+            for field, field_schema in properties.items():
+                lines.append(
+                    f"| `{field}` | {_cell(schema_type(field_schema))} | "
+                    f"{'yes' if field in required else 'no'} |"
+                )
+            lines.append("")
+        if schema.get("additionalProperties") is True:
+            lines += [
+                "Other fields come with some codes: [Errors](../errors.md) lists them.",
+                "",
+            ]
+    return "\n".join(lines)
+
+
+# --- languages ------------------------------------------------------------------------------
+
+_NAMES = {"chi": "Chinese", "frk": "German (Fraktur)", "enm": "Middle English"}
+_VARIANTS = {
+    "sim": "Simplified",
+    "tra": "Traditional",
+    "vert": "vertical",
+    "cyrl": "Cyrillic script",
+    "latn": "Latin script",
+    "old": "historic",
+}
+_SCRIPT_NAMES = {
+    "HanS": "Han, Simplified",
+    "HanT": "Han, Traditional",
+    "Canadian_Aboriginal": "Canadian Aboriginal syllabics",
+}
+
+
+def _language_name(model: str) -> str:
+    import pycountry
+
+    base, *variants = model.split("_")
+    name = _NAMES.get(base)
+    if name is None:
+        language = pycountry.languages.get(alpha_3=base)
+        name = language.name if language is not None else base
+        name = re.sub(r" \((macrolanguage|\d.*)\)$", "", name)
+    if variants:
+        name += " (" + ", ".join(_VARIANTS.get(variant, variant) for variant in variants) + ")"
+    return name
+
+
+def _codes_by_model() -> tuple[list[str], dict[str, list[str]]]:
+    """The installed models, and for each the short codes the server resolves to it."""
+    import pycountry
+
+    from ocrchat_server.engines.languages import (
+        ALIASES,
+        NOT_LANGUAGES,
+        UnknownLanguageError,
+        installed_models,
+        resolve_language,
+    )
+
+    try:
+        installed = installed_models()
+    except (OSError, ValueError) as error:  # no tesseract command
+        raise PluginError(
+            "the languages page lists this machine's Tesseract models: install "
+            f"tesseract-ocr-all (scripts/setup-debian does) ({error})"
+        ) from error
+    models = sorted(installed - NOT_LANGUAGES, key=str.lower)
+    codes: dict[str, list[str]] = {model: [] for model in models}
+    iso = {language.alpha_2 for language in pycountry.languages if hasattr(language, "alpha_2")}
+    for code in sorted(iso | set(ALIASES)):
+        try:
+            choice = resolve_language(code, installed)
+        except UnknownLanguageError:
+            continue
+        if choice.models in codes and choice.models != code:
+            codes[choice.models].append(code)
+    return models, codes
+
+
+def _auto_models() -> frozenset[str]:
+    """The models of the languages ``language=auto`` can name (lingua's, installed)."""
+    from lingua import Language
+
+    from ocrchat_server.engines.detection import _tesseract_model
+
+    return frozenset(_tesseract_model(language) for language in Language.all())
+
+
+def render_languages() -> str:
+    from ocrchat_server.engines.scripts import GREEK_MODELS, PPOCR_MODELS
+
+    models, codes = _codes_by_model()
+    auto = _auto_models()
+    rows = [
+        "| language | Tesseract model | other codes for it | read by (`engine=auto`) "
+        "| found by `auto` |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    languages = [model for model in models if model[0].islower()]
+    for model in sorted(languages, key=_language_name):
+        reader = "PP-OCRv6" if model in PPOCR_MODELS else "Tesseract"
+        other = ", ".join(f"`{code}`" for code in codes[model]) or ""
+        rows.append(
+            f"| {_language_name(model)} | `{model}` | {other} | {reader} | "
+            f"{'yes' if model in auto else ''} |"
+        )
+    greek = ", ".join(f"`{model}`" for model in GREEK_MODELS if model in languages)
+    return (
+        f"{len(languages)} languages. Send the model name or any of the other codes; "
+        "codes are not case-sensitive.\n\n"
+        + "\n".join(rows)
+        + f"\n\nGreek ({greek}) named with languages PP-OCRv6 reads (`eng+grc`): "
+        "PP-OCRv6 reads the page and Tesseract its Greek lines.\n"
+    )
+
+
+def render_scripts() -> str:
+    from ocrchat_server.engines.scripts import PPOCR_MODELS
+
+    models, codes = _codes_by_model()
+    scripts = [model for model in models if model[0].isupper()]
+    rows = ["| script | model | other codes for it | read by (`engine=auto`) |"]
+    rows.append("| --- | --- | --- | --- |")
+    for model in scripts:
+        base = model.removesuffix("_vert")
+        name = _SCRIPT_NAMES.get(base, base.replace("_", " "))
+        if model.endswith("_vert"):
+            name += " (vertical)"
+        other = ", ".join(f"`{code}`" for code in [f"script/{model}", *codes[model]])
+        reader = "PP-OCRv6" if model in PPOCR_MODELS else "Tesseract"
+        rows.append(f"| {name} | `{model}` | {other} | {reader} |")
+    return f"{len(scripts)} script models.\n\n" + "\n".join(rows) + "\n"
+
+
+# --- benchmarks -----------------------------------------------------------------------------
+
+
+def _result(name: str) -> Json:
+    path = RESULTS / f"{name}.json"
+    try:
+        data: Json = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise PluginError(f"benchmarks: cannot read {path}: {error}") from error
+    return data
+
+
+def _machine(data: Json) -> str:
+    machine = data.get("machine")
+    if isinstance(machine, dict):
+        cores = machine.get("cores", machine.get("cpus"))
+        parts = [f"{cores} cores" if cores else ""]
+        parts += [str(machine[key]) for key in ("tesseract",) if key in machine]
+        machine = ", ".join(part for part in parts if part)
+    when = data.get("when")
+    return f"Measured on {machine}" + (f", {when[:10]}" if when else "") + "."
+
+
+def _number(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+_KINDS = (
+    "printed",
+    "table",
+    "historic",
+    "multicolumn",
+    "all_but_handwriting",
+    "handwriting",
+    "all",
+)
+
+
+def _corpus() -> list[str]:
+    data = _result("corpus")
+    summary = data["summary"]
+    lines = [
+        "### OCR quality on the development corpus",
+        "",
+        "Every page of the development corpus (real scans with third-party ground truth) "
+        "through the server, against the plain `tesseract IMAGE - -l LANG` command in the "
+        "same run. CER is the micro character error rate (lower is better), BoW-F1 the "
+        "bag-of-words F1 (higher is better). "
+        + _machine(data)
+        + " From `bench/corpus_quality.py`.",
+        "",
+        "| pages | `tesseract` command | server, `engine=tesseract` | server, language named "
+        "| server, `language=auto` | BoW-F1 command / server | seconds a page (server) |",
+        "| --- | ---: | ---: | ---: | ---: | --- | ---: |",
+    ]
+    for kind in _KINDS:
+        if kind not in summary["named"]:
+            continue
+        named = summary["named"][kind]
+        lines.append(
+            f"| {kind.replace('_', ' ')} | {_number(summary['cli'][kind]['cer'], 3)} | "
+            f"{_number(summary['tesseract'][kind]['cer'], 3)} | {_number(named['cer'], 3)} | "
+            f"{_number(summary['auto'][kind]['cer'], 3)} | "
+            f"{_number(summary['cli'][kind]['bow_f1'])} / {_number(named['bow_f1'])} | "
+            f"{_number(named['seconds_per_page'])} |"
+        )
+    text_layer = data.get("text_layer_pdf")
+    if text_layer:
+        lines += [
+            "",
+            f"A {text_layer['pages']}-page born-digital PDF, read from its own text layer: "
+            f"{_number(text_layer['server_seconds'])} s from upload to done "
+            f"({_number(text_layer['pages_per_second'], 0)} pages a second).",
+        ]
+    return [*lines, ""]
+
+
+def _throughput() -> list[str]:
+    data = _result("throughput")
+    command = data["command_line"]
+    lines = [
+        "### Throughput against `xargs tesseract`",
+        "",
+        f"{data['pages']} dense scans posted at once to a server with a worker per core, "
+        "against `xargs -P cores tesseract` on the same files. "
+        + _machine(data)
+        + " From `bench/throughput.py`.",
+        "",
+        "| run | seconds | pages a second | against the command |",
+        "| --- | ---: | ---: | ---: |",
+        f"| `xargs tesseract` | {_number(command['seconds'])} | "
+        f"{_number(command['pages_per_second'])} | 1.00x |",
+    ]
+    for run, figures in data["server"].items():
+        lines.append(
+            f"| server, {run} | {_number(figures['seconds'])} | "
+            f"{_number(figures['pages_per_second'])} | {_number(figures['against_command'])}x |"
+        )
+    return [*lines, ""]
+
+
+def _searchable_pdf() -> list[str]:
+    data = _result("searchable_pdf")
+    names = {
+        "tesseract_cli": "`pdfimages` + `xargs tesseract` (text only, no PDF)",
+        "ocrmypdf": "`ocrmypdf`",
+        "server_default": "server, default engine",
+        "server_tesseract": "server, `engine=tesseract`",
+    }
+    lines = [
+        "### A scanned PDF made searchable",
+        "",
+        f"A {data['pages']}-page scanned PDF made searchable; CER of the text layer as "
+        "`pdftotext` reads it. " + _machine(data) + " From `bench/searchable_pdf.py`.",
+        "",
+        "| run | seconds | output / input size | text-layer CER |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for key, figures in data["results"].items():
+        size = figures.get("size_ratio")
+        lines.append(
+            f"| {names.get(key, key)} | {_number(figures['seconds'])} | "
+            f"{_number(size) + 'x' if size else ''} | "
+            f"{_number(figures.get('text_layer_cer'), 3)} |"
+        )
+    inline = data.get("inline_one_page_seconds")
+    if inline:
+        lines += [
+            "",
+            "One page answered in its request, end to end over HTTP: "
+            f"{_number(inline['server_tesseract'])} s with `engine=tesseract` and "
+            f"{_number(inline['server_auto'])} s with the default engine, against "
+            f"{_number(inline['tesseract_command'])} s for one `tesseract` run.",
+        ]
+    return [*lines, ""]
+
+
+def _cpu() -> list[str]:
+    data = _result("cpu")
+    lines = [
+        "### Long PDFs: speed and memory",
+        "",
+        "Whole PDFs through the server, default engine. "
+        + _machine(data)
+        + " From `bench/cpu_tier.py`.",
+        "",
+        "| pages | language | workers | seconds | pages a second | server peak MiB "
+        "| largest worker peak MiB | all processes MiB |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for run in data["pdf_runs"]:
+        lines.append(
+            f"| {run['pages']} | `{run['language']}` | {run['workers']} | "
+            f"{_number(run['seconds'])} | {_number(run['pages_per_second'])} | "
+            f"{_number(run['server_peak_rss_mib'], 0)} | "
+            f"{_number(run['largest_worker_peak_rss_mib'], 0)} | "
+            f"{_number(run['server_and_workers_peak_rss_mib'], 0)} |"
+        )
+    growth = data.get("memory_growth")
+    if growth:
+        first, last = growth["pages"][0], growth["pages"][-1]
+        lines += [
+            "",
+            f"From {first} to {last} pages, the server and its workers together grew by "
+            f"{_number(growth['server_and_workers_peak_rss_growth_mib'], 0)} MiB.",
+        ]
+    return [*lines, ""]
+
+
+def _latency_row(name: str, figures: Json) -> str:
+    return (
+        f"| {name} | {_number(figures.get('polls_per_second'), 0)} | "
+        f"{_number(figures['p50_ms'], 0)} | {_number(figures['p95_ms'], 0)} | "
+        f"{_number(figures['p99_ms'], 0)} | {_number(figures['max_ms'], 0)} |"
+    )
+
+
+def _polling() -> list[str]:
+    data = _result("polling")
+    return [
+        "### Polling while PDFs are uploaded",
+        "",
+        f"{data['clients']} clients poll one job for {_number(data['seconds_each'], 0)} s, "
+        "first with nothing else running, then while another client uploads a 10-page "
+        f"scanned PDF again and again ({data['busy'].get('uploads', '')} uploads). "
+        + _machine(data)
+        + " From `bench/polling.py`.",
+        "",
+        "| run | polls a second | p50 ms | p95 ms | p99 ms | max ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        _latency_row("quiet", data["quiet"]),
+        _latency_row("while uploading", data["busy"]),
+        "",
+    ]
+
+
+def _hostile_load() -> list[str]:
+    data = _result("hostile_load")
+    submit = data["submitters"]
+    polls = data["pollers_of_a_500_page_job"]
+    slow = data["slow_connections"]
+    return [
+        "### Load and slow clients",
+        "",
+        _machine(data) + " From `bench/hostile_load.py`; the load generator shares the "
+        "server's cores.",
+        "",
+        "| run | figures |",
+        "| --- | --- |",
+        f"| {submit['clients']} clients each POST a one-page PDF at once | "
+        f"{submit['errors']} errors, all done in {_number(submit['wall_s'])} s "
+        f"(p50 {_number(submit['latency']['p50_ms'] / 1000)} s) |",
+        f"| {polls['clients']} clients poll a done {polls['job_pages']}-page job "
+        f"({polls['body_kb']} KB of JSON) | {_number(polls['requests_per_s'], 0)} polls a "
+        f"second, {_number(polls['server_cpu_ms_per_poll'])} ms of server CPU a poll; "
+        f"`/healthz` meanwhile p50 {_number(polls['healthz_latency']['p50_ms'], 1)} ms |",
+        f"| {slow['connections']:,} connections sending a request head a line at a time | "
+        f"{slow['closed_by_the_server_within_timeout_plus_5_s']:,} closed by the server "
+        f"(`--header-timeout` {_number(slow['header_timeout_s'], 0)} s); `/healthz` "
+        f"meanwhile at most {_number(slow['healthz_latency_meanwhile']['max_ms'], 1)} ms |",
+        "",
+    ]
+
+
+def _scaleout() -> list[str]:
+    data = _result("scaleout")
+    lines = [
+        "### Scaling out",
+        "",
+        f"{data['document']}, read with 1, 2 and 4 worker processes, in the embedded "
+        "mode and in the scale-out mode (PostgreSQL and Redis). "
+        + _machine(data)
+        + " From `bench/scaleout.py`. On 2 cores, more than 2 workers cannot go faster.",
+        "",
+        "| workers | embedded: pages a second | scale-out: pages a second |",
+        "| ---: | ---: | ---: |",
+    ]
+    for workers in data["workers"]:
+        key = str(workers)
+        lines.append(
+            f"| {workers} | {_number(data['embedded'][key]['pages_per_second'])} | "
+            f"{_number(data['scale_out'][key]['pages_per_second'])} |"
+        )
+    return [*lines, ""]
+
+
+def render_benchmarks() -> str:
+    sections = [_corpus, _throughput, _searchable_pdf, _cpu, _polling, _hostile_load, _scaleout]
+    return "\n".join(line for section in sections for line in section())
+
+
+GENERATORS: dict[str, Callable[[], str]] = {
+    "openapi": lambda: render_openapi(openapi()),
+    "languages": render_languages,
+    "scripts": render_scripts,
+    "benchmarks": render_benchmarks,
+}
