@@ -77,6 +77,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "bench/polling.py")
     session.run("python", "bench/scaleout.py")
     session.run("python", "bench/hostile_load.py")
+    session.run("python", "bench/exports.py")
     # ocrmypdf wants a newer Pillow than surya-ocr allows: a virtual environment of its own
     ocrmypdf_env = Path(session.create_tmp()) / "ocrmypdf"
     session.run("python", "-m", "venv", str(ocrmypdf_env))

@@ -58,6 +58,7 @@ from ocrchat.models import (
     JobSummary,
     Page,
     Progress,
+    Region,
     Role,
     Table,
     Tier,
@@ -66,6 +67,7 @@ from ocrchat.models import (
     ToolName,
     Tools,
     WebhookDelivery,
+    Word,
 )
 
 __all__ = [
@@ -109,6 +111,7 @@ __all__ = [
     "Progress",
     "QuotaExceededError",
     "RateLimitError",
+    "Region",
     "Role",
     "ServerError",
     "Table",
@@ -118,5 +121,6 @@ __all__ = [
     "ToolName",
     "Tools",
     "WebhookDelivery",
+    "Word",
     "__version__",
 ]

@@ -71,6 +71,8 @@ DEFAULT_MAX_RETRIES = 3
 DEFAULT_MAX_RETRY_SECONDS = 60.0
 DEFAULT_POLL_INTERVAL = 2.0
 DEFAULT_POLL_TIMEOUT = 1800.0
+WORDS_DETAIL = "words"
+"""``GET /api/v1/ocr/<uuid>/?detail=words``: the job with its blocks' words."""
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _BACKOFF_BASE = 0.5
 _BACKOFF_CAP = 8.0
@@ -489,25 +491,40 @@ def finished(
     interval: float,
     timeout: float | None,
     on_progress: Callable[[Job], None] | None,
+    words: bool = False,
 ) -> Flow[Job]:
     """A just-submitted job once it is done: returned as it is when the server read it in
-    the request, raised when it failed there (it came back quietly with no pages), polled
-    otherwise."""
+    the request (looked at once more for its words with ``words``), raised when it failed
+    there (it came back quietly with no pages), polled otherwise."""
     if submitted.status is JobStatus.DONE or submitted.status is JobStatus.FAILED:
         if on_progress is not None:
             on_progress(submitted)
         if submitted.status is JobStatus.FAILED:
             raise JobFailedError(submitted)
+        if words:
+            return (
+                yield from result(config, get(config, submitted, timeout=NOT_GIVEN, words=True))
+            )
         return submitted
     return (
         yield from poll(
-            config, submitted, interval=interval, timeout=timeout, on_progress=on_progress
+            config,
+            submitted,
+            interval=interval,
+            timeout=timeout,
+            on_progress=on_progress,
+            words=words,
         )
     )
 
 
-def get(config: Config, job: Job | str, *, timeout: TimeoutInput | _NotGiven) -> Call[Job]:
-    request = build_request(config, "GET", f"api/v1/ocr/{job_id(job)}/", timeout=timeout)
+def get(
+    config: Config, job: Job | str, *, timeout: TimeoutInput | _NotGiven, words: bool = False
+) -> Call[Job]:
+    params = {"detail": WORDS_DETAIL} if words else None
+    request = build_request(
+        config, "GET", f"api/v1/ocr/{job_id(job)}/", params=params, timeout=timeout
+    )
     return Call(request, _reading(Job))
 
 
@@ -518,11 +535,14 @@ def poll(
     interval: float,
     timeout: float | None,
     on_progress: Callable[[Job], None] | None,
+    words: bool = False,
 ) -> Flow[Job]:
     """Get the job until it is done (returned) or failed (raised), waiting between tries.
 
     Waits ``interval`` seconds, or longer when the server's ``Retry-After``
-    asks; never past ``timeout`` (None: no limit).
+    asks; never past ``timeout`` (None: no limit). With ``words``, the done job is
+    fetched once more with its words (the looks before go without: they are for
+    its status).
     """
     started: float = yield Now()
     look = get(config, job, timeout=NOT_GIVEN)
@@ -532,6 +552,10 @@ def poll(
         if on_progress is not None:
             on_progress(current)
         if current.status is JobStatus.DONE:
+            if words:
+                return (
+                    yield from result(config, get(config, current, timeout=NOT_GIVEN, words=True))
+                )
             return current
         if current.status is JobStatus.FAILED:
             raise JobFailedError(current)

@@ -261,6 +261,7 @@ class Client(ClientBase):
         interval: float = DEFAULT_POLL_INTERVAL,
         wait_timeout: float | None = DEFAULT_POLL_TIMEOUT,
         on_progress: Callable[[Job], None] | None = None,
+        words: bool = False,
     ) -> Job:
         """The whole job in one call: ``submit`` the document, wait until it is done (as
         ``poll`` does) and return it.
@@ -282,9 +283,11 @@ class Client(ClientBase):
                 None waits as long as it takes.
             on_progress: Called with the job after every look (once, for a file read in
                 the request), e.g. to show ``job.progress``.
+            words: Return the job with each block's ``words`` (as ``get(job, words=True)``
+                does): one more request once it is done.
 
         Returns:
-            The done job, with its text, Markdown and pages.
+            The done job, with its text, Markdown and pages (and words, with ``words``).
 
         Raises:
             JobFailedError: The job failed, a small file read in the request included;
@@ -318,6 +321,7 @@ class Client(ClientBase):
                 interval=interval,
                 timeout=wait_timeout,
                 on_progress=on_progress,
+                words=words,
             )
         )
 
@@ -397,11 +401,16 @@ class Client(ClientBase):
                 return
             cursor = page.next_cursor
 
-    def get(self, job: Job | str, *, timeout: TimeoutInput = NOT_GIVEN) -> Job:
+    def get(
+        self, job: Job | str, *, words: bool = False, timeout: TimeoutInput = NOT_GIVEN
+    ) -> Job:
         """The job as it is now, in one request (``poll`` waits for it to finish).
 
         Args:
             job: The job, or its ``uuid``.
+            words: Include each block's ``words`` (``Word``: text, box, confidence, and
+                whether the box is estimated), asked for with ``?detail=words``. They are
+                left out by default (``Block.words`` is None) to keep the answer small.
             timeout: Seconds for this request (a number, an ``httpx.Timeout``, or None for no
                 limit) instead of the client's ``timeout``.
 
@@ -415,7 +424,7 @@ class Client(ClientBase):
             APIConnectionError: The server could not be reached, or did not answer in time
                 (``APITimeoutError``), on the last of the retries.
         """
-        return self._result(_core.get(self._config, job, timeout=timeout))
+        return self._result(_core.get(self._config, job, timeout=timeout, words=words))
 
     def poll(
         self,
@@ -424,6 +433,7 @@ class Client(ClientBase):
         interval: float = DEFAULT_POLL_INTERVAL,
         timeout: float | None = DEFAULT_POLL_TIMEOUT,
         on_progress: Callable[[Job], None] | None = None,
+        words: bool = False,
     ) -> Job:
         """Wait for the job to finish and return it done.
 
@@ -437,9 +447,11 @@ class Client(ClientBase):
                 it takes.
             on_progress: Called with the job after every look, e.g. to show
                 ``job.progress``.
+            words: Return the done job with each block's ``words`` (as
+                ``get(job, words=True)`` does): one more request once it is done.
 
         Returns:
-            The done job, with its text, Markdown and pages.
+            The done job, with its text, Markdown and pages (and words, with ``words``).
 
         Raises:
             JobFailedError: The job failed; ``error.job.error`` says why.
@@ -453,7 +465,12 @@ class Client(ClientBase):
         """
         return self._run(
             _core.poll(
-                self._config, job, interval=interval, timeout=timeout, on_progress=on_progress
+                self._config,
+                job,
+                interval=interval,
+                timeout=timeout,
+                on_progress=on_progress,
+                words=words,
             )
         )
 
@@ -494,7 +511,8 @@ class Client(ClientBase):
         Args:
             job: The job, or its ``uuid``.
             format: One of ``ocrchat.DOWNLOAD_FORMATS``: ``txt``, ``md``, ``json``, ``pdf``
-                (searchable), ``docx``, ``xlsx`` or ``csv``.
+                (searchable), ``docx``, ``xlsx``, ``csv``, or the archives' ``hocr``,
+                ``alto`` and ``page`` (a ZIP of PAGE-XML files).
             path: Where to write the file; None returns its bytes.
             timeout: Seconds for this request (a number, an ``httpx.Timeout``, or None for no
                 limit) instead of the client's ``timeout``.

@@ -56,6 +56,7 @@ __all__ = [
     "JobSummary",
     "Page",
     "Progress",
+    "Region",
     "Role",
     "Table",
     "Tier",
@@ -65,17 +66,19 @@ __all__ = [
     "Tools",
     "WebhookDelivery",
     "WebhookEvent",
+    "Word",
 ]
 
-DownloadFormat = Literal["txt", "md", "json", "pdf", "docx", "xlsx", "csv"]
+DownloadFormat = Literal["txt", "md", "json", "pdf", "docx", "xlsx", "csv", "hocr", "alto", "page"]
 """The formats of ``GET /api/v1/ocr/<uuid>/download/?format=`` (``client.download``):
 ``txt`` (the text, pages separated by a form feed), ``md`` (the Markdown), ``json`` (the
 job as ``client.get`` has it), ``pdf`` (searchable: the pages with an invisible text
 layer), ``docx`` (Word), ``csv`` and ``xlsx`` (the tables found; without tables, one row
-per block). The server's exporters are checked against this list, so it is the one
-source of both."""
+per block), ``hocr`` (hOCR 1.2), ``alto`` (ALTO v4 XML) and ``page`` (a ZIP of PAGE-XML
+2019 files, one a page): the archives' formats, with words and their boxes. The server's
+exporters are checked against this list, so it is the one source of both."""
 DOWNLOAD_FORMATS: tuple[DownloadFormat, ...] = get_args(DownloadFormat)
-"""Every ``DownloadFormat``: ``("txt", "md", "json", "pdf", "docx", "xlsx", "csv")``."""
+"""Every ``DownloadFormat``, in the documented order."""
 
 TierName = Literal["cpu", "vlm"]
 """The ``tier`` of a submit, as a string: ``cpu`` (Tesseract and PP-OCRv6) or ``vlm``
@@ -148,6 +151,43 @@ class Role(enum.StrEnum):
 
 
 @attrs.frozen
+class Word:
+    """One word of a block (beyond the contract), in the job JSON with ``?detail=words``
+    (``client.get(job, words=True)``).
+
+    Joined by spaces, a block's words give its text, except that no space goes between
+    two CJK characters (Chinese and Japanese are written without spaces: PP-OCRv6 and a
+    PDF's text give each CJK character as a word, Tesseract its own runs of them), and
+    that a vlm-tier block's line breaks read as spaces."""
+
+    text: str
+    """The word as read."""
+    bbox: BBox
+    """Its box, in the same pixels as its block's ``bbox``."""
+    confidence: float
+    """How likely the word is right, from 0.0 to 1.0, on the scale of ``Block.confidence``:
+    Tesseract's own word confidence; its line's for PP-OCRv6 (whose word scores are not
+    the words'); 1.0 for a PDF's own text; its block's on the vlm tier."""
+    estimated: bool = False
+    """True when the engine gave no box for the word (Surya; PP-OCRv6 where its word boxes
+    do not fit the line's text) and it was laid out inside its line's box by its share of
+    the line's characters."""
+
+
+@attrs.frozen
+class Region:
+    """A paragraph or layout block of a page (beyond the contract): the lines whose
+    ``Block.region`` is its index belong to it."""
+
+    bbox: BBox
+    """Its box, in the page's pixels, as ``Block.bbox``."""
+    label: str | None = None
+    """What it is. On the vlm tier, its block's layout label (``text``, ``heading``,
+    ``table``, ...); on the cpu tier, ``page_header``, ``page_footer`` or ``page_number``
+    for a running header, footer or page number, and None for a paragraph of text."""
+
+
+@attrs.frozen
 class Block:
     """One line (cpu tier) or layout block (vlm tier) of recognized text."""
 
@@ -176,6 +216,14 @@ class Block:
     """True when ``confidence`` is below the server's threshold (0.85 on ocrchat-server:
     more than 15% of the characters expected wrong): worth a human look. False for a PDF's own
     text; None on the vlm tier, whose scores are not calibrated."""
+    words: list[Word] | None = None
+    """The block's words with their boxes (beyond the contract): sent with
+    ``GET /api/v1/ocr/<uuid>/?detail=words`` only, to keep the default JSON small; None
+    otherwise."""
+    region: int | None = None
+    """The index in ``Page.regions`` of the paragraph (cpu tier) or layout block (vlm tier:
+    the block's own region) this block belongs to (beyond the contract); None from a
+    server that does not send regions."""
 
 
 @attrs.frozen
@@ -239,6 +287,12 @@ class Page:
     tables: list[Table] = attrs.field(factory=list)
     """The tables found on the page (beyond the contract): always on the vlm tier, with
     ``tool="extract-tables"`` on the cpu tier. Empty when there are none."""
+    regions: list[Region] = attrs.field(factory=list)
+    """The page's regions (beyond the contract), in reading order, each block's ``region``
+    pointing into them: on the cpu tier its paragraphs (Tesseract's own; PP-OCRv6's lines
+    and a PDF's text grouped by their spacing), the same paragraphs ``text`` separates by
+    a blank line; on the vlm tier its layout blocks, one region each. Empty from a server
+    that does not send them."""
     detected_languages: list[str] | None = None
     """With ``language=auto``: the languages found on the page, most text first (ISO 639-1).
     None otherwise."""

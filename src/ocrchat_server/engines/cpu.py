@@ -31,7 +31,7 @@ import attrs
 from PIL import Image
 
 from ocrchat_server.engines import ppocr
-from ocrchat_server.engines.base import PageReading, Word
+from ocrchat_server.engines.base import PageReading
 from ocrchat_server.engines.detection import detect_languages
 from ocrchat_server.engines.languages import installed_models
 from ocrchat_server.engines.lexicon import lexicon, spell_page
@@ -59,8 +59,10 @@ from ocrchat_server.engines.tesseract import (
     osd_script,
     prepare_image,
     read_data,
+    text_line,
     words_by_line,
 )
+from ocrchat_server.engines.words import aligned_words, join_words, layer_words, split_words
 
 if TYPE_CHECKING:
     from ocrchat.models import BBox
@@ -223,7 +225,7 @@ class CpuEngine:
         )
         if detected is not None:
             read = attrs.evolve(read, detected_languages=[language.code for language in detected])
-        return PageReading(page=read, image=image, words=_words(found, lines), dpi=dpi)
+        return PageReading(page=read, image=image, words=layer_words(read), dpi=dpi)
 
 
 def _spelled(lines: list[ppocr.PpocrLine], words: frozenset[str]) -> list[ppocr.PpocrLine]:
@@ -401,30 +403,21 @@ def _reads_better(lines: list[ppocr.PpocrLine], reading: PageReading) -> bool:
 def _from_ppocr(line: ppocr.PpocrLine) -> TextLine:
     words = line.text.split() or [line.text]
     confidence = common_confidence(PPOCR, line.score)
-    return TextLine(words=words, confidences=[confidence], bbox=line.bbox, engine=PPOCR)
-
-
-def _words(found: list[ppocr.PpocrLine], lines: list[TextLine]) -> list[Word]:
-    """The words of the searchable PDF's text layer, each on its line."""
-    words = []
-    for detected, line in zip(found, lines, strict=True):
-        if line.engine == PPOCR and detected.words and len(detected.words) == len(line.words):
-            words += [Word(text=w.text, bbox=w.bbox, line_box=line.bbox) for w in detected.words]
-        else:
-            words += _spread(line)
-    return words
-
-
-def _spread(line: TextLine) -> list[Word]:
-    """A line's words laid over its box in proportion to their length."""
-    total = sum(len(word) + 1 for word in line.words) or 1
-    x0, y0, x1, y1 = line.bbox
-    words, left = [], float(x0)
-    for word in line.words:
-        right = left + (x1 - x0) * (len(word) + 1) / total
-        words.append(Word(text=word, bbox=(round(left), y0, round(right), y1), line_box=line.bbox))
-        left = right
-    return words
+    # rapidocr's word scores are not the words' (it pairs each word with one character's
+    # score), so a word has its line's confidence
+    boxed = aligned_words(
+        split_words(join_words(words)),
+        [(word.text, word.bbox) for word in line.words],
+        line.bbox,
+        round(confidence, 4),
+    )
+    return TextLine(
+        words=words,
+        confidences=[confidence],
+        bbox=line.bbox,
+        engine=PPOCR,
+        boxed=tuple(boxed) if boxed else None,
+    )
 
 
 def _is_speck(text: str, confidence: float) -> bool:
@@ -461,14 +454,6 @@ def _tesseract_lines(
         )
         text = " ".join(word.text for word in kept)
         if kept and greek_share(text) >= _GREEK_CONFIRMED:
-            lines[i] = TextLine(
-                words=[greek_text_forms(word.text) for word in kept],
-                confidences=[
-                    common_confidence(TESSERACT, word.confidence)
-                    for word in kept
-                    if word.confidence >= 0
-                ],
-                bbox=found[i].bbox,
-                engine=TESSERACT,
-            )
+            texts = [greek_text_forms(word.text) for word in kept]
+            lines[i] = text_line(kept, found[i].bbox, texts)
     return lines

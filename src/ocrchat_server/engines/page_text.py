@@ -15,28 +15,13 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ocrchat.models import Block, Page
+from ocrchat.models import Block, Page, Region
 from ocrchat_server.engines.reading_order import paragraphs
 from ocrchat_server.engines.tables import markdown_table
+from ocrchat_server.engines.words import block_words, join_words
 
 if TYPE_CHECKING:
-    from ocrchat.models import BBox, Table
-
-# Chinese and Japanese are written without spaces between words; Tesseract
-# still splits them into "words", and a space there is a character the page lacks.
-_UNSPACED = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
-
-
-def join_words(words: list[str]) -> str:
-    """Words joined by spaces, except between two CJK characters."""
-    joined = ""
-    for word in words:
-        if not word:
-            continue
-        if joined and not (_UNSPACED.match(joined[-1]) and _UNSPACED.match(word[0])):
-            joined += " "
-        joined += word
-    return joined
+    from ocrchat.models import BBox, Table, Word
 
 
 _COMMON_SCALE: dict[str, tuple[tuple[float, float], ...]] = {
@@ -76,6 +61,9 @@ class TextLine:
     confidences: list[float]
     bbox: BBox
     engine: str
+    boxed: tuple[Word, ...] | None = None
+    """The line's words with the boxes the engine gave them, where it gave any; without,
+    its words are laid out inside its box (:mod:`.words`)."""
 
     @property
     def text(self) -> str:
@@ -148,22 +136,31 @@ def build_page(
     rotation: int = 0,
     tables: list[Table] | None = None,
 ) -> Page:
-    """The page from its paragraphs of lines, in reading order."""
+    """The page from its paragraphs of lines, in reading order: each paragraph a region,
+    each line a block with its words."""
     paragraphs = [paragraph for paragraph in paragraphs if paragraph]
     lines = [line for paragraph in paragraphs for line in paragraph]
     labels = margin_labels(lines, size[1])
-    blocks = [
-        Block(
-            text=line.text,
-            bbox=line.bbox,
-            confidence=line.confidence,
-            label=labels.get(i),
-            engine=line.engine,
-            # only engines measured on the common scale are judged
-            low_confidence=line.engine in _COMMON_SCALE and line.confidence < LOW_CONFIDENCE,
-        )
-        for i, line in enumerate(lines)
-    ]
+    blocks: list[Block] = []
+    regions: list[Region] = []
+    for paragraph in paragraphs:
+        first = len(blocks)
+        for line in paragraph:
+            text, confidence = line.text, line.confidence
+            blocks.append(
+                Block(
+                    text=text,
+                    bbox=line.bbox,
+                    confidence=confidence,
+                    label=labels.get(len(blocks)),
+                    engine=line.engine,
+                    # only engines measured on the common scale are judged
+                    low_confidence=line.engine in _COMMON_SCALE and confidence < LOW_CONFIDENCE,
+                    words=block_words(text, line.bbox, confidence, line.boxed),
+                    region=len(regions),
+                )
+            )
+        regions.append(_region(blocks[first:]))
     text = "\n\n".join("\n".join(line.text for line in paragraph) for paragraph in paragraphs)
     return Page(
         index=index,
@@ -175,7 +172,23 @@ def build_page(
         language=models,
         rotation=rotation or None,
         tables=tables or [],
+        regions=regions,
         engine=engine,
+    )
+
+
+def _region(blocks: list[Block]) -> Region:
+    """A paragraph's region: around its lines, with their label when they all share one (a
+    running header, footer or page number)."""
+    labels = {block.label for block in blocks}
+    return Region(
+        bbox=(
+            min(block.bbox[0] for block in blocks),
+            min(block.bbox[1] for block in blocks),
+            max(block.bbox[2] for block in blocks),
+            max(block.bbox[3] for block in blocks),
+        ),
+        label=labels.pop() if len(labels) == 1 else None,
     )
 
 

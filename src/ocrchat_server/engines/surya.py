@@ -26,18 +26,19 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ocrchat.models import Block, Page, Table
-from ocrchat_server.engines.base import EngineError, PageReading, Word, declared_dpi
+from ocrchat.models import Block, Page, Region, Table
+from ocrchat_server.engines.base import EngineError, PageReading, declared_dpi
 from ocrchat_server.engines.detection import detect_languages
 from ocrchat_server.engines.html import html_markdown, html_text, table_rows
 from ocrchat_server.engines.vlm_server import SuryaConnection
+from ocrchat_server.engines.words import estimated_words, layer_words, split_words
 
 if TYPE_CHECKING:
     from PIL import Image
     from surya.recognition.schema import BlockOCRResult, PageOCRResult
     from surya.table_rec.schema import TableResult
 
-    from ocrchat.models import BBox
+    from ocrchat.models import BBox, Word
     from ocrchat_server.engines.languages import LanguageChoice
 
 log = logging.getLogger(__name__)
@@ -116,10 +117,15 @@ def _map_block(
         return None
     markdown = _heading_markdown(label, html_markdown(html))
     rows = table_rows(html) if "<table" in html.lower() else []
-    confidence = result.confidence if result.confidence is not None else 0.0
+    confidence = round(result.confidence if result.confidence is not None else 0.0, 4)
     return _MappedBlock(
         block=Block(
-            text=text, bbox=bbox, confidence=round(confidence, 4), label=label, engine=ENGINE
+            text=text,
+            bbox=bbox,
+            confidence=confidence,
+            label=label,
+            engine=ENGINE,
+            words=estimated_block_words(text, bbox, confidence),
         ),
         markdown=markdown,
         table=Table(rows=rows, bbox=bbox) if rows else None,
@@ -147,7 +153,9 @@ def page_from_surya(
     return Page(
         index=index,
         text="\n\n".join(block.block.text for block in mapped),
-        blocks=[block.block for block in mapped],
+        # each layout block is a region of its own, of its own lines
+        blocks=[attrs.evolve(block.block, region=number) for number, block in enumerate(mapped)],
+        regions=[Region(bbox=block.block.bbox, label=block.block.label) for block in mapped],
         width=size[0],
         height=size[1],
         markdown="\n\n".join(block.markdown for block in mapped if block.markdown),
@@ -156,18 +164,18 @@ def page_from_surya(
     )
 
 
-def text_layer_words(page: Page) -> list[Word]:
-    """Where the searchable PDF puts the text: Surya gives boxes per block, not per
-    word, so each block's lines share its height evenly, each across its full width."""
+def estimated_block_words(text: str, box: BBox, confidence: float) -> list[Word]:
+    """A block's words: Surya gives a box per block, not per line or word, so each of the
+    block's lines gets an even share of its height, and each line's words their share of
+    its width by characters (all estimated)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    left, top, right, bottom = box
+    step = (bottom - top) / max(len(lines), 1)
     words: list[Word] = []
-    for block in page.blocks:
-        lines = [line for line in block.text.splitlines() if line.strip()]
-        left, top, right, bottom = block.bbox
-        step = (bottom - top) / max(len(lines), 1)
-        for number, line in enumerate(lines):
-            line_top = round(top + number * step)
-            line_box = (left, line_top, right, round(line_top + step))
-            words.append(Word(text=line, bbox=line_box, line_box=line_box))
+    for number, line in enumerate(lines):
+        line_top = round(top + number * step)
+        line_box = (left, line_top, right, max(line_top, round(top + (number + 1) * step)))
+        words += estimated_words(split_words(line), line_box, confidence)
     return words
 
 
@@ -223,7 +231,7 @@ class SuryaEngine:
         if language.auto:
             detected = detect_languages(page.text.split("\n\n"))
             page = attrs.evolve(page, detected_languages=[found.code for found in detected])
-        return PageReading(page=page, image=image, words=text_layer_words(page), dpi=dpi)
+        return PageReading(page=page, image=image, words=layer_words(page), dpi=dpi)
 
 
 def _reason(exc: Exception) -> str:

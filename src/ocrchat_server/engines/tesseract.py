@@ -15,16 +15,20 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import attrs
 from PIL import Image
 
-from ocrchat.models import BBox, Page, Table
+from ocrchat.models import BBox, Page, Table, Word
 from ocrchat_server.engines import tesseract_api
-from ocrchat_server.engines.base import EngineError, PageReading, Word, declared_dpi, on_white
+from ocrchat_server.engines.base import EngineError, PageReading, declared_dpi, on_white
 from ocrchat_server.engines.detection import DetectedLanguage, detect_languages
 from ocrchat_server.engines.languages import installed_models, model_for_script
 from ocrchat_server.engines.page_text import TextLine, build_page, common_confidence
 from ocrchat_server.engines.tables import find_tables
 from ocrchat_server.engines.tesseract_api import TesseractCallError
+from ocrchat_server.engines.words import layer_words
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ocrchat_server.engines.base import Word as LayerWord
     from ocrchat_server.engines.languages import LanguageChoice
 
 _WORD_LEVEL = 5
@@ -173,6 +177,35 @@ def words_by_line(data: dict[str, list[Any]]) -> dict[tuple[int, int, int], list
     return lines
 
 
+def text_line(
+    words: Sequence[TesseractWord], bbox: BBox, texts: Sequence[str] | None = None
+) -> TextLine:
+    """Tesseract's words as a line of the page in ``bbox``, each word with its own box and
+    confidence (the line's, where Tesseract gives it none); ``texts``: the words' text,
+    where it is not Tesseract's."""
+    scores = [
+        common_confidence(ENGINE_NAME, word.confidence) if word.confidence >= 0 else None
+        for word in words
+    ]
+    known = [score for score in scores if score is not None]
+    line_score = round(statistics.fmean(known), 4) if known else 0.0
+    texts = [word.text for word in words] if texts is None else list(texts)
+    return TextLine(
+        words=texts,
+        confidences=known,
+        bbox=bbox,
+        engine=ENGINE_NAME,
+        boxed=tuple(
+            Word(
+                text=text,
+                bbox=word.bbox,
+                confidence=line_score if score is None else round(score, 4),
+            )
+            for text, word, score in zip(texts, words, scores, strict=True)
+        ),
+    )
+
+
 def _probe_copy(image: Image.Image) -> tuple[Image.Image, float]:
     """The page scaled down to about 2.5 million pixels (150 dpi A4), and the scale."""
     scale = min(1.0, (_PROBE_PIXELS / (image.width * image.height)) ** 0.5)
@@ -242,35 +275,21 @@ def _page_from_data(
     models: str,
     rotation: int = 0,
     tables: list[Table] | None = None,
-) -> tuple[Page, list[Word]]:
-    line_boxes: dict[tuple[int, int, int], tuple[int, int, int, int]] = {}
-    words: dict[tuple[int, int, int], list[tuple[str, float]]] = {}
-    boxed_words: list[Word] = []
-    for i, level in enumerate(data["level"]):
-        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-        if level == _LINE_LEVEL:
-            left, top = data["left"][i], data["top"][i]
-            line_boxes[key] = (left, top, left + data["width"][i], top + data["height"][i])
-        elif level == _WORD_LEVEL:
-            text = str(data["text"][i]).strip()
-            if text:
-                words.setdefault(key, []).append((text, float(data["conf"][i])))
-                left, top = data["left"][i], data["top"][i]
-                box = (left, top, left + data["width"][i], top + data["height"][i])
-                # image_to_data lists a line before its words: its box is known already
-                boxed_words.append(Word(text=text, bbox=box, line_box=line_boxes[key]))
-
+) -> tuple[Page, list[LayerWord]]:
+    line_boxes = {
+        (data["block_num"][i], data["par_num"][i], data["line_num"][i]): (
+            data["left"][i],
+            data["top"][i],
+            data["left"][i] + data["width"][i],
+            data["top"][i] + data["height"][i],
+        )
+        for i, level in enumerate(data["level"])
+        if level == _LINE_LEVEL
+    }
     paragraphs: list[list[TextLine]] = []
     previous_paragraph: tuple[int, int] | None = None
-    for key, line_words in words.items():  # dicts keep Tesseract's reading order
-        line = TextLine(
-            words=[text for text, _ in line_words],
-            confidences=[
-                common_confidence(ENGINE_NAME, conf / 100) for _, conf in line_words if conf >= 0
-            ],
-            bbox=line_boxes[key],
-            engine=ENGINE_NAME,
-        )
+    for key, line_words in words_by_line(data).items():  # in Tesseract's reading order
+        line = text_line(line_words, line_boxes[key])
         if key[:2] != previous_paragraph:
             paragraphs.append([])
             previous_paragraph = key[:2]
@@ -284,4 +303,4 @@ def _page_from_data(
         rotation=rotation,
         tables=tables,
     )
-    return page, boxed_words
+    return page, layer_words(page)

@@ -7,12 +7,15 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ocrchat_server.engines.base import PageReading, Word
+from ocrchat.models import Word
 from ocrchat_server.engines.page_text import TextLine, build_page, in_paragraphs
 from ocrchat_server.engines.reading_order import share_inside
+from ocrchat_server.engines.words import layer_words
 
 if TYPE_CHECKING:
     from ocrchat.models import BBox, Page
+    from ocrchat_server.engines.base import PageReading
+    from ocrchat_server.engines.base import Word as LayerWord
     from ocrchat_server.ingest.text_layer import PdfTextPage
 
 TEXT_LAYER = "text_layer"
@@ -28,20 +31,16 @@ def _lines(layer: PdfTextPage) -> list[TextLine]:
             confidences=[1.0],
             bbox=line.bbox,
             engine=TEXT_LAYER,
+            # the glyphs' own boxes: exact
+            boxed=tuple(
+                Word(text=word.text, bbox=word.bbox, confidence=1.0) for word in line.words
+            ),
         )
         for line in layer.lines
     ]
 
 
-def _layer_words(layer: PdfTextPage) -> list[Word]:
-    return [
-        Word(text=word.text, bbox=word.bbox, line_box=line.bbox)
-        for line in layer.lines
-        for word in line.words
-    ]
-
-
-def page_from_text_layer(layer: PdfTextPage, index: int) -> tuple[Page, list[Word]]:
+def page_from_text_layer(layer: PdfTextPage, index: int) -> tuple[Page, list[LayerWord]]:
     """The page as its text layer has it, in the PDF's own order, exact."""
     lines = _lines(layer)
     page = build_page(
@@ -51,7 +50,7 @@ def page_from_text_layer(layer: PdfTextPage, index: int) -> tuple[Page, list[Wor
         models=None,
         engine=TEXT_LAYER,
     )
-    return attrs.evolve(page, source=TEXT_LAYER), _layer_words(layer)
+    return attrs.evolve(page, source=TEXT_LAYER), layer_words(page)
 
 
 def _covered(box: BBox, others: list[BBox]) -> bool:
@@ -71,6 +70,7 @@ def merge_with_ocr(layer: PdfTextPage, reading: PageReading) -> PageReading:
             confidences=[block.confidence],
             bbox=block.bbox,
             engine=block.engine or OCR,
+            boxed=tuple(block.words) if block.words else None,
         )
         for block in extra_blocks
     ]
@@ -95,8 +95,4 @@ def merge_with_ocr(layer: PdfTextPage, reading: PageReading) -> PageReading:
         source=f"{TEXT_LAYER}+{OCR}" if extra_lines else TEXT_LAYER,
         detected_languages=reading.page.detected_languages,
     )
-    extra_boxes = [line.bbox for line in extra_lines]
-    words = _layer_words(layer) + [
-        word for word in reading.words if _covered(word.line_box, extra_boxes)
-    ]
-    return attrs.evolve(reading, page=page, words=words)
+    return attrs.evolve(reading, page=page, words=layer_words(page))

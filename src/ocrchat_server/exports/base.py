@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import attrs
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
     from ocrchat.models import Block, Job, Page, Table
@@ -31,6 +32,27 @@ class Exporter(Protocol):
     def export(self, source: ExportSource) -> bytes | Path:
         """The file's bytes, or the path of a file already on disk."""
         ...
+
+
+@runtime_checkable
+class StreamingExporter(Exporter, Protocol):
+    """A format that can also be written in chunks, a page at a time, so that a long job's
+    download never holds the whole file (hOCR, ALTO, PAGE-XML): send ``stream(source)``
+    as it comes. Its ``export`` is the same bytes joined."""
+
+    extension: str
+    """The download's file name extension, where it is not the format's name (``alto.xml``,
+    ``page.zip``)."""
+
+    def stream(self, source: ExportSource) -> Iterator[bytes]:
+        """The file's bytes, in order, a page or so at a time."""
+        ...
+
+
+def file_extension(exporter: Exporter) -> str:
+    """The extension of the download's file name: ``extension`` of a streaming exporter,
+    else the format (``docx``)."""
+    return exporter.extension if isinstance(exporter, StreamingExporter) else exporter.format
 
 
 def block_row(page: Page, block: Block) -> list[object]:

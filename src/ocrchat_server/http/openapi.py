@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from ocrchat import __version__, models
+from ocrchat_server.jobs.service import DETAILS
 
 _JSON = "application/json"
 _UNKNOWN = "unknown"
@@ -224,7 +225,20 @@ def openapi_document(downloads: tuple[tuple[str, str], ...]) -> dict[str, Any]:
                 "operationId": "poll",
                 "summary": "The job, and its result once done.",
                 "security": secured,
-                "responses": {"200": _json(job, "The job."), **_errors(401, 404, 429)},
+                "parameters": [
+                    {
+                        "name": "detail",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": list(DETAILS)},
+                        "description": (
+                            "`words`: each block's `words` (text, box, confidence, whether the"
+                            " box is estimated) too. Left out, `words` is null: the default"
+                            " JSON stays small."
+                        ),
+                    }
+                ],
+                "responses": {"200": _json(job, "The job."), **_errors(400, 401, 404, 429)},
             },
             "delete": {
                 "operationId": "delete",

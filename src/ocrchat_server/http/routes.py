@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ocrchat import __version__
@@ -21,7 +21,7 @@ from ocrchat_server.http.errors import bad_request
 from ocrchat_server.http.openapi import openapi_document
 from ocrchat_server.http.uploads import receive_upload, safe_filename
 from ocrchat_server.jobs.errors import JobNotFoundError
-from ocrchat_server.jobs.service import DOWNLOAD_MEDIA_TYPES, SubmitOptions
+from ocrchat_server.jobs.service import DOWNLOAD_MEDIA_TYPES, SubmitOptions, wants_words
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -63,18 +63,22 @@ async def _job_of_caller(request: Request) -> tuple[Services, JobRecord]:
     return services, await asyncio.to_thread(services.jobs.get, account, job_id)
 
 
-async def _job_response(services: Services, record: JobRecord, status_code: int = 200) -> Response:
+async def _job_response(
+    services: Services, record: JobRecord, status_code: int = 200, *, detail: str | None = None
+) -> Response:
     headers = {} if record.status.finished else {"Retry-After": _POLL_AFTER_SECONDS}
-    done = record.status is JobStatus.DONE
-    body = services.job_bodies.get(record.uuid) if done else None
+    # only the default body is kept: what polls ask for again and again (one with words is
+    # several times its size, and asked for once)
+    cached = record.status is JobStatus.DONE and detail is None
+    body = services.job_bodies.get(record.uuid) if cached else None
     if body is None:
         # a long document's job.json runs to megabytes: read, shaped and serialized off
         # the event loop, so that other clients' polls do not wait behind it
-        view = await asyncio.to_thread(services.jobs.view, record)
+        view = await asyncio.to_thread(services.jobs.view, record, detail=detail)
         rendered = await asyncio.to_thread(lambda: JSONResponse(unstructure(view)))
         body = bytes(rendered.body)
         # kept once nothing in it changes: a webhook still being delivered does
-        if done and (view.webhook is None or view.webhook.status != "pending"):
+        if cached and (view.webhook is None or view.webhook.status != "pending"):
             services.job_bodies.put(record.uuid, body)
     return Response(body, status_code=status_code, headers=headers, media_type=_JSON)
 
@@ -125,8 +129,11 @@ async def list_jobs(request: Request) -> Response:
 
 
 async def get_job(request: Request) -> Response:
+    """``?detail=words``: the blocks' words too (the default leaves them out)."""
     services, record = await _job_of_caller(request)
-    return await _job_response(services, record)
+    detail = request.query_params.get("detail") or None
+    wants_words(detail)  # an unknown detail is refused before the cached body is sent
+    return await _job_response(services, record, detail=detail)
 
 
 async def delete_job(request: Request) -> Response:
@@ -152,10 +159,13 @@ async def download_job(request: Request) -> Response:
     fmt = request.query_params.get("format", "").strip().lower()
     # docx and xlsx take a moment for a long document: off the event loop
     download = await asyncio.to_thread(services.jobs.download, record, fmt)
-    headers = {"Content-Disposition": _attachment(record, fmt)}
+    headers = {"Content-Disposition": _attachment(record, download.extension)}
     if isinstance(download.content, Path):
         return FileResponse(download.content, media_type=download.media_type, headers=headers)
-    return Response(download.content, media_type=download.media_type, headers=headers)
+    if isinstance(download.content, bytes):
+        return Response(download.content, media_type=download.media_type, headers=headers)
+    # chunks written a page at a time; Starlette iterates them off the event loop
+    return StreamingResponse(download.content, media_type=download.media_type, headers=headers)
 
 
 async def chat(request: Request) -> Response:

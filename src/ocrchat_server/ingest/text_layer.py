@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ocrchat_server.engines.words import join_words, unspaced
+
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
@@ -210,12 +212,14 @@ def _line(
     for character, box in characters:
         if character.isspace():
             close_word()
-        else:
-            word.append((character, box))
+            continue
+        if word and unspaced(word[-1][0]) and unspaced(character):
+            close_word()  # CJK is written without spaces: each character is a word
+        word.append((character, box))
     close_word()
     inked = [(c, box) for c, box in characters if not c.isspace()]
     bbox = _pixels(inked, to_pixels) if inked else (0, 0, 0, 0)
-    text = " ".join(w.text for w in words)
+    text = join_words(w.text for w in words)
     return LayerLine(text=text, bbox=bbox, words=tuple(words))
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import functools
 import gc
 import logging
 import statistics
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -30,7 +31,7 @@ from ocrchat_server.exports.searchable_pdf import (
 )
 from ocrchat_server.ingest import Document, open_page
 from ocrchat_server.jobs.json_files import read_json
-from ocrchat_server.jobs.records import JobResult
+from ocrchat_server.jobs.records import JobResult, without_words
 from ocrchat_server.jobs.tools import preset
 from ocrchat_server.llm import LanguageModelUnavailableError
 
@@ -179,8 +180,10 @@ class JobFinisher:
         grafts.clear()  # the words records are in the PDF now
         if grafted:
             gc.collect()  # and fpdf2's layer document is reference cycles: freed now
+        # the pages without their words, which are most of a long document's result: each
+        # page's go from its own file straight into the stored result
         pages: Iterable[Page] = (
-            structure(read_json(storage.page_result(uuid, index)), Page)
+            structure(without_words(read_json(storage.page_result(uuid, index))), Page)
             for index in record.page_indexes
         )
         translated_to = None
@@ -198,5 +201,11 @@ class JobFinisher:
             for page in result.pages
         ]
         join_pages(pdf_pages, storage.document_pdf(uuid), title=record.filename)
-        storage.write_result(uuid, result)
+        storage.write_result(uuid, result, words=functools.partial(_page_words, storage, uuid))
         storage.delete_page_results(uuid)
+
+
+def _page_words(storage: ResultStorage, uuid: str, index: int) -> list[Any]:
+    """Page ``index``'s blocks' words, as its result file has them."""
+    page = read_json(storage.page_result(uuid, index))
+    return [block.get("words") for block in page.get("blocks") or ()]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import attrs
 
@@ -166,10 +166,20 @@ class ResultStorage(Protocol):
     def document_pdf(self, uuid: str) -> Path:
         """The finished job's searchable PDF."""
 
-    def write_result(self, uuid: str, result: JobResult) -> None: ...
+    def write_result(
+        self,
+        uuid: str,
+        result: JobResult,
+        *,
+        words: Callable[[int], list[Any] | None] | None = None,
+    ) -> None:
+        """Keep the finished job's result. ``words``: for a page's index, its blocks' words
+        as JSON, in order, to keep with it (so they need not all be held at once)."""
 
-    def read_result(self, uuid: str) -> JobResult:
-        """Raises ``FileNotFoundError`` when the job (or its result) is gone."""
+    def read_result(self, uuid: str, *, words: bool = False) -> JobResult:
+        """The finished job's result, its blocks' ``words`` with ``words=True`` only (None
+        otherwise: they are most of a long document's result). Raises
+        ``FileNotFoundError`` when the job (or its result) is gone."""
 
     def has_results(self, uuid: str) -> bool:
         """Whether anything of the job's results is stored."""

@@ -12,6 +12,7 @@ import datetime as dt
 import errno
 import secrets
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import attrs
 
@@ -205,3 +206,11 @@ class JobResult:
     original_text: str | None = None
     """With a translation: the text as read, beside the translated ``text``."""
     original_markdown: str | None = None
+
+
+def without_words(page: dict[str, Any]) -> dict[str, Any]:
+    """A page's JSON with its blocks' ``words`` left out: most of a long document's
+    result, and only ``?detail=words`` shows them."""
+    for block in page.get("blocks") or ():
+        block.pop("words", None)
+    return page

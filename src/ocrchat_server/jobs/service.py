@@ -24,6 +24,7 @@ from ocrchat_server.engines.languages import (
 )
 from ocrchat_server.engines.tiers import TIER_ENGINES, ServerState
 from ocrchat_server.exports import EXPORTERS, ExportSource
+from ocrchat_server.exports.base import StreamingExporter, file_extension
 from ocrchat_server.ingest import PDF, UnreadableDocumentError, sniff_document
 from ocrchat_server.ingest.text_layer import OCR_MODES
 from ocrchat_server.jobs.errors import (
@@ -52,6 +53,7 @@ from ocrchat_server.jobs.tools import TOOLS, ToolRequest, preset
 from ocrchat_server.jobs.webhooks import WebhookUrlError, check_webhook_url
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
     from ocrchat_server.engines.vlm_server import VlmServer
@@ -72,6 +74,24 @@ DOWNLOAD_MEDIA_TYPES = {fmt: exporter.media_type for fmt, exporter in EXPORTERS.
 """Each download format's Content-Type (for the OpenAPI document)."""
 
 log = logging.getLogger(__name__)
+
+
+WORDS = "words"
+"""``GET /api/v1/ocr/<uuid>/?detail=words``: the job with its blocks' words."""
+DETAILS = (WORDS,)
+"""The values of ``detail``."""
+
+
+def wants_words(detail: str | None) -> bool:
+    """Whether ``detail`` asks for words; raises ``invalid_detail`` for an unknown one."""
+    if detail is None:
+        return False
+    if detail not in DETAILS:
+        raise InvalidRequestError(
+            f"Unknown detail {detail!r}: use {', '.join(DETAILS)}, or leave it out.",
+            code="invalid_detail",
+        )
+    return True
 
 
 def _tier(value: str) -> Tier:
@@ -212,9 +232,12 @@ class Submitted:
 
 @attrs.frozen
 class Download:
-    content: bytes | Path
-    """The file's bytes, or the path of a file already stored."""
+    content: bytes | Path | Iterator[bytes]
+    """The file's bytes, the path of a file already stored, or (hOCR, ALTO, PAGE) its
+    bytes in chunks as they are written, a page or so at a time: send them as they come."""
     media_type: str
+    extension: str
+    """The file name's extension: the format, or ``alto.xml``, ``page.zip``."""
 
 
 class JobService:
@@ -497,17 +520,20 @@ class JobService:
             next_cursor=encode_cursor(shown[-1]) if more and shown else None,
         )
 
-    def result(self, record: JobRecord) -> JobResult:
-        """The stored content of a done job (pages, text, Markdown, mean confidence)."""
+    def result(self, record: JobRecord, *, words: bool = False) -> JobResult:
+        """The stored content of a done job (pages, text, Markdown, mean confidence); its
+        blocks' words with ``words=True`` only."""
         try:
-            return self.storage.read_result(record.uuid)
+            return self.storage.read_result(record.uuid, words=words)
         except FileNotFoundError as exc:
             # deleted (or expired) between looking the job up and reading its result
             raise JobNotFoundError() from exc
 
-    def view(self, record: JobRecord) -> Job:
-        """The job as the API shows it."""
-        content = self.result(record) if record.status is JobStatus.DONE else None
+    def view(self, record: JobRecord, *, detail: str | None = None) -> Job:
+        """The job as the API shows it; with ``detail="words"``, its blocks' words too (any
+        other detail but None is refused: ``invalid_detail``)."""
+        words = wants_words(detail)
+        content = self.result(record, words=words) if record.status is JobStatus.DONE else None
         return Job(
             uuid=record.uuid,
             status=record.status,
@@ -568,10 +594,20 @@ class JobService:
             )
         if record.status is not JobStatus.DONE:
             raise JobNotDoneError(f"The job is {record.status.value}, not done.")
+        # a format that places words (hOCR, ALTO, PAGE) says so; the others, json among
+        # them, have the job as GET shows it
+        detail = WORDS if getattr(exporter, "words", False) else None
         source = ExportSource(
-            job=self.view(record), searchable_pdf=self.storage.document_pdf(record.uuid)
+            job=self.view(record, detail=detail),
+            searchable_pdf=self.storage.document_pdf(record.uuid),
         )
-        return Download(exporter.export(source), exporter.media_type)
+        # a long job's hOCR, ALTO or PAGE goes out as it is written, never whole in memory
+        content = (
+            exporter.stream(source)
+            if isinstance(exporter, StreamingExporter)
+            else exporter.export(source)
+        )
+        return Download(content, exporter.media_type, file_extension(exporter))
 
     async def delete(self, record: JobRecord) -> int:
         """Delete the job and everything of it now, even mid-run; returns the credits given back.

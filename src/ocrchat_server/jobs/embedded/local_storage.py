@@ -3,7 +3,8 @@
     uploads/<uuid>                  the uploaded bytes, until the job ends
     results/<uuid>/pdf/NNNNN.pdf    one page of the searchable PDF, written by a worker
     results/<uuid>/pages/NNNNN.json one page's result, written by a worker after its PDF
-    results/<uuid>/job.json         the finished job's pages, text and Markdown
+    results/<uuid>/job.json         the finished job's pages (a line each, words and all),
+                                    text and Markdown
     results/<uuid>/document.pdf     the finished job's searchable PDF
 
 Every write is to a temporary name then renamed, so a crash never leaves a
@@ -13,17 +14,33 @@ own: everything else asks it for a job's files by what they are.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import attrs
 
 from ocrchat._serde import structure, unstructure
+from ocrchat.models import Page
 from ocrchat_server.jobs.json_files import atomic_text_file, dump_json, read_json
-from ocrchat_server.jobs.records import JobResult, disk_full_raises_storage_full
+from ocrchat_server.jobs.records import JobResult, disk_full_raises_storage_full, without_words
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _COPY_CHUNK = 1024 * 1024
+_PAGES_START = '{"pages":[\n'
+"""How ``job.json`` starts: its pages follow, one per line (JSON all the same)."""
+
+
+def _put_words(page: dict[str, Any], words: list[Any] | None) -> None:
+    """A page's JSON with its blocks' words (``words``: each block's, as JSON, in order),
+    where they are the page's blocks'."""
+    blocks = page.get("blocks") or []
+    if words is not None and len(words) == len(blocks):
+        for block, block_words in zip(blocks, words, strict=True):
+            block["words"] = block_words
 
 
 @attrs.frozen
@@ -91,18 +108,28 @@ class LocalStorage:
     def document_pdf(self, uuid: str) -> Path:
         return self.result_dir(uuid) / "document.pdf"
 
-    def write_result(self, uuid: str, result: JobResult) -> None:
+    def write_result(
+        self,
+        uuid: str,
+        result: JobResult,
+        *,
+        words: Callable[[int], list[Any] | None] | None = None,
+    ) -> None:
         # the pages are written one at a time: a long document's pages as objects and
-        # as one JSON tree at once held some 60 MB of the server
+        # as one JSON tree at once held some 60 MB of the server. Each on a line of its
+        # own, so that a reader takes them one at a time too
         header = unstructure(attrs.evolve(result, pages=[]))
         del header["pages"]
         with disk_full_raises_storage_full(), atomic_text_file(self.job_result(uuid)) as file:
-            file.write('{"pages":[')
+            file.write(_PAGES_START)
             for number, page in enumerate(result.pages):
                 if number:
-                    file.write(",")
-                dump_json(unstructure(page), file)
-            file.write("]")
+                    file.write(",\n")
+                data = unstructure(page)
+                if words is not None:
+                    _put_words(data, words(page.index))
+                dump_json(data, file)
+            file.write("\n]")
             for key, value in header.items():
                 file.write(",")
                 dump_json(key, file)
@@ -110,8 +137,27 @@ class LocalStorage:
                 dump_json(value, file)
             file.write("}")
 
-    def read_result(self, uuid: str) -> JobResult:
-        return structure(read_json(self.job_result(uuid)), JobResult)
+    def read_result(self, uuid: str, *, words: bool = False) -> JobResult:
+        path = self.job_result(uuid)
+        with path.open(encoding="utf-8") as file:
+            if file.readline() != _PAGES_START:
+                # written whole, before pages had lines of their own
+                data = read_json(path)
+                for page in data["pages"] if not words else ():
+                    without_words(page)
+                return structure(data, JobResult)
+            pages = []
+            for line in file:
+                if line.startswith("]"):  # the pages are done: the rest of the object
+                    header = json.loads("{" + line[2:])
+                    break
+                page = json.loads(line.rstrip(",\n"))
+                if not words:
+                    without_words(page)
+                pages.append(structure(page, Page))
+            else:
+                raise ValueError(f"{path} ends before its pages do")
+        return attrs.evolve(structure({"pages": [], **header}, JobResult), pages=pages)
 
     def has_results(self, uuid: str) -> bool:
         return self.result_dir(uuid).exists()
