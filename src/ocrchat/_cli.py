@@ -150,7 +150,9 @@ def _write(content: bytes, output: str) -> None:
 @click.group()
 @click.version_option(__version__, prog_name="ocrchat")
 @click.option(
-    "--base-url", envvar="OCRCHAT_BASE_URL", help="Server URL  [default: https://ocr.chat]"
+    "--base-url",
+    envvar="OCRCHAT_BASE_URL",
+    help="Server URL  [env: OCRCHAT_BASE_URL; default: https://ocr.chat]",
 )
 @click.option("--api-token", envvar="OCRCHAT_API_TOKEN", help="API token  [env: OCRCHAT_API_TOKEN]")
 def main(base_url: str | None, api_token: str | None) -> None:

@@ -135,7 +135,7 @@ def _vlm_checks(url: str | None, model: str) -> list[Check]:
             "surya-ocr",
             surya,
             "installed" if surya else "not installed (the vlm tier's client)",
-            None if surya else f"pip install 'ocrchat[vlm]' torch=={_TORCH_CPU}",
+            None if surya else f"pip install -e '.[vlm]' torch=={_TORCH_CPU} (see docs/vlm.md)",
             required=url is not None,
         )
     )

@@ -60,7 +60,7 @@ NOT_CONFIGURED = (
 SURYA_INSTALLED = importlib.util.find_spec("surya") is not None
 SURYA_MISSING = (
     "The vlm tier is configured but Surya's client is not installed on this server: "
-    "pip install 'ocrchat[vlm]' torch==2.13.0 (see docs/vlm.md)."
+    "pip install -e '.[vlm]' torch==2.13.0 (see docs/vlm.md)."
 )
 
 
