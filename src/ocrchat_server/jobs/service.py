@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import attrs
 
-from ocrchat.models import Job, JobList, JobStatus, Progress, Tier, WebhookDelivery
+from ocrchat.models import Job, JobList, JobStatus, Tier, WebhookDelivery
 from ocrchat_server.engines.cpu import ENGINES, EngineChoiceError, check_engine
 from ocrchat_server.engines.languages import (
     TooManyLanguagesError,
@@ -47,7 +47,6 @@ from ocrchat_server.jobs.records import (
     JobResult,
     StorageFullError,
     job_summary,
-    page_selection_column,
 )
 from ocrchat_server.jobs.tools import TOOLS, ToolRequest, preset
 from ocrchat_server.jobs.webhooks import WebhookUrlError, check_webhook_url
@@ -534,30 +533,19 @@ class JobService:
         other detail but None is refused: ``invalid_detail``)."""
         words = wants_words(detail)
         content = self.result(record, words=words) if record.status is JobStatus.DONE else None
+        # the summary's fields (the list of jobs and webhooks show them) are one source
         return Job(
-            uuid=record.uuid,
-            status=record.status,
-            tier=record.tier,
-            language=record.language,
-            page_count=record.page_count,
+            **attrs.asdict(job_summary(record), recurse=False),
             mean_confidence=content.mean_confidence if content else None,
             text=content.text if content else None,
             markdown=content.markdown if content else None,
             pages=content.pages if content else None,
-            error=record.error,
-            progress=Progress(pages_done=record.pages_done, pages_total=record.pages_to_read),
-            tool=record.tool,
             engine=record.engine if record.tier is Tier.CPU else None,
             ocr=record.ocr if record.format == PDF else None,
-            filename=record.filename,
             detected_languages=content.detected_languages if content else None,
             translated_to=content.translated_to if content else None,
             original_text=content.original_text if content else None,
             original_markdown=content.original_markdown if content else None,
-            created_at=record.created_at,
-            finished_at=record.finished_at,
-            expires_at=record.expires_at,
-            page_selection=page_selection_column(record),
             webhook=self._webhook_delivery(record),
         )
 
