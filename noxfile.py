@@ -66,7 +66,8 @@ def bench(session: nox.Session) -> None:
     bench/results/scaleout.json (1, 2 and 4 workers, embedded and scale-out: PostgreSQL
     and Redis from Debian, started by the bench), bench/results/hostile_load.json (200
     submitters, 200 pollers of a 500-page job, 1,000 slow connections) and
-    bench/results/searchable_pdf.json (against ocrmypdf from PyPI).
+    bench/results/searchable_pdf.json (against ocrmypdf from PyPI), bench/results/exports.json
+    and bench/results/web_app.json (the web app's job page of a 50-page scan, in chromium).
     """
     session.install(
         *FROM_SOURCE, "-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test")
@@ -78,6 +79,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "bench/scaleout.py")
     session.run("python", "bench/hostile_load.py")
     session.run("python", "bench/exports.py")
+    session.run("python", "bench/web_app.py")
     # ocrmypdf wants a newer Pillow than surya-ocr allows: a virtual environment of its own
     ocrmypdf_env = Path(session.create_tmp()) / "ocrmypdf"
     session.run("python", "-m", "venv", str(ocrmypdf_env))

@@ -623,8 +623,44 @@ def _scaleout() -> list[str]:
     return [*lines, ""]
 
 
+def _web_app() -> list[str]:
+    data = _result("web_app")
+    page, image, browser = data["job_page"], data["page_image"], data["browser"]
+    lines = [
+        "### The web app's job page",
+        "",
+        f"The job page of a {data['pages']}-page scanned PDF ({page['boxes']:,} line boxes), "
+        "signed in through the sign-in form. " + _machine(data) + " From `bench/web_app.py`.",
+        "",
+        "| what | figure |",
+        "| --- | ---: |",
+        f"| server's answer, median of 7 | {_number(page['median_seconds'] * 1000, 0)} ms |",
+        f"| the page's HTML | {_number(page['html_bytes'] // 1024)} KB |",
+        f"| one page image rendered from the searchable PDF, median | "
+        f"{_number(image['median_seconds'] * 1000, 0)} ms, "
+        f"{_number(image['median_bytes'] // 1024)} KB |",
+    ]
+    if "load_ms" in browser:
+        lines += [
+            f"| in chromium: DOMContentLoaded, from the request | "
+            f"{_number(browser['dom_content_loaded_ms'], 0)} ms |",
+            f"| in chromium: page images loaded 2 s later, unscrolled | "
+            f"{browser['images_loaded_after_2s_unscrolled']} of {browser['images']} |",
+        ]
+    return [*lines, ""]
+
+
 def render_benchmarks() -> str:
-    sections = [_corpus, _throughput, _searchable_pdf, _cpu, _polling, _hostile_load, _scaleout]
+    sections = [
+        _corpus,
+        _throughput,
+        _searchable_pdf,
+        _cpu,
+        _polling,
+        _hostile_load,
+        _scaleout,
+        _web_app,
+    ]
     return "\n".join(line for section in sections for line in section())
 
 

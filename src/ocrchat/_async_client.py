@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
     from ocrchat.models import (
         Account,
+        ApiToken,
         ChatReply,
         DeletedJob,
         DownloadFormat,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
         JobStatus,
         JobStatusName,
         JobSummary,
+        NewApiToken,
         Tier,
         TierName,
         ToolName,
@@ -653,6 +655,68 @@ class AsyncClient(ClientBase):
                 timeout=timeout,
             )
         )
+
+    async def tokens(self, *, timeout: TimeoutInput = NOT_GIVEN) -> list[ApiToken]:
+        """The account's API tokens (self-hosted servers): key ids and when each was made,
+        never the tokens themselves, which the server does not keep.
+
+        Args:
+            timeout: Seconds for this request (a number, an ``httpx.Timeout``, or None for no
+                limit) instead of the client's ``timeout``.
+
+        Returns:
+            Every token of the account, newest first: its ``key_id`` (the part of the token
+                after ``ocr_``) and ``created_at``.
+
+        Raises:
+            APIStatusError: Any error status, such as ``AuthenticationError`` (401) for a
+                missing or unknown token.
+            APIConnectionError: The server could not be reached, or did not answer in time
+                (``APITimeoutError``), on the last of the retries.
+        """
+        return await self._result(_core.tokens(self._config, timeout=timeout))
+
+    async def create_token(self, *, timeout: TimeoutInput = NOT_GIVEN) -> NewApiToken:
+        """A new API token for the account (self-hosted servers), beside the ones it has.
+
+        A request retried after its answer was lost may leave a token nobody has seen:
+        ``tokens()`` lists it, and ``revoke_token`` removes it.
+
+        Args:
+            timeout: Seconds for this request (a number, an ``httpx.Timeout``, or None for no
+                limit) instead of the client's ``timeout``.
+
+        Returns:
+            The new ``token``, shown only now (the server keeps only its hash: store it), its
+                ``key_id`` and ``created_at``.
+
+        Raises:
+            APIStatusError: Any error status, such as ``AuthenticationError`` (401) for a
+                missing or unknown token.
+            APIConnectionError: The server could not be reached, or did not answer in time
+                (``APITimeoutError``), on the last of the retries.
+        """
+        return await self._result(_core.create_token(self._config, timeout=timeout))
+
+    async def revoke_token(self, key_id: str, *, timeout: TimeoutInput = NOT_GIVEN) -> None:
+        """Revoke one of the account's API tokens (self-hosted servers): it stops working at
+        once, and the web app's sessions signed in with it end. The client's own token may
+        be revoked too, though not the account's last one.
+
+        Args:
+            key_id: The token's ``key_id``, as ``tokens()`` lists it.
+            timeout: Seconds for this request (a number, an ``httpx.Timeout``, or None for no
+                limit) instead of the client's ``timeout``.
+
+        Raises:
+            NotFoundError: The account has no token with that key id (``token_not_found``).
+            ConflictError: 409 ``last_token``: it is the account's only token.
+            APIStatusError: Any other error status, such as ``AuthenticationError`` (401)
+                for a missing or unknown token.
+            APIConnectionError: The server could not be reached, or did not answer in time
+                (``APITimeoutError``), on the last of the retries.
+        """
+        await self._result(_core.revoke_token(self._config, key_id, timeout=timeout))
 
     async def tools(self, *, timeout: TimeoutInput = NOT_GIVEN) -> Tools:
         """The tools the server offers (``tool=`` on submit), and whether each can run now.

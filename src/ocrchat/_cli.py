@@ -78,13 +78,17 @@ def _client(ctx: click.Context) -> Iterator[Client]:
         with Client(options["api_token"], base_url=options["base_url"]) as client:
             yield client
     except OcrchatError as exc:
-        code = next((code for kind, code in _EXIT_CODES if isinstance(exc, kind)), EXIT_ERROR)
+        code = _exit_code(exc)
         if ctx.params.get("as_json"):
             # a script that asked for JSON reads its errors as JSON too
             click.echo(json.dumps(_error_json(exc, code), ensure_ascii=False), err=True)
         else:
             click.echo(f"Error: {exc}", err=True)
         ctx.exit(code)
+
+
+def _exit_code(exc: OcrchatError) -> int:
+    return next((code for kind, code in _EXIT_CODES if isinstance(exc, kind)), EXIT_ERROR)
 
 
 def _error_json(exc: OcrchatError, exit_code: int) -> dict[str, Any]:
@@ -424,3 +428,51 @@ def engines(ctx: click.Context, as_json: bool) -> None:
         version = f" {engine.version}" if engine.version else ""
         languages = f"  {len(engine.languages)} languages" if engine.languages else ""
         click.echo(f"{engine.tier.value}: {engine.engine}{version}  {state}{languages}")
+
+
+@main.group()
+def tokens() -> None:
+    """List, create and revoke the account's API tokens (self-hosted servers)."""
+
+
+@tokens.command("list")
+@_json_option
+@click.pass_context
+def list_tokens(ctx: click.Context, as_json: bool) -> None:
+    """List the account's tokens, newest first: key ids, never the tokens."""
+    with _client(ctx) as client:
+        found = client.tokens()
+    if as_json:
+        _print_json(found)
+        return
+    for token in found:
+        click.echo(f"{token.key_id}  {token.created_at.strftime('%Y-%m-%d %H:%M')}")
+
+
+@tokens.command("create")
+@_json_option
+@click.pass_context
+def create_token(ctx: click.Context, as_json: bool) -> None:
+    """Create another token; it is the last line printed, and shown only now."""
+    with _client(ctx) as client:
+        created = client.create_token()
+    if as_json:
+        _print_json(created)
+        return
+    click.echo(f"New API token {created.key_id} (shown only now):", err=True)
+    click.echo(created.token)
+
+
+@tokens.command("revoke")
+@click.argument("key_id")
+@_json_option
+@click.pass_context
+def revoke_token(ctx: click.Context, key_id: str, as_json: bool) -> None:
+    """Revoke the token KEY_ID: it stops working at once (the account's last one cannot
+    be revoked)."""
+    with _client(ctx) as client:
+        client.revoke_token(key_id)
+    if as_json:
+        _print_json({"key_id": key_id, "revoked": True})
+    else:
+        click.echo(f"{key_id}  revoked")

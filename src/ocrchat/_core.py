@@ -43,6 +43,7 @@ from ocrchat._serde import structure
 from ocrchat._version import __version__
 from ocrchat.models import (
     Account,
+    ApiToken,
     ChatReply,
     DeletedJob,
     DownloadFormat,
@@ -53,8 +54,11 @@ from ocrchat.models import (
     JobList,
     JobStatus,
     JobStatusName,
+    NewApiToken,
+    RevokedToken,
     Tier,
     TierName,
+    TokenList,
     ToolName,
     Tools,
 )
@@ -250,7 +254,7 @@ def raise_for_status(response: httpx.Response) -> None:
     if response.is_success:
         return
     body = error_body(response)
-    error = error_class_for(response.status_code)(body, response=response)
+    error = error_class_for(response.status_code, body.code)(body, response=response)
     if body.code == FAILED_JOB_CODE:
         # a download or chat of a failed job: the job's own failure, as poll() raises it
         details = body.details
@@ -661,6 +665,31 @@ def update_account(
 def account(config: Config, *, timeout: TimeoutInput | _NotGiven) -> Call[Account]:
     request = build_request(config, "GET", "api/v1/account/", timeout=timeout)
     return Call(request, _reading(Account))
+
+
+def _token_list(response: httpx.Response) -> list[ApiToken]:
+    return parse(response, TokenList).tokens
+
+
+def tokens(config: Config, *, timeout: TimeoutInput | _NotGiven) -> Call[list[ApiToken]]:
+    request = build_request(config, "GET", "api/v1/account/tokens/", timeout=timeout)
+    return Call(request, _token_list)
+
+
+def create_token(config: Config, *, timeout: TimeoutInput | _NotGiven) -> Call[NewApiToken]:
+    request = build_request(config, "POST", "api/v1/account/tokens/", timeout=timeout)
+    return Call(request, _reading(NewApiToken))
+
+
+def _revoked(response: httpx.Response) -> None:
+    parse(response, RevokedToken)
+
+
+def revoke_token(config: Config, key_id: str, *, timeout: TimeoutInput | _NotGiven) -> Call[None]:
+    # escaped whole, as a job's id is: a key id names no other endpoint
+    path = f"api/v1/account/tokens/{urllib.parse.quote(key_id, safe='')}/"
+    request = build_request(config, "DELETE", path, timeout=timeout)
+    return Call(request, _revoked)
 
 
 def tools(config: Config, *, timeout: TimeoutInput | _NotGiven) -> Call[Tools]:

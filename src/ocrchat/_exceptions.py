@@ -9,7 +9,8 @@
     │   ├── AuthenticationError     401
     │   ├── QuotaExceededError      402  (.used, .cap, .limit)
     │   ├── NotFoundError           404
-    │   ├── JobNotReadyError        409
+    │   ├── ConflictError           409  last_token (revoking the only token)
+    │   │   └── JobNotReadyError    409  a job not done yet
     │   ├── RateLimitError          429
     │   └── ServerError             5xx
     ├── APIResponseValidationError  a success whose body is not what the API sends
@@ -39,6 +40,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
+    "ConflictError",
     "JobFailedError",
     "JobNotReadyError",
     "NotFoundError",
@@ -151,7 +153,12 @@ class NotFoundError(APIStatusError):
     endpoint."""
 
 
-class JobNotReadyError(APIStatusError):
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the state of what it names: revoking the account's
+    only API token (``last_token``), or a job that is not done (``JobNotReadyError``)."""
+
+
+class JobNotReadyError(ConflictError):
     """409: a download or chat of a job that is not done yet (``job_not_done``): ``poll``
     it first. A job that failed raises ``JobFailedError`` instead."""
 
@@ -196,15 +203,19 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     401: AuthenticationError,
     402: QuotaExceededError,
     404: NotFoundError,
+    # the public service's 409s are about jobs not done, whatever their code says
     409: JobNotReadyError,
     429: RateLimitError,
 }
+_BY_CODE: dict[tuple[int, str], type[APIStatusError]] = {(409, "last_token"): ConflictError}
 
 
-def error_class_for(status: int) -> type[APIStatusError]:
-    """The exception class an error status raises."""
+def error_class_for(status: int, code: str | None = None) -> type[APIStatusError]:
+    """The exception class an error status (and the body's ``code``) raises."""
     if status >= 500:
         return ServerError
+    if code is not None and (status, code) in _BY_CODE:
+        return _BY_CODE[status, code]
     return _BY_STATUS.get(status, APIStatusError)
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "AccountCosts",
     "AccountResets",
     "AccountUsage",
+    "ApiToken",
     "Block",
     "ChatMessage",
     "ChatReply",
@@ -54,13 +55,16 @@ __all__ = [
     "JobStatus",
     "JobStatusName",
     "JobSummary",
+    "NewApiToken",
     "Page",
     "Progress",
     "Region",
+    "RevokedToken",
     "Role",
     "Table",
     "Tier",
     "TierName",
+    "TokenList",
     "Tool",
     "ToolName",
     "Tools",
@@ -676,6 +680,50 @@ class Account:
     webhook_secret: str | None = None
     """The key that signs this account's webhook deliveries (``whsec_...``, Standard
     Webhooks): give it to ``ocrchat.webhooks.verify`` in your receiver."""
+
+
+@attrs.frozen
+class ApiToken:
+    """One of the account's API tokens, as ``GET /api/v1/account/tokens/`` lists it: never
+    the token itself, which the server does not keep."""
+
+    key_id: str
+    """The token's public id: the part after ``ocr_`` and before the next ``_``. Revoke the
+    token by it."""
+    created_at: dt.datetime
+    """When the token was made (UTC)."""
+
+
+@attrs.frozen
+class NewApiToken:
+    """``POST /api/v1/account/tokens/`` (``client.create_token()``): a new API token, the
+    only time it is shown."""
+
+    token: str
+    """The token (``ocr_...``), for ``Authorization: Bearer``. The server keeps only its
+    hash: store it now, it cannot be shown again."""
+    key_id: str
+    """The token's public id, as ``ApiToken.key_id``: revoke it by this."""
+    created_at: dt.datetime
+    """When the token was made (UTC)."""
+
+
+@attrs.frozen
+class TokenList:
+    """``GET /api/v1/account/tokens/`` (``client.tokens()``): the account's API tokens."""
+
+    tokens: list[ApiToken] = attrs.field(factory=list)
+    """Every token of the account, newest first."""
+
+
+@attrs.frozen
+class RevokedToken:
+    """``DELETE /api/v1/account/tokens/<key_id>/``: the token no longer authenticates."""
+
+    key_id: str
+    """The revoked token's key id."""
+    revoked: bool
+    """True: the token, and every web session signed in with it, no longer work."""
 
 
 @attrs.frozen

@@ -38,6 +38,7 @@ from ocrchat_server.jobs.embedded.process_pool import ProcessPoolQueue
 from ocrchat_server.jobs.records import Clock, utc_now
 from ocrchat_server.jobs.service import JobService
 from ocrchat_server.jobs.webhooks import WebhookDispatcher, WebhookPolicy
+from ocrchat_server.web.routes import web_routes
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
@@ -75,8 +76,9 @@ async def _sweep_expired(services: Services) -> None:
     while True:
         try:
             services.jobs.expire()
+            services.accounts.expire_web_sessions()
         except Exception:
-            log.exception("deleting expired jobs failed; trying again later")
+            log.exception("deleting expired jobs or web sessions failed; trying again later")
         await asyncio.sleep(services.settings.sweep_interval.total_seconds())
 
 
@@ -156,6 +158,7 @@ def create_app(
             plans=settings.plans,
             clock=clock,
             webhook_private_addresses=settings.webhook_private_addresses,
+            web_session_ttl=settings.web_session_ttl,
         )
         jobs = JobService(
             settings=settings,
@@ -217,8 +220,10 @@ def create_app(
             await vlm.stop()
             backend.close()
 
+    # the web app's pages sit beside the API (--no-ui: the API alone)
+    served = [*routes, *web_routes()] if settings.ui else routes
     return OcrchatApp(
-        routes=routes,
+        routes=served,
         lifespan=lifespan,
         middleware=[Middleware(AccessLogMiddleware)],
         exception_handlers={

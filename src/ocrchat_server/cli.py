@@ -17,6 +17,7 @@ from ocrchat import __version__
 from ocrchat_server.engines.languages import MAX_MODELS
 from ocrchat_server.engines.preparation import PreparationError, parse_steps
 from ocrchat_server.engines.vlm_server import DEFAULT_MODEL
+from ocrchat_server.errors import ServiceError
 from ocrchat_server.jobs.backends import open_backend
 from ocrchat_server.jobs.interfaces import Backend
 from ocrchat_server.jobs.plans import Plans, PlansError
@@ -254,6 +255,14 @@ def main() -> None:
     "default: server-side request forgery). For receivers on your own network.",
 )
 @click.option(
+    "--ui/--no-ui",
+    default=True,
+    show_default=True,
+    envvar="OCRCHAT_UI",
+    help="Serve the web app at / (sign in with an API token, upload, see the boxes, chat). "
+    "--no-ui serves the API alone.",
+)
+@click.option(
     "--header-timeout",
     type=_Duration(),
     default="10s",
@@ -361,6 +370,7 @@ def serve(
     requests_per_minute: int,
     queued_pages_per_account: int,
     webhook_private_addresses: bool,
+    ui: bool,
     header_timeout: dt.timedelta,
     body_timeout: dt.timedelta,
     max_connections: int,
@@ -420,6 +430,7 @@ def serve(
         requests_per_minute=requests_per_minute or None,
         queued_pages_per_account=queued_pages_per_account or None,
         webhook_private_addresses=webhook_private_addresses,
+        ui=ui,
         retention=retention,
         plans=_load_plans(plans_file),
         llm_url=llm_url,
@@ -751,3 +762,31 @@ def create_token(name: str, data_dir: Path, database_url: str | None) -> None:
         backend.close()
     click.echo(f"New API token for {name!r} (shown only now):", err=True)
     click.echo(token)
+
+
+@tokens.command("list")
+@click.argument("name")
+@_data_dir_option
+@_database_option
+def list_tokens(name: str, data_dir: Path, database_url: str | None) -> None:
+    """List account NAME's tokens, newest first: key ids, never the tokens."""
+    with _backend(data_dir, database_url) as backend:
+        account = backend.accounts.account_by_name(name)
+        for token in backend.accounts.tokens(account.id):
+            click.echo(f"{token.key_id}  {token.created_at.isoformat()}")
+
+
+@tokens.command("revoke")
+@click.argument("name")
+@click.argument("key_id")
+@_data_dir_option
+@_database_option
+def revoke_token(name: str, key_id: str, data_dir: Path, database_url: str | None) -> None:
+    """Revoke account NAME's token KEY_ID (not its last one: create another first)."""
+    with _backend(data_dir, database_url) as backend:
+        account = backend.accounts.account_by_name(name)
+        try:
+            backend.accounts.revoke_token(account.id, key_id)
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from None
+    click.echo(f"Revoked {name!r}'s token {key_id}.")

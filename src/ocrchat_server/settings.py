@@ -73,6 +73,10 @@ class Settings:
     webhook_private_addresses: bool = False
     """Whether a ``webhook_url`` may point at a loopback, private, link-local or other
     non-public address (refused by default: server-side request forgery)."""
+    ui: bool = True
+    """Whether the web app is served at ``/`` (``--no-ui``: the API alone)."""
+    web_session_ttl: dt.timedelta = dt.timedelta(hours=12)
+    """How long a web app sign-in lasts."""
     webhook_retry_delays: tuple[float, ...] = (5, 60, 300, 1800, 7200, 18000, 36000)
     """Seconds before each retry of a failed delivery (about 17 hours in all); after the
     last, the delivery is ``failed``."""

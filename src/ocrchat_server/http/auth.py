@@ -1,7 +1,14 @@
-"""Who is calling: a Bearer header or ``?api_token=``, checked against hashed tokens."""
+"""Who is calling: a Bearer header or ``?api_token=``, checked against hashed tokens; or,
+for the web app's own requests, its session cookie.
+
+A cookie is sent by the browser on its own, so a request it authenticates may have been
+started by another site: every such request that changes something must also carry the
+session's CSRF token in ``X-CSRF-Token``, which only the app's own pages can read.
+"""
 
 from __future__ import annotations
 
+import hmac
 from typing import TYPE_CHECKING
 
 from ocrchat_server.http.errors import HttpError
@@ -10,7 +17,12 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from ocrchat_server.jobs.accounts import AccountService
-    from ocrchat_server.jobs.records import Account
+    from ocrchat_server.jobs.records import Account, WebSession
+
+SESSION_COOKIE = "ocrchat_session"
+"""The web app's session cookie: a random id, of which the server keeps only a hash."""
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def presented_token(request: Request) -> str | None:
@@ -21,9 +33,40 @@ def presented_token(request: Request) -> str | None:
     return request.query_params.get("api_token") or None
 
 
+def csrf_matches(presented: str | None, session: WebSession) -> bool:
+    return presented is not None and hmac.compare_digest(
+        presented.encode(), session.csrf_token.encode()
+    )
+
+
+def session_account(request: Request, accounts: AccountService) -> Account | None:
+    """The account of the request's web session (None: no cookie, or one that has ended).
+    Refuses (403 ``csrf_failed``) a request that changes something without the session's
+    CSRF token."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        return None
+    found = accounts.web_session(session_id)
+    if found is None:
+        return None
+    account, session = found
+    if request.method not in SAFE_METHODS and not csrf_matches(
+        request.headers.get(CSRF_HEADER), session
+    ):
+        raise HttpError(
+            403,
+            "csrf_failed",
+            f"A request signed in with the web app's cookie needs its {CSRF_HEADER} header.",
+        )
+    return account
+
+
 def require_account(request: Request, accounts: AccountService) -> Account:
     token = presented_token(request)
     if token is None:
+        account = session_account(request, accounts)
+        if account is not None:
+            return account
         raise HttpError(
             401,
             "missing_token",

@@ -27,9 +27,11 @@ from ocrchat_server.jobs.errors import (
     InvalidRequestError,
     JobNotDoneError,
     JobNotFoundError,
+    LastTokenError,
     PlanNotConfiguredError,
     QuotaExceededError,
     TierUnavailableError,
+    TokenNotFoundError,
     TooManyQueuedPagesError,
 )
 from ocrchat_server.llm import LanguageModelTimeoutError, LanguageModelUnavailableError
@@ -41,8 +43,10 @@ STATUS_OF: dict[type[ServiceError], HTTPStatus] = {
     QuotaExceededError: HTTPStatus.PAYMENT_REQUIRED,
     JobNotFoundError: HTTPStatus.NOT_FOUND,
     ConversationNotFoundError: HTTPStatus.NOT_FOUND,
+    TokenNotFoundError: HTTPStatus.NOT_FOUND,
     JobNotDoneError: HTTPStatus.CONFLICT,
     NothingToChatAboutError: HTTPStatus.CONFLICT,
+    LastTokenError: HTTPStatus.CONFLICT,
     PlanNotConfiguredError: HTTPStatus.INTERNAL_SERVER_ERROR,
     LanguageModelUnavailableError: HTTPStatus.BAD_GATEWAY,
     LanguageModelTimeoutError: HTTPStatus.GATEWAY_TIMEOUT,

@@ -92,7 +92,8 @@ def _error_schema() -> Schema:
     }
 
 
-def _errors(*statuses: int) -> dict[str, Any]:
+def _errors(*statuses: int, described_as: dict[int, str] | None = None) -> dict[str, Any]:
+    """The error answers of an operation; ``described_as``: its own words for some."""
     described = {
         400: "The request cannot make a job (the code says why).",
         401: "No token, or not a valid one.",
@@ -105,7 +106,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         503: "The tier cannot read now, or the server is over its connection cap.",
         504: "The language model was too slow.",
         507: "The server's disk is full; nothing was charged (see Retry-After).",
-    }
+    } | (described_as or {})
     return {
         str(status): {
             "description": described[status],
@@ -350,6 +351,55 @@ def openapi_document(downloads: tuple[tuple[str, str], ...]) -> dict[str, Any]:
                 "responses": {
                     "200": _json(components.model(models.Account), "The account."),
                     **_errors(400, 401, 429),
+                },
+            },
+        },
+        "/api/v1/account/tokens/": {
+            "get": {
+                "operationId": "tokens",
+                "summary": "The account's API tokens, newest first: key ids, never the tokens.",
+                "security": secured,
+                "responses": {
+                    "200": _json(components.model(models.TokenList), "The tokens."),
+                    **_errors(401, 429),
+                },
+            },
+            "post": {
+                "operationId": "create_token",
+                "summary": "A new API token for the account, shown only in this answer.",
+                "security": secured,
+                "responses": {
+                    "201": _json(components.model(models.NewApiToken), "The new token."),
+                    **_errors(401, 429),
+                },
+            },
+        },
+        "/api/v1/account/tokens/{key_id}/": {
+            "parameters": [
+                {
+                    "name": "key_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "description": "The token's key id (`ApiToken.key_id`).",
+                }
+            ],
+            "delete": {
+                "operationId": "revoke_token",
+                "summary": "Revoke the token: it stops working now, and its web sessions end.",
+                "security": secured,
+                "responses": {
+                    "200": _json(components.model(models.RevokedToken), "Revoked."),
+                    **_errors(
+                        401,
+                        404,
+                        409,
+                        429,
+                        described_as={
+                            404: "No token with that key id for this account.",
+                            409: "It is the account's only token (`last_token`).",
+                        },
+                    ),
                 },
             },
         },

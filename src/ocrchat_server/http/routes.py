@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from ocrchat import __version__
 from ocrchat._serde import unstructure
-from ocrchat.models import DeletedJob, History, JobStatus
+from ocrchat.models import DeletedJob, History, JobStatus, RevokedToken, TokenList
 from ocrchat_server.http.auth import require_account
 from ocrchat_server.http.errors import bad_request
 from ocrchat_server.http.openapi import openapi_document
@@ -227,6 +227,27 @@ async def update_account(request: Request) -> Response:
     return JSONResponse(unstructure(await asyncio.to_thread(services.accounts.view, updated)))
 
 
+async def list_tokens(request: Request) -> Response:
+    services, caller = await _caller(request)
+    tokens = await asyncio.to_thread(services.accounts.tokens, caller)
+    return JSONResponse(unstructure(TokenList(tokens=tokens)))
+
+
+async def create_token(request: Request) -> Response:
+    services, caller = await _caller(request)
+    created = await asyncio.to_thread(services.accounts.create_token, caller)
+    return JSONResponse(unstructure(created), status_code=201)
+
+
+async def revoke_token(request: Request) -> Response:
+    """404 ``token_not_found`` for a key id the account does not have; 409 ``last_token``
+    for its only token."""
+    services, caller = await _caller(request)
+    key_id = request.path_params["key_id"]
+    await asyncio.to_thread(services.accounts.revoke_token, caller, key_id)
+    return JSONResponse(unstructure(RevokedToken(key_id=key_id, revoked=True)))
+
+
 async def tools(request: Request) -> Response:
     return JSONResponse(unstructure(await _services(request).catalog.tools()))
 
@@ -272,6 +293,9 @@ routes = [
     Route("/api/v1/chat/{uuid}/history/", chat_history, methods=["GET"]),
     Route("/api/v1/account/", account, methods=["GET"]),
     Route("/api/v1/account/", update_account, methods=["PATCH"]),
+    Route("/api/v1/account/tokens/", list_tokens, methods=["GET"]),
+    Route("/api/v1/account/tokens/", create_token, methods=["POST"]),
+    Route("/api/v1/account/tokens/{key_id}/", revoke_token, methods=["DELETE"]),
     Route("/api/v1/tools/", tools, methods=["GET"]),
     Route("/api/v1/engines/", engines, methods=["GET"]),
     Route("/api/v1/openapi.json", openapi, methods=["GET"]),

@@ -1,8 +1,10 @@
-"""Accounts as the API shows them: who a token belongs to, and what it has used."""
+"""Accounts as the API shows them: who a token belongs to, and what it has used; the
+account's tokens, and the web app's sessions signed in with them."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
@@ -14,9 +16,10 @@ from ocrchat_server.jobs.plans import PlansError
 from ocrchat_server.jobs.webhooks import WebhookUrlError, check_webhook_url
 
 if TYPE_CHECKING:
+    from ocrchat.models import ApiToken, NewApiToken
     from ocrchat_server.jobs.interfaces import AccountDirectory, ChargesLedger, WebhookLedger
     from ocrchat_server.jobs.plans import Plan, Plans
-    from ocrchat_server.jobs.records import Account, Clock
+    from ocrchat_server.jobs.records import Account, Clock, WebSession
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,7 @@ class AccountService:
         plans: Plans,
         clock: Clock,
         webhook_private_addresses: bool = False,
+        web_session_ttl: dt.timedelta = dt.timedelta(hours=12),
     ) -> None:
         self.accounts = accounts
         self.charges = charges
@@ -38,6 +42,8 @@ class AccountService:
         self.plans = plans
         self.clock = clock
         self.webhook_private_addresses = webhook_private_addresses
+        self.web_session_ttl = web_session_ttl
+        """How long a web session lasts from sign-in."""
 
     async def rotate_webhook_secret(self, account: Account) -> None:
         """A new signing key; deliveries from now on are signed with it alone."""
@@ -54,6 +60,41 @@ class AccountService:
 
     def authenticate(self, token: str) -> Account | None:
         return self.accounts.authenticate(token)
+
+    # The calls below reach the records: callers on the event loop run them in a thread.
+
+    def tokens(self, account: Account) -> list[ApiToken]:
+        """The account's API tokens, newest first (key ids and times: never a secret)."""
+        return self.accounts.tokens(account.id)
+
+    def create_token(self, account: Account) -> NewApiToken:
+        """A new API token for the account: the only time it is seen."""
+        return self.accounts.add_token(account.id)
+
+    def revoke_token(self, account: Account, key_id: str) -> None:
+        """The token stops working at once, and the web sessions signed in with it end.
+        Raises ``TokenNotFoundError`` (no such token of this account) and
+        ``LastTokenError`` (it is the account's only one)."""
+        self.accounts.revoke_token(account.id, key_id)
+
+    def start_web_session(self, account: Account, key_id: str) -> tuple[str, WebSession]:
+        """Sign a browser in with the account's token ``key_id`` for ``web_session_ttl``;
+        returns the session's id (its cookie, seen only now) and the session. Raises
+        ``TokenNotFoundError`` when the account has no such token."""
+        expires_at = self.clock() + self.web_session_ttl
+        return self.accounts.create_web_session(account.id, key_id, expires_at)
+
+    def web_session(self, session_id: str) -> tuple[Account, WebSession] | None:
+        """The session's account and the session; None when it is unknown, has expired,
+        or its token was revoked."""
+        return self.accounts.web_session(session_id, self.clock())
+
+    def end_web_session(self, session_id: str) -> None:
+        self.accounts.end_web_session(session_id)
+
+    def expire_web_sessions(self) -> int:
+        """Delete the sessions that have expired; returns how many."""
+        return self.accounts.expire_web_sessions(self.clock())
 
     def plan_of(self, account: Account) -> Plan:
         try:

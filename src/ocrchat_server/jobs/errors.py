@@ -70,3 +70,22 @@ class PlanNotConfiguredError(JobsError):
     """The account's plan is missing from the server's plans: the operator's slip."""
 
     code = "plan_not_configured"
+
+
+class TokenNotFoundError(JobsError):
+    """No such token, or another account's: the same answer, so key ids cannot be probed."""
+
+    code = "token_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No API token with that key id exists for this account.")
+
+
+class LastTokenError(JobsError):
+    """The token is the account's last: revoking it would leave no way to sign in (an
+    operator can still make one with ``ocrchat-server tokens create``)."""
+
+    code = "last_token"
+
+    def __init__(self) -> None:
+        super().__init__("This is the account's only API token: create another before revoking it.")

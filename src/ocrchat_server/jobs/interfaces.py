@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, Protocol
 
 import attrs
 
-from ocrchat.models import ChatMessage, Conversation, JobStatus
+from ocrchat.models import ApiToken, ChatMessage, Conversation, JobStatus, NewApiToken
 from ocrchat_server.jobs.metering import Charge, Usage
 from ocrchat_server.jobs.records import (
     Account,
@@ -25,6 +25,7 @@ from ocrchat_server.jobs.records import (
     JobRecord,
     JobResult,
     WebhookRecord,
+    WebSession,
 )
 
 
@@ -81,13 +82,48 @@ class JobRepository(Protocol):
     def expired_jobs(self) -> list[str]: ...
 
 
-class AccountDirectory(Protocol):
-    """Accounts and their API tokens (only a token's hash is kept)."""
+class WebSessionStore(Protocol):
+    """Browsers signed in to the web app, each with one of its account's API tokens. Only
+    a session id's hash is kept; a session ends when it expires, is ended, or its token
+    is revoked."""
+
+    def create_web_session(
+        self, account_id: int, key_id: str, expires_at: dt.datetime
+    ) -> tuple[str, WebSession]:
+        """A new session signed in with the account's token ``key_id``; returns its id (the
+        cookie: the only time it is seen) and the session. Raises ``TokenNotFoundError``
+        when the account has no such token."""
+
+    def web_session(self, session_id: str, now: dt.datetime) -> tuple[Account, WebSession] | None:
+        """The session's account and the session; None when there is no such session, it
+        has expired by ``now``, or its token no longer exists."""
+
+    def end_web_session(self, session_id: str) -> None:
+        """Sign the session out (nothing happens when there is none)."""
+
+    def expire_web_sessions(self, now: dt.datetime) -> int:
+        """Delete the sessions expired by ``now``; returns how many."""
+
+
+class AccountDirectory(WebSessionStore, Protocol):
+    """Accounts, their API tokens (only a token's hash is kept) and the web sessions signed
+    in with those."""
 
     def create_account(self, name: str, *, plan: str = "free") -> tuple[Account, str]:
         """A new account and its first token, the only time the token is seen."""
 
     def create_token(self, account_name: str) -> str: ...
+
+    def add_token(self, account_id: int) -> NewApiToken:
+        """A new token for the account, the only time the token is seen."""
+
+    def tokens(self, account_id: int) -> list[ApiToken]:
+        """The account's tokens, newest first: key ids and times, never a hash."""
+
+    def revoke_token(self, account_id: int, key_id: str) -> None:
+        """Delete the account's token ``key_id``, and the web sessions signed in with it.
+        Raises ``TokenNotFoundError`` when the account has no such token, and
+        ``LastTokenError`` (deleting nothing) when it is the account's only one."""
 
     def account_by_name(self, name: str) -> Account:
         """Raises ``NoSuchAccountError``."""
@@ -262,6 +298,10 @@ class Backend:
 
     @property
     def accounts(self) -> AccountDirectory:
+        return self.records
+
+    @property
+    def web_sessions(self) -> WebSessionStore:
         return self.records
 
     @property

@@ -71,6 +71,21 @@ class Account:
 
 
 @attrs.frozen
+class WebSession:
+    """A browser signed in to the web app with one of the account's API tokens. The
+    session's id is its cookie, of which the stores keep only a hash."""
+
+    account_id: int
+    key_id: str
+    """The token it was signed in with: revoking that token ends the session."""
+    csrf_token: str
+    """What the app's pages send back with every request that changes something: a site
+    that makes the browser send the cookie cannot read it."""
+    created_at: dt.datetime
+    expires_at: dt.datetime
+
+
+@attrs.frozen
 class JobRecord:
     uuid: str
     account_id: int

@@ -25,6 +25,7 @@ from ocrchat_server.engines.languages import (
 from ocrchat_server.engines.tiers import TIER_ENGINES, ServerState
 from ocrchat_server.exports import EXPORTERS, ExportSource
 from ocrchat_server.exports.base import StreamingExporter, file_extension
+from ocrchat_server.exports.page_images import render_page_png
 from ocrchat_server.ingest import PDF, UnreadableDocumentError, sniff_document
 from ocrchat_server.ingest.text_layer import OCR_MODES
 from ocrchat_server.jobs.errors import (
@@ -596,6 +597,22 @@ class JobService:
             else exporter.export(source)
         )
         return Download(content, exporter.media_type, file_extension(exporter))
+
+    def page_image(self, record: JobRecord, page_number: int) -> bytes:
+        """Page ``page_number`` of the done job (1-based, as the file counts its pages) as a
+        PNG, rendered from the job's searchable PDF. Raises ``JobNotFoundError`` for a page
+        the job did not read, and ``JobNotDoneError`` before the PDF exists."""
+        if record.status is not JobStatus.DONE:
+            raise JobNotDoneError(f"The job is {record.status.value}, not done.")
+        try:
+            # the PDF holds the pages read, in order: a page selection leaves the others out
+            position = list(record.page_indexes).index(page_number - 1)
+        except ValueError:
+            raise JobNotFoundError() from None
+        try:
+            return render_page_png(self.storage.document_pdf(record.uuid), position)
+        except FileNotFoundError as exc:
+            raise JobNotFoundError() from exc
 
     async def delete(self, record: JobRecord) -> int:
         """Delete the job and everything of it now, even mid-run; returns the credits given back.

@@ -1,5 +1,6 @@
 """API tokens: ``ocr_<key id>_<secret>``. A store keeps the key id, to find the token's
-row, and the token's hash; never the token."""
+row, and the token's hash; never the token. The web app's session ids are kept the same
+way: only their hash, which is what a lookup searches for."""
 
 from __future__ import annotations
 
@@ -34,3 +35,12 @@ def key_id_of(token: str) -> str:
 def matches(token: str, stored: bytes | None) -> bool:
     """Whether ``token`` hashes to ``stored`` (None: no row), in the same time either way."""
     return hmac.compare_digest(hash_token(token), stored or _DUMMY_HASH) and stored is not None
+
+
+def new_session_id() -> str:
+    """A web session's id (its cookie): 256 random bits, kept by the stores as its hash."""
+    return secrets.token_urlsafe(32)
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)

@@ -1,5 +1,5 @@
-"""The embedded mode's records: accounts, API tokens, jobs, charges and conversations
-in one SQLite file.
+"""The embedded mode's records: accounts, API tokens, web sessions, jobs, charges and
+conversations in one SQLite file.
 
 :class:`SqliteStore` is the one implementation of the record interfaces in
 :mod:`ocrchat_server.jobs.interfaces` that needs no other server. Only the
@@ -21,7 +21,17 @@ from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from ocrchat._serde import structure, unstructure
-from ocrchat.models import ChatMessage, Citation, Conversation, JobStatus, Role, Tier
+from ocrchat.models import (
+    ApiToken,
+    ChatMessage,
+    Citation,
+    Conversation,
+    JobStatus,
+    NewApiToken,
+    Role,
+    Tier,
+)
+from ocrchat_server.jobs.errors import LastTokenError, TokenNotFoundError
 from ocrchat_server.jobs.metering import Charge, Periods, Usage, split_refund
 from ocrchat_server.jobs.records import (
     Account,
@@ -33,19 +43,28 @@ from ocrchat_server.jobs.records import (
     NoSuchAccountError,
     StorageFullError,
     WebhookRecord,
+    WebSession,
     job_columns,
     new_webhook_secret,
     page_selection_of,
     utc_now,
     webhook_message_id,
 )
-from ocrchat_server.jobs.tokens import hash_token, key_id_of, matches, new_token
+from ocrchat_server.jobs.tokens import (
+    hash_token,
+    key_id_of,
+    matches,
+    new_csrf_token,
+    new_session_id,
+    new_token,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-_SCHEMA_VERSION = 3
-# Columns added after version 1, for stores made by an older server.
+_SCHEMA_VERSION = 4
+# Columns added after version 1, for stores made by an older server. New tables and
+# indexes need no entry: _SCHEMA's IF NOT EXISTS makes them in an older store too.
 _ADDED_COLUMNS = {
     2: (
         "ALTER TABLE jobs ADD COLUMN engine TEXT NOT NULL DEFAULT 'auto'",
@@ -59,6 +78,7 @@ _ADDED_COLUMNS = {
         "ALTER TABLE accounts ADD COLUMN webhook_url TEXT",
         "ALTER TABLE accounts ADD COLUMN webhook_secret TEXT",
     ),
+    4: (),  # the web_sessions table and tokens_by_account
 }
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -77,6 +97,19 @@ CREATE TABLE IF NOT EXISTS tokens (
     token_sha256 BLOB NOT NULL,
     created_at TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS tokens_by_account ON tokens (account_id, created_at);
+-- Browsers signed in to the web app: the hash of each session's id (its cookie), never
+-- the id; the token it was signed in with, whose revocation ends it; its CSRF token.
+CREATE TABLE IF NOT EXISTS web_sessions (
+    id_sha256 BLOB PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    key_id TEXT NOT NULL REFERENCES tokens(key_id) ON DELETE CASCADE,
+    csrf_token TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS web_sessions_by_key ON web_sessions (key_id);
+CREATE INDEX IF NOT EXISTS web_sessions_by_expiry ON web_sessions (expires_at);
 CREATE TABLE IF NOT EXISTS jobs (
     uuid TEXT PRIMARY KEY,
     account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
@@ -171,6 +204,12 @@ def _to_text(value: dt.datetime | None) -> str | None:
 
 def _to_time(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value is not None else None
+
+
+def _utc_text(value: dt.datetime) -> str:
+    """A time as text that sorts as the times do, whatever zone it came in: for the columns
+    compared in queries."""
+    return value.astimezone(dt.UTC).isoformat()
 
 
 def _job_from_row(row: sqlite3.Row) -> JobRecord:
@@ -302,6 +341,39 @@ class SqliteStore:
         with self._transaction() as db:
             return self._insert_token(db, account.id, self.clock())
 
+    def add_token(self, account_id: int) -> NewApiToken:
+        now = self.clock()
+        with self._transaction() as db:
+            token = self._insert_token(db, account_id, now)
+        return NewApiToken(token=token, key_id=key_id_of(token), created_at=now)
+
+    def tokens(self, account_id: int) -> list[ApiToken]:
+        rows = self._query(
+            "SELECT key_id, created_at FROM tokens WHERE account_id = ?"
+            " ORDER BY created_at DESC, id DESC",
+            (account_id,),
+        )
+        return [
+            ApiToken(key_id=row["key_id"], created_at=dt.datetime.fromisoformat(row["created_at"]))
+            for row in rows
+        ]
+
+    def revoke_token(self, account_id: int, key_id: str) -> None:
+        """Delete the token (its web sessions go with it); never the account's last one."""
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT COUNT(*) AS tokens, COALESCE(SUM(key_id = ?), 0) AS found"
+                " FROM tokens WHERE account_id = ?",
+                (key_id, account_id),
+            ).fetchone()
+            if not row["found"]:
+                raise TokenNotFoundError()
+            if row["tokens"] == 1:
+                raise LastTokenError()
+            db.execute(
+                "DELETE FROM tokens WHERE account_id = ? AND key_id = ?", (account_id, key_id)
+            )
+
     def _insert_token(self, db: sqlite3.Connection, account_id: int, now: dt.datetime) -> str:
         token, key_id = new_token()
         db.execute(
@@ -344,6 +416,73 @@ class SqliteStore:
         if matches(token, rows[0]["token_sha256"] if rows else None):
             return self._account(rows[0])
         return None
+
+    # --- web sessions ----------------------------------------------------------
+
+    def create_web_session(
+        self, account_id: int, key_id: str, expires_at: dt.datetime
+    ) -> tuple[str, WebSession]:
+        session_id = new_session_id()
+        session = WebSession(
+            account_id=account_id,
+            key_id=key_id,
+            csrf_token=new_csrf_token(),
+            created_at=self.clock(),
+            expires_at=expires_at,
+        )
+        with self._transaction() as db:
+            # only with a token the account has: none inserted otherwise
+            inserted = db.execute(
+                "INSERT INTO web_sessions"
+                " (id_sha256, account_id, key_id, csrf_token, created_at, expires_at)"
+                " SELECT ?, account_id, key_id, ?, ?, ? FROM tokens"
+                " WHERE account_id = ? AND key_id = ?",
+                (
+                    hash_token(session_id),
+                    session.csrf_token,
+                    _utc_text(session.created_at),
+                    _utc_text(expires_at),
+                    account_id,
+                    key_id,
+                ),
+            )
+            if inserted.rowcount != 1:
+                raise TokenNotFoundError()
+        return session_id, session
+
+    def web_session(self, session_id: str, now: dt.datetime) -> tuple[Account, WebSession] | None:
+        """Looked up by the id's hash, so the lookup's time says nothing of a stored id;
+        the join drops a session whose token is gone."""
+        rows = self._query(
+            "SELECT a.*, s.key_id, s.csrf_token, s.created_at AS session_created_at,"
+            " s.expires_at AS session_expires_at FROM web_sessions s"
+            " JOIN tokens t ON t.key_id = s.key_id AND t.account_id = s.account_id"
+            " JOIN accounts a ON a.id = s.account_id"
+            " WHERE s.id_sha256 = ? AND s.expires_at > ?",
+            (hash_token(session_id), _utc_text(now)),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        session = WebSession(
+            account_id=row["id"],
+            key_id=row["key_id"],
+            csrf_token=row["csrf_token"],
+            created_at=dt.datetime.fromisoformat(row["session_created_at"]),
+            expires_at=dt.datetime.fromisoformat(row["session_expires_at"]),
+        )
+        return self._account(row), session
+
+    def end_web_session(self, session_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM web_sessions WHERE id_sha256 = ?", (hash_token(session_id),))
+
+    def expire_web_sessions(self, now: dt.datetime) -> int:
+        with self._transaction() as db:
+            deleted = db.execute(
+                "DELETE FROM web_sessions WHERE expires_at <= ?", (_utc_text(now),)
+            )
+        return deleted.rowcount
 
     @staticmethod
     def _account(row: sqlite3.Row) -> Account:

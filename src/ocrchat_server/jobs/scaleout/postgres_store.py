@@ -1,4 +1,5 @@
-"""The scale-out records: accounts, tokens, jobs, charges and conversations in PostgreSQL.
+"""The scale-out records: accounts, tokens, web sessions, jobs, charges and conversations
+in PostgreSQL.
 
 Every API server and every worker opens its own pool of connections; each
 method is one short transaction. Beyond the record interfaces it keeps what
@@ -21,7 +22,17 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from ocrchat._serde import structure, unstructure
-from ocrchat.models import ChatMessage, Citation, Conversation, JobStatus, Role, Tier
+from ocrchat.models import (
+    ApiToken,
+    ChatMessage,
+    Citation,
+    Conversation,
+    JobStatus,
+    NewApiToken,
+    Role,
+    Tier,
+)
+from ocrchat_server.jobs.errors import LastTokenError, TokenNotFoundError
 from ocrchat_server.jobs.metering import Charge, Periods, Usage, split_refund
 from ocrchat_server.jobs.records import (
     Account,
@@ -32,6 +43,7 @@ from ocrchat_server.jobs.records import (
     JobRecord,
     NoSuchAccountError,
     WebhookRecord,
+    WebSession,
     job_columns,
     new_webhook_secret,
     page_selection_of,
@@ -39,7 +51,14 @@ from ocrchat_server.jobs.records import (
     webhook_message_id,
 )
 from ocrchat_server.jobs.scaleout.migrate import check_current
-from ocrchat_server.jobs.tokens import hash_token, key_id_of, matches, new_token
+from ocrchat_server.jobs.tokens import (
+    hash_token,
+    key_id_of,
+    matches,
+    new_csrf_token,
+    new_session_id,
+    new_token,
+)
 
 Row = dict[str, Any]
 _JOB_COLUMNS = tuple(field.name for field in attrs.fields(JobRecord))
@@ -130,6 +149,40 @@ class PostgresStore:
         with self._transaction() as db:
             return self._insert_token(db, account.id, self.clock())
 
+    def add_token(self, account_id: int) -> NewApiToken:
+        now = self.clock()
+        with self._transaction() as db:
+            token = self._insert_token(db, account_id, now)
+        return NewApiToken(token=token, key_id=key_id_of(token), created_at=now)
+
+    def tokens(self, account_id: int) -> list[ApiToken]:
+        rows = self._query(
+            "SELECT key_id, created_at FROM tokens WHERE account_id = %s"
+            " ORDER BY created_at DESC, id DESC",
+            (account_id,),
+        )
+        return [ApiToken(key_id=row["key_id"], created_at=row["created_at"]) for row in rows]
+
+    def revoke_token(self, account_id: int, key_id: str) -> None:
+        """Delete the token (its web sessions go with it); never the account's last one."""
+        with self._transaction() as db:
+            # the account's row is locked until the delete commits: two revokes at once
+            # cannot each leave the other's token as the last and delete both
+            db.execute("SELECT 1 FROM accounts WHERE id = %s FOR UPDATE", (account_id,))
+            row = db.execute(
+                "SELECT COUNT(*) AS tokens, COUNT(*) FILTER (WHERE key_id = %s) AS found"
+                " FROM tokens WHERE account_id = %s",
+                (key_id, account_id),
+            ).fetchone()
+            assert row is not None
+            if not row["found"]:
+                raise TokenNotFoundError()
+            if row["tokens"] == 1:
+                raise LastTokenError()
+            db.execute(
+                "DELETE FROM tokens WHERE account_id = %s AND key_id = %s", (account_id, key_id)
+            )
+
     @staticmethod
     def _insert_token(db: psycopg.Connection[Row], account_id: int, now: dt.datetime) -> str:
         token, key_id = new_token()
@@ -172,6 +225,71 @@ class PostgresStore:
         if matches(token, bytes(rows[0]["token_sha256"]) if rows else None):
             return _account(rows[0])
         return None
+
+    # --- web sessions ----------------------------------------------------------
+
+    def create_web_session(
+        self, account_id: int, key_id: str, expires_at: dt.datetime
+    ) -> tuple[str, WebSession]:
+        session_id = new_session_id()
+        session = WebSession(
+            account_id=account_id,
+            key_id=key_id,
+            csrf_token=new_csrf_token(),
+            created_at=self.clock(),
+            expires_at=expires_at,
+        )
+        with self._transaction() as db:
+            # only with a token the account has: none inserted otherwise
+            inserted = db.execute(
+                "INSERT INTO web_sessions"
+                " (id_sha256, account_id, key_id, csrf_token, created_at, expires_at)"
+                " SELECT %s, account_id, key_id, %s, %s, %s FROM tokens"
+                " WHERE account_id = %s AND key_id = %s",
+                (
+                    hash_token(session_id),
+                    session.csrf_token,
+                    session.created_at,
+                    expires_at,
+                    account_id,
+                    key_id,
+                ),
+            )
+            if inserted.rowcount != 1:
+                raise TokenNotFoundError()
+        return session_id, session
+
+    def web_session(self, session_id: str, now: dt.datetime) -> tuple[Account, WebSession] | None:
+        """Looked up by the id's hash, so the lookup's time says nothing of a stored id;
+        the join drops a session whose token is gone."""
+        rows = self._query(
+            "SELECT a.*, s.key_id, s.csrf_token, s.created_at AS session_created_at,"
+            " s.expires_at AS session_expires_at FROM web_sessions s"
+            " JOIN tokens t ON t.key_id = s.key_id AND t.account_id = s.account_id"
+            " JOIN accounts a ON a.id = s.account_id"
+            " WHERE s.id_sha256 = %s AND s.expires_at > %s",
+            (hash_token(session_id), now),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        session = WebSession(
+            account_id=row["id"],
+            key_id=row["key_id"],
+            csrf_token=row["csrf_token"],
+            created_at=row["session_created_at"],
+            expires_at=row["session_expires_at"],
+        )
+        return _account(row), session
+
+    def end_web_session(self, session_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM web_sessions WHERE id_sha256 = %s", (hash_token(session_id),))
+
+    def expire_web_sessions(self, now: dt.datetime) -> int:
+        with self._transaction() as db:
+            deleted = db.execute("DELETE FROM web_sessions WHERE expires_at <= %s", (now,))
+        return deleted.rowcount
 
     # --- jobs ---------------------------------------------------------------
 
