@@ -1,5 +1,5 @@
 """The downloads of a long job: each format's size and time to build, and the archives'
-formats' memory as the job grows.
+formats' memory as the job grows, end to end from the stored result.
 
     nox -s bench                # or: python bench/exports.py [--pages 50] [--long 300]
 
@@ -10,14 +10,27 @@ page its own objects, as the server loads a stored job) is then exported in
 every format but ``pdf`` (written by the workers while a job runs, not built on
 download): the file's size, and the median of three builds' time.
 
-Then the streamed formats (``hocr``, ``alto``, ``page``) are built for jobs of
-``--pages`` and ``--long`` pages, each in a fresh process that loads the job and
-then streams the file, keeping no chunk: how far its resident memory rises while it
-streams (VmHWM after, against VmRSS before, the peak reset first where the kernel
-allows), and Python's own allocations at their peak (tracemalloc). The same is
-measured for the whole file built at once (``export``), what a non-streaming
-download holds. Flat is the point: the streamed figures stay the same from 50 to
-300 pages, while the whole file grows with the job.
+End to end (``download``): jobs of ``--pages`` and ``--long`` pages of it are
+stored as the server stores a finished job (a job record in the SQLite records, the
+result written by ``LocalStorage.write_result`` with each page's words, as the
+workers' assembly writes it). Then, in a fresh process per format, length and way,
+the server's app is started on that data dir and its own ``JobService.download``
+streams the streamed formats (``hocr``, ``alto``, ``page``), keeping no chunk: how
+far the process's resident memory rises while it downloads (VmHWM after, against
+VmRSS before, the peak reset first where the kernel allows), and Python's own
+allocations at their peak (tracemalloc), each after a 2-page job's download has
+warmed the imports and caches. ``streamed`` is the download as it is now: pages read
+from the stored result a page at a time as the file is written. ``loaded`` is the
+download as it was before: the whole job read with its words
+(``JobService.view(detail=words)``), then streamed.
+
+From memory (``memory``): the same streamed formats built from a job already loaded,
+each in a fresh process that makes the job and then streams the file (``streamed``)
+or builds it whole at once (``whole``, what a non-streaming download holds): the
+exporter's own share.
+
+Flat is the point: the streamed download's figures stay the same from 50 to 300
+pages, while the loaded job and the whole file grow with it.
 
 Results go to ``bench/results/exports.json`` (and are printed).
 """
@@ -35,6 +48,8 @@ import sys
 import tempfile
 import time
 import tracemalloc
+import uuid as uuid_module
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +61,14 @@ from PIL import Image  # noqa: E402
 from tests.documents import TEST_DATA  # noqa: E402
 
 from ocrchat._serde import structure, unstructure  # noqa: E402
-from ocrchat.models import Job, JobStatus, Page  # noqa: E402
+from ocrchat.models import Job, JobStatus, Page, Tier  # noqa: E402
 from ocrchat_server.engines.cpu import CpuEngine  # noqa: E402
 from ocrchat_server.engines.languages import resolve_language  # noqa: E402
 from ocrchat_server.exports import EXPORTERS, ExportSource  # noqa: E402
 from ocrchat_server.exports.base import StreamingExporter  # noqa: E402
+from ocrchat_server.jobs.embedded import open_backend  # noqa: E402
+from ocrchat_server.jobs.records import JobRecord, JobResult  # noqa: E402
+from ocrchat_server.settings import Settings  # noqa: E402
 
 SCAN = TEST_DATA / "en_ehri_typed_dr19390519_03.jpg"
 STREAMED = ("hocr", "alto", "page")
@@ -122,11 +140,7 @@ def measure_in_this_process(page_file: Path, fmt: str, pages: int, whole: bool) 
     exporter = EXPORTERS[fmt]
     assert isinstance(exporter, StreamingExporter)
     list(exporter.stream(source_of(job_of(page, 2))))  # imports and caches, before measuring
-    try:  # the peak from here on (Linux 4.0 and later)
-        Path("/proc/self/clear_refs").write_text("5")
-        reset = True
-    except OSError:
-        reset = False
+    reset = _reset_peak()  # the peak from here on
     before = _status("VmRSS")
     started = time.perf_counter()
     size = 0
@@ -159,6 +173,109 @@ def measure_in_this_process(page_file: Path, fmt: str, pages: int, whole: bool) 
     }
 
 
+def store_job(data_dir: Path, page: dict[str, Any], pages: int) -> str:
+    """A done job of ``pages`` copies of the page, stored as the server stores one: its
+    record, and its result written with each page's words beside it (as the workers'
+    assembly writes it). Returns its id."""
+    backend = open_backend(Settings(data_dir=data_dir))
+    try:
+        account = backend.accounts.create_account(f"bench-{pages}")[0]
+        record = JobRecord(
+            uuid=str(uuid_module.uuid4()),
+            account_id=account.id,
+            status=JobStatus.PENDING,
+            tier=Tier.CPU,
+            language="auto",
+            format="pdf",
+            page_count=pages,
+            created_at=backend.jobs.clock(),
+            filename="letter.pdf",
+        )
+        backend.jobs.insert_job(record)
+        backend.storage.prepare_results(record.uuid)
+        bare = {**page, "blocks": [{**b, "words": None} for b in page["blocks"]]}
+        read = [structure({**bare, "index": i}, Page) for i in range(pages)]
+        block_words = [block.get("words") for block in page["blocks"]]
+        result = JobResult(
+            pages=read,
+            text="\n\n".join(one.text for one in read),
+            markdown="\n\n---\n\n".join(one.markdown or one.text for one in read),
+            mean_confidence=0.9,
+            detected_languages=page.get("detected_languages"),
+        )
+        backend.storage.write_result(record.uuid, result, words=lambda _: block_words)
+        backend.jobs.finish(record.uuid, JobStatus.DONE, retention=dt.timedelta(days=1))
+    finally:
+        backend.close()
+    return record.uuid
+
+
+def download_in_this_process(
+    data_dir: Path, fmt: str, uuid: str, warm: str, loaded: bool
+) -> dict[str, Any]:
+    """The child's side: start the server's app on the data dir, then download the job
+    through its ``JobService`` (as it is, or ``loaded`` whole first as before)."""
+    from starlette.testclient import TestClient
+
+    from ocrchat_server.app import create_app
+
+    app = create_app(Settings(data_dir=data_dir, workers=1))
+    with TestClient(app):
+        service = app.state.services.jobs
+
+        def chunks(job: str) -> Iterator[bytes]:
+            record = service.jobs.get_job(job)
+            if loaded:  # as downloads were built before: the whole job with its words
+                source = ExportSource(
+                    job=service.view(record, detail="words"),
+                    searchable_pdf=service.storage.document_pdf(job),
+                )
+                exporter = EXPORTERS[fmt]
+                assert isinstance(exporter, StreamingExporter)
+                return exporter.stream(source)
+            content = service.download(record, fmt).content
+            assert not isinstance(content, bytes | Path)
+            return iter(content)
+
+        for _ in chunks(warm):  # imports and caches, before measuring
+            pass
+        reset = _reset_peak()
+        before = _status("VmRSS")
+        started = time.perf_counter()
+        size = sum(len(chunk) for chunk in chunks(uuid))
+        seconds = time.perf_counter() - started
+        rise_kib = max(_status("VmHWM") - before, 0)
+        tracemalloc.start()
+        for _ in chunks(uuid):
+            pass
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return {
+        "kib": round(size / 1024),
+        "seconds": round(seconds, 3),
+        "peak_rss_rise_kib": rise_kib,
+        "tracemalloc_peak_mib": round(peak / 2**20, 2),
+        "peak_reset": reset,
+    }
+
+
+def _reset_peak() -> bool:
+    """Reset VmHWM to the resident memory now (Linux 4.0 and later)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def measure_download(data_dir: Path, fmt: str, uuid: str, warm: str, mode: str) -> dict[str, Any]:
+    """A fresh process's figures for one format, job and way of downloading."""
+    args = [sys.executable, __file__, "--download", str(data_dir), fmt, uuid, warm, mode]
+    done = subprocess.run(args, capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def measure(page_file: Path, fmt: str, pages: int, whole: bool) -> dict[str, Any]:
     """A fresh process's figures for one format and length."""
     args = [sys.executable, __file__, "--child", str(page_file), fmt, str(pages)]
@@ -174,16 +291,34 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=50)
     parser.add_argument("--long", type=int, default=300)
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--download", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         page_file, fmt, pages, mode = args.child
         figures = measure_in_this_process(Path(page_file), fmt, int(pages), mode == "whole")
         print(json.dumps(figures))
         return
+    if args.download:
+        data_dir, fmt, uuid, warm, mode = args.download
+        figures = download_in_this_process(Path(data_dir), fmt, uuid, warm, mode == "loaded")
+        print(json.dumps(figures))
+        return
 
     page = read_scan()
     words = sum(len(block.get("words") or []) for block in page["blocks"])
+    lengths = (args.pages, args.long)
     with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) / "data"
+        warm = store_job(data_dir, page, 2)
+        stored = {pages: store_job(data_dir, page, pages) for pages in lengths}
+        download: dict[str, Any] = {
+            fmt: {
+                f"{mode}_{pages}_pages": measure_download(data_dir, fmt, uuid, warm, mode)
+                for mode in ("streamed", "loaded")
+                for pages, uuid in stored.items()
+            }
+            for fmt in STREAMED
+        }
         page_file = Path(tmp) / "page.json"
         page_file.write_text(json.dumps(page))
         memory: dict[str, Any] = {}
@@ -193,16 +328,8 @@ def main() -> None:
                 for mode in ("streamed", "whole")
                 for pages in (args.pages, args.long)
             }
-    growth = {
-        fmt: {
-            f"{mode}_peak_rss_rise_growth_kib": (
-                figures[f"{mode}_{args.long}_pages"]["peak_rss_rise_kib"]
-                - figures[f"{mode}_{args.pages}_pages"]["peak_rss_rise_kib"]
-            )
-            for mode in ("streamed", "whole")
-        }
-        for fmt, figures in memory.items()
-    }
+    growth = _growth(memory, ("streamed", "whole"), args.pages, args.long)
+    download_growth = _growth(download, ("streamed", "loaded"), args.pages, args.long)
     report = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -216,10 +343,30 @@ def main() -> None:
             "words": words,
         },
         f"job_{args.pages}_pages": sizes_and_times(page, args.pages),
+        "download": download,
+        f"download_growth_{args.pages}_to_{args.long}_pages": download_growth,
         "memory": memory,
         f"memory_growth_{args.pages}_to_{args.long}_pages": growth,
     }
     write_results("exports.json", report)
+
+
+def _growth(
+    figures: dict[str, Any], modes: tuple[str, ...], few: int, many: int
+) -> dict[str, dict[str, float]]:
+    """How much more each way takes for ``many`` pages than for ``few``."""
+    found: dict[str, dict[str, float]] = {}
+    for fmt, of_format in figures.items():
+        found[fmt] = {}
+        for mode in modes:
+            long, short = of_format[f"{mode}_{many}_pages"], of_format[f"{mode}_{few}_pages"]
+            found[fmt][f"{mode}_peak_rss_rise_growth_kib"] = (
+                long["peak_rss_rise_kib"] - short["peak_rss_rise_kib"]
+            )
+            found[fmt][f"{mode}_tracemalloc_peak_growth_mib"] = round(
+                long["tracemalloc_peak_mib"] - short["tracemalloc_peak_mib"], 2
+            )
+    return found
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -116,7 +117,13 @@ def test_the_access_log_of_a_real_server_names_the_request(live: Live) -> None:
         answer = client.get("/api/v1/ocr/nope/", headers={"X-Request-ID": "live-trace-1"})
         anonymous = client.get("/healthz")
     assert answer.status_code == 401
+    # the access line is written once the response is sent: the client may read the
+    # response a moment before the server's log has the line
+    deadline = time.monotonic() + 10
     log = live.server.log.read_text()
+    while request_id(anonymous) not in log and time.monotonic() < deadline:
+        time.sleep(0.1)
+        log = live.server.log.read_text()
     assert re.search(r'"GET /api/v1/ocr/nope/" 401 \d+ms live-trace-1$', log, re.MULTILINE)
     assert '"GET /healthz" 200' in log
     assert request_id(anonymous) in log

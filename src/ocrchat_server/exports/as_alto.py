@@ -15,8 +15,9 @@ per word (``CONTENT``, its box, ``WC``: its confidence, 0 to 1) and an ``SP`` fo
 space between two words. Labels (``page_header``, ``heading``, ...) become layout tags
 (``LayoutTag``), which blocks and lines point at with ``TAGREFS``.
 
-The document is written a page at a time (lxml's incremental writer): a long job's
-file is never held whole.
+The document is written a page at a time (lxml's incremental writer), from pages read
+a page at a time (:class:`~ocrchat_server.exports.base.StoredPages`): a long job's file,
+and its pages, are never held whole.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ocrchat_server.exports.layout import (
     LineBox,
     PageLayout,
     RegionBox,
+    document_facts,
     engine_description,
     job_settings,
     layouts,
@@ -44,7 +46,7 @@ from ocrchat_server.exports.layout import (
 )
 
 if TYPE_CHECKING:
-    from ocrchat.models import BBox, Job, Page
+    from ocrchat.models import BBox, Job
 
 NAMESPACE = "http://www.loc.gov/standards/alto/ns-v4#"
 SCHEMA = "http://www.loc.gov/standards/alto/v4/alto-4-4.xsd"
@@ -67,21 +69,14 @@ def _child(parent: etree._Element, name: str, text: str) -> etree._Element:
     return element
 
 
-def _processing_keys(pages: list[Page]) -> dict[str, str]:
+def _processing_keys(engines: list[str]) -> dict[str, str]:
     """An ID for each engine (or ``+``-joined pair) that read pages, in order of use."""
-    keys = dict.fromkeys(page.engine or "" for page in pages)
-    return {key: f"processing_{n}" for n, key in enumerate(keys, start=1)}
+    return {key: f"processing_{n}" for n, key in enumerate(engines, start=1)}
 
 
-def _labels(pages: list[Page]) -> dict[str, str]:
+def _labels(labels: list[str]) -> dict[str, str]:
     """A tag ID for each label of the document's regions and blocks."""
-    found = dict.fromkeys(
-        label
-        for page in pages
-        for label in [*(r.label for r in page.regions), *(b.label for b in page.blocks)]
-        if label
-    )
-    return {label: f"tag_{n}" for n, label in enumerate(found, start=1)}
+    return {label: f"tag_{n}" for n, label in enumerate(labels, start=1)}
 
 
 def _description(job: Job, processing: dict[str, str]) -> etree._Element:
@@ -204,9 +199,10 @@ class AltoExporter:
         return b"".join(self.stream(source))
 
     def stream(self, source: ExportSource) -> Iterator[bytes]:
-        job, pages = source.job, source.pages
-        processing = _processing_keys(pages)
-        labels = _labels(pages)
+        job = source.job
+        facts = document_facts(job, source.pages)  # for the description: a pass of its own
+        processing = _processing_keys(facts.engines)
+        labels = _labels(facts.labels)
         sink = ChunkSink()
         with etree.xmlfile(sink, encoding="UTF-8") as xf:
             xf.write_declaration()
@@ -222,9 +218,10 @@ class AltoExporter:
                     xf.write(_tags(labels), pretty_print=True)
                 with xf.element(_tag("Layout")):
                     xf.write("\n")
-                    for page, layout in zip(pages, layouts(job, pages), strict=True):
+                    for layout in layouts(job, source.pages):
                         xf.write(
-                            _page(layout, processing[page.engine or ""], labels), pretty_print=True
+                            _page(layout, processing[layout.engine or ""], labels),
+                            pretty_print=True,
                         )
                         xf.flush()
                         yield sink.take()

@@ -11,8 +11,9 @@ and ``lang`` (its main language); in it, an ``ocr_carea`` per region holding its
 upright to read has ``textangle`` on its lines: the degrees counterclockwise the text
 lies turned in the image.
 
-The document is written a page at a time (lxml's incremental writer): a long job's
-file is never held whole.
+The document is written a page at a time (lxml's incremental writer), from pages read
+a page at a time (:class:`~ocrchat_server.exports.base.StoredPages`): a long job's file,
+and its pages, are never held whole.
 """
 
 from __future__ import annotations
@@ -29,16 +30,16 @@ from ocrchat_server.exports.layout import (
     SOFTWARE,
     SOFTWARE_VERSION,
     ChunkSink,
+    DocumentFacts,
     PageLayout,
+    document_facts,
     engine_description,
-    engines_of,
-    job_languages,
     layouts,
     xml_text,
 )
 
 if TYPE_CHECKING:
-    from ocrchat.models import BBox, Job, Page
+    from ocrchat.models import BBox, Job
 
 NAMESPACE = "http://www.w3.org/1999/xhtml"
 DOCTYPE = (
@@ -62,21 +63,21 @@ def _quoted(text: str) -> str:
     return '"' + xml_text(text).replace('"', "").replace(";", "") + '"'
 
 
-def _head(job: Job, pages: list[Page], languages: list[str]) -> etree._Element:
+def _head(job: Job, facts: DocumentFacts) -> etree._Element:
     head = etree.Element(_tag("head"), nsmap={None: NAMESPACE})
     etree.SubElement(head, _tag("title")).text = xml_text(job.filename or job.uuid)
     etree.SubElement(
         head, _tag("meta"), {"http-equiv": "Content-Type", "content": "text/html;charset=utf-8"}
     )
-    engines = "; ".join(engine_description(engine) for engine in engines_of(pages))
+    engines = "; ".join(engine_description(engine) for engine in facts.engines_used)
     system = f"{SOFTWARE} {SOFTWARE_VERSION}" + (f" ({engines})" if engines else "")
     metas = {
         "ocr-system": system,
         "ocr-capabilities": CAPABILITIES,
-        "ocr-number-of-pages": str(len(pages)),
+        "ocr-number-of-pages": str(facts.page_count),
     }
-    if languages:
-        metas["ocr-langs"] = " ".join(languages)
+    if facts.languages:
+        metas["ocr-langs"] = " ".join(facts.languages)
     for name, content in metas.items():
         etree.SubElement(head, _tag("meta"), name=name, content=content)
     return head
@@ -152,8 +153,9 @@ class HocrExporter:
         return b"".join(self.stream(source))
 
     def stream(self, source: ExportSource) -> Iterator[bytes]:
-        job, pages = source.job, source.pages
-        languages = job_languages(job, pages)
+        job = source.job
+        facts = document_facts(job, source.pages)  # for the head: a pass of its own
+        languages = facts.languages
         sink = ChunkSink()
         with etree.xmlfile(sink, encoding="UTF-8") as xf:
             xf.write_declaration()
@@ -161,10 +163,10 @@ class HocrExporter:
             root = {"lang": languages[0]} if languages else {}
             with xf.element(_tag("html"), root, nsmap={None: NAMESPACE}):
                 xf.write("\n")
-                xf.write(_head(job, pages, languages), pretty_print=True)
+                xf.write(_head(job, facts), pretty_print=True)
                 with xf.element(_tag("body")):
                     xf.write("\n")
-                    for layout in layouts(job, pages):
+                    for layout in layouts(job, source.pages):
                         xf.write(_page(layout), pretty_print=True)
                         xf.flush()
                         yield sink.take()

@@ -16,8 +16,9 @@ regions, lines and words all have ``Coords`` (their box as four points) and
 ``TextEquiv`` (``conf`` and ``Unicode``): a line's text is its words', a region's its
 lines' joined by newlines.
 
-Each page's document is built and compressed on its own, and the ZIP streams
-(``zipfile`` on a write-only sink): a long job's file is never held whole.
+Each page's document is built and compressed on its own, from pages read a page at a
+time (:class:`~ocrchat_server.exports.base.StoredPages`), and the ZIP streams (``zipfile``
+on a write-only sink): a long job's file, and its pages, are never held whole.
 """
 
 from __future__ import annotations

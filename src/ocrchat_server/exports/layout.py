@@ -291,11 +291,48 @@ def page_languages(job: Job, page: Page) -> list[str]:
     return list(dict.fromkeys(code for code in map(iso_language, codes) if code))
 
 
-def job_languages(job: Job, pages: Iterable[Page]) -> list[str]:
-    """The languages of the whole document, most text first."""
+@attrs.frozen
+class DocumentFacts:
+    """What a document's head says of all its pages (:func:`document_facts`)."""
+
+    page_count: int
+    languages: list[str]
+    """The languages of the whole document, most text first (ISO codes, as
+    :func:`page_languages`)."""
+    engines: list[str]
+    """Each page's ``engine`` as it is (``ppocr+tesseract``; ``""`` for none), in order of
+    first use."""
+    labels: list[str]
+    """The labels of the pages' regions and blocks, in order of first use."""
+
+    @property
+    def engines_used(self) -> list[str]:
+        """The engines that read the pages (``ppocr+tesseract`` counts both), in order of use."""
+        parts = (part for engine in self.engines if engine for part in engine.split("+"))
+        return list(dict.fromkeys(parts))
+
+
+def document_facts(job: Job, pages: Iterable[Page]) -> DocumentFacts:
+    """What a head needs of the pages, gathered in one pass that holds one page at a time:
+    the head is written before the pages, and a long job's are read from storage anew on
+    each pass."""
+    count = 0
+    languages: dict[str, None] = {}
+    engines: dict[str, None] = {}
+    labels: dict[str, None] = {}
+    for page in pages:
+        count += 1
+        if not job.detected_languages:
+            languages.update(dict.fromkeys(page_languages(job, page)))
+        engines.setdefault(page.engine or "")
+        for label in [*(r.label for r in page.regions), *(b.label for b in page.blocks)]:
+            if label:
+                labels.setdefault(label)
     if job.detected_languages:
-        return list(dict.fromkeys(filter(None, map(iso_language, job.detected_languages))))
-    return list(dict.fromkeys(code for page in pages for code in page_languages(job, page)))
+        languages = dict.fromkeys(filter(None, map(iso_language, job.detected_languages)))
+    return DocumentFacts(
+        page_count=count, languages=list(languages), engines=list(engines), labels=list(labels)
+    )
 
 
 @functools.cache
@@ -317,13 +354,6 @@ def iso_language(code: str) -> str | None:
     if language is None:
         return None
     return str(getattr(language, "alpha_2", None) or language.alpha_3)
-
-
-def engines_of(pages: Iterable[Page]) -> list[str]:
-    """The engines that read the pages (``ppocr+tesseract`` counts both), in order of use."""
-    return list(
-        dict.fromkeys(part for page in pages if page.engine for part in page.engine.split("+"))
-    )
 
 
 _ENGINE_PACKAGES = {

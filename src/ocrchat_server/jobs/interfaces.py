@@ -10,13 +10,13 @@ queue) implements the same methods and nothing above changes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 import attrs
 
-from ocrchat.models import ApiToken, ChatMessage, Conversation, JobStatus, NewApiToken
+from ocrchat.models import ApiToken, ChatMessage, Conversation, JobStatus, NewApiToken, Page
 from ocrchat_server.jobs.metering import Charge, Usage
 from ocrchat_server.jobs.records import (
     Account,
@@ -216,6 +216,16 @@ class ResultStorage(Protocol):
         """The finished job's result, its blocks' ``words`` with ``words=True`` only (None
         otherwise: they are most of a long document's result). Raises
         ``FileNotFoundError`` when the job (or its result) is gone."""
+
+    def read_header(self, uuid: str) -> JobResult:
+        """The finished job's result less what grows with the document: no ``pages``, and
+        ``text`` and ``markdown`` empty (the originals None), read without them where the
+        storage can. Raises ``FileNotFoundError`` when the job (or its result) is gone."""
+
+    def iter_pages(self, uuid: str, *, words: bool = False) -> Iterator[Page]:
+        """The finished job's pages in order, each read as it is asked for, so that a long
+        document's are never all held; ``words`` as :meth:`read_result` has them. Raises
+        ``FileNotFoundError`` on the first page asked for when the job is gone."""
 
     def has_results(self, uuid: str) -> bool:
         """Whether anything of the job's results is stored."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
+import functools
 import logging
 import uuid as uuid_module
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -24,7 +25,7 @@ from ocrchat_server.engines.languages import (
 )
 from ocrchat_server.engines.tiers import TIER_ENGINES, ServerState
 from ocrchat_server.exports import EXPORTERS, ExportSource
-from ocrchat_server.exports.base import StreamingExporter, file_extension
+from ocrchat_server.exports.base import StoredPages, StreamingExporter, file_extension
 from ocrchat_server.exports.page_images import render_page_png
 from ocrchat_server.ingest import PDF, UnreadableDocumentError, sniff_document
 from ocrchat_server.ingest.text_layer import OCR_MODES
@@ -534,6 +535,9 @@ class JobService:
         other detail but None is refused: ``invalid_detail``)."""
         words = wants_words(detail)
         content = self.result(record, words=words) if record.status is JobStatus.DONE else None
+        return self._job(record, content)
+
+    def _job(self, record: JobRecord, content: JobResult | None) -> Job:
         # the summary's fields (the list of jobs and webhooks show them) are one source
         return Job(
             **attrs.asdict(job_summary(record), recurse=False),
@@ -585,18 +589,25 @@ class JobService:
             raise JobNotDoneError(f"The job is {record.status.value}, not done.")
         # a format that places words (hOCR, ALTO, PAGE) says so; the others, json among
         # them, have the job as GET shows it
-        detail = WORDS if getattr(exporter, "words", False) else None
-        source = ExportSource(
-            job=self.view(record, detail=detail),
-            searchable_pdf=self.storage.document_pdf(record.uuid),
-        )
-        # a long job's hOCR, ALTO or PAGE goes out as it is written, never whole in memory
-        content = (
-            exporter.stream(source)
-            if isinstance(exporter, StreamingExporter)
-            else exporter.export(source)
-        )
-        return Download(content, exporter.media_type, file_extension(exporter))
+        words = getattr(exporter, "words", False)
+        pdf = self.storage.document_pdf(record.uuid)
+        if not isinstance(exporter, StreamingExporter):
+            job = self.view(record, detail=WORDS if words else None)
+            return Download(
+                exporter.export(ExportSource(job=job, searchable_pdf=pdf)),
+                exporter.media_type,
+                file_extension(exporter),
+            )
+        # a long job's hOCR, ALTO or PAGE goes out as it is written, from its pages read a
+        # page at a time: neither the file nor the pages are ever all in memory
+        try:
+            header = self.storage.read_header(record.uuid)
+        except FileNotFoundError as exc:
+            raise JobNotFoundError() from exc  # deleted (or expired) since it was looked up
+        job = attrs.evolve(self._job(record, header), pages=None, text=None, markdown=None)
+        pages = StoredPages(functools.partial(self.storage.iter_pages, record.uuid, words=words))
+        source = ExportSource(job=job, searchable_pdf=pdf, pages=pages)
+        return Download(exporter.stream(source), exporter.media_type, file_extension(exporter))
 
     def page_image(self, record: JobRecord, page_number: int) -> bytes:
         """Page ``page_number`` of the done job (1-based, as the file counts its pages) as a

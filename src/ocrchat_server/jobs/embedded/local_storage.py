@@ -3,8 +3,10 @@
     uploads/<uuid>                  the uploaded bytes, until the job ends
     results/<uuid>/pdf/NNNNN.pdf    one page of the searchable PDF, written by a worker
     results/<uuid>/pages/NNNNN.json one page's result, written by a worker after its PDF
-    results/<uuid>/job.json         the finished job's pages (a line each, words and all),
-                                    text and Markdown
+    results/<uuid>/job.json         the finished job's result: on its first line the
+                                    fields that stay small (mean confidence, languages),
+                                    then its pages (a line each, words and all), a line
+                                    closing them, then its text and Markdown
     results/<uuid>/document.pdf     the finished job's searchable PDF
 
 Every write is to a temporary name then renamed, so a crash never leaves a
@@ -17,7 +19,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 import attrs
 
@@ -27,11 +29,14 @@ from ocrchat_server.jobs.json_files import atomic_text_file, dump_json, read_jso
 from ocrchat_server.jobs.records import JobResult, disk_full_raises_storage_full, without_words
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 _COPY_CHUNK = 1024 * 1024
-_PAGES_START = '{"pages":[\n'
-"""How ``job.json`` starts: its pages follow, one per line (JSON all the same)."""
+_PAGES_KEY = '"pages":[\n'
+"""How ``job.json``'s first line ends: its pages follow, one per line (JSON all the same)."""
+_TEXTS = ("text", "markdown", "original_text", "original_markdown")
+"""The result's fields that grow with the document: ``job.json`` keeps them after its
+pages and the others before, so that those are read without them (or the pages)."""
 
 
 def _put_words(page: dict[str, Any], words: list[Any] | None) -> None:
@@ -41,6 +46,35 @@ def _put_words(page: dict[str, Any], words: list[Any] | None) -> None:
     if words is not None and len(words) == len(blocks):
         for block, block_words in zip(blocks, words, strict=True):
             block["words"] = block_words
+
+
+def _fields_before_pages(line: str) -> dict[str, Any] | None:
+    """The result's fields on ``job.json``'s first line, before its pages; None for a file
+    written whole, before pages had lines of their own. (A file written before those
+    fields came first starts ``{"pages":[``: it has none there.)"""
+    if not (line.startswith("{") and line.endswith(_PAGES_KEY)):
+        return None
+    fields: dict[str, Any] = json.loads(line.removesuffix(_PAGES_KEY).rstrip(",") + "}")
+    return fields
+
+
+def _fields_after_pages(line: str, file: TextIO) -> dict[str, Any]:
+    """The result's fields after its pages: on the line closing them (``line``), where a
+    server before them wrote them, else on the next."""
+    rest = line[1:].strip() or file.readline()
+    fields: dict[str, Any] = json.loads("{" + rest.lstrip(","))
+    return fields
+
+
+def _page(line: str, *, words: bool) -> Page:
+    page = json.loads(line.rstrip(",\n"))
+    return structure(page if words else without_words(page), Page)
+
+
+def _header(fields: dict[str, Any]) -> JobResult:
+    """A result of ``fields`` without its pages and texts (``""``, or None where optional)."""
+    small = {key: value for key, value in fields.items() if key not in {"pages", *_TEXTS}}
+    return structure({"pages": [], "text": "", "markdown": "", **small}, JobResult)
 
 
 @attrs.frozen
@@ -117,11 +151,19 @@ class LocalStorage:
     ) -> None:
         # the pages are written one at a time: a long document's pages as objects and
         # as one JSON tree at once held some 60 MB of the server. Each on a line of its
-        # own, so that a reader takes them one at a time too
-        header = unstructure(attrs.evolve(result, pages=[]))
-        del header["pages"]
+        # own, so that a reader takes them one at a time too; the small fields before
+        # them, so that a reader gets those without reading on (a streamed download)
+        fields = unstructure(attrs.evolve(result, pages=[]))
+        del fields["pages"]
+        texts = {key: fields.pop(key) for key in _TEXTS}
         with disk_full_raises_storage_full(), atomic_text_file(self.job_result(uuid)) as file:
-            file.write(_PAGES_START)
+            file.write("{")
+            for key, value in fields.items():
+                dump_json(key, file)
+                file.write(":")
+                dump_json(value, file)
+                file.write(",")
+            file.write(_PAGES_KEY)
             for number, page in enumerate(result.pages):
                 if number:
                     file.write(",\n")
@@ -129,8 +171,10 @@ class LocalStorage:
                 if words is not None:
                     _put_words(data, words(page.index))
                 dump_json(data, file)
-            file.write("\n]")
-            for key, value in header.items():
+            # the pages' end on a line of its own: a reader of pages stops there, before
+            # the texts (a long document's run to a megabyte)
+            file.write("\n]\n" if result.pages else "]\n")
+            for key, value in texts.items():
                 file.write(",")
                 dump_json(key, file)
                 file.write(":")
@@ -138,26 +182,51 @@ class LocalStorage:
             file.write("}")
 
     def read_result(self, uuid: str, *, words: bool = False) -> JobResult:
+        fields: dict[str, Any] = {}
+        pages = list(self._read_pages(uuid, words=words, fields=fields))
+        return attrs.evolve(structure({**fields, "pages": []}, JobResult), pages=pages)
+
+    def read_header(self, uuid: str) -> JobResult:
         path = self.job_result(uuid)
         with path.open(encoding="utf-8") as file:
-            if file.readline() != _PAGES_START:
-                # written whole, before pages had lines of their own
-                data = read_json(path)
-                for page in data["pages"] if not words else ():
-                    without_words(page)
-                return structure(data, JobResult)
-            pages = []
-            for line in file:
-                if line.startswith("]"):  # the pages are done: the rest of the object
-                    header = json.loads("{" + line[2:])
-                    break
-                page = json.loads(line.rstrip(",\n"))
-                if not words:
-                    without_words(page)
-                pages.append(structure(page, Page))
-            else:
+            fields = _fields_before_pages(file.readline())
+            if fields:
+                return _header(fields)
+            if fields is not None:  # written before the small fields came first: at the end
+                for line in file:
+                    if line.startswith("]"):
+                        return _header(_fields_after_pages(line, file))
                 raise ValueError(f"{path} ends before its pages do")
-        return attrs.evolve(structure({"pages": [], **header}, JobResult), pages=pages)
+        return _header(read_json(path))  # written whole
+
+    def iter_pages(self, uuid: str, *, words: bool = False) -> Iterator[Page]:
+        return self._read_pages(uuid, words=words)
+
+    def _read_pages(
+        self, uuid: str, *, words: bool, fields: dict[str, Any] | None = None
+    ) -> Iterator[Page]:
+        """The stored pages, each read as it is asked for. ``fields``, where given, gets
+        the result's other fields: once the pages are read, all of them."""
+        path = self.job_result(uuid)
+        with path.open(encoding="utf-8") as file:
+            before = _fields_before_pages(file.readline())
+            if before is None:  # written whole, before pages had lines of their own
+                data = read_json(path)
+                pages = data.pop("pages")
+                if fields is not None:
+                    fields.update(data)
+                for page in pages:
+                    yield structure(page if words else without_words(page), Page)
+                return
+            for line in file:
+                if line.startswith("]"):  # the pages are done: the texts follow
+                    if fields is not None:
+                        fields.update(before)
+                        fields.update(_fields_after_pages(line, file))
+                    return
+                if line.strip():  # a job of no pages had an empty line for them
+                    yield _page(line, words=words)
+        raise ValueError(f"{path} ends before its pages do")
 
     def has_results(self, uuid: str) -> bool:
         return self.result_dir(uuid).exists()

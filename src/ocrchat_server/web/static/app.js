@@ -34,6 +34,7 @@
     const error = document.getElementById("upload-error");
     const button = document.getElementById("upload-button");
     const title = drop.querySelector(".drop-title");
+    const status = document.getElementById("upload-status");
 
     const showFile = () => {
       const file = fileInput.files && fileInput.files[0];
@@ -79,6 +80,11 @@
       request.upload.addEventListener("progress", (progress) => {
         if (progress.lengthComputable) bar.value = (100 * progress.loaded) / progress.total;
       });
+      // a small file is read before the server answers: say so while it is
+      status.textContent = "Uploading…";
+      request.upload.addEventListener("load", () => {
+        status.textContent = "Uploaded; the server is reading it…";
+      });
       request.addEventListener("loadend", () => {
         button.disabled = false;
         let body = null;
@@ -93,6 +99,7 @@
           return;
         }
         bar.hidden = true;
+        status.textContent = "";
         error.textContent = errorMessage(request.status, body);
         error.hidden = false;
         error.focus();
@@ -172,8 +179,15 @@
       const figure = document.getElementById("page-" + citation.dataset.page);
       const box = boxOf(citation.dataset.page, citation.dataset.bbox || "");
       if (box) {
-        mark(pair(box.dataset.page, box.dataset.block));
+        const elements = pair(box.dataset.page, box.dataset.block);
+        mark(elements);
         box.scrollIntoView({ behavior: "smooth", block: "center" });
+        // the line in the page's text column too, scrolling that column alone
+        const line = elements.find((element) => element.classList.contains("line"));
+        const column = line && line.closest(".page-text");
+        if (column) {
+          column.scrollTop = line.offsetTop - column.offsetTop - column.clientHeight / 2;
+        }
       } else if (figure) {
         clear();
         figure.scrollIntoView({ behavior: "smooth", block: "start" });
