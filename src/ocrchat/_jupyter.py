@@ -32,6 +32,9 @@ def job_facts(job: Job) -> list[str]:
     facts = []
     if job.page_count is not None:
         facts.append(f"{job.page_count} page{'s' if job.page_count != 1 else ''}")
+    if job.page_selection is not None:
+        # only these were read (and charged): say so beside the file's page count
+        facts.append(f"read: {job.page_selection}")
     if job.mean_confidence is not None:
         facts.append(f"confidence {job.mean_confidence:.2f}")
     if job.progress is not None and not job.status.finished:

@@ -180,6 +180,11 @@ def test_pages_jobs_and_the_servers_file_name(
     assert downloaded.exit_code == 0, downloaded.output
     assert "Page 3 of the quarterly report" in (tmp_path / "report.md").read_text()
 
+    # without --json, the summary says which pages were read besides the file's count
+    plain = ocrchat(live, "submit", str(files / "report.pdf"), "--pages", "2-3")
+    assert plain.exit_code == 0, plain.output
+    assert "read: 2-3" in plain.output
+
 
 def test_json_errors_are_json_on_stderr(live: Live, files: Path) -> None:
     missing = "00000000-0000-4000-8000-000000000000"

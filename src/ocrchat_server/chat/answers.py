@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 
 from ocrchat.models import Citation
+from ocrchat_server.chat.retrieval import Hit
 
 if TYPE_CHECKING:
     from ocrchat.models import Page
-    from ocrchat_server.chat.retrieval import Hit, JobIndex, Passage
+    from ocrchat_server.chat.retrieval import JobIndex, Passage
     from ocrchat_server.llm import ChatEndpoint
 
 NOT_IN_DOCUMENT = "The document does not say."
@@ -60,6 +61,26 @@ def _query(index: JobIndex, question: str, history: list[Turn]) -> tuple[list[st
     return asked, index.tokenize(earlier[-1]) if earlier else []
 
 
+_EARLIER_WEIGHT = 0.3
+"""How much the conversation's last question counts in a follow-up's search, against the
+follow-up's own words: "and when is it due?" after "what is the total due?" should find
+the due date first, not the total again."""
+
+
+def _search(index: JobIndex, asked: list[str], earlier: list[str], k: int = 8) -> list[Hit]:
+    """The best lines for a question, its own words first and the earlier question's
+    words as a lesser weight."""
+    if not earlier:
+        return index.search(asked, k)
+    combined: dict[Passage, Hit] = {hit.passage: hit for hit in index.search(asked, 2 * k)}
+    for hit in index.search(earlier, 2 * k):
+        found = combined.get(hit.passage)
+        score = _EARLIER_WEIGHT * hit.score + (found.score if found else 0.0)
+        terms = hit.terms | (found.terms if found else frozenset())
+        combined[hit.passage] = Hit(hit.passage, score, terms)
+    return sorted(combined.values(), key=lambda hit: -hit.score)[:k]
+
+
 _SECTION_NUMBER = re.compile(r"^\s*(?:\d+|[IVXLC]+)(?:\.\d+)*[.)]?\s+")
 
 
@@ -83,7 +104,7 @@ class RetrievalAnswerer:
 
     def answer(self, index: JobIndex, question: str, history: list[Turn]) -> Answer:
         asked, earlier = _query(index, question, history)
-        hits = index.search(asked + earlier)
+        hits = _search(index, asked, earlier)
         if not hits or not asked:
             return Answer(NOT_IN_DOCUMENT, [])
         best = hits[0].score
@@ -164,7 +185,7 @@ class LlmAnswerer:
 
     def answer(self, index: JobIndex, question: str, history: list[Turn]) -> Answer:
         asked, earlier = _query(index, question, history)
-        hits = index.search(asked + earlier, k=12)
+        hits = _search(index, asked, earlier, k=12)
         if not hits:
             return Answer(NOT_IN_DOCUMENT, [])
         excerpts = "\n".join(
