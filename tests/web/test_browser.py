@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from ocrchat_server.jobs.tokens import key_id_of
-from tests.documents import text_pdf
+from tests.documents import numbered_pdf, text_pdf
 from tests.web import require_playwright, sign_in
 
 require_playwright()
@@ -311,6 +311,33 @@ def test_delete_a_job_from_the_table(web: Web, page: Page, shot: Shot) -> None:
         timeout=30,
     )
     assert gone.status_code == 404
+
+
+def test_the_jobs_list_follows_a_running_job(web: Web, page: Page, shot: Shot) -> None:
+    """A job still being read shows its pages done in the list, and its row turns
+    ``done`` by itself (the status cell polls its fragment) without a reload."""
+    sign_in(page, web.alice)
+    submitted = httpx.post(
+        f"{web.url}/api/v1/ocr/",
+        headers={"Authorization": f"Bearer {web.alice}"},
+        # more pages than a request reads before it answers, each one OCRed
+        files={"file": ("running.pdf", numbered_pdf(12), "application/pdf")},
+        data={"ocr": "force", "language": "eng"},
+        timeout=60,
+    )
+    assert submitted.status_code == 202, submitted.text
+    uuid = submitted.json()["uuid"]
+    page.goto("/jobs")
+    row = (
+        page.locator("#jobs-table")
+        .get_by_role("row")
+        .filter(has=page.locator(f'a[href="/jobs/{uuid}"]'))
+    )
+    status = row.get_by_role("cell").nth(1)
+    expect(status).to_contain_text(re.compile(r"pending|processing"))
+    shot(page, "running")
+    expect(status).to_have_text("done", timeout=180_000)
+    shot(page, "done")
 
 
 def test_upload_error_is_shown_readably(web: Web, page: Page, shot: Shot, tmp_path: Path) -> None:

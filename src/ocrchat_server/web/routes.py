@@ -26,6 +26,7 @@ from ocrchat_server.errors import ServiceError
 from ocrchat_server.http.auth import SESSION_COOKIE
 from ocrchat_server.http.errors import status_of
 from ocrchat_server.jobs.errors import JobNotFoundError
+from ocrchat_server.jobs.records import job_summary
 from ocrchat_server.jobs.service import DOWNLOAD_FORMATS
 from ocrchat_server.jobs.tokens import key_id_of
 from ocrchat_server.jobs.tools import TOOLS
@@ -274,6 +275,10 @@ async def job_progress(request: Request, account: Account, session: WebSession) 
     """The progress bar, polled by the job page; once the job is finished, the page
     reloads to show it."""
     record = await _job_record(request, account)
+    if request.query_params.get("cell"):
+        # the jobs list's status cell: it polls itself until the job is finished
+        summary = job_summary(record)
+        return _page(request, "_status_cell.html", {"job": summary}, session=session)
     if record.status.finished:
         return Response(status_code=204, headers={"HX-Refresh": "true"})
     job = await asyncio.to_thread(_services(request).jobs.view, record)

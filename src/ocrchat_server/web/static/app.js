@@ -17,6 +17,8 @@
   }
 
   function errorMessage(status, body) {
+    // the API's 401 speaks of Bearer tokens; here it means the sign-in has ended
+    if (status === 401) return "Your session has ended: sign in again (reload the page).";
     if (body && body.error) {
       return typeof body.error === "string" ? body.error : body.error.message || String(body.error);
     }
