@@ -36,9 +36,10 @@ from ocrchat_server.web.sessions import (
     SIGNIN_COOKIE,
     clear_session_cookie,
     clear_signin_cookie,
-    new_signin_csrf,
+    new_signin_token,
     same_token,
     set_session_cookie,
+    set_signin_cookie,
 )
 
 if TYPE_CHECKING:
@@ -182,12 +183,11 @@ async def signin_form(request: Request) -> Response:
 def _render_signin(
     request: Request, *, error: str | None = None, status_code: int = 200
 ) -> Response:
-    placeholder = Response()
-    token = new_signin_csrf(placeholder, request)
+    token = new_signin_token()
     response = _page(
         request, "signin.html", {"signin_csrf": token, "error": error}, status_code=status_code
     )
-    response.headers.append("set-cookie", placeholder.headers["set-cookie"])
+    set_signin_cookie(response, request, token)
     return response
 
 

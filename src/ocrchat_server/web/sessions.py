@@ -52,9 +52,12 @@ def clear_session_cookie(response: Response, request: Request) -> None:
     )
 
 
-def new_signin_csrf(response: Response, request: Request) -> str:
-    """A fresh CSRF token for the sign-in form, set in its cookie too."""
-    token = secrets.token_urlsafe(32)
+def new_signin_token() -> str:
+    """A fresh CSRF token for the sign-in form (its hidden field and its cookie)."""
+    return secrets.token_urlsafe(32)
+
+
+def set_signin_cookie(response: Response, request: Request, token: str) -> None:
     response.set_cookie(
         SIGNIN_COOKIE,
         token,
@@ -64,7 +67,6 @@ def new_signin_csrf(response: Response, request: Request) -> str:
         samesite="strict",
         secure=_secure(request),
     )
-    return token
 
 
 def clear_signin_cookie(response: Response, request: Request) -> None:
