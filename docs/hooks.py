@@ -8,7 +8,18 @@ in its place:
   itself is published beside the page as ``reference/openapi.json``.
 - ``languages`` and ``scripts``: every language and script model this machine's Tesseract
   has, with the codes the server accepts for each, found by the server's own resolver.
-- ``benchmarks``: the latest figures of ``bench/results/*.json``.
+- ``benchmarks``: the latest figures of ``bench/results/*.json``; ``bench-corpus``,
+  ``bench-corpus-cases``, ``bench-confidence``, ``bench-throughput``, ``bench-polling``,
+  ``bench-searchable-pdf`` and ``bench-hostile-load``: tables of the same files for the
+  pages that explain them.
+
+A single measured figure in a sentence is written ``<!-- figure: FILE PATH -->`` (or
+``<!-- figure: FILE PATH:SPEC -->``, SPEC a Python format spec such as ``.3f``): the value
+at PATH in ``bench/results/FILE.json``, its keys joined by dots. In a list, a number picks
+an item by position and ``KEY=VALUE`` the first item whose KEY is VALUE
+(``<!-- figure: cpu pdf_runs.pages=300.largest_worker_peak_rss_mib:,.0f -->``). No page
+quotes a benchmark's figure by hand, so none can go stale; a file or key that is missing
+fails the build.
 
 It also turns the Sphinx roles of the SDK's docstrings (``:class:`Job```) into plain code.
 """
@@ -36,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 OPENAPI_FILE = "reference/openapi.json"
 _MARKER = re.compile(r"^<!-- generated: ([a-z-]+) -->$", re.MULTILINE)
+_FIGURE = re.compile(r"<!-- figure: ([a-z_]+) ([\w.=, -]+?)(?::([^ ]*))? -->")
 _ROLE = re.compile(r":(?:class|meth|func|data|mod|attr|exc|obj):<code>(~?)([^<]*)</code>")
 
 Json = dict[str, Any]
@@ -52,7 +64,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    """Replace each ``<!-- generated: NAME -->`` line with what it names."""
+    """Replace each ``<!-- generated: NAME -->`` line with what it names, and each
+    ``<!-- figure: FILE PATH -->`` with that figure of the latest benchmarks."""
 
     def generated(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -60,7 +73,17 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
             raise PluginError(f"{page.file.src_uri}: no generator named {name!r}")
         return GENERATORS[name]()
 
-    return _MARKER.sub(generated, markdown)
+    def quoted(match: re.Match[str]) -> str:
+        try:
+            return figure(*match.groups())
+        except PluginError as error:
+            raise PluginError(f"{page.file.src_uri}: {error}") from error
+
+    markdown = _FIGURE.sub(quoted, _MARKER.sub(generated, markdown))
+    if "<!-- figure:" in markdown:
+        line = markdown[markdown.index("<!-- figure:") :].split("\n", 1)[0]
+        raise PluginError(f"{page.file.src_uri}: not a figure marker: {line!r}")
+    return markdown
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -376,13 +399,55 @@ def render_scripts() -> str:
 # --- benchmarks -----------------------------------------------------------------------------
 
 
+class _Figures(dict[str, Any]):
+    """A JSON object of a results file: a key the docs read and the file lacks fails the
+    build with the file's name, not with a bare ``KeyError``."""
+
+    def __init__(self, items: dict[str, Any], source: str) -> None:
+        super().__init__(items)
+        self.source = source
+
+    def __missing__(self, key: str) -> Any:
+        raise PluginError(f"benchmarks: {self.source} has no {key!r}")
+
+
 def _result(name: str) -> Json:
     path = RESULTS / f"{name}.json"
+    source = f"bench/results/{name}.json"
     try:
-        data: Json = json.loads(path.read_text())
+        data: Json = json.loads(path.read_text(), object_hook=lambda items: _Figures(items, source))
     except (OSError, ValueError) as error:
         raise PluginError(f"benchmarks: cannot read {path}: {error}") from error
     return data
+
+
+def figure(name: str, path: str, spec: str | None = None) -> str:
+    """The figure at ``path`` (keys joined by dots) of ``bench/results/NAME.json``, formatted
+    by ``spec`` (a Python format spec) or as the Benchmarks page writes numbers."""
+    value: Any = _result(name)
+    for step in path.split("."):
+        if isinstance(value, dict) and step in value:
+            value = value[step]
+        elif isinstance(value, list) and step.isdigit() and int(step) < len(value):
+            value = value[int(step)]
+        elif isinstance(value, list) and "=" in step:
+            key, wanted = step.split("=", 1)
+            found = [
+                item for item in value if isinstance(item, dict) and str(item.get(key)) == wanted
+            ]
+            if not found:
+                raise PluginError(f"benchmarks: bench/results/{name}.json: no {step!r} in {path!r}")
+            value = found[0]
+        else:
+            raise PluginError(f"benchmarks: bench/results/{name}.json has no {path!r} ({step!r})")
+    if isinstance(value, (dict, list)) or value is None:
+        raise PluginError(f"benchmarks: bench/results/{name}.json: {path!r} is not a figure")
+    if not spec:
+        return _number(value)
+    try:
+        return format(value, spec)
+    except ValueError as error:
+        raise PluginError(f"benchmarks: {path!r}: bad format {spec!r}: {error}") from error
 
 
 def _machine(data: Json) -> str:
@@ -415,9 +480,103 @@ _KINDS = (
 )
 
 
+def _pages_by_kind(data: Json) -> dict[str, int]:
+    """How many pages each kind (and the two groups of kinds) has, from the named run."""
+    pages: dict[str, int] = {}
+    for case in data.get("cases", {}).get("named", []):
+        pages[case["kind"]] = pages.get(case["kind"], 0) + case["pages"]
+    if pages:
+        pages["all"] = sum(pages.values())
+        pages["all_but_handwriting"] = pages["all"] - pages.get("handwriting", 0)
+    return pages
+
+
+def _corpus_table(data: Json) -> list[str]:
+    """CER per kind of page, four ways, with BoW-F1 and seconds a page."""
+    summary = data["summary"]
+    ratios = data.get("cer_against_tesseract_cli", {}).get("named", {})
+    pages = _pages_by_kind(data)
+    lines = [
+        "| kind (pages) | `tesseract` command | server, `engine=tesseract` "
+        "| server, language named "
+        "| server, `language=auto` | named against command | BoW-F1 command / server "
+        "| seconds a page, command / server |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for kind in _KINDS:
+        if kind not in summary["named"]:
+            continue
+        named, cli = summary["named"][kind], summary["cli"][kind]
+        count = f" ({pages[kind]})" if kind in pages else ""
+        ratio = f"{_number(ratios[kind])}x" if kind in ratios else ""
+        lines.append(
+            f"| {kind.replace('_', ' ')}{count} | {_number(cli['cer'], 3)} | "
+            f"{_number(summary['tesseract'][kind]['cer'], 3)} | {_number(named['cer'], 3)} | "
+            f"{_number(summary['auto'][kind]['cer'], 3)} | {ratio} | "
+            f"{_number(cli['bow_f1'])} / {_number(named['bow_f1'])} | "
+            f"{_number(cli['seconds_per_page'])} / {_number(named['seconds_per_page'])} |"
+        )
+    return lines
+
+
+def _case_cer(row: Json) -> float:
+    return float(row["char_edits"]) / max(int(row["ref_chars"]), 1)
+
+
+def _corpus_cases(data: Json) -> list[str]:
+    """CER per case: the command, the server with the language named and with ``auto``."""
+    cases = data["cases"]
+    cli = {row["case"]: row for row in cases["cli"]}
+    auto = {row["case"]: row for row in cases["auto"]}
+    lines = [
+        "| case | kind | pages | `tesseract` command | server, language named "
+        "| server, `language=auto` | read by |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    better = 0
+    for row in cases["named"]:
+        command = _case_cer(cli[row["case"]])
+        better += _case_cer(row) < command
+        engines = ", ".join(f"`{engine}`" for engine in dict.fromkeys(row.get("engines", [])))
+        lines.append(
+            f"| `{row['case']}` | {row['kind']} | {row['pages']} | {_number(command, 3)} | "
+            f"{_number(_case_cer(row), 3)} | {_number(_case_cer(auto[row['case']]), 3)} | "
+            f"{engines} |"
+        )
+    return [
+        *lines,
+        "",
+        f"With the language named, {better} of the {len(cases['named'])} cases are read "
+        "better than by the command.",
+    ]
+
+
+def _confidence_table(data: Json) -> list[str]:
+    """Mean CER of the blocks in each band of confidence, per engine."""
+    engines = {"ppocr": "PP-OCRv6", "tesseract": "Tesseract"}
+    measured = data["confidence_against_error"]
+    by_band = {
+        engine: {band["confidence"]: band for band in measured.get(engine, [])}
+        for engine in engines
+    }
+    bands = sorted({band for rows in by_band.values() for band in rows}, reverse=True)
+    lines = [
+        "| confidence | "
+        + " | ".join(f"{name} lines | mean CER" for name in engines.values())
+        + " |",
+        "| --- | " + " | ".join("---: | ---:" for _ in engines) + " |",
+    ]
+    for band in bands:
+        cells = []
+        for engine in engines:
+            row = by_band[engine].get(band)
+            cells += [_number(row["blocks"]), _number(row["mean_cer"], 3)] if row else ["", ""]
+        lines.append(f"| {band.replace('-', ' to ')} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def _corpus() -> list[str]:
     data = _result("corpus")
-    summary = data["summary"]
     lines = [
         "### OCR quality on the development corpus",
         "",
@@ -426,23 +585,11 @@ def _corpus() -> list[str]:
         "same run. CER is the micro character error rate (lower is better), BoW-F1 the "
         "bag-of-words F1 (higher is better). "
         + _machine(data)
-        + " From `bench/corpus_quality.py`.",
+        + " From `bench/corpus_quality.py`; per case: "
+        "[The cpu tier's engines](engines.md#per-case).",
         "",
-        "| pages | `tesseract` command | server, `engine=tesseract` | server, language named "
-        "| server, `language=auto` | BoW-F1 command / server | seconds a page (server) |",
-        "| --- | ---: | ---: | ---: | ---: | --- | ---: |",
+        *_corpus_table(data),
     ]
-    for kind in _KINDS:
-        if kind not in summary["named"]:
-            continue
-        named = summary["named"][kind]
-        lines.append(
-            f"| {kind.replace('_', ' ')} | {_number(summary['cli'][kind]['cer'], 3)} | "
-            f"{_number(summary['tesseract'][kind]['cer'], 3)} | {_number(named['cer'], 3)} | "
-            f"{_number(summary['auto'][kind]['cer'], 3)} | "
-            f"{_number(summary['cli'][kind]['bow_f1'])} / {_number(named['bow_f1'])} | "
-            f"{_number(named['seconds_per_page'])} |"
-        )
     text_layer = data.get("text_layer_pdf")
     if text_layer:
         lines += [
@@ -454,9 +601,35 @@ def _corpus() -> list[str]:
     return [*lines, ""]
 
 
+_THROUGHPUT_RUNS = {
+    "engine=tesseract, language=named": "server, `engine=tesseract`, language named",
+    "engine=tesseract, language=auto": "server, `engine=tesseract`, `language=auto`",
+    "engine=auto, language=named": "server, default engine, language named",
+    "engine=auto, language=auto": "server, default engine, `language=auto`",
+}
+
+
+def _throughput_table(data: Json) -> list[str]:
+    command = data["command_line"]
+    lines = [
+        "| run | seconds | pages a second | against the command |",
+        "| --- | ---: | ---: | ---: |",
+        f"| `xargs tesseract` | {_number(command['seconds'])} | "
+        f"{_number(command['pages_per_second'])} | 1.00x |",
+    ]
+    for run, figures in data["server"].items():
+        named = figures.get("time_against_named")
+        lines.append(
+            f"| {_THROUGHPUT_RUNS.get(run, f'server, {run}')} | {_number(figures['seconds'])} | "
+            f"{_number(figures['pages_per_second'])} | {_number(figures['against_command'])}x"
+            + (f" ({_number(named)}x the named time)" if named else "")
+            + " |"
+        )
+    return lines
+
+
 def _throughput() -> list[str]:
     data = _result("throughput")
-    command = data["command_line"]
     lines = [
         "### Throughput against `xargs tesseract`",
         "",
@@ -465,21 +638,22 @@ def _throughput() -> list[str]:
         + _machine(data)
         + " From `bench/throughput.py`.",
         "",
-        "| run | seconds | pages a second | against the command |",
-        "| --- | ---: | ---: | ---: |",
-        f"| `xargs tesseract` | {_number(command['seconds'])} | "
-        f"{_number(command['pages_per_second'])} | 1.00x |",
+        *_throughput_table(data),
     ]
-    for run, figures in data["server"].items():
-        lines.append(
-            f"| server, {run} | {_number(figures['seconds'])} | "
-            f"{_number(figures['pages_per_second'])} | {_number(figures['against_command'])}x |"
-        )
+    binding = data.get("binding")
+    if binding:
+        lines += [
+            "",
+            f"The {binding['pages']} scans read once each in one process on one thread: "
+            f"{_number(binding['command_seconds'])} s through the `tesseract` command, "
+            f"{_number(binding['library_seconds'])} s through the kept-loaded library "
+            f"({binding['library']}); "
+            + ("the same words." if binding.get("same_words") else "**not** the same words."),
+        ]
     return [*lines, ""]
 
 
-def _searchable_pdf() -> list[str]:
-    data = _result("searchable_pdf")
+def _searchable_pdf_table(data: Json) -> list[str]:
     names = {
         "tesseract_cli": "`pdfimages` + `xargs tesseract` (text only, no PDF)",
         "ocrmypdf": "`ocrmypdf`",
@@ -487,21 +661,31 @@ def _searchable_pdf() -> list[str]:
         "server_tesseract": "server, `engine=tesseract`",
     }
     lines = [
-        "### A scanned PDF made searchable",
-        "",
-        f"A {data['pages']}-page scanned PDF made searchable; CER of the text layer as "
-        "`pdftotext` reads it. " + _machine(data) + " From `bench/searchable_pdf.py`.",
-        "",
         "| run | seconds | output / input size | text-layer CER |",
         "| --- | ---: | ---: | ---: |",
     ]
     for key, figures in data["results"].items():
         size = figures.get("size_ratio")
+        against = figures.get("time_against_ocrmypdf")
         lines.append(
-            f"| {names.get(key, key)} | {_number(figures['seconds'])} | "
-            f"{_number(size) + 'x' if size else ''} | "
+            f"| {names.get(key, key)} | {_number(figures['seconds'])}"
+            + (f" ({_number(against)}x ocrmypdf)" if against else "")
+            + f" | {_number(size) + 'x' if size else ''} | "
             f"{_number(figures.get('text_layer_cer'), 3)} |"
         )
+    return lines
+
+
+def _searchable_pdf() -> list[str]:
+    data = _result("searchable_pdf")
+    lines = [
+        "### A scanned PDF made searchable",
+        "",
+        f"A {data['pages']}-page scanned PDF made searchable; CER of the text layer as "
+        "`pdftotext` reads it. " + _machine(data) + " From `bench/searchable_pdf.py`.",
+        "",
+        *_searchable_pdf_table(data),
+    ]
     inline = data.get("inline_one_page_seconds")
     if inline:
         lines += [
@@ -543,6 +727,15 @@ def _cpu() -> list[str]:
             f"From {first} to {last} pages, the server and its workers together grew by "
             f"{_number(growth['server_and_workers_peak_rss_growth_mib'], 0)} MiB.",
         ]
+    threading = data.get("tesseract_threading")
+    if threading:
+        lines += [
+            "",
+            "Two pages read at once by the `tesseract` command: "
+            f"{_number(threading['default_threads_seconds_for_2_pages'])} s with OpenMP's "
+            f"threads, {_number(threading['omp_thread_limit_1_seconds_for_2_pages'])} s with "
+            "`OMP_THREAD_LIMIT=1` (what the workers set).",
+        ]
     return [*lines, ""]
 
 
@@ -554,6 +747,15 @@ def _latency_row(name: str, figures: Json) -> str:
     )
 
 
+def _polling_table(data: Json) -> list[str]:
+    return [
+        "| run | polls a second | p50 ms | p95 ms | p99 ms | max ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        _latency_row("quiet", data["quiet"]),
+        _latency_row(f"while uploading ({data['busy'].get('uploads', '')} uploads)", data["busy"]),
+    ]
+
+
 def _polling() -> list[str]:
     data = _result("polling")
     return [
@@ -561,44 +763,56 @@ def _polling() -> list[str]:
         "",
         f"{data['clients']} clients poll one job for {_number(data['seconds_each'], 0)} s, "
         "first with nothing else running, then while another client uploads a 10-page "
-        f"scanned PDF again and again ({data['busy'].get('uploads', '')} uploads). "
-        + _machine(data)
-        + " From `bench/polling.py`.",
+        "scanned PDF again and again. " + _machine(data) + " From `bench/polling.py`.",
         "",
-        "| run | polls a second | p50 ms | p95 ms | p99 ms | max ms |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-        _latency_row("quiet", data["quiet"]),
-        _latency_row("while uploading", data["busy"]),
+        *_polling_table(data),
         "",
+    ]
+
+
+def _hostile_load_table(data: Json) -> list[str]:
+    submit = data["submitters"]
+    polls = data["pollers_of_a_500_page_job"]
+    slow = data["slow_connections"]
+    return [
+        "| run | figures |",
+        "| --- | --- |",
+        f"| {submit['clients']} clients each POST a one-page PDF at once | "
+        f"{submit['errors']} errors, {submit['not_done_when_answered']} answers not yet "
+        f"`done`, all answered in {_number(submit['wall_s'])} s "
+        f"(p50 {_number(submit['latency']['p50_ms'] / 1000)} s, "
+        f"max {_number(submit['latency']['max_ms'] / 1000)} s) |",
+        f"| {polls['clients']} clients poll a done {polls['job_pages']}-page job "
+        f"({polls['body_kb']} KB of JSON) for {_number(polls['seconds'], 0)} s | "
+        f"{_number(polls['requests_per_s'], 0)} polls a second "
+        f"(p50 {_number(polls['latency']['p50_ms'] / 1000)} s), "
+        f"{_number(polls['server_cpu_ms_per_poll'])} ms of server CPU a poll; "
+        f"`/healthz` meanwhile p50 {_number(polls['healthz_latency']['p50_ms'], 1)} ms, "
+        f"max {_number(polls['healthz_latency']['max_ms'], 1)} ms |",
+        f"| {slow['connections']:,} connections sending a request head a line at a time | "
+        f"{slow['closed_by_the_server_within_timeout_plus_5_s']:,} closed by the server "
+        f"(`--header-timeout` {_number(slow['header_timeout_s'], 0)} s); `/healthz` "
+        f"meanwhile at most {_number(slow['healthz_latency_meanwhile']['max_ms'], 1)} ms; "
+        f"the server held {_number(slow['server_open_files_with_them'])} open files |",
     ]
 
 
 def _hostile_load() -> list[str]:
     data = _result("hostile_load")
-    submit = data["submitters"]
-    polls = data["pollers_of_a_500_page_job"]
-    slow = data["slow_connections"]
     return [
         "### Load and slow clients",
         "",
         _machine(data) + " From `bench/hostile_load.py`; the load generator shares the "
         "server's cores.",
         "",
-        "| run | figures |",
-        "| --- | --- |",
-        f"| {submit['clients']} clients each POST a one-page PDF at once | "
-        f"{submit['errors']} errors, all done in {_number(submit['wall_s'])} s "
-        f"(p50 {_number(submit['latency']['p50_ms'] / 1000)} s) |",
-        f"| {polls['clients']} clients poll a done {polls['job_pages']}-page job "
-        f"({polls['body_kb']} KB of JSON) | {_number(polls['requests_per_s'], 0)} polls a "
-        f"second, {_number(polls['server_cpu_ms_per_poll'])} ms of server CPU a poll; "
-        f"`/healthz` meanwhile p50 {_number(polls['healthz_latency']['p50_ms'], 1)} ms |",
-        f"| {slow['connections']:,} connections sending a request head a line at a time | "
-        f"{slow['closed_by_the_server_within_timeout_plus_5_s']:,} closed by the server "
-        f"(`--header-timeout` {_number(slow['header_timeout_s'], 0)} s); `/healthz` "
-        f"meanwhile at most {_number(slow['healthz_latency_meanwhile']['max_ms'], 1)} ms |",
+        *_hostile_load_table(data),
         "",
     ]
+
+
+def _series(items: list[Any]) -> str:
+    words = [str(item) for item in items]
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
 
 
 def _scaleout() -> list[str]:
@@ -606,10 +820,15 @@ def _scaleout() -> list[str]:
     lines = [
         "### Scaling out",
         "",
-        f"{data['document']}, read with 1, 2 and 4 worker processes, in the embedded "
-        "mode and in the scale-out mode (PostgreSQL and Redis). "
+        f"{data['document']}, read with {_series(data['workers'])} worker processes, in the "
+        "embedded mode and in the scale-out mode (PostgreSQL and Redis). "
         + _machine(data)
-        + " From `bench/scaleout.py`. On 2 cores, more than 2 workers cannot go faster.",
+        + " From `bench/scaleout.py`."
+        + (
+            f" On {cores} cores, more than {cores} workers cannot go faster."
+            if (cores := data.get("machine", {}).get("cores"))
+            else ""
+        ),
         "",
         "| workers | embedded: pages a second | scale-out: pages a second |",
         "| ---: | ---: | ---: |",
@@ -664,9 +883,30 @@ def render_benchmarks() -> str:
     return "\n".join(line for section in sections for line in section())
 
 
+def _measured(
+    name: str, table: Callable[[Json], list[str]], *, where: bool = True
+) -> Callable[[], str]:
+    """A table of ``bench/results/NAME.json`` for a page that explains it, after a line that
+    says where and when it was measured (``where``)."""
+
+    def render() -> str:
+        data = _result(name)
+        head = [f"{_machine(data)} From `bench/results/{name}.json`.", ""] if where else []
+        return "\n".join([*head, *table(data), ""])
+
+    return render
+
+
 GENERATORS: dict[str, Callable[[], str]] = {
     "openapi": lambda: render_openapi(openapi()),
     "languages": render_languages,
     "scripts": render_scripts,
     "benchmarks": render_benchmarks,
+    "bench-corpus": _measured("corpus", _corpus_table),
+    "bench-corpus-cases": _measured("corpus", _corpus_cases, where=False),
+    "bench-confidence": _measured("corpus", _confidence_table, where=False),
+    "bench-throughput": _measured("throughput", _throughput_table),
+    "bench-polling": _measured("polling", _polling_table),
+    "bench-searchable-pdf": _measured("searchable_pdf", _searchable_pdf_table),
+    "bench-hostile-load": _measured("hostile_load", _hostile_load_table),
 }

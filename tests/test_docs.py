@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import ast
 import html
+import importlib.util
 import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -161,6 +163,60 @@ def test_the_benchmarks_page_shows_the_latest_results(site: Path) -> None:
     assert f"{throughput['command_line']['seconds']:.2f}" in text
     scaleout = json.loads((ROOT / "bench" / "results" / "scaleout.json").read_text())
     assert f"{scaleout['embedded']['2']['pages_per_second']:.2f}" in text
+
+
+def _results(name: str) -> Any:
+    return json.loads((ROOT / "bench" / "results" / f"{name}.json").read_text())
+
+
+def test_the_pages_that_explain_the_benchmarks_quote_the_latest_figures(site: Path) -> None:
+    """No page quotes a measured figure by hand: the engines, hardening, scaling and other
+    pages get theirs from ``bench/results`` when the site is built, as the benchmarks
+    page does."""
+
+    def text(page: str) -> str:
+        return page_text((site / page / "index.html").read_text())
+
+    corpus, cpu = _results("corpus"), _results("cpu")
+    binding = _results("throughput")["binding"]
+    engines = text("engines")
+    assert f"{binding['command_seconds']:.2f} s as a command" in engines
+    assert f"{corpus['summary']['cli']['all_but_handwriting']['cer']:.3f}" in engines
+    assert f"{corpus['confidence_against_error']['ppocr'][0]['mean_cer']:.3f}" in engines
+    assert "de_hist_wecklein_1894_p87" in engines
+    (run,) = [run for run in cpu["pdf_runs"] if run["pages"] == 300]
+    worker = f"{run['largest_worker_peak_rss_mib']:,.0f} MiB"
+    for page in ("engines", "self-hosting", "troubleshooting", "scaling"):
+        assert worker in text(page), page
+    assert f"{corpus['summary']['cli']['all']['cer']:.3f}" in text("languages")
+    polls = _results("hostile_load")["pollers_of_a_500_page_job"]
+    assert f"{polls['server_cpu_ms_per_poll']:.2f} ms of server CPU" in text("hardening")
+    for built in site.rglob("*.html"):
+        assert "<!-- figure:" not in built.read_text(), built
+
+
+def test_a_figure_the_results_lack_fails_the_build() -> None:
+    """A figure marker naming a key or a file that ``bench/results`` lacks, or written
+    wrong, stops the build with an error that names it, instead of an empty spot."""
+    from mkdocs.exceptions import PluginError
+
+    spec = importlib.util.spec_from_file_location("docs_hooks", DOCS / "hooks.py")
+    assert spec
+    assert spec.loader
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    assert hooks.figure("corpus", "summary.named.all.cer", ".3f") == (
+        f"{_results('corpus')['summary']['named']['all']['cer']:.3f}"
+    )
+    with pytest.raises(PluginError, match=r"corpus\.json has no 'summary\.named\.nope\.cer'"):
+        hooks.figure("corpus", "summary.named.nope.cer")
+    with pytest.raises(PluginError, match="cannot read"):
+        hooks.figure("no_such_bench", "figure")
+    with pytest.raises(PluginError, match="no 'pages=7'"):
+        hooks.figure("cpu", "pdf_runs.pages=7.seconds")
+    page = type("Page", (), {"file": type("File", (), {"src_uri": "engines.md"})()})()
+    with pytest.raises(PluginError, match=r"engines\.md: not a figure marker"):
+        hooks.on_page_markdown("<!-- figure: corpus summary-->", page, None, None)
 
 
 _ELSEWHERE = r"[\"']?(?:https?:)?//"
