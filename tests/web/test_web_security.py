@@ -359,3 +359,20 @@ def test_no_ui_serves_the_api_alone(api_only: tuple[str, str]) -> None:
     )
     assert account.status_code == 200
     assert account.json()["name"] == "api-only"
+
+
+def test_the_last_token_is_not_revoked_from_the_account_page(web: Web) -> None:
+    """An account's only token is its only credential: the Revoke form answers 409 with
+    the account page and the server's reason, and the token and the session live on."""
+    (token,) = make_accounts(Settings(data_dir=web.live.server.data_dir), "web-carol")
+    key_id = token.split("_")[1]
+    with _session(web.url, token) as (client, csrf):
+        refused = client.post(f"/account/tokens/{key_id}/revoke", data={"csrf": csrf})
+        assert refused.status_code == 409
+        assert "<h1>Account</h1>" in refused.text
+        assert "the account&#39;s only API token" in refused.text
+        assert client.get("/jobs").status_code == 200
+    still = httpx.get(
+        f"{web.url}/api/v1/account/", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    assert still.status_code == 200

@@ -330,46 +330,41 @@ async def ask(request: Request, account: Account, session: WebSession) -> Respon
     )
 
 
-@signed_in
-async def account_page(request: Request, account: Account, session: WebSession) -> Response:
+async def _account(
+    request: Request,
+    account: Account,
+    session: WebSession,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
     services = _services(request)
     view = await asyncio.to_thread(services.accounts.view, account)
     tokens = await asyncio.to_thread(services.accounts.tokens, account)
     return _page(
         request,
         "account.html",
-        {
-            "view": view,
-            "tokens": tokens,
-            "session_key_id": session.key_id,
-            "error": request.query_params.get("error"),
-        },
+        {"view": view, "tokens": tokens, "session_key_id": session.key_id, "error": error},
+        status_code=status_code,
         session=session,
         account=account,
     )
 
 
 @signed_in
+async def account_page(request: Request, account: Account, session: WebSession) -> Response:
+    return await _account(request, account, session)
+
+
+@signed_in
 async def revoke_token(request: Request, account: Account, session: WebSession) -> Response:
     key_id = request.path_params["key_id"]
-    services = _services(request)
     try:
-        await asyncio.to_thread(services.accounts.revoke_token, account, key_id)
+        await asyncio.to_thread(_services(request).accounts.revoke_token, account, key_id)
     except ServiceError as exc:
-        view = await asyncio.to_thread(services.accounts.view, account)
-        tokens = await asyncio.to_thread(services.accounts.tokens, account)
-        return _page(
-            request,
-            "account.html",
-            {
-                "view": view,
-                "tokens": tokens,
-                "session_key_id": session.key_id,
-                "error": exc.message,
-            },
-            status_code=status_of(exc),
-            session=session,
-            account=account,
+        # the account's last token, or one it does not have: said on the account page
+        return await _account(
+            request, account, session, error=exc.message, status_code=status_of(exc)
         )
     if key_id == session.key_id:
         # the token this session signed in with is gone, and the session with it
