@@ -18,8 +18,10 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
+from starlette.testclient import TestClient
 
 import ocrchat
+from ocrchat_server.app import create_app
 from ocrchat_server.settings import Settings
 from tests.documents import text_pdf
 from tests.live import LiveServer, make_accounts
@@ -376,3 +378,20 @@ def test_the_last_token_is_not_revoked_from_the_account_page(web: Web) -> None:
         f"{web.url}/api/v1/account/", headers={"Authorization": f"Bearer {token}"}, timeout=30
     )
     assert still.status_code == 200
+
+
+def test_the_pages_count_against_the_accounts_rate_limit(tmp_path: Path) -> None:
+    """The web app's pages are requests of the account like the API's: past the server's
+    requests a minute, a page answers 429 with the reason and ``Retry-After``, as a page."""
+    data_dir = tmp_path / "data"
+    (token,) = make_accounts(Settings(data_dir=data_dir), "busy")
+    settings = Settings(data_dir=data_dir, workers=1, requests_per_minute=3)
+    with TestClient(create_app(settings), follow_redirects=False) as client:
+        csrf = _signed_in(client, token)
+        assert csrf
+        answers = [client.get("/jobs") for _ in range(4)]
+    limited = answers[-1]
+    assert limited.status_code == 429
+    assert limited.headers["content-type"].startswith("text/html")
+    assert "requests in a minute" in limited.text
+    assert int(limited.headers["retry-after"]) >= 1

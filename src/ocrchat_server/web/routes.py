@@ -24,7 +24,7 @@ from ocrchat import __version__
 from ocrchat.models import JobStatus
 from ocrchat_server.errors import ServiceError
 from ocrchat_server.http.auth import SESSION_COOKIE
-from ocrchat_server.http.errors import status_of
+from ocrchat_server.http.errors import HttpError, status_of
 from ocrchat_server.jobs.errors import JobNotFoundError
 from ocrchat_server.jobs.records import job_summary
 from ocrchat_server.jobs.service import DOWNLOAD_FORMATS
@@ -134,20 +134,28 @@ def signed_in(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             form = await request.form()
             if not same_token(form.get(CSRF_FIELD), session.csrf_token):
                 return _forbidden(request, session, account)
+        services = _services(request)
         try:
+            # the pages count against the account's requests a minute, as the API does
+            if services.rate_limit is not None:
+                await services.rate_limit.check(account.id)
             return await handler(request, account, session)
-        except ServiceError as exc:
-            return _page(
+        except (ServiceError, HttpError) as exc:
+            status = exc.status if isinstance(exc, HttpError) else status_of(exc)
+            response = _page(
                 request,
                 "error.html",
                 {
                     "title": "Not found" if isinstance(exc, JobNotFoundError) else "Error",
                     "message": exc.message,
                 },
-                status_code=status_of(exc),
+                status_code=status,
                 session=session,
                 account=account,
             )
+            if isinstance(exc, HttpError) and exc.retry_after is not None:
+                response.headers["Retry-After"] = str(exc.retry_after)
+            return response
 
     return page
 
