@@ -16,6 +16,7 @@ from ocrchat._cli import EXIT_ERROR, EXIT_NOT_FOUND
 from ocrchat._cli import main as ocrchat_main
 from ocrchat_server.app import Services
 from ocrchat_server.cli import main as server_main
+from ocrchat_server.jobs.accounts import MAX_TOKENS
 from ocrchat_server.jobs.embedded.sqlite_store import SqliteStore
 from ocrchat_server.jobs.errors import LastTokenError, TokenNotFoundError
 from ocrchat_server.jobs.interfaces import Records
@@ -98,6 +99,22 @@ def test_the_last_token_and_another_accounts_token_cannot_be_revoked(
     assert bob.json()["name"] == "bob"
     assert len(_key_ids(server, server.alice)) == 2
     assert server.client.get(TOKENS).json()["code"] == "missing_token"
+
+
+def test_an_account_holds_at_most_max_tokens(server: Server) -> None:
+    """A token that makes tokens in a loop stops at the cap, with a clear 409; revoking
+    one makes room again."""
+    alice = server.headers(server.alice)
+    for _ in range(MAX_TOKENS - 1):
+        assert server.client.post(TOKENS, headers=alice).status_code == 201
+    refused = server.client.post(TOKENS, headers=alice)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "too_many_tokens"
+    assert refused.json()["cap"] == MAX_TOKENS
+    assert len(_key_ids(server, server.alice)) == MAX_TOKENS
+    spare = next(k for k in _key_ids(server, server.alice) if k != key_id_of(server.alice))
+    assert server.client.delete(f"{TOKENS}{spare}/", headers=alice).status_code == 200
+    assert server.client.post(TOKENS, headers=alice).status_code == 201
 
 
 def test_the_sdk_lists_creates_and_revokes_tokens(server: Server) -> None:

@@ -9,7 +9,7 @@
     │   ├── AuthenticationError     401
     │   ├── QuotaExceededError      402  (.used, .cap, .limit)
     │   ├── NotFoundError           404
-    │   ├── ConflictError           409  last_token (revoking the only token)
+    │   ├── ConflictError           409  last_token, too_many_tokens
     │   │   └── JobNotReadyError    409  a job not done yet
     │   ├── RateLimitError          429
     │   └── ServerError             5xx
@@ -155,7 +155,8 @@ class NotFoundError(APIStatusError):
 
 class ConflictError(APIStatusError):
     """409: the request conflicts with the state of what it names: revoking the account's
-    only API token (``last_token``), or a job that is not done (``JobNotReadyError``)."""
+    only API token (``last_token``), a new token for an account that holds the most it may
+    (``too_many_tokens``), or a job that is not done (``JobNotReadyError``)."""
 
 
 class JobNotReadyError(ConflictError):
@@ -207,7 +208,10 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     409: JobNotReadyError,
     429: RateLimitError,
 }
-_BY_CODE: dict[tuple[int, str], type[APIStatusError]] = {(409, "last_token"): ConflictError}
+_BY_CODE: dict[tuple[int, str], type[APIStatusError]] = {
+    (409, "last_token"): ConflictError,
+    (409, "too_many_tokens"): ConflictError,
+}
 
 
 def error_class_for(status: int, code: str | None = None) -> type[APIStatusError]:

@@ -33,6 +33,7 @@ from ocrchat_server.jobs.errors import (
     TierUnavailableError,
     TokenNotFoundError,
     TooManyQueuedPagesError,
+    TooManyTokensError,
 )
 from ocrchat_server.llm import LanguageModelTimeoutError, LanguageModelUnavailableError
 
@@ -47,6 +48,7 @@ STATUS_OF: dict[type[ServiceError], HTTPStatus] = {
     JobNotDoneError: HTTPStatus.CONFLICT,
     NothingToChatAboutError: HTTPStatus.CONFLICT,
     LastTokenError: HTTPStatus.CONFLICT,
+    TooManyTokensError: HTTPStatus.CONFLICT,
     PlanNotConfiguredError: HTTPStatus.INTERNAL_SERVER_ERROR,
     LanguageModelUnavailableError: HTTPStatus.BAD_GATEWAY,
     LanguageModelTimeoutError: HTTPStatus.GATEWAY_TIMEOUT,

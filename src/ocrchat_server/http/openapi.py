@@ -370,7 +370,15 @@ def openapi_document(downloads: tuple[tuple[str, str], ...]) -> dict[str, Any]:
                 "security": secured,
                 "responses": {
                     "201": _json(components.model(models.NewApiToken), "The new token."),
-                    **_errors(401, 429),
+                    **_errors(
+                        401,
+                        409,
+                        429,
+                        described_as={
+                            409: "The account holds 50 tokens, the most it may "
+                            "(`too_many_tokens`).",
+                        },
+                    ),
                 },
             },
         },

@@ -10,7 +10,11 @@ from typing import TYPE_CHECKING
 
 from ocrchat.models import Account as AccountView
 from ocrchat.models import AccountCaps, AccountCosts, AccountResets, AccountUsage
-from ocrchat_server.jobs.errors import InvalidRequestError, PlanNotConfiguredError
+from ocrchat_server.jobs.errors import (
+    InvalidRequestError,
+    PlanNotConfiguredError,
+    TooManyTokensError,
+)
 from ocrchat_server.jobs.metering import Periods
 from ocrchat_server.jobs.plans import PlansError
 from ocrchat_server.jobs.webhooks import WebhookUrlError, check_webhook_url
@@ -22,6 +26,9 @@ if TYPE_CHECKING:
     from ocrchat_server.jobs.records import Account, Clock, WebSession
 
 log = logging.getLogger(__name__)
+
+MAX_TOKENS = 50
+"""The most API tokens one account may hold at once."""
 
 
 class AccountService:
@@ -68,7 +75,11 @@ class AccountService:
         return self.accounts.tokens(account.id)
 
     def create_token(self, account: Account) -> NewApiToken:
-        """A new API token for the account: the only time it is seen."""
+        """A new API token for the account: the only time it is seen. Raises
+        ``TooManyTokensError`` when the account holds ``MAX_TOKENS`` already (a token that
+        makes tokens in a loop would otherwise fill the records)."""
+        if len(self.accounts.tokens(account.id)) >= MAX_TOKENS:
+            raise TooManyTokensError(MAX_TOKENS)
         return self.accounts.add_token(account.id)
 
     def revoke_token(self, account: Account, key_id: str) -> None:

@@ -81,6 +81,18 @@ class TokenNotFoundError(JobsError):
         super().__init__("No API token with that key id exists for this account.")
 
 
+class TooManyTokensError(JobsError):
+    """The account holds as many API tokens as it may: revoke one first."""
+
+    code = "too_many_tokens"
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(
+            f"The account has {cap} API tokens, the most it may hold: revoke one first.",
+            cap=cap,
+        )
+
+
 class LastTokenError(JobsError):
     """The token is the account's last: revoking it would leave no way to sign in (an
     operator can still make one with ``ocrchat-server tokens create``)."""
