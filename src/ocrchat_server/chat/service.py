@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from ocrchat_server.jobs.service import JobService
 
 _INDEXES_KEPT = 16
+MAX_MESSAGE = 4000
+"""The longest question, in characters (the API's and the web app's chat both refuse
+longer ones)."""
 
 
 class ChatService:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from ocrchat_server.jobs.accounts import AccountService
-    from ocrchat_server.jobs.records import Account, WebSession
+    from ocrchat_server.jobs.records import Account
 
 SESSION_COOKIE = "ocrchat_session"
 """The web app's session cookie: a random id, of which the server keeps only a hash."""
@@ -33,9 +33,13 @@ def presented_token(request: Request) -> str | None:
     return request.query_params.get("api_token") or None
 
 
-def csrf_matches(presented: str | None, session: WebSession) -> bool:
-    return presented is not None and hmac.compare_digest(
-        presented.encode(), session.csrf_token.encode()
+def same_token(presented: object, expected: str | None) -> bool:
+    """Whether a presented CSRF token (a header's or a form field's) is the expected one,
+    in constant time."""
+    return (
+        isinstance(presented, str)
+        and bool(expected)
+        and hmac.compare_digest(presented.encode(), (expected or "").encode())
     )
 
 
@@ -50,8 +54,8 @@ def session_account(request: Request, accounts: AccountService) -> Account | Non
     if found is None:
         return None
     account, session = found
-    if request.method not in SAFE_METHODS and not csrf_matches(
-        request.headers.get(CSRF_HEADER), session
+    if request.method not in SAFE_METHODS and not same_token(
+        request.headers.get(CSRF_HEADER), session.csrf_token
     ):
         raise HttpError(
             403,

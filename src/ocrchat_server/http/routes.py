@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import uuid as uuid_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -16,11 +15,11 @@ from starlette.routing import Route
 from ocrchat import __version__
 from ocrchat._serde import unstructure
 from ocrchat.models import DeletedJob, History, JobStatus, RevokedToken, TokenList
+from ocrchat_server.chat.service import MAX_MESSAGE
 from ocrchat_server.http.auth import require_account
 from ocrchat_server.http.errors import bad_request
 from ocrchat_server.http.openapi import openapi_document
 from ocrchat_server.http.uploads import receive_upload, safe_filename
-from ocrchat_server.jobs.errors import JobNotFoundError
 from ocrchat_server.jobs.service import DOWNLOAD_MEDIA_TYPES, SubmitOptions, wants_words
 
 if TYPE_CHECKING:
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
 
 _POLL_AFTER_SECONDS = "2"
 _MAX_IDEMPOTENCY_KEY = 255
-_MAX_MESSAGE = 4000
 _MAX_DOWNLOAD_NAME = 255
 _JSON = "application/json"
 
@@ -55,11 +53,7 @@ async def _caller(request: Request) -> tuple[Services, Account]:
 
 async def _job_of_caller(request: Request) -> tuple[Services, JobRecord]:
     services, account = await _caller(request)
-    raw = request.path_params["uuid"]
-    try:
-        job_id = str(uuid_module.UUID(raw))
-    except ValueError:
-        raise JobNotFoundError() from None
+    job_id = request.path_params["uuid"]
     return services, await asyncio.to_thread(services.jobs.get, account, job_id)
 
 
@@ -177,8 +171,8 @@ async def chat(request: Request) -> Response:
     message = body.get("message") if isinstance(body, dict) else None
     if not isinstance(message, str) or not message.strip():
         raise bad_request("missing_message", 'The JSON body needs a "message" string.')
-    if len(message) > _MAX_MESSAGE:
-        raise bad_request("message_too_long", f"A message is at most {_MAX_MESSAGE} characters.")
+    if len(message) > MAX_MESSAGE:
+        raise bad_request("message_too_long", f"A message is at most {MAX_MESSAGE} characters.")
     conversation = body.get("conversation")
     if conversation is not None and not isinstance(conversation, str):
         raise bad_request("invalid_conversation", '"conversation" must be a string id.')

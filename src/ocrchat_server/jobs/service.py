@@ -489,6 +489,12 @@ class JobService:
         return Submitted(await asyncio.to_thread(self.get, account, uuid))
 
     def get(self, account: Account, uuid: str) -> JobRecord:
+        """The account's job ``uuid`` (as a URL gives it: any spelling of a UUID). Raises
+        ``JobNotFoundError`` for no such job, another account's, or no UUID at all."""
+        try:
+            uuid = str(uuid_module.UUID(uuid))
+        except ValueError:
+            raise JobNotFoundError() from None
         record = self.jobs.get_job(uuid, account_id=account.id)
         if record is None:
             raise JobNotFoundError()

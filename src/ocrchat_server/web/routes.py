@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import uuid as uuid_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +21,9 @@ from starlette.templating import Jinja2Templates
 
 from ocrchat import __version__
 from ocrchat.models import JobStatus
+from ocrchat_server.chat.service import MAX_MESSAGE
 from ocrchat_server.errors import ServiceError
-from ocrchat_server.http.auth import SESSION_COOKIE
+from ocrchat_server.http.auth import SESSION_COOKIE, same_token
 from ocrchat_server.http.errors import HttpError, status_of
 from ocrchat_server.jobs.errors import JobNotFoundError
 from ocrchat_server.jobs.records import job_summary
@@ -37,7 +37,6 @@ from ocrchat_server.web.sessions import (
     clear_session_cookie,
     clear_signin_cookie,
     new_signin_token,
-    same_token,
     set_session_cookie,
     set_signin_cookie,
 )
@@ -55,7 +54,6 @@ if TYPE_CHECKING:
 _HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=_HERE / "templates")
 _MAX_TOKEN = 200
-_MAX_MESSAGE = 4000
 
 # The OCR's Markdown is the document's text, not ours: raw HTML in it is shown as text,
 # and markdown-it refuses javascript: and other unsafe link targets
@@ -254,10 +252,7 @@ async def jobs_page(request: Request, account: Account, session: WebSession) -> 
 
 
 async def _job_record(request: Request, account: Account) -> JobRecord:
-    try:
-        job_id = str(uuid_module.UUID(request.path_params["uuid"]))
-    except ValueError:
-        raise JobNotFoundError() from None
+    job_id = request.path_params["uuid"]
     return await asyncio.to_thread(_services(request).jobs.get, account, job_id)
 
 
@@ -312,8 +307,8 @@ async def ask(request: Request, account: Account, session: WebSession) -> Respon
     if not isinstance(message, str) or not message.strip():
         context["error"] = "Type a question first."
         status_code = 400
-    elif len(message) > _MAX_MESSAGE:
-        context["error"] = f"A question is at most {_MAX_MESSAGE} characters."
+    elif len(message) > MAX_MESSAGE:
+        context["error"] = f"A question is at most {MAX_MESSAGE} characters."
         status_code = 400
     else:
         try:

@@ -9,9 +9,8 @@ X-Forwarded-Proto).
 
 from __future__ import annotations
 
-import hmac
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from ocrchat_server.http.auth import SESSION_COOKIE
 
@@ -28,28 +27,26 @@ CSRF_FIELD = "csrf"
 _SIGNIN_SECONDS = 3600
 
 
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+class _Flags(TypedDict):
+    httponly: bool
+    samesite: Literal["strict"]
+    secure: bool
+
+
+def _flags(request: Request) -> _Flags:
+    """Every cookie of the app's: out of scripts' reach, never sent by another site's
+    request, and over HTTPS only when the browser came over HTTPS."""
+    return {"httponly": True, "samesite": "strict", "secure": request.url.scheme == "https"}
 
 
 def set_session_cookie(
     response: Response, request: Request, session_id: str, expires_at: dt.datetime
 ) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_id,
-        expires=expires_at,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=_secure(request),
-    )
+    response.set_cookie(SESSION_COOKIE, session_id, expires=expires_at, path="/", **_flags(request))
 
 
 def clear_session_cookie(response: Response, request: Request) -> None:
-    response.delete_cookie(
-        SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=_secure(request)
-    )
+    response.delete_cookie(SESSION_COOKIE, path="/", **_flags(request))
 
 
 def new_signin_token() -> str:
@@ -59,26 +56,9 @@ def new_signin_token() -> str:
 
 def set_signin_cookie(response: Response, request: Request, token: str) -> None:
     response.set_cookie(
-        SIGNIN_COOKIE,
-        token,
-        max_age=_SIGNIN_SECONDS,
-        path="/signin",
-        httponly=True,
-        samesite="strict",
-        secure=_secure(request),
+        SIGNIN_COOKIE, token, max_age=_SIGNIN_SECONDS, path="/signin", **_flags(request)
     )
 
 
 def clear_signin_cookie(response: Response, request: Request) -> None:
-    response.delete_cookie(
-        SIGNIN_COOKIE, path="/signin", httponly=True, samesite="strict", secure=_secure(request)
-    )
-
-
-def same_token(presented: object, expected: str | None) -> bool:
-    """Whether a form's CSRF field equals the expected token, in constant time."""
-    return (
-        isinstance(presented, str)
-        and bool(expected)
-        and hmac.compare_digest(presented.encode(), (expected or "").encode())
-    )
+    response.delete_cookie(SIGNIN_COOKIE, path="/signin", **_flags(request))
