@@ -13,7 +13,7 @@ from typing import Any
 import docx
 import openpyxl
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageOps
 
 from ocrchat.models import Job, JobStatus, Page, Table
 from ocrchat_server.engines.cpu import CpuEngine
@@ -330,6 +330,55 @@ def test_an_uploaded_jpeg_is_embedded_as_it_is_and_a_png_without_loss(
         assert shown.mode == "L"
         assert shown.size == grey_page.size
         assert shown.tobytes() == grey_page.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("image_format", "orientation", "stored_as"),
+    [
+        # EXIF orientation 6: turn 90 degrees clockwise to view; 3: turn it over
+        ("JPEG", 6, Image.Transpose.ROTATE_90),
+        ("PNG", 3, Image.Transpose.ROTATE_180),
+    ],
+)
+def test_a_photo_turned_by_its_exif_orientation_is_read_and_kept_upright(
+    server: Server,
+    tmp_path: Path,
+    image_format: str,
+    orientation: int,
+    stored_as: Image.Transpose,
+) -> None:
+    """A camera stores a page on its side or upside down and says in EXIF how to turn it:
+    the job reads it upright, and the searchable PDF shows it upright, not the file's
+    pixels as stored."""
+    with Image.open(SCANS[0]) as scan:
+        scan.load()
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    scan.transpose(stored_as).save(
+        buffer, format=image_format, exif=exif.tobytes(), dpi=scan.info["dpi"]
+    )
+    with Image.open(io.BytesIO(buffer.getvalue())) as stored:
+        upright = ImageOps.exif_transpose(stored)  # what a photo viewer shows
+
+    job = submit(
+        server, buffer.getvalue(), f"photo.{image_format.lower()}", language="eng",
+        engine="tesseract",
+    ).json()  # fmt: skip
+    assert job["status"] == "done"
+    page = job["pages"][0]
+    assert (page["width"], page["height"]) == upright.size
+    reference = (TEST_DATA / "en_ehri_typed_dr19390519_03.gt.txt").read_text()
+    scores = corpus_scorer().score_pair(reference, job["text"])
+    assert scores["char_edits"] / scores["ref_chars"] < 0.03  # the command's CER is 0.014
+
+    searchable = tmp_path / "searchable.pdf"
+    searchable.write_bytes(download(server, job["uuid"], "pdf").content)
+    assert_text_layer_matches(job, searchable.read_bytes())
+    subprocess.run(["pdfimages", "-png", str(searchable), str(tmp_path / "p")], check=True)
+    with Image.open(tmp_path / "p-000.png") as shown:
+        assert shown.size == upright.size
+        assert ImageChops.difference(shown, upright.convert(shown.mode)).getbbox() is None
 
 
 def test_text_copied_out_of_a_typewritten_scans_pdf_reads_as_the_job_does(

@@ -21,6 +21,7 @@ from tests.test_api import submit
 
 CLEAN_PAGE = TEST_DATA / "en_ehri_typed_dr19390519_03.jpg"
 GERMAN_PAGE = TEST_DATA / "de_ehri_typed_wl1375b189_02.jpg"
+PALETTE_PAGE = TEST_DATA / "en_multicol_campbell_1881_p63.png"
 
 
 def cer(reference: str, hypothesis: str) -> float:
@@ -44,7 +45,8 @@ def words(text: str) -> list[str]:
 
 
 def test_engine_tesseract_gives_the_tesseract_command_line_text(server: Server) -> None:
-    for page, language in ((CLEAN_PAGE, "eng"), (GERMAN_PAGE, "deu")):
+    # a grey JPEG; a grey scan stored as RGB; a palette PNG of greys
+    for page, language in ((CLEAN_PAGE, "eng"), (GERMAN_PAGE, "deu"), (PALETTE_PAGE, "eng")):
         job = submit(
             server, page.read_bytes(), page.name, language=language, engine="tesseract"
         ).json()

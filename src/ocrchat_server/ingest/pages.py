@@ -28,6 +28,7 @@ PDF_DPI = 300
 MAX_PAGE_SIDE = 10_000
 """Longest side in pixels of a rasterized PDF page: a poster is read at less than 300 dpi."""
 _POINTS_PER_INCH = 72
+_EXIF_ORIENTATION = 0x0112
 _PAGE_SIZE = re.compile(r"([\d.]+) x ([\d.]+) pts")
 _PLAIN_COLOUR_SPACES = (1, 2)
 """PDFium's DeviceGray and DeviceRGB."""
@@ -37,6 +38,9 @@ _LOWEST_SCAN_DPI = 70
 _HIGHEST_SCAN_DPI = 1200
 _SETPRIV = shutil.which("setpriv")
 _SMALLEST_RENDERED_SIDE = 8
+EXIF_TURNED = "ocrchat-exif-turned"
+"""Set in an image page's ``info`` when its EXIF orientation turned it: the page is not
+shown as its file stores it."""
 """Pixels; a page's box of under 0.03 inch is a broken page, not one to read."""
 
 
@@ -77,9 +81,12 @@ def _read_image_frame(path: Path, index: int) -> Image.Image:
             image.load()
             dpi = image.info.get("dpi")
             # A camera's EXIF orientation is how people see the photo; read it that way.
+            turned = image.getexif().get(_EXIF_ORIENTATION, 1) != 1
             page = ImageOps.exif_transpose(image) or image
             if dpi:
                 page.info["dpi"] = dpi
+            if turned:
+                page.info[EXIF_TURNED] = True
             return page
 
 

@@ -29,7 +29,7 @@ from ocrchat_server.engines.tiers import TIER_ENGINES, EngineRequest
 from ocrchat_server.engines.vlm_server import SuryaConnection
 from ocrchat_server.exports.searchable_pdf import words_record, write_page_pdf
 from ocrchat_server.ingest import PDF, Document, open_page
-from ocrchat_server.ingest.pages import PDF_DPI
+from ocrchat_server.ingest.pages import EXIF_TURNED, PDF_DPI
 from ocrchat_server.ingest.sniff import IMAGE_FORMATS
 from ocrchat_server.ingest.text_layer import OCR_AUTO, OCR_FORCE, TextLayerError, read_text_layer
 from ocrchat_server.jobs.json_files import write_json_atomically
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_EXIF_ORIENTATION = 0x0112
 # uploads whose own bytes the searchable PDF embeds: our format name -> Pillow's
 _PICTURE_FORMATS = {IMAGE_FORMATS[name]: name for name in ("JPEG", "PNG", "TIFF")}
 _PICTURE_MODES = ("1", "L", "P", "RGB")
@@ -245,7 +244,7 @@ def _read_page(task: PageTask) -> Page:
         reading,
         task.page_pdf,
         title=task.title,
-        original=_original_picture(task, reading),
+        original=None if image.info.get(EXIF_TURNED) else _original_picture(task, reading),
         lossless=task.document.format != PDF,
     )
     return reading.page
@@ -254,7 +253,8 @@ def _read_page(task: PageTask) -> Page:
 def _original_picture(task: PageTask, reading: PageReading) -> Path | None:
     """The upload, where its own encoded image can be the page's picture: one frame of
     JPEG, PNG or TIFF (not a camera's two-frame MPO) without transparency, in a colour
-    model a PDF shows as it is, shown as stored (no EXIF turn) and not turned by us."""
+    model a PDF shows as it is, and not turned by us. (Whether an EXIF orientation turned
+    it the page knows: asking the file again would decode a whole PNG to find its EXIF.)"""
     if task.document.format not in _PICTURE_FORMATS or task.document.page_count != 1:
         return None
     if reading.page.rotation:
@@ -264,6 +264,6 @@ def _original_picture(task: PageTask, reading: PageReading) -> Path | None:
             return None
         if "transparency" in image.info or getattr(image, "n_frames", 1) != 1:
             return None
-        if image.getexif().get(_EXIF_ORIENTATION, 1) != 1 or image.size != reading.image.size:
+        if image.size != reading.image.size:
             return None
     return task.upload
