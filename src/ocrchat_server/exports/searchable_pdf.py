@@ -33,7 +33,7 @@ import io
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -265,25 +265,36 @@ def _words(data: dict[str, Any]) -> list[Word]:
 
 
 def graft_text_layer(
-    upload: Path, pages: dict[int, dict[str, Any]], path: Path, *, title: str | None = None
+    upload: Path,
+    pages: Mapping[int, Callable[[], dict[str, Any]]],
+    path: Path,
+    *,
+    title: str | None = None,
 ) -> None:
     """The upload with an invisible text layer on the pages in ``pages`` (0-based page
-    index: its :func:`words_record`), as ocrmypdf does: every page keeps its own images,
-    vectors and text as they are. The text layer is one document, so its font is embedded
-    once."""
+    index: a loader of its :func:`words_record`), as ocrmypdf does: every page keeps its own
+    images, vectors and text as they are. The text layer is one document, so its font is
+    embedded once.
+
+    Each page's words are loaded when they are needed, twice (the characters for the
+    font, then the words for the page), and dropped after: a 300-page job's records held
+    at once took the server some 20 MB (145 words a page), on top of the layer document.
+    """
     order = sorted(pages)
-    words = {index: _words(pages[index]) for index in order}
-    font = font_for(word.text for page_words in words.values() for word in page_words)
+    characters: set[str] = set()
+    for index in order:
+        characters.update(*(text for text, _, _ in pages[index]()["words"]))
+    font = font_for(characters)
     pdf: FPDF | None = None
     for index in order:
-        data = pages[index]
+        data = pages[index]()
         scale = _POINTS_PER_INCH / int(data["dpi"])
         size = (data["size"][0] * scale, data["size"][1] * scale)
         if pdf is None:
             pdf = _new_pdf(size, title, font)
         # the page as the upload shows it (its /Rotate applied): qpdf fits the layer on it
         pdf.add_page(format=size)
-        _place_words(pdf, words[index], scale, font)
+        _place_words(pdf, _words(data), scale, font)
     if pdf is None:
         raise SearchablePdfError("no page to graft a text layer on")
     layer = path.with_name(f"{path.name}.layer.pdf")

@@ -38,10 +38,10 @@ _LOWEST_SCAN_DPI = 70
 _HIGHEST_SCAN_DPI = 1200
 _SETPRIV = shutil.which("setpriv")
 _SMALLEST_RENDERED_SIDE = 8
+"""Pixels; a page's box of under 0.03 inch is a broken page, not one to read."""
 EXIF_TURNED = "ocrchat-exif-turned"
 """Set in an image page's ``info`` when its EXIF orientation turned it: the page is not
 shown as its file stores it."""
-"""Pixels; a page's box of under 0.03 inch is a broken page, not one to read."""
 
 
 def open_page(

@@ -159,7 +159,12 @@ class JobFinisher:
         # they are: the two never hold memory at once (a 300-page job's peak was their sum)
         upload = storage.upload(uuid)
         words_files = {index: storage.page_words(uuid, index) for index in record.page_indexes}
-        grafts = {index: read_json(words) for index, words in words_files.items() if words.exists()}
+        # each page's words are read when the graft needs them, never all at once
+        grafts = {
+            index: functools.partial(read_json, words)
+            for index, words in words_files.items()
+            if words.exists()
+        }
         original = upload
         if grafts:
             original = storage.work_file(uuid, "grafted.pdf")
@@ -173,11 +178,10 @@ class JobFinisher:
                 for index, page_words in grafts.items():
                     page = open_page(upload, document, index)
                     write_page_pdf_from_words(
-                        page, page_words, storage.page_pdf(uuid, index), title=record.filename
+                        page, page_words(), storage.page_pdf(uuid, index), title=record.filename
                     )
                 original, grafts = upload, {}
         grafted = set(grafts)
-        grafts.clear()  # the words records are in the PDF now
         if grafted:
             gc.collect()  # and fpdf2's layer document is reference cycles: freed now
         # the pages without their words, which are most of a long document's result: each
