@@ -14,6 +14,7 @@ Pitfalls worked around here:
 - palette and bilevel images come out blank unless converted first;
 - onnxruntime takes every core by default: one thread a worker, like
   Tesseract's ``OMP_THREAD_LIMIT=1``;
+- rapidocr turns onnxruntime's memory pool off; it is on (faster, see below);
 - lines are recognized one at a time: rapidocr batches six by default, each
   padded to the widest, and on one thread the padding is wasted work. On the
   corpus's 14 images recognition took 17.8 s instead of 24.4 s (the whole
@@ -75,6 +76,11 @@ def _recognizer() -> Any:
             "Rec.rec_batch_num": 1,
             "EngineConfig.onnxruntime.intra_op_num_threads": 1,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            # onnxruntime's own memory pool, which rapidocr turns off: without it the
+            # detector's large tensors are given back to the system after every page and
+            # faulted in again on the next (11 to 17% of a page's time); the pool keeps a
+            # worker at its peak, 0.4 GB more on A4 pages at 300 dpi (docs/engines.md)
+            "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
         }
     )
 
