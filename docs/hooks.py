@@ -634,7 +634,8 @@ def _throughput() -> list[str]:
         "### Throughput against `xargs tesseract`",
         "",
         f"{data['pages']} dense scans posted at once to a server with a worker per core, "
-        "against `xargs -P cores tesseract` on the same files. "
+        "against `xargs -P cores tesseract` on the same files"
+        + (f", each the median of {data['repeats']} rounds. " if data.get("repeats") else ". ")
         + _machine(data)
         + " From `bench/throughput.py`.",
         "",
