@@ -352,7 +352,7 @@ def test_a_photo_turned_by_its_exif_orientation_is_read_and_kept_upright(
     pixels as stored."""
     with Image.open(SCANS[0]) as scan:
         scan.load()
-    exif = Image.Exif()
+    exif = scan.getexif()
     exif[0x0112] = orientation
     buffer = io.BytesIO()
     scan.transpose(stored_as).save(
@@ -360,6 +360,7 @@ def test_a_photo_turned_by_its_exif_orientation_is_read_and_kept_upright(
     )
     with Image.open(io.BytesIO(buffer.getvalue())) as stored:
         upright = ImageOps.exif_transpose(stored)  # what a photo viewer shows
+    assert upright is not None
 
     job = submit(
         server, buffer.getvalue(), f"photo.{image_format.lower()}", language="eng",
