@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from ocrchat import __version__, models
+from ocrchat_server.jobs.accounts import MAX_TOKENS
 from ocrchat_server.jobs.service import DETAILS
 
 _JSON = "application/json"
@@ -375,7 +376,7 @@ def openapi_document(downloads: tuple[tuple[str, str], ...]) -> dict[str, Any]:
                         409,
                         429,
                         described_as={
-                            409: "The account holds 50 tokens, the most it may "
+                            409: f"The account holds {MAX_TOKENS} tokens, the most it may "
                             "(`too_many_tokens`).",
                         },
                     ),
