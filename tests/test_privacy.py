@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
+from typing import Any
 
 from tests.conftest import Server
 from tests.documents import image_bytes, numbered_pdf, render_page
 from tests.test_api import API, assert_error, submit, wait_until_finished
 
+ROUNDS = 6
 PAGE = image_bytes(render_page([["Confidential memo for the board"]]), "PNG")
 
 
@@ -60,6 +63,41 @@ def test_delete_stops_a_running_job(server: Server) -> None:
     assert not services.queue.is_active(job["uuid"])
     assert not services.backend.storage.has_upload(job["uuid"])
     assert services.backend.jobs.get_job(job["uuid"]) is None
+
+
+def test_jobs_beside_deleted_ones_still_finish(server: Server) -> None:
+    """Deleting a running job stops the workers reading its pages. The pages other jobs
+    have in the pool then, or are given right after, must still come back: a worker that
+    finished its page while being stopped once took a neighbour's page down with it, and
+    that job waited for ever (pebble issue #153). Text-layer pages are read in
+    milliseconds, so workers finish pages all the time while others are stopped."""
+
+    def bobs_job(uuid: str) -> dict[str, Any]:
+        response = server.client.get(f"{API}{uuid}/", headers=server.headers(server.bob))
+        assert response.status_code == 200, response.text
+        job: dict[str, Any] = response.json()
+        return job
+
+    neighbours: list[str] = []
+    for _ in range(ROUNDS):
+        # Bob's job shares the workers with Alice's (accounts take turns), so some of its
+        # pages are in the pool, or sent to it, while Alice's are being stopped
+        doomed = submit(server, numbered_pdf(30)).json()
+        neighbours.append(submit(server, numbered_pdf(6), token=server.bob).json()["uuid"])
+        deleted = server.client.delete(f"{API}{doomed['uuid']}/", headers=server.headers())
+        assert deleted.status_code == 200, deleted.text
+        inline = submit(server, PAGE).json()  # answered in its request, whatever is queued
+        assert inline["status"] == "done", inline
+        assert "Confidential memo" in inline["text"]
+    deadline = time.monotonic() + 120
+    for uuid in neighbours:
+        while (job := bobs_job(uuid))["status"] not in ("done", "failed"):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.3)
+        assert job["status"] == "done", job
+        assert "Page 6 of the quarterly report" in job["text"]
+    services = server.client.app.state.services  # type: ignore[attr-defined]
+    assert services.backend.storage.uploads_held() == []
 
 
 def test_results_expire_after_the_retention_time(server: Server) -> None:

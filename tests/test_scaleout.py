@@ -3,6 +3,7 @@ processes and three Celery worker processes, sharing one storage directory."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -15,10 +16,13 @@ import httpx
 import pytest
 
 from ocrchat_server.jobs.backends import open_backend
+from ocrchat_server.jobs.scaleout.postgres_store import PostgresStore
 from ocrchat_server.settings import Settings
+from tests.conftest import MovableClock, ScaleOutServers, started
 from tests.documents import image_bytes, numbered_pdf, render_page
 from tests.live import LiveServer, WorkerProcess
 from tests.servers import PostgresServer, RedisServer
+from tests.test_api import submit
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -209,3 +213,48 @@ def test_a_page_that_cannot_be_read_fails_its_job_and_refunds_it(cluster: Cluste
     assert job["status"] == "failed"
     assert job["error"] == "Page 1 could not be decoded."
     assert client.get("/api/v1/account/").json()["usage"]["month"] == before
+
+
+_CLAIM_AND_DIE = """
+import os, signal, sys
+from ocrchat_server.jobs.scaleout.postgres_store import PostgresStore
+store = PostgresStore(sys.argv[1])
+with store.claiming_pages_to_send(sys.argv[2], 1) as positions:
+    print(positions, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # between the claim and the send
+"""
+
+
+def test_a_page_claimed_by_a_process_killed_before_sending_it_is_claimed_again(
+    scale_out_servers: ScaleOutServers, settings: Settings, clock: MovableClock, tmp_path: Path
+) -> None:
+    """A worker killed after it marked a page sent but before Redis had it once left that
+    page never sent, and its job processing for ever: the mark must die with it."""
+    number = next(scale_out_servers.numbers)
+    database_url = scale_out_servers.postgres.create_database(f"claims{number}")
+    settings = attrs.evolve(
+        settings,
+        database_url=database_url,
+        broker_url=scale_out_servers.redis.fresh_database(number),
+        storage=tmp_path / "shared",
+        pages_in_flight_per_job=2,
+    )
+    with started(settings, clock) as server:  # no worker: the pages sent wait in Redis
+        response = submit(server, numbered_pdf(8), "report.pdf")
+        assert response.status_code == 202, response.text
+        uuid = response.json()["uuid"]
+        died = subprocess.run(
+            [sys.executable, "-c", _CLAIM_AND_DIE, database_url, uuid],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert died.returncode == -signal.SIGKILL, died.stderr
+        assert died.stdout.strip() == "[2]"  # the third page: the first two were sent
+        store = PostgresStore(database_url)
+        try:
+            with store.claiming_pages_to_send(uuid, 1) as positions:
+                assert positions == [2]
+        finally:
+            store.close()

@@ -19,7 +19,8 @@ a page may do to its worker:
 
 - a page over ``page_timeout`` has its worker stopped, and fails with a clear
   error (the rasterizer a worker starts dies with it: ``ingest.pages``);
-- a deleted job's pages being read have their workers stopped too;
+- a deleted job's pages being read have their workers stopped too (in a
+  pool that takes no new page meanwhile: see :meth:`ProcessPoolQueue._stop_pages`);
 - a worker that dies costs only its own page an attempt: the pool replaces
   it, and the pages in the other workers go on (the standard pool broke, and
   every page in flight failed with it).
@@ -72,6 +73,8 @@ class _ActiveJob:
     finished: asyncio.Event = attrs.Factory(asyncio.Event)
     running: dict[int, concurrent.futures.Future[PageOutcome]] = attrs.Factory(dict)
     """Its pages being read now, by index: cancelling one stops its worker process."""
+    moved: set[int] = attrs.Factory(set)
+    """Pages called back from a pool before a worker started them, to be scheduled again."""
     error: str | None = None
     cancelled: bool = False
     attempts: collections.Counter[int] = attrs.Factory(collections.Counter)
@@ -112,6 +115,10 @@ class ProcessPoolQueue:
         self._max_pages = worker_max_pages
         self._max_rss = worker_max_rss_mb * 1024 * 1024 if worker_max_rss_mb else None
         self._pool: pebble.ProcessPool | None = None
+        self._unsettled: collections.Counter[pebble.ProcessPool] = collections.Counter()
+        """Pages each pool was given that have not come back yet."""
+        self._draining: set[pebble.ProcessPool] = set()
+        """Old pools that take no new page, each stopped once its last page is back."""
         self._jobs: dict[str, _ActiveJob] = {}
         self._in_flight = 0
         self._account_in_flight: collections.Counter[int] = collections.Counter()
@@ -138,7 +145,8 @@ class ProcessPoolQueue:
         finally:
             for task in list(self._tasks):
                 task.cancel()
-            _retire(self._pool, stop=True)
+            for pool in (self._pool, *self._draining):
+                _retire(pool)
 
     def recover(self) -> None:
         """Queue the jobs a previous run left unfinished."""
@@ -184,8 +192,7 @@ class ProcessPoolQueue:
         if job is not None:
             job.cancelled = True
             job.remaining.clear()
-            for future in job.running.values():
-                future.cancel()
+            self._stop_pages(job)
             job.finished.set()
 
     def is_active(self, uuid: str) -> bool:
@@ -259,6 +266,7 @@ class ProcessPoolQueue:
                 future = self._pool.schedule(run_page, args=(task,), timeout=self.page_timeout)
             self._in_flight += 1
             self._account_in_flight[job.record.account_id] += 1
+            self._unsettled[self._pool] += 1
             job.running[index] = future
             self._spawn(self._page_finished(job, index, future, self._pool))
 
@@ -280,6 +288,12 @@ class ProcessPoolQueue:
             self._in_flight -= 1
             self._account_in_flight[job.record.account_id] -= 1
             job.running.pop(index, None)
+            self._unsettled[pool] -= 1
+            if self._unsettled[pool] <= 0:
+                del self._unsettled[pool]
+                if pool in self._draining:
+                    self._draining.discard(pool)
+                    _retire(pool)
             self._wake.set()
 
         if job.cancelled:
@@ -291,8 +305,7 @@ class ProcessPoolQueue:
             job.remaining.clear()
             # the job has failed: its pages still being read are stopped, not left to run
             # up to the time limit on workers others wait for
-            for other in job.running.values():
-                other.cancel()
+            self._stop_pages(job)
         elif self.storage.page_result(job.record.uuid, index).exists():
             job.pages_done += 1
             try:
@@ -312,7 +325,10 @@ class ProcessPoolQueue:
         """Wait for the page; the message for the user when it could not be read."""
         await _settled(future)
         if future.cancelled():
-            return None  # its job was deleted
+            if index in job.moved:  # called back from a pool whose workers were being stopped
+                job.moved.discard(index)
+                job.remaining.appendleft(index)
+            return None  # otherwise its job was deleted or has failed
         try:
             outcome = future.result()
         except TimeoutError:
@@ -339,6 +355,40 @@ class ProcessPoolQueue:
             self._recycle_pool(pool, outcome.worker_rss)
         return outcome.error
 
+    def _stop_pages(self, job: _ActiveJob) -> None:
+        """Stop the workers reading the job's pages (deleted, or failed).
+
+        Pebble stops a cancelled page's worker from its own thread, a moment later. A
+        worker that finishes its page in that moment takes the next page given to the
+        pool, and is stopped with it: that page never comes back (pebble issue #153, a
+        deleted job's neighbour once waited for ever). So the pool takes no new page
+        from now on: a fresh one does, and the old one is stopped once its pages are
+        back. Other jobs' pages it holds that no worker has started yet are called back
+        and scheduled again; those being read finish where they are.
+        """
+        running = [future for future in job.running.values() if not future.done()]
+        if not running:
+            return
+        assert self._pool is not None
+        old = self._pool
+        self._pool = self._new_pool()
+        self._drain(old)
+        for other in self._jobs.values():
+            if other is job:
+                continue
+            for index, future in list(other.running.items()):
+                if not future.running() and not future.done() and future.cancel():
+                    other.moved.add(index)
+        for future in running:
+            future.cancel()
+
+    def _drain(self, pool: pebble.ProcessPool) -> None:
+        """Give the old pool no new page, and stop it once the pages it holds are back."""
+        if self._unsettled[pool] > 0:
+            self._draining.add(pool)
+        else:
+            _retire(pool)
+
     def _new_pool(self) -> pebble.ProcessPool:
         # spawn, not fork: the server process runs threads and an event loop.
         return pebble.ProcessPool(
@@ -356,7 +406,7 @@ class ProcessPoolQueue:
         if self._pool is pool:
             log.error("a worker process died while idle; starting a new pool")
             self._pool = self._new_pool()
-            _retire(pool, stop=True)
+            _retire(pool)
 
     def _recycle_pool(self, pool: pebble.ProcessPool, rss: int) -> None:
         """Fresh workers for a pool one of whose workers outgrew its memory budget. Pages
@@ -364,7 +414,7 @@ class ProcessPoolQueue:
         if self._pool is pool:
             log.info("a worker grew to %d MB, over its budget: starting fresh workers", rss >> 20)
             self._pool = self._new_pool()
-            _retire(pool, stop=False)
+            self._drain(pool)
 
     def _after_crash(self, job: _ActiveJob, index: int, exc: pebble.ProcessExpired) -> str | None:
         """The worker reading this page died (killed, out of memory). The pool replaced it,
@@ -408,17 +458,10 @@ async def _settled(future: concurrent.futures.Future[Any]) -> None:
     await settled.wait()
 
 
-def _retire(pool: pebble.ProcessPool, *, stop: bool) -> None:
-    """End a pool: at once (``stop``: its workers are stopped), or once the pages it is
-    reading are done. Its workers are reaped on a thread of their own."""
-    # (pebble's stop and close carry no type hints)
-    if stop:
-        pool.stop()  # type: ignore[no-untyped-call]
-    else:
-        pool.close()  # type: ignore[no-untyped-call]
-    threading.Thread(
-        target=_join, args=(pool, _POOL_JOIN_SECONDS if stop else None), daemon=True
-    ).start()
+def _retire(pool: pebble.ProcessPool) -> None:
+    """Stop a pool and its workers; they are reaped on a thread of their own."""
+    pool.stop()  # type: ignore[no-untyped-call]  # (pebble's stop carries no type hints)
+    threading.Thread(target=_join, args=(pool, _POOL_JOIN_SECONDS), daemon=True).start()
 
 
 def _join(pool: pebble.ProcessPool, timeout: float | None) -> None:

@@ -13,6 +13,9 @@
 - **Exactly once.** A page read twice writes the same result file; PostgreSQL
   counts it read once (``job_pages``), and exactly one worker assembles the
   job. The charge was taken once, when the job was inserted.
+- **Never lost.** A page is marked sent in the same transaction that sends
+  it, committed after the broker has it: a process killed in between leaves
+  it unsent and unclaimed, for the page task that comes back to send.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ def configure(settings: Settings, celery: Celery = app) -> Celery:
         celery.conf.update(
             task_soft_time_limit=seconds, task_time_limit=seconds + _HARD_LIMIT_MARGIN
         )
+    visibility = int(settings.page_visibility_timeout.total_seconds())
     celery.conf.update(
         broker_url=settings.broker_url,
         broker_connection_retry_on_startup=True,
@@ -75,7 +79,11 @@ def configure(settings: Settings, celery: Celery = app) -> Celery:
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
         broker_transport_options={
-            "visibility_timeout": int(settings.page_visibility_timeout.total_seconds()),
+            "visibility_timeout": visibility,
+            # each worker looks for pages whose worker died every few seconds: kombu's own
+            # default (every 10th of 10 s ticks) left such a page 100 s past its timeout
+            "unacked_restore_interval": max(1, min(10, visibility // 4)),
+            "unacked_restore_throttle": 1,
             "priority_steps": list(range(10)),
             "sep": ":",
             "queue_order_strategy": "priority",
@@ -96,21 +104,21 @@ def page_task_id(uuid: str, index: int) -> str:
     return f"{uuid}:{index}"
 
 
-def claim_pages(store: PostgresStore, record: JobRecord, count: int) -> list[int]:
-    """The indexes in the file of the job's next ``count`` pages to send (the ledger counts
-    positions in the pages to read, which a page selection skips through)."""
-    indexes = record.page_indexes
-    return [indexes[position] for position in store.claim_pages_to_send(record.uuid, count)]
-
-
-def send_pages(celery: Celery, record: JobRecord, pages: list[int], priority: int) -> None:
-    for index in pages:
-        celery.send_task(
-            READ_PAGE,
-            args=(record.uuid, index, priority),
-            priority=priority,
-            task_id=page_task_id(record.uuid, index),
-        )
+def send_next_pages(
+    celery: Celery, store: PostgresStore, record: JobRecord, count: int, priority: int
+) -> None:
+    """Send the job's next ``count`` pages not yet sent. They are claimed and sent in one
+    transaction, committed once the broker has them (``claiming_pages_to_send``)."""
+    with store.claiming_pages_to_send(record.uuid, count) as positions:
+        for position in positions:
+            # the ledger counts positions in the pages to read, which a selection skips
+            index = record.page_indexes[position]
+            celery.send_task(
+                READ_PAGE,
+                args=(record.uuid, index, priority),
+                priority=priority,
+                task_id=page_task_id(record.uuid, index),
+            )
 
 
 class CeleryQueue:
@@ -165,8 +173,8 @@ class CeleryQueue:
 
     def _send(self, record: JobRecord, *, inline: bool) -> None:
         window = record.pages_to_read if inline else self.settings.pages_in_flight_per_job
-        pages = claim_pages(self.store, record, window)
-        send_pages(self.celery, record, pages, broker_priority(record.priority, inline=inline))
+        priority = broker_priority(record.priority, inline=inline)
+        send_next_pages(self.celery, self.store, record, window, priority)
 
 
 class WorkerContext:
@@ -231,7 +239,7 @@ class WorkerContext:
                 self.fail(uuid, outcome.error)
                 return
         done = store.mark_page_done(uuid, index)
-        send_pages(app, record, claim_pages(store, record, 1), priority)
+        send_next_pages(app, store, record, 1, priority)
         stale_after = self.settings.page_visibility_timeout
         if done >= record.pages_to_read and store.claim_assembly(uuid, stale_after=stale_after):
             self.finisher.finish(record, None)

@@ -586,20 +586,26 @@ class PostgresStore:
 
     # --- the pages of jobs shared by workers (the Celery queue's ledger) -----
 
-    def claim_pages_to_send(self, uuid: str, count: int) -> list[int]:
+    @contextmanager
+    def claiming_pages_to_send(self, uuid: str, count: int) -> Iterator[list[int]]:
         """The positions in the job's pages to read (its ``page_indexes``) of the next
-        ``count`` pages not yet sent to the broker (fewer at its end), marked sent: whoever
-        calls this sends them, and no one else will."""
-        rows = self._query(
-            "WITH old AS (SELECT pages_sent FROM jobs WHERE uuid = %s FOR UPDATE)"
-            " UPDATE jobs SET pages_sent = LEAST(pages_to_read, jobs.pages_sent + %s) FROM old"
-            " WHERE uuid = %s AND status IN ('pending', 'processing')"
-            " RETURNING old.pages_sent AS before, jobs.pages_sent",
-            (uuid, count, uuid),
-        )
-        if not rows:
-            return []
-        return list(range(int(rows[0]["before"]), int(rows[0]["pages_sent"])))
+        ``count`` pages not yet sent to the broker (fewer at its end): whoever holds them
+        sends them, and no one else will.
+
+        The claim is committed when the block ends, after the pages were sent: a process
+        that dies between claim and send (a worker killed there once left a page never
+        sent, and its job processing for ever) rolls it back, and the page task that the
+        broker gives back claims them again. Dying after the send but before the commit
+        sends them twice, which a page read twice allows."""
+        with self._transaction() as db:
+            rows = db.execute(
+                b"WITH old AS (SELECT pages_sent FROM jobs WHERE uuid = %s FOR UPDATE)"
+                b" UPDATE jobs SET pages_sent = LEAST(pages_to_read, jobs.pages_sent + %s)"
+                b" FROM old WHERE uuid = %s AND status IN ('pending', 'processing')"
+                b" RETURNING old.pages_sent AS before, jobs.pages_sent",
+                (uuid, count, uuid),
+            ).fetchall()
+            yield list(range(int(rows[0]["before"]), int(rows[0]["pages_sent"]))) if rows else []
 
     def count_attempt(self, uuid: str, index: int) -> int:
         """One more delivery of page ``index`` to a worker; returns how many so far."""
