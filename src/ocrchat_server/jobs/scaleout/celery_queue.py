@@ -84,6 +84,9 @@ def configure(settings: Settings, celery: Celery = app) -> Celery:
             # default (every 10th of 10 s ticks) left such a page 100 s past its timeout
             "unacked_restore_interval": max(1, min(10, visibility // 4)),
             "unacked_restore_throttle": 1,
+            # a worker killed mid-sweep holds the sweep's lock until it expires (kombu's
+            # default: 5 minutes); a sweep takes milliseconds
+            "unacked_mutex_expire": 30,
             "priority_steps": list(range(10)),
             "sep": ":",
             "queue_order_strategy": "priority",
