@@ -166,6 +166,50 @@ def test_auto_reports_both_languages_of_a_mixed_page(server: Server) -> None:
     assert sorted(page["language"].split("+")) == ["deu", "eng"]
 
 
+def test_engine_tesseract_with_auto_gives_the_named_language_reading(server: Server) -> None:
+    # whole scans: auto names the language from a sample of their lines, then reads the
+    # page once with that language's model, as `tesseract -l LANG` does
+    for page, model, code in ((CLEAN_PAGE, "eng", "en"), (GERMAN_PAGE, "deu", "de")):
+        job = submit(server, page.read_bytes(), page.name, engine="tesseract").json()
+        assert job["status"] == "done"
+        read = job["pages"][0]
+        assert (read["language"], read["detected_languages"]) == (model, [code]), page.name
+        assert words(job["text"]) == words(tesseract_cli(page, model)), page.name
+
+
+def test_engine_tesseract_with_auto_turns_a_sideways_page_it_reads_confidently(
+    server: Server,
+) -> None:
+    # Tesseract reads this page's lines confidently as vertical text when it lies on its
+    # side, so a confident first look alone must not pass it as upright
+    reference = (TEST_DATA / "en_ehri_typed_yv3549264_03.gt.txt").read_text()
+    with Image.open(TEST_DATA / "en_ehri_typed_yv3549264_03.jpg") as upright:
+        sideways = upright.rotate(270, expand=True)
+    buffer = io.BytesIO()
+    sideways.save(buffer, format="PNG")
+
+    page = submit(server, buffer.getvalue(), engine="tesseract").json()["pages"][0]
+
+    assert page["rotation"] == 270
+    assert page["language"] == "eng"
+    assert cer(reference, page["text"]) < 0.06  # plain Tesseract on the upright page: 0.046
+
+
+def test_engine_tesseract_with_auto_finds_a_language_its_sample_missed(server: Server) -> None:
+    # a tall page, German above and English below: the sample is cut from across the page,
+    # and whichever language it names, the page's own reading shows the other one too
+    german, english = AUTO_PAGES["de"][0], AUTO_PAGES["en"][0]
+    png = io.BytesIO()
+    render_page([german] * 7 + [english] * 7, size=(1654, 3200), font_size=36).save(png, "PNG")
+
+    page = submit(server, png.getvalue(), engine="tesseract").json()["pages"][0]
+
+    assert sorted(page["detected_languages"]) == ["de", "en"]
+    assert sorted(page["language"].split("+")) == ["deu", "eng"]
+    assert "Haushalt für das kommende Jahr" in page["text"]
+    assert "budget" in page["text"]
+
+
 def test_a_named_language_is_not_second_guessed(server: Server) -> None:
     lines = AUTO_PAGES["de"][0]
     png = io.BytesIO()

@@ -13,12 +13,17 @@ import statistics
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
+import numpy
 from PIL import Image
 
 from ocrchat.models import BBox, Page, Table, Word
 from ocrchat_server.engines import tesseract_api
 from ocrchat_server.engines.base import EngineError, PageReading, declared_dpi, on_white
-from ocrchat_server.engines.detection import DetectedLanguage, detect_languages
+from ocrchat_server.engines.detection import (
+    DetectedLanguage,
+    detect_languages,
+    detect_main_language,
+)
 from ocrchat_server.engines.languages import installed_models, model_for_script
 from ocrchat_server.engines.page_text import TextLine, build_page, common_confidence
 from ocrchat_server.engines.tables import find_tables
@@ -49,6 +54,33 @@ _PROBE_MIN_SHRINK = 0.8
 # them (German) have models for the everyday typeface, which read them worse (corpus
 # Fraktur pages: CER 0.157 with deu against 0.128 with Fraktur).
 _TYPEFACE_MODELS = frozenset({"Fraktur"})
+_BAND_SHARE = 0.06
+"""Each band of a page's sample: this share of its text block's height (3 to 4 lines of a
+dense page), at least ``_MIN_BAND_ROWS``."""
+_MIN_BAND_ROWS = 48
+_MAX_SAMPLE_SHARE = 0.5
+"""A text block so short that three bands would hold half of it is probed whole."""
+_SAMPLE_LETTERS = 250
+"""Bands are read until the sample holds this many letters, or all three are read."""
+_MIN_SAMPLE_LETTERS = 80
+"""lingua tells a language from this much legible text taken together, not from less."""
+_MIN_SAMPLE_CONFIDENCE = 0.7
+"""A sample read less confidently is too garbled for so little text to name its language
+(a camera photo's Czech came out Slovak, a handwritten French table English): the whole
+page is probed instead."""
+_UPRIGHT_CONFIDENCE = 0.7
+"""A sample the Latin model reads at least this confidently, its words wider than tall, is
+upright Latin-script text, and OSD would add nothing. Measured by hand (November 2026):
+the corpus's Latin pages upside down read at 0.42 at most, pages of Greek, Russian, Hindi,
+Arabic or Chinese at 0.54 at most; the upright Latin ones at 0.71 to 0.91, but for a
+camera photo (0.50) and Fraktur (0.45 to 0.54), which OSD then looks at."""
+_MIN_ACROSS = 0.9
+"""Pages lying on their side read as vertical text: at most 13% of their sample's words
+wider than tall on the corpus, against 89% and more upright."""
+_MIN_WORD_CONFIDENCE = 70
+"""A sample's words read less confidently than this (of 100) do not say its language."""
+_INK_AGAINST_PAPER = 0.6
+_INKED_ROW = 0.002
 _FALLBACK_MODELS = ("Latin", "eng")
 # OSD gives up below 50 characters by default, and a short page then got the Latin
 # model whatever its script. A second try with 10 finds the script of a short page;
@@ -88,12 +120,7 @@ class TesseractEngine:
             models = language.models
             data = self._read(image, models, dpi, index)
         else:
-            candidates, rotation = script or self.detect_script(image, dpi)
-            if rotation:
-                # OSD says how far to turn clockwise; PIL turns counter-clockwise.
-                image = image.rotate(-rotation, expand=True)
-            models, detected, probe_data = self._choose_models(image, dpi, candidates, index)
-            data = probe_data or self._read(image, models, dpi, index)
+            image, rotation, models, detected, data = self._read_auto(image, dpi, index, script)
         tables = find_tables(image, models, dpi) if self.read_tables else []
         page, words = _page_from_data(
             data, index=index, size=image.size, models=models, rotation=rotation, tables=tables
@@ -102,14 +129,77 @@ class TesseractEngine:
             page = attrs.evolve(page, detected_languages=[found.code for found in detected])
         return PageReading(page=page, image=image, words=words, dpi=dpi)
 
+    def _read_auto(
+        self,
+        image: Image.Image,
+        dpi: int | None,
+        index: int,
+        script: tuple[list[str], int] | None,
+    ) -> tuple[Image.Image, int, str, list[DetectedLanguage], dict[str, Any]]:
+        """Read a page of unknown language: the page turned upright, its turn, the models
+        it was read with, the languages found, and the reading.
+
+        Tesseract's time goes with the text it recognizes, not with the pixels (each line
+        is scaled to one height), so a page probed at a lower resolution costs nearly
+        what it costs at full. A sample does not: one to three bands of a few lines cut
+        across the text block (:func:`text_bands`), read with the script model, tell the
+        page's main language at a tenth to a quarter of a reading (its words read with
+        confidence, taken as a whole and paragraph by paragraph, must agree). The page
+        is read once with that language's model;
+        the languages of that reading are what the page reports, and the page is read
+        again only when they differ (a second language the sample missed).
+
+        OSD (a fifth of a reading more) runs only when the sample, read with the Latin
+        model, is not confidently upright Latin text: a page turned, in another script,
+        or too sparse to tell. A page in a typeface model's script (Fraktur) needs no
+        sample: that model reads it whatever its language.
+        """
+        fallback = _fallback_model()
+        sample = None
+        if script is None:
+            sample = _read_sample(image, dpi, [fallback], index)
+            if sample is not None and sample.upright():
+                script = ([fallback], 0)
+            else:
+                script = self.detect_script(image, dpi)
+        candidates, rotation = script
+        if rotation:
+            # OSD says how far to turn clockwise; PIL turns counter-clockwise.
+            image = image.rotate(-rotation, expand=True)
+        if candidates[0] in _TYPEFACE_MODELS and len(candidates) == 1:
+            models = candidates[0]
+            data = self._read(image, models, dpi, index)
+            detected = []
+            if _data_confidence(data) >= _MIN_CONFIDENCE_TO_DETECT:
+                page, _ = _page_from_data(data, index=index, size=image.size, models=models)
+                detected = detect_languages(page.text.split("\n\n"))
+            return image, rotation, models, detected, data
+        if sample is None or rotation or candidates != [sample.model]:
+            sample = _read_sample(image, dpi, candidates, index)
+        main = sample.main_language() if sample is not None else None
+        if sample is None or main is None:  # too little text in the sample: the whole page
+            models, detected, probe_data = self._choose_models(image, dpi, candidates, index)
+            data = probe_data or self._read(image, models, dpi, index)
+            return image, rotation, models, detected, data
+        typeface = sample.model in _TYPEFACE_MODELS
+        models = sample.model if typeface else main.model
+        data = self._read(image, models, dpi, index)
+        page, _ = _page_from_data(data, index=index, size=image.size, models=models)
+        detected = detect_languages(page.text.split("\n\n")) or [main]
+        found = "+".join(dict.fromkeys(language.model for language in detected))
+        if not typeface and found != models:
+            models = found
+            data = self._read(image, models, dpi, index)
+        return image, rotation, models, detected, data
+
     def _choose_models(
         self, image: Image.Image, dpi: int | None, candidates: list[str], index: int
     ) -> tuple[str, list[DetectedLanguage], dict[str, Any] | None]:
         """The models to read the page with, the languages found, and the reading when the
-        probe already is it.
+        probe already is it (for a page whose sample held too little text).
 
-        The page is probed with the script model(s) at about 150 dpi, a quarter of the
-        pixels and of the time; the probe's text is only asked what language it is in.
+        The page is probed with the script model(s) at about 150 dpi; the probe's text is
+        only asked what language it is in.
         """
         probe, scale = _probe_copy(image)
         probe_dpi = round(dpi * scale) if dpi else None
@@ -136,7 +226,7 @@ class TesseractEngine:
         with Latin too and the more confident reading wins.
         """
         installed = installed_models()
-        fallback = next(m for m in (*_FALLBACK_MODELS, *sorted(installed)) if m in installed)
+        fallback = _fallback_model()
         osd = _osd(image, dpi) or _osd(image, dpi, min_characters=_OSD_MIN_CHARACTERS)
         if osd is None:
             return [fallback], 0  # no text to tell from, or a blank page
@@ -206,6 +296,131 @@ def text_line(
     )
 
 
+def _fallback_model() -> str:
+    """The model for a page whose script is not known: Latin, else what is installed."""
+    installed = installed_models()
+    return next(m for m in (*_FALLBACK_MODELS, *sorted(installed)) if m in installed)
+
+
+@attrs.frozen
+class _Sample:
+    """A reading of a page's text sample (:func:`text_bands`)."""
+
+    model: str
+    confidence: float
+    """Mean word confidence, 0 to 1."""
+    text: str
+    across: float
+    """The share of its words (of three characters or more) wider than they are tall."""
+
+    def upright(self) -> bool:
+        """Confidently read, in lines that run across: an upright page. (Tesseract reads
+        the lines of a page lying on its side as vertical text, and confidently too.)"""
+        return self.confidence >= _UPRIGHT_CONFIDENCE and self.across >= _MIN_ACROSS
+
+    def main_language(self) -> DetectedLanguage | None:
+        """The sample's language, where it held enough legible text to tell."""
+        if self.confidence < _MIN_SAMPLE_CONFIDENCE:
+            return None
+        if _letters(self.text) < _MIN_SAMPLE_LETTERS:
+            return None
+        whole = detect_main_language(self.text)
+        by_paragraph = detect_languages(self.text.split("\n\n"))
+        # both ways of asking must agree: on a page of English commentary on Greek, the
+        # sample's Greek in Latin letters made the text as a whole "Swahili"
+        if whole is None or not by_paragraph or by_paragraph[0].model != whole.model:
+            return None
+        return whole
+
+
+def _read_sample(
+    image: Image.Image, dpi: int | None, candidates: list[str], index: int
+) -> _Sample | None:
+    """The page's text sample read with each candidate model; the most confident reading.
+    None for a page too small or too empty to sample.
+
+    The bands (:func:`text_bands`) are read one at a time, the middle one first, until
+    the sample holds enough letters to name a language: a dense page stops after one.
+    """
+    probe, scale = _probe_copy(image)
+    bands = text_bands(probe)
+    if not bands:
+        return None
+    band_dpi = round(dpi * scale) if dpi else None
+    readings = []
+    for model in candidates:
+        texts: list[str] = []
+        confidences: list[float] = []
+        shapes: list[bool] = []
+        for band in bands:
+            data = read_data(band, model, band_dpi, index)
+            confidences.extend(_word_confidences(data))
+            shapes.extend(
+                width >= height
+                for text, width, height in zip(
+                    data["text"], data["width"], data["height"], strict=True
+                )
+                if len(str(text).strip()) >= 3
+            )
+            texts.append(_confident_text(data))
+            if sum(_letters(text) for text in texts) >= _SAMPLE_LETTERS:
+                break
+        confidence = statistics.fmean(confidences) / 100 if confidences else 0.0
+        text = "\n\n".join(text for text in texts if text)
+        across = sum(shapes) / len(shapes) if shapes else 0.0
+        readings.append(_Sample(model=model, confidence=confidence, text=text, across=across))
+    return max(readings, key=lambda reading: reading.confidence)
+
+
+def text_bands(image: Image.Image) -> list[Image.Image]:
+    """Bands cut across the page's text block: from its middle, then a third of the way
+    down, then two thirds, so a heading or a table alone does not decide. Each cut is
+    moved to the emptiest row near it, between lines. Empty where the text block is too
+    short for a sample to save anything (the whole page is probed)."""
+    grey = image.convert("L")
+    pixels = numpy.asarray(grey)
+    paper = int(numpy.median(pixels))
+    # a row's share of pixels clearly darker than the paper (a grey scan has grey paper)
+    ink = (pixels < paper * _INK_AGAINST_PAPER).mean(axis=1)
+    rows = numpy.nonzero(ink > _INKED_ROW)[0]
+    if rows.size == 0:
+        return []
+    top, bottom = int(rows[0]), int(rows[-1])
+    band = max(_MIN_BAND_ROWS, (bottom - top) * _BAND_SHARE)
+    if 3 * band > (bottom - top) * _MAX_SAMPLE_SHARE:
+        return []
+    reach = max(1, round(band / 5))
+
+    def emptiest_row_near(row: int) -> int:
+        start, stop = max(0, row - reach), min(len(ink), row + reach + 1)
+        return start + int(numpy.argmin(ink[start:stop]))
+
+    bands = []
+    for place in (1 / 2, 1 / 4, 3 / 4):
+        centre = top + (bottom - top) * place
+        upper = emptiest_row_near(round(centre - band / 2))
+        lower = emptiest_row_near(round(centre + band / 2))
+        if lower > upper:
+            bands.append(grey.crop((0, upper, grey.width, lower)))
+    return bands
+
+
+def _confident_text(data: dict[str, Any]) -> str:
+    """The words of a reading read with some confidence, by paragraph: a script model's
+    guesses at what it cannot read (Greek in a Latin page comes out as accented
+    gibberish) look like some other language to a detector (Yoruba, Swahili)."""
+    paragraphs: dict[tuple[int, int], list[str]] = {}
+    for i, level in enumerate(data["level"]):
+        text = str(data["text"][i]).strip()
+        if level == _WORD_LEVEL and text and float(data["conf"][i]) >= _MIN_WORD_CONFIDENCE:
+            paragraphs.setdefault((data["block_num"][i], data["par_num"][i]), []).append(text)
+    return "\n\n".join(" ".join(words) for words in paragraphs.values())
+
+
+def _letters(text: str) -> int:
+    return sum(character.isalpha() for character in text)
+
+
 def _probe_copy(image: Image.Image) -> tuple[Image.Image, float]:
     """The page scaled down to about 2.5 million pixels (150 dpi A4), and the scale."""
     scale = min(1.0, (_PROBE_PIXELS / (image.width * image.height)) ** 0.5)
@@ -219,12 +434,17 @@ def _probe_copy(image: Image.Image) -> tuple[Image.Image, float]:
 
 def _data_confidence(data: dict[str, Any]) -> float:
     """Mean word confidence of a reading, 0 to 1 (0 when it found no words)."""
-    confidences = [
+    confidences = _word_confidences(data)
+    return statistics.fmean(confidences) / 100 if confidences else 0.0
+
+
+def _word_confidences(data: dict[str, Any]) -> list[float]:
+    """Each word's confidence in a reading, 0 to 100."""
+    return [
         float(conf)
         for conf, text, level in zip(data["conf"], data["text"], data["level"], strict=True)
         if level == _WORD_LEVEL and str(text).strip() and float(conf) >= 0
     ]
-    return statistics.fmean(confidences) / 100 if confidences else 0.0
 
 
 def osd_orientation(image: Image.Image, dpi: int | None) -> tuple[int, float] | None:
