@@ -177,11 +177,10 @@ def test_engine_tesseract_with_auto_gives_the_named_language_reading(server: Ser
         assert words(job["text"]) == words(tesseract_cli(page, model)), page.name
 
 
-def test_engine_tesseract_with_auto_turns_a_sideways_page_it_reads_confidently(
-    server: Server,
-) -> None:
-    # Tesseract reads this page's lines confidently as vertical text when it lies on its
-    # side, so a confident first look alone must not pass it as upright
+def test_engine_tesseract_with_auto_turns_a_sideways_page(server: Server) -> None:
+    # with its page segmentation, Tesseract reads the pieces of this page's lines as
+    # vertical text when the page lies on its side, and confidently (0.73): a first look
+    # that trusted that would leave the page sideways
     reference = (TEST_DATA / "en_ehri_typed_yv3549264_03.gt.txt").read_text()
     with Image.open(TEST_DATA / "en_ehri_typed_yv3549264_03.jpg") as upright:
         sideways = upright.rotate(270, expand=True)
