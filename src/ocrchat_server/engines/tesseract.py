@@ -328,8 +328,8 @@ class _Sample:
             return None
         whole = detect_main_language(self.text)
         by_paragraph = detect_languages(self.text.split("\n\n"))
-        # both ways of asking must agree: on a page of English commentary on Greek, the
-        # sample's Greek in Latin letters made the text as a whole "Swahili"
+        # both ways of asking must agree; where they do not, the sample is mixed or
+        # ambiguous, and the whole page is probed instead
         if whole is None or not by_paragraph or by_paragraph[0].model != whole.model:
             return None
         return whole
@@ -368,8 +368,8 @@ def _read_sample(
 
 
 def text_bands(image: Image.Image) -> list[Image.Image]:
-    """Bands cut across the page's text block: from its middle, then a third of the way
-    down, then two thirds, so a heading or a table alone does not decide. Each cut is
+    """Bands cut across the page's text block: from its middle, then a quarter of the way
+    down, then three quarters, so a heading or a table alone does not decide. Each cut is
     moved to the emptiest row near it, between lines. Empty where the text block is too
     short for a sample to save anything (the whole page is probed)."""
     grey = image.convert("L")
