@@ -32,7 +32,7 @@ from PIL import Image
 
 from ocrchat_server.engines import ppocr
 from ocrchat_server.engines.base import PageReading
-from ocrchat_server.engines.detection import detect_languages
+from ocrchat_server.engines.detection import detect_languages, models_of
 from ocrchat_server.engines.languages import installed_models
 from ocrchat_server.engines.lexicon import lexicon, spell_page
 from ocrchat_server.engines.page_text import TextLine, build_page, common_confidence
@@ -188,7 +188,7 @@ class CpuEngine:
         if models is None:  # language=auto: the languages of PP-OCRv6's text
             texts = ["\n".join(found[i].text for i in group) for group in grouped]
             detected = detect_languages(texts)
-            models = "+".join(dict.fromkeys(language.model for language in detected)) or None
+            models = models_of(detected) or None
             greek_models = _greek_models_for(models)
             if greek_models and any(greek_share(line.text) > 0 for line in found):
                 # Greek set in German is often set in Fraktur too (classics): OSD tells

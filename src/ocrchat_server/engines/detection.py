@@ -68,8 +68,26 @@ def _detector() -> LanguageDetector:
     return LanguageDetectorBuilder.from_languages(*readable).with_low_accuracy_mode().build()
 
 
-def _letters(text: str) -> int:
+def letter_count(text: str) -> int:
+    """How many letters (of any script) the text holds: what lingua judges it by."""
     return sum(character.isalpha() for character in text)
+
+
+def models_of(detected: Iterable[DetectedLanguage]) -> str:
+    """The Tesseract models that read the languages found (``deu+eng``), each once."""
+    return "+".join(dict.fromkeys(language.model for language in detected))
+
+
+def _found(language: Language, share: float) -> DetectedLanguage:
+    return DetectedLanguage(code=_api_code(language), model=_tesseract_model(language), share=share)
+
+
+def _confident_language(text: str) -> Language | None:
+    """lingua's language for the text, where it is confident enough to count."""
+    confidences = _detector().compute_language_confidence_values(text)
+    if confidences and confidences[0].value >= _MIN_CONFIDENCE:
+        return confidences[0].language
+    return None
 
 
 def detect_languages(paragraphs: Iterable[str]) -> list[DetectedLanguage]:
@@ -78,23 +96,20 @@ def detect_languages(paragraphs: Iterable[str]) -> list[DetectedLanguage]:
     Each paragraph gets one language, weighted by its letters, so a page that
     mixes German with an English abstract reports both.
     """
-    detector = _detector()
     letters_by_language: Counter[Language] = Counter()
     total = 0
     for paragraph in paragraphs:
-        letters = _letters(paragraph)
+        letters = letter_count(paragraph)
         if letters < _MIN_LETTERS:
             continue
         total += letters
-        confidences = detector.compute_language_confidence_values(paragraph)
-        if confidences and confidences[0].value >= _MIN_CONFIDENCE:
-            letters_by_language[confidences[0].language] += letters
+        language = _confident_language(paragraph)
+        if language is not None:
+            letters_by_language[language] += letters
     if not total:
         return []
     return [
-        DetectedLanguage(
-            code=_api_code(language), model=_tesseract_model(language), share=letters / total
-        )
+        _found(language, letters / total)
         for language, letters in letters_by_language.most_common(_MAX_LANGUAGES)
         if letters / total >= _MIN_SHARE
     ]
@@ -105,10 +120,7 @@ def detect_main_language(text: str) -> DetectedLanguage | None:
     lingua is unsure. Asked of a few lines cut from across a page, it is steadier than
     counting their paragraphs: on short OCR paragraphs lingua's trigrams misjudge one in
     a few (three lines of English typewriting came out Norwegian at 0.99)."""
-    if _letters(text) < _MIN_LETTERS:
+    if letter_count(text) < _MIN_LETTERS:
         return None
-    confidences = _detector().compute_language_confidence_values(text)
-    if not confidences or confidences[0].value < _MIN_CONFIDENCE:
-        return None
-    language = confidences[0].language
-    return DetectedLanguage(code=_api_code(language), model=_tesseract_model(language), share=1.0)
+    language = _confident_language(text)
+    return None if language is None else _found(language, 1.0)

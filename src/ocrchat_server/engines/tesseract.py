@@ -24,6 +24,8 @@ from ocrchat_server.engines.detection import (
     DetectedLanguage,
     detect_languages,
     detect_main_language,
+    letter_count,
+    models_of,
 )
 from ocrchat_server.engines.languages import installed_models, model_for_script
 from ocrchat_server.engines.page_text import TextLine, build_page, common_confidence
@@ -167,11 +169,7 @@ class TesseractEngine:
         if candidates[0] in _TYPEFACE_MODELS and len(candidates) == 1:
             models = candidates[0]
             data = self._read(image, models, dpi, index)
-            detected = []
-            if _data_confidence(data) >= _MIN_CONFIDENCE_TO_DETECT:
-                page, _ = _page_from_data(data, index=index, size=image.size, models=models)
-                detected = detect_languages(page.text.split("\n\n"))
-            return image, rotation, models, detected, data
+            return image, rotation, models, _languages_read(data, image.size, models), data
         if sample is None or rotation or candidates != [sample.model]:
             sample = _read_sample(image, dpi, candidates, index)
         main = sample.main_language() if sample is not None else None
@@ -182,9 +180,8 @@ class TesseractEngine:
         typeface = sample.model in _TYPEFACE_MODELS
         models = sample.model if typeface else main.model
         data = self._read(image, models, dpi, index)
-        page, _ = _page_from_data(data, index=index, size=image.size, models=models)
-        detected = detect_languages(page.text.split("\n\n")) or [main]
-        found = "+".join(dict.fromkeys(language.model for language in detected))
+        detected = detect_languages(_paragraphs(data, image.size, models)) or [main]
+        found = models_of(detected)
         if not typeface and found != models:
             models = found
             data = self._read(image, models, dpi, index)
@@ -203,11 +200,8 @@ class TesseractEngine:
         probe_dpi = round(dpi * scale) if dpi else None
         readings = [(self._read(probe, m, probe_dpi, index), m) for m in candidates]
         data, script_model = max(readings, key=lambda reading: _data_confidence(reading[0]))
-        detected = []
-        if _data_confidence(data) >= _MIN_CONFIDENCE_TO_DETECT:
-            first, _ = _page_from_data(data, index=index, size=probe.size, models=script_model)
-            detected = detect_languages(first.text.split("\n\n"))
-        models = "+".join(dict.fromkeys(found.model for found in detected)) or script_model
+        detected = _languages_read(data, probe.size, script_model)
+        models = models_of(detected) or script_model
         if script_model in _TYPEFACE_MODELS:
             models = script_model
         same = probe is image and models == script_model
@@ -324,7 +318,7 @@ class _Sample:
         """The sample's language, where it held enough legible text to tell."""
         if self.confidence < _MIN_SAMPLE_CONFIDENCE:
             return None
-        if _letters(self.text) < _MIN_SAMPLE_LETTERS:
+        if letter_count(self.text) < _MIN_SAMPLE_LETTERS:
             return None
         whole = detect_main_language(self.text)
         by_paragraph = detect_languages(self.text.split("\n\n"))
@@ -359,7 +353,7 @@ def _read_sample(
             data = read_data(band, model, band_dpi, index, psm=tesserocr.PSM.SINGLE_BLOCK)
             confidences.extend(_word_confidences(data))
             texts.append(_confident_text(data))
-            if sum(_letters(text) for text in texts) >= _SAMPLE_LETTERS:
+            if sum(letter_count(text) for text in texts) >= _SAMPLE_LETTERS:
                 break
         confidence = statistics.fmean(confidences) / 100 if confidences else 0.0
         text = "\n\n".join(text for text in texts if text)
@@ -400,6 +394,21 @@ def text_bands(image: Image.Image) -> list[Image.Image]:
     return bands
 
 
+def _paragraphs(data: dict[str, Any], size: tuple[int, int], models: str) -> list[str]:
+    """A reading's paragraphs, as the page's text gives them."""
+    page, _ = _page_from_data(data, index=0, size=size, models=models)
+    return page.text.split("\n\n")
+
+
+def _languages_read(
+    data: dict[str, Any], size: tuple[int, int], models: str
+) -> list[DetectedLanguage]:
+    """The languages of a reading's paragraphs; none for a reading too unsure to judge."""
+    if _data_confidence(data) < _MIN_CONFIDENCE_TO_DETECT:
+        return []
+    return detect_languages(_paragraphs(data, size, models))
+
+
 def _confident_text(data: dict[str, Any]) -> str:
     """The words of a reading read with some confidence, by paragraph: a script model's
     guesses at what it cannot read (Greek in a Latin page comes out as accented
@@ -410,10 +419,6 @@ def _confident_text(data: dict[str, Any]) -> str:
         if level == _WORD_LEVEL and text and float(data["conf"][i]) >= _MIN_WORD_CONFIDENCE:
             paragraphs.setdefault((data["block_num"][i], data["par_num"][i]), []).append(text)
     return "\n\n".join(" ".join(words) for words in paragraphs.values())
-
-
-def _letters(text: str) -> int:
-    return sum(character.isalpha() for character in text)
 
 
 def _probe_copy(image: Image.Image) -> tuple[Image.Image, float]:

@@ -464,7 +464,7 @@ def _retire(pool: pebble.ProcessPool) -> None:
     threading.Thread(target=_join, args=(pool, _POOL_JOIN_SECONDS), daemon=True).start()
 
 
-def _join(pool: pebble.ProcessPool, timeout: float | None) -> None:
+def _join(pool: pebble.ProcessPool, timeout: float) -> None:
     try:
         pool.join(timeout)
     except TimeoutError:
