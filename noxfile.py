@@ -17,26 +17,19 @@ PYTHON = "3.11"
 # torch stays the CPU build instead of gigabytes of CUDA wheels (docs/vlm.md). The
 # scale-out mode's libraries come too: its tests run on real PostgreSQL and Redis.
 WITH_VLM = (".[vlm,scale,jupyter,pandas]", "torch==2.13.0")
-# tesserocr built against Debian's Tesseract (scripts/setup-debian installs its headers),
-# not its wheel's newer bundled one: the server then reads as the `tesseract` command does.
-FROM_SOURCE = ("--no-binary", "tesserocr")
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The whole test suite, on real Tesseract, poppler, SQLite and uvicorn."""
-    session.install(
-        *FROM_SOURCE, "-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test")
-    )
+    session.install("-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("pytest", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff (lint and format) and mypy (strict on the SDK)."""
-    session.install(
-        *FROM_SOURCE, "-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test", "lint")
-    )
+    session.install("-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test", "lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
@@ -50,9 +43,7 @@ def docs(session: nox.Session) -> None:
     Its hook imports the server (the OpenAPI document, the languages of this machine's
     Tesseract), so the server is installed as for ``tests``.
     """
-    session.install(
-        *FROM_SOURCE, "-e", ".[server]", *nox.project.dependency_groups(PYPROJECT, "docs")
-    )
+    session.install("-e", ".[server]", *nox.project.dependency_groups(PYPROJECT, "docs"))
     # Material's notice about MkDocs 2.0 is not a problem of this site
     session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})
 
@@ -69,9 +60,7 @@ def bench(session: nox.Session) -> None:
     bench/results/searchable_pdf.json (against ocrmypdf from PyPI), bench/results/exports.json
     and bench/results/web_app.json (the web app's job page of a 50-page scan, in chromium).
     """
-    session.install(
-        *FROM_SOURCE, "-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test")
-    )
+    session.install("-e", *WITH_VLM, *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("python", "bench/cpu_tier.py", *session.posargs)
     session.run("python", "bench/corpus_quality.py")
     session.run("python", "bench/throughput.py")

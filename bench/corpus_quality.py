@@ -39,6 +39,7 @@ from tests.documents import corpus_scorer, numbered_pdf  # noqa: E402
 from tests.live import make_accounts  # noqa: E402
 
 from ocrchat_server.app import create_app  # noqa: E402
+from ocrchat_server.engines import tesseract_api  # noqa: E402
 from ocrchat_server.settings import Settings  # noqa: E402
 
 MODES = ("named", "auto", "tesseract", "cli")
@@ -159,7 +160,10 @@ def main() -> None:
     }
     report = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": f"{os.cpu_count()} cores, 2 server workers",
+        "machine": (
+            f"{os.cpu_count()} cores, 2 server workers; the server's Tesseract "
+            f"{tesseract_api.version()}, the command's {_command_version()}"
+        ),
         "summary": summary,
         "cer_against_tesseract_cli": ratios,
         "text_layer_pdf": text_layer,
@@ -244,6 +248,12 @@ def text_layer_speed(client: TestClient, headers: dict[str, str], tmp: Path) -> 
         "client_pages_per_second": round(20 / seen, 1),
         "sources": sorted({p["source"] for p in job["pages"]}),
     }
+
+
+def _command_version() -> str:
+    done = subprocess.run(["tesseract", "--version"], capture_output=True, text=True, check=False)
+    first = (done.stdout or done.stderr).splitlines()[0]
+    return first.removeprefix("tesseract ").strip()
 
 
 if __name__ == "__main__":

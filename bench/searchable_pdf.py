@@ -39,6 +39,8 @@ sys.path.insert(0, str(ROOT))
 from bench.common import bench_server, write_results  # noqa: E402
 from tests.documents import TEST_DATA, corpus_scorer, scanned_pdf  # noqa: E402
 
+from ocrchat_server.engines import tesseract_api  # noqa: E402
+
 SCANS = [
     "en_ehri_typed_dr19390519_03.jpg",
     "en_ehri_typed_yv3549264_03.jpg",
@@ -201,7 +203,12 @@ def main() -> None:
     for name in ("server_default", "server_tesseract"):
         results[name]["time_against_ocrmypdf"] = round(results[name]["seconds"] / ocrmypdf, 2)
     report = {
-        "machine": {"cores": cores, "python": platform.python_version(), "tesseract": _version()},
+        "machine": {
+            "cores": cores,
+            "python": platform.python_version(),
+            "tesseract": _version(),
+            "server_tesseract_library": tesseract_api.version(),
+        },
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "pages": len(truth),
         "input_bytes": size,

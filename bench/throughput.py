@@ -20,14 +20,16 @@ The figure to beat is the command line's time: ``against_command`` above 1.0 is 
 than it.
 
 It also reads each page once in one process with Tesseract called as a command
-(pytesseract's ``image_to_data``: a PNG written, the models loaded) and through the
-server's kept-loaded binding (tesserocr), and checks that both give the same words.
+(pytesseract's ``image_to_data``: a PNG written, the models loaded; Debian's Tesseract)
+and through the server's kept-loaded binding (tesserocr, the Tesseract of its wheel),
+and says what share of the command's words the library reads the same.
 
 Results go to ``bench/results/throughput.json`` (and are printed).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import platform
 import statistics
@@ -122,7 +124,7 @@ def binding(pages: list[tuple[Path, str]]) -> dict[str, object]:
     both on one thread (importing the engines set ``OMP_THREAD_LIMIT=1`` for this process
     and the commands it starts)."""
     command_seconds = library_seconds = 0.0
-    same = True
+    matched = total = 0
     for path, language in pages[: len(PAGES)]:
         with Image.open(path) as page:
             page.load()
@@ -137,14 +139,18 @@ def binding(pages: list[tuple[Path, str]]) -> dict[str, object]:
             by_library = read_data(page, language, dpi, 0)
             library_seconds += time.perf_counter() - started
         words = [str(text).strip() for text in by_command["text"] if str(text).strip()]
-        same &= words == [text.strip() for text in by_library["text"] if text.strip()]
+        library_words = [text.strip() for text in by_library["text"] if text.strip()]
+        blocks = difflib.SequenceMatcher(None, words, library_words, autojunk=False)
+        matched += sum(block.size for block in blocks.get_matching_blocks())
+        total += len(words)
     return {
         "pages": len(PAGES),
         "command_seconds": round(command_seconds, 2),
         "library_seconds": round(library_seconds, 2),
         "library_against_command": round(command_seconds / library_seconds, 2),
-        "same_words": same,
+        "same_words_share": round(matched / total, 4) if total else None,
         "library": f"tesserocr on Tesseract {tesseract_api.version()}",
+        "command": pytesseract.get_tesseract_version().base_version,
     }
 
 

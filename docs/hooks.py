@@ -646,12 +646,21 @@ def _throughput() -> list[str]:
         lines += [
             "",
             f"The {binding['pages']} scans read once each in one process on one thread: "
-            f"{_number(binding['command_seconds'])} s through the `tesseract` command, "
-            f"{_number(binding['library_seconds'])} s through the kept-loaded library "
-            f"({binding['library']}); "
-            + ("the same words." if binding.get("same_words") else "**not** the same words."),
+            f"{_number(binding['command_seconds'])} s through the `tesseract` command"
+            + (f" (Tesseract {binding['command']})" if binding.get("command") else "")
+            + f", {_number(binding['library_seconds'])} s through the kept-loaded library "
+            f"({binding['library']}); " + _binding_words(binding),
         ]
     return [*lines, ""]
+
+
+def _binding_words(binding: Json) -> str:
+    """How many of the command's words the library read the same (older results: whether
+    all were)."""
+    share = binding.get("same_words_share")
+    if share is not None:
+        return f"{share:.1%} of the command's words read the same."
+    return "the same words." if binding.get("same_words") else "**not** the same words."
 
 
 def _searchable_pdf_table(data: Json) -> list[str]:

@@ -382,6 +382,29 @@ def test_a_photo_turned_by_its_exif_orientation_is_read_and_kept_upright(
         assert ImageChops.difference(shown, upright.convert(shown.mode)).getbbox() is None
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Straße, Ελλάδα, Москва — “Łódź” 12 €",  # the cut-down DejaVu Sans has all of these
+        "Phonetics: ʃɪp ðə θɪŋ → ǂ",  # these only the whole font has
+        "Chinese 北京 and Latin",  # and these only Unifont
+    ],
+)
+def test_the_text_layer_font_has_every_character_of_the_page(tmp_path: Path, line: str) -> None:
+    image = Image.new("L", (2400, 200), 255)
+    left, words = 50, []
+    for text in line.split():
+        right = left + 40 * len(text)
+        words.append([text, [left, 60, right, 110], [50, 60, 2350, 110]])
+        left = right + 20
+    out = tmp_path / "page.pdf"
+    write_page_pdf_from_words(image, {"size": [2400, 200], "dpi": 300, "words": words}, out)
+    text = subprocess.run(
+        ["pdftotext", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert text.split() == line.split()
+
+
 def test_text_copied_out_of_a_typewritten_scans_pdf_reads_as_the_job_does(
     server: Server,
 ) -> None:

@@ -7,6 +7,7 @@ CC BY 4.0).
 
 from __future__ import annotations
 
+import difflib
 import io
 import os
 import subprocess
@@ -44,8 +45,10 @@ def words(text: str) -> list[str]:
     return text.split()
 
 
-def test_engine_tesseract_gives_the_tesseract_command_line_text(server: Server) -> None:
-    # a grey JPEG; a grey scan stored as RGB; a palette PNG of greys
+def test_engine_tesseract_reads_as_well_as_the_tesseract_command(server: Server) -> None:
+    # The server's Tesseract is the library in tesserocr's wheel (5.5), the command is
+    # Debian's (5.3): the same models, the same words but for a few, and no more errors
+    # against the ground truth. A grey JPEG; a grey scan stored as RGB; a palette PNG.
     for page, language in ((CLEAN_PAGE, "eng"), (GERMAN_PAGE, "deu"), (PALETTE_PAGE, "eng")):
         job = submit(
             server, page.read_bytes(), page.name, language=language, engine="tesseract"
@@ -53,7 +56,33 @@ def test_engine_tesseract_gives_the_tesseract_command_line_text(server: Server) 
         assert job["status"] == "done"
         assert job["engine"] == "tesseract"
         assert {block["engine"] for block in job["pages"][0]["blocks"]} == {"tesseract"}
-        assert words(job["text"]) == words(tesseract_cli(page, language)), page.name
+        command = tesseract_cli(page, language)
+        # 98% on the typewritten scans; 91% on the Greek lines of the multi-column page, which
+        # the English model reads as nonsense either way
+        assert same_words_share(words(command), words(job["text"])) > 0.9, page.name
+        reference = page.with_suffix(".gt.txt").read_text()
+        assert cer(reference, job["text"]) < cer(reference, command) + 0.005, page.name
+
+
+def same_words_share(expected: list[str], found: list[str]) -> float:
+    """The share of ``expected``'s words that ``found`` has too, in order."""
+    blocks = difflib.SequenceMatcher(None, expected, found, autojunk=False).get_matching_blocks()
+    return sum(block.size for block in blocks) / len(expected)
+
+
+def test_every_line_of_arabic_paragraphs_is_read(server: Server) -> None:
+    # Tesseract 5.4 and later drop the first line of each of these paragraphs as noise
+    # unless told to keep it (tesseract-ocr/tesseract#4582)
+    lines = AUTO_PAGES["ar"][0]
+    png = io.BytesIO()
+    render_page([lines, lines], font_size=48).save(png, format="PNG")
+
+    for engine in ("tesseract", "auto"):
+        job = submit(server, png.getvalue(), "arabic.png", language="ara", engine=engine).json()
+
+        text = job["text"]
+        assert text.count(lines[0].split()[0]) == 2, text  # each paragraph's first line
+        assert cer("\n".join(lines + lines), text) < 0.1, text
 
 
 def test_an_upside_down_scan_comes_back_readable(server: Server) -> None:
@@ -168,13 +197,16 @@ def test_auto_reports_both_languages_of_a_mixed_page(server: Server) -> None:
 
 def test_engine_tesseract_with_auto_gives_the_named_language_reading(server: Server) -> None:
     # whole scans: auto names the language from a sample of their lines, then reads the
-    # page once with that language's model, as `tesseract -l LANG` does
+    # page once with that language's model, as naming the language does
     for page, model, code in ((CLEAN_PAGE, "eng", "en"), (GERMAN_PAGE, "deu", "de")):
         job = submit(server, page.read_bytes(), page.name, engine="tesseract").json()
         assert job["status"] == "done"
         read = job["pages"][0]
         assert (read["language"], read["detected_languages"]) == (model, [code]), page.name
-        assert words(job["text"]) == words(tesseract_cli(page, model)), page.name
+        named = submit(
+            server, page.read_bytes(), page.name, engine="tesseract", language=model
+        ).json()
+        assert words(job["text"]) == words(named["text"]), page.name
 
 
 def test_engine_tesseract_with_auto_turns_a_sideways_page(server: Server) -> None:

@@ -2,9 +2,9 @@
 
 That one reading gives every word with its line, paragraph, box and confidence;
 the page text, the line blocks and the Markdown are all built from it, so the
-text is the same as ``tesseract IMAGE - -l LANG`` prints (words joined by
-spaces, lines by newlines, paragraphs by a blank line). The calls go through
-:mod:`.tesseract_api`, which keeps each model set loaded in the worker.
+text is the same as the same Tesseract's ``tesseract IMAGE - -l LANG`` prints
+(words joined by spaces, lines by newlines, paragraphs by a blank line). The calls
+go through :mod:`.tesseract_api`, which keeps each model set loaded in the worker.
 """
 
 from __future__ import annotations
