@@ -7,11 +7,11 @@ most of a small image's time (a table cell, an OSD call). tesserocr keeps an API
 loaded, so a worker pays the load once per model set.
 
 The library is the one tesserocr's wheel carries (Tesseract 5.5), not Debian's 5.3
-that the ``tesseract`` command is: on the shared corpus it read 19% faster, with 4.6%
-more character errors overall (most of them on a handwritten table both read badly;
-printed pages alike), from Debian's models (bench/results/throughput.json compares the
-two on the same pages). Its one known regression, lines of Arabic-script text dropped
-as noise, is undone below.
+that the ``tesseract`` command is: on the shared corpus it read 19% faster with
+Debian's models, and through the server its character error rate is the command's
+(0.99x, handwriting aside; bench/results/corpus.json, and throughput.json compares the
+two's words). Its one known regression, lines of Arabic-script text dropped as noise,
+is undone below.
 
 OpenMP's thread limit is set before this module loads the library: see
 :mod:`ocrchat_server.engines`.
