@@ -64,7 +64,8 @@ _MIN_BAND_ROWS = 48
 _MAX_SAMPLE_SHARE = 0.5
 """A text block so short that three bands would hold half of it is probed whole."""
 _SAMPLE_LETTERS = 250
-"""Bands are read until the sample holds this many letters, or all three are read."""
+"""Bands are read until the sample names a language (:meth:`_Sample.main_language`: at
+least ``_MIN_SAMPLE_LETTERS``), holds this many letters, or all three are read."""
 _MIN_SAMPLE_LETTERS = 80
 """lingua tells a language from this much legible text taken together, not from less."""
 _MIN_SAMPLE_CONFIDENCE = 0.7
@@ -353,12 +354,18 @@ def _read_sample(
             data = read_data(band, model, band_dpi, index, psm=tesserocr.PSM.SINGLE_BLOCK)
             confidences.extend(_word_confidences(data))
             texts.append(_confident_text(data))
-            if sum(letter_count(text) for text in texts) >= _SAMPLE_LETTERS:
+            sample = _sample_of(model, confidences, texts)
+            # enough once it names a language; a wrong name costs a second reading of the
+            # page, never the text: the page's reading is checked again (_read_auto)
+            if letter_count(sample.text) >= _SAMPLE_LETTERS or sample.main_language():
                 break
-        confidence = statistics.fmean(confidences) / 100 if confidences else 0.0
-        text = "\n\n".join(text for text in texts if text)
-        readings.append(_Sample(model=model, confidence=confidence, text=text))
+        readings.append(sample)
     return max(readings, key=lambda reading: reading.confidence)
+
+
+def _sample_of(model: str, confidences: list[float], texts: list[str]) -> _Sample:
+    confidence = statistics.fmean(confidences) / 100 if confidences else 0.0
+    return _Sample(model=model, confidence=confidence, text="\n\n".join(t for t in texts if t))
 
 
 def text_bands(image: Image.Image) -> list[Image.Image]:
