@@ -209,6 +209,31 @@ def test_engine_tesseract_with_auto_gives_the_named_language_reading(server: Ser
         assert words(job["text"]) == words(named["text"]), page.name
 
 
+def test_engine_tesseract_with_auto_reads_greek_quoted_in_a_latin_page(server: Server) -> None:
+    # Latin models read Greek as gibberish that a language detector takes for some other
+    # Latin-script language; the lines they are unsure of are tried with the Greek model
+    english = [
+        "The chorus answers the messenger in the lines below, which",
+        "the scholiast explains at some length in his notes on",
+        "the passage, quoting an older commentary on the play.",
+    ]
+    greek = [
+        "ἀγγελίαν ἄτλατον οὐδὲ φευκτάν, τὰν ὁ μέγας μῦθος ἀέξει.",
+        "οἴμοι, φοβοῦμαι τὸ προσέρπον. περίφαντος ἀνήρ",
+    ]
+    paragraphs = [english, greek, english[::-1], greek, english]
+    png = io.BytesIO()
+    render_page(paragraphs, font_size=36, size=(1654, 2339)).save(png, format="PNG")
+
+    job = submit(server, png.getvalue(), "commentary.png", engine="tesseract").json()
+
+    page = job["pages"][0]
+    assert "grc" in page["language"].split("+"), page["language"]
+    assert sorted(page["detected_languages"]) == ["el", "en"]
+    truth = "\n\n".join("\n".join(lines) for lines in paragraphs)
+    assert cer(truth, page["text"]) < 0.03, page["text"]
+
+
 def test_engine_tesseract_with_auto_turns_a_sideways_page(server: Server) -> None:
     # with its page segmentation, Tesseract reads the pieces of this page's lines as
     # vertical text when the page lies on its side, and confidently (0.73): a first look

@@ -45,7 +45,7 @@ from ocrchat_server.engines.preparation import (
 )
 from ocrchat_server.engines.reading_order import paragraphs, reading_order, share_inside
 from ocrchat_server.engines.scripts import (
-    GREEK_MODELS,
+    greek_models_for,
     greek_share,
     greek_text_forms,
     ppocr_reads,
@@ -189,12 +189,12 @@ class CpuEngine:
             texts = ["\n".join(found[i].text for i in group) for group in grouped]
             detected = detect_languages(texts)
             models = models_of(detected) or None
-            greek_models = _greek_models_for(models)
+            greek_models = greek_models_for(models)
             if greek_models and any(greek_share(line.text) > 0 for line in found):
                 # Greek set in German is often set in Fraktur too (classics): OSD tells
                 script = osd_script(image, dpi)
                 if script in _TYPEFACE_SCRIPTS and _TYPEFACE_SCRIPTS[script] in installed_models():
-                    greek_models = _greek_models_for(_TYPEFACE_SCRIPTS[script])
+                    greek_models = greek_models_for(_TYPEFACE_SCRIPTS[script])
         if LEXICON in self.preparation and models and _score(found) >= _LEXICON_PAGE_SCORE:
             started = time.perf_counter()
             words = lexicon(models)
@@ -358,17 +358,6 @@ def _witnessed(
         if left <= other.bbox[0] <= right + height and other.bbox[2] > right:
             starts += 1
     return ends >= _GUTTER_WITNESSES and starts >= _GUTTER_WITNESSES
-
-
-def _greek_models_for(models: str | None) -> str | None:
-    """The models to read a page's Greek lines with under ``language=auto``."""
-    installed = installed_models()
-    greek = next((model for model in GREEK_MODELS if model in installed), None)
-    if greek is None:
-        return None
-    # lingua names monotonic Greek (el) from PP-OCRv6's garble; the one Greek model will do
-    others = [model for model in (models or "").split("+") if model and model not in GREEK_MODELS]
-    return "+".join([greek, *others])
 
 
 def _score(lines: list[ppocr.PpocrLine]) -> float:

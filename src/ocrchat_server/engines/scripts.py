@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from ocrchat_server.engines.languages import installed_models
+
 # Tesseract model names of the languages PP-OCRv6's multilingual model reads
 # (rapidocr's list of PP-OCRv6 languages), and the script models they belong to.
 PPOCR_MODELS = frozenset(
@@ -39,6 +41,18 @@ def ppocr_reads_but_greek(models: str) -> bool:
     parts = models.split("+")
     rest = [part for part in parts if part not in GREEK_MODELS]
     return len(rest) < len(parts) and bool(rest) and ppocr_reads("+".join(rest))
+
+
+def greek_models_for(models: str | None) -> str | None:
+    """``models`` with Tesseract's Greek model first in place of any of them (the
+    polytonic one where installed), to read a page's Greek lines; None without one."""
+    installed = installed_models()
+    greek = next((model for model in GREEK_MODELS if model in installed), None)
+    if greek is None:
+        return None
+    # lingua names monotonic Greek (el) from PP-OCRv6's garble; the one Greek model will do
+    others = [model for model in (models or "").split("+") if model and model not in GREEK_MODELS]
+    return "+".join([greek, *others])
 
 
 def greek_share(text: str) -> float:
