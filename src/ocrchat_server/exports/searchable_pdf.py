@@ -144,7 +144,7 @@ def _common_font_file() -> Path | None:
     """:func:`_compact_font_file` cut down to Latin, Greek and Cyrillic (1,200 of its 6,000
     glyphs): fpdf2 reads a whole font for every page it writes, which took 0.032 s a page
     for all of DejaVu Sans and takes 0.008 s for this."""
-    return _derived_font("text-layer-common", _common_subset)
+    return _derived_font("text-layer-common-1", _common_subset)  # -N: a change of _COMMON
 
 
 def _with_unifont_metrics(font: TTFont) -> None:
