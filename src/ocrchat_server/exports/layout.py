@@ -365,7 +365,7 @@ _ENGINE_PACKAGES = {
 
 @functools.cache
 def engine_description(engine: str) -> str:
-    """An engine and its version where it is known: ``Tesseract 5.3.0``, ``PP-OCRv6
+    """An engine and its version where it is known: ``Tesseract 5.5.4``, ``PP-OCRv6
     (rapidocr 3.4.2)``."""
     if engine == "tesseract":
         try:
