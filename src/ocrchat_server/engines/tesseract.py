@@ -199,7 +199,7 @@ class TesseractEngine:
             return image, rotation, models, detected, data
         typeface = sample.model in _TYPEFACE_MODELS
         models = sample.model if typeface else main.model
-        greek = greek_models_for(None) if sample.quotes_greek() else None
+        greek = sample.greek_quoted()
         if greek is not None:
             # Greek quoted in the sample: one reading with both, its languages reported
             models = f"{models}+{greek}"
@@ -230,10 +230,11 @@ class TesseractEngine:
         scientific text): a Latin model reads Greek as gibberish that a language detector
         takes for Swahili or Yoruba, so the reading's languages do not show it. For pages
         that took a typeface model or a whole-page probe, whose reading costs more anyway."""
-        greek = greek_models_for(None)
-        if greek is None or not ppocr_reads(models):  # Greek already in, or not a Latin page
-            return models, detected, data
-        if _greek_lines(image, data, dpi, greek, _GREEK_WITNESSES) < _GREEK_WITNESSES:
+        greek = _greek_model_for(models)
+        if (
+            greek is None
+            or _greek_lines(image, data, dpi, greek, _GREEK_WITNESSES) < _GREEK_WITNESSES
+        ):
             return models, detected, data
         models = f"{models}+{greek}"
         data = self._read(image, models, dpi, index)
@@ -366,18 +367,19 @@ class _Sample:
     dpi: int | None = None
     """... at this resolution."""
 
-    def quotes_greek(self) -> bool:
-        """Whether lines of the sample its model was unsure of read as Greek."""
-        greek = greek_models_for(None)
-        if greek is None or not ppocr_reads(self.model):
-            return False
+    def greek_quoted(self) -> str | None:
+        """The Greek model, where lines of the sample its model was unsure of read as
+        Greek; else None."""
+        greek = _greek_model_for(self.model)
+        if greek is None:
+            return None
         witnesses = 0
         for band, data in self.bands:
             needed = _SAMPLE_GREEK_WITNESSES - witnesses
             witnesses += _greek_lines(band, data, self.dpi, greek, needed)
             if witnesses >= _SAMPLE_GREEK_WITNESSES:
-                return True
-        return False
+                return greek
+        return None
 
     def upright(self) -> bool:
         """Read confidently enough to be upright text in the model's script."""
@@ -443,6 +445,12 @@ def _sample_of(
     confidence = statistics.fmean(confidences) / 100 if confidences else 0.0
     text = "\n\n".join(t for t in texts if t)
     return _Sample(model=model, confidence=confidence, text=text, bands=tuple(bands), dpi=dpi)
+
+
+def _greek_model_for(models: str) -> str | None:
+    """The Greek model to try on the unsure lines of a reading with ``models``: None where
+    none is installed, or the page is not read as Latin script (or has Greek already)."""
+    return greek_models_for(None) if ppocr_reads(models) else None
 
 
 def _greek_lines(
