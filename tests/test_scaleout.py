@@ -3,6 +3,7 @@ processes and three Celery worker processes, sharing one storage directory."""
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from typing import Any
 import attrs
 import httpx
 import pytest
+import redis
 
 from ocrchat_server.jobs.backends import open_backend
 from ocrchat_server.jobs.scaleout.postgres_store import PostgresStore
@@ -22,7 +24,7 @@ from tests.conftest import MovableClock, ScaleOutServers, started
 from tests.documents import image_bytes, numbered_pdf, render_page
 from tests.live import LiveServer, WorkerProcess
 from tests.servers import PostgresServer, RedisServer
-from tests.test_api import submit
+from tests.test_api import submit, wait_until_finished
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -258,3 +260,67 @@ def test_a_page_claimed_by_a_process_killed_before_sending_it_is_claimed_again(
                 assert positions == [2]
         finally:
             store.close()
+
+
+def test_pages_the_broker_refused_are_sent_once_it_takes_them(
+    scale_out_servers: ScaleOutServers, settings: Settings, clock: MovableClock, tmp_path: Path
+) -> None:
+    """A send Redis refused (unreachable, or out of memory) once lost a page for good: the
+    worker that read a page and could not send the job's next one left none of the job in
+    the broker, and the job processing for ever; a refused send at submit was a 500.
+
+    Here Redis's own access lists refuse the sends (kombu sends a page with ``LPUSH``):
+    every one of the worker's, and the API server's until the test allows them."""
+    number = next(scale_out_servers.numbers)
+    broker_url = scale_out_servers.redis.fresh_database(number)
+    admin = redis.Redis.from_url(broker_url)
+    api_user, worker_user = f"api{number}", f"worker{number}"
+    for user in (api_user, worker_user):
+        admin.acl_setuser(
+            user,
+            enabled=True,
+            passwords=[f"+{user}"],
+            keys=["*"],
+            channels=["*"],
+            commands=["+@all", "-lpush"],
+        )
+
+    def as_user(user: str) -> str:
+        return broker_url.replace("redis://", f"redis://{user}:{user}@")
+
+    settings = attrs.evolve(
+        settings,
+        database_url=scale_out_servers.postgres.create_database(f"refused{number}"),
+        broker_url=as_user(api_user),
+        storage=tmp_path / "shared",
+        pages_in_flight_per_job=2,
+        sweep_interval=dt.timedelta(seconds=0.5),
+    )
+    worker_log = tmp_path / "worker.log"
+    worker = WorkerProcess(attrs.evolve(settings, broker_url=as_user(worker_user)), worker_log)
+    worker.start()
+    try:
+        with started(settings, clock) as server:
+            # one page (read in its request when the broker takes it) and six (queued)
+            submitted = [submit(server, numbered_pdf(pages), "r.pdf") for pages in (1, 6)]
+            for response in submitted:
+                assert response.status_code == 202, response.text
+                assert response.json()["status"] == "pending"
+            time.sleep(2)
+            for response in submitted:
+                uuid = response.json()["uuid"]
+                job = server.client.get(f"/api/v1/ocr/{uuid}/", headers=server.headers())
+                assert job.json()["status"] == "pending"
+
+            admin.acl_setuser(api_user, enabled=True, commands=["+lpush"])  # the broker is back
+            for response, pages in zip(submitted, (1, 6), strict=True):
+                job = wait_until_finished(server, response.json()["uuid"], timeout=180)
+                assert job["status"] == "done", job
+                texts = [page["text"] for page in job["pages"]]
+                assert len(texts) == pages
+                for n, text in enumerate(texts, start=1):
+                    assert f"Page {n} of the quarterly report" in text
+    finally:
+        worker.stop()
+    # every one of the six-page job's pages after its first two was sent by the sweep
+    assert "the broker refused its next page" in worker_log.read_text()

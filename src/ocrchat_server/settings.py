@@ -83,7 +83,8 @@ class Settings:
     webhook_timeout: dt.timedelta = dt.timedelta(seconds=10)
     """How long a receiver has to answer one delivery."""
     sweep_interval: dt.timedelta = dt.timedelta(minutes=1)
-    """How often expired results are looked for."""
+    """How often expired results are looked for, and (scale-out) jobs left with no page in
+    the broker because a send of theirs was refused."""
     plans: Plans = attrs.field(factory=Plans)
     """Plans, page costs and the default plan (built in, or from ``--plans FILE``)."""
     llm_url: str | None = None

@@ -15,7 +15,10 @@
   job. The charge was taken once, when the job was inserted.
 - **Never lost.** A page is marked sent in the same transaction that sends
   it, committed after the broker has it: a process killed in between leaves
-  it unsent and unclaimed, for the page task that comes back to send.
+  it unsent and unclaimed, for the page task that comes back to send. A send
+  the broker refused (unreachable, out of memory) leaves the job with no page
+  in the broker: every API server looks for such jobs each ``sweep_interval``
+  and sends the pages of one it finds idle twice with no page read between.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from celery import Celery, signals
 from celery.exceptions import SoftTimeLimitExceeded
+from kombu.exceptions import OperationalError as BrokerError
 
 from ocrchat.models import JobStatus
 from ocrchat_server.jobs.assembly import JobFinisher
@@ -108,11 +112,18 @@ def page_task_id(uuid: str, index: int) -> str:
 
 
 def send_next_pages(
-    celery: Celery, store: PostgresStore, record: JobRecord, count: int, priority: int
+    celery: Celery,
+    store: PostgresStore,
+    record: JobRecord,
+    count: int,
+    priority: int,
+    *,
+    only_if_idle: bool = False,
 ) -> None:
     """Send the job's next ``count`` pages not yet sent. They are claimed and sent in one
-    transaction, committed once the broker has them (``claiming_pages_to_send``)."""
-    with store.claiming_pages_to_send(record.uuid, count) as positions:
+    transaction, committed once the broker has them (``claiming_pages_to_send``): a send
+    the broker refuses raises :class:`BrokerError` and leaves them unclaimed."""
+    with store.claiming_pages_to_send(record.uuid, count, only_if_idle=only_if_idle) as positions:
         for position in positions:
             # the ledger counts positions in the pages to read, which a selection skips
             index = record.page_indexes[position]
@@ -135,8 +146,28 @@ class CeleryQueue:
         self.celery = configure(settings, Celery("ocrchat-api"))
 
     async def run(self) -> None:
-        # nothing to feed: the workers take their pages from the broker
-        await asyncio.Event().wait()
+        """The workers take their pages from the broker; this only sends again the pages
+        of jobs left with none there (module docstring, "Never lost")."""
+        idle_before: dict[str, int] = {}
+        while True:
+            await asyncio.sleep(self.settings.sweep_interval.total_seconds())
+            idle_before = await asyncio.to_thread(self._send_pages_of_idle_jobs, idle_before)
+
+    def _send_pages_of_idle_jobs(self, idle_before: dict[str, int]) -> dict[str, int]:
+        """Send the next pages of the jobs idle now that were idle at the last sweep with
+        the same pages read. Returns the jobs idle now, with their pages read."""
+        idle = self.store.idle_jobs()
+        for record in idle:
+            if idle_before.get(record.uuid) == record.pages_done:
+                log.warning(
+                    "job %s: no page of it in the broker since %d of %d pages were read"
+                    " (a send was refused); sending its next pages",
+                    record.uuid,
+                    record.pages_done,
+                    record.pages_to_read,
+                )
+                self._send(record, inline=False, only_if_idle=True)
+        return {record.uuid: record.pages_done for record in idle}
 
     def recover(self) -> None:
         """Send the first pages of jobs whose API server stopped before it sent any."""
@@ -147,8 +178,9 @@ class CeleryQueue:
         self._send(record, inline=False)
 
     async def run_inline(self, record: JobRecord) -> None:
-        self._send(record, inline=True)
-        await self.wait_until_finished(record)
+        if self._send(record, inline=True):
+            await self.wait_until_finished(record)
+        # else: nothing to wait for until the broker is back; the POST answers 202
 
     async def wait_until_finished(self, record: JobRecord) -> None:
         deadline = asyncio.get_running_loop().time() + self.settings.inline_wait.total_seconds()
@@ -174,10 +206,21 @@ class CeleryQueue:
         record = self.store.get_job(uuid)
         return record is not None and not record.status.finished
 
-    def _send(self, record: JobRecord, *, inline: bool) -> None:
+    def _send(self, record: JobRecord, *, inline: bool, only_if_idle: bool = False) -> bool:
+        """Send the job's first pages (its window); False where the broker refused them,
+        which leaves them to the sweep (:meth:`run`)."""
         window = record.pages_to_read if inline else self.settings.pages_in_flight_per_job
         priority = broker_priority(record.priority, inline=inline)
-        send_next_pages(self.celery, self.store, record, window, priority)
+        try:
+            send_next_pages(
+                self.celery, self.store, record, window, priority, only_if_idle=only_if_idle
+            )
+        except BrokerError as exc:
+            log.warning(
+                "job %s: the broker refused its pages (%s); sent again later", record.uuid, exc
+            )
+            return False
+        return True
 
 
 class WorkerContext:
@@ -242,7 +285,11 @@ class WorkerContext:
                 self.fail(uuid, outcome.error)
                 return
         done = store.mark_page_done(uuid, index)
-        send_next_pages(app, store, record, 1, priority)
+        try:
+            send_next_pages(app, store, record, 1, priority)
+        except BrokerError as exc:
+            # the page is read and counted; the API servers' sweep sends the next one
+            log.warning("job %s: the broker refused its next page (%s)", uuid, exc)
         stale_after = self.settings.page_visibility_timeout
         if done >= record.pages_to_read and store.claim_assembly(uuid, stale_after=stale_after):
             self.finisher.finish(record, None)

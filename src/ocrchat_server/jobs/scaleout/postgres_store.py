@@ -587,7 +587,9 @@ class PostgresStore:
     # --- the pages of jobs shared by workers (the Celery queue's ledger) -----
 
     @contextmanager
-    def claiming_pages_to_send(self, uuid: str, count: int) -> Iterator[list[int]]:
+    def claiming_pages_to_send(
+        self, uuid: str, count: int, *, only_if_idle: bool = False
+    ) -> Iterator[list[int]]:
         """The positions in the job's pages to read (its ``page_indexes``) of the next
         ``count`` pages not yet sent to the broker (fewer at its end): whoever holds them
         sends them, and no one else will.
@@ -596,16 +598,34 @@ class PostgresStore:
         that dies between claim and send (a worker killed there once left a page never
         sent, and its job processing for ever) rolls it back, and the page task that the
         broker gives back claims them again. Dying after the send but before the commit
-        sends them twice, which a page read twice allows."""
+        sends them twice, which a page read twice allows.
+
+        ``only_if_idle``: claim nothing unless every page sent so far is read (see
+        :meth:`idle_jobs`), checked under the job's row lock, so that a worker that sent
+        the job's next page meanwhile is never doubled."""
+        idle = b" AND jobs.pages_sent = jobs.pages_done" if only_if_idle else b""
         with self._transaction() as db:
             rows = db.execute(
                 b"WITH old AS (SELECT pages_sent FROM jobs WHERE uuid = %s FOR UPDATE)"
                 b" UPDATE jobs SET pages_sent = LEAST(pages_to_read, jobs.pages_sent + %s)"
                 b" FROM old WHERE uuid = %s AND status IN ('pending', 'processing')"
-                b" RETURNING old.pages_sent AS before, jobs.pages_sent",
+                + idle
+                + b" RETURNING old.pages_sent AS before, jobs.pages_sent",
                 (uuid, count, uuid),
             ).fetchall()
             yield list(range(int(rows[0]["before"]), int(rows[0]["pages_sent"]))) if rows else []
+
+    def idle_jobs(self) -> list[JobRecord]:
+        """Unfinished jobs with pages left to send and none in the broker: every page sent
+        was read. Either a worker is between reading a page and sending the next one, or
+        that send failed (the broker was unreachable or full) and nothing else will send
+        it: a job seen idle twice with the same ``pages_done`` is the second kind."""
+        rows = self._query(
+            f"{_JOB_SELECT} WHERE status IN ('pending', 'processing')"
+            " AND pages_sent = pages_done AND pages_sent < pages_to_read"
+            " ORDER BY created_at, uuid"
+        )
+        return [_job(row) for row in rows]
 
     def count_attempt(self, uuid: str, index: int) -> int:
         """One more delivery of page ``index`` to a worker; returns how many so far."""
