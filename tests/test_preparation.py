@@ -7,7 +7,9 @@ CC BY 4.0; LECTAUREP Notaires de Paris - Répertoires, Archives nationales
 https://github.com/HTR-United/lectaurep-repertoires, CC BY 4.0; Memorials for
 Jane Lathrop Stanford, I. Guimarães, P. Maurel, Y. Ozturk, A. Chagué
 (doi:10.5281/zenodo.6126625), images: Stanford University Archives via
-FromThePage, CC BY 4.0 (see tests/data/README.md).
+FromThePage, CC BY 4.0; OCR-D-GT-VD-SBB, OCR-D / Staatsbibliothek zu Berlin -
+Preußischer Kulturbesitz, https://github.com/OCR-D/OCR-D-GT-VD-SBB, CC BY-SA 4.0
+(see tests/data/README.md).
 """
 
 from __future__ import annotations
@@ -24,10 +26,17 @@ from ocrchat_server.app import create_app
 from ocrchat_server.cli import main
 from ocrchat_server.engines.cpu import CpuEngine
 from ocrchat_server.engines.languages import resolve_language
-from ocrchat_server.engines.lexicon import corrected, lexicon, spell_page
+from ocrchat_server.engines.lexicon import (
+    corrected,
+    lexicon,
+    long_s_words,
+    spell_page,
+    with_long_s,
+)
 from ocrchat_server.engines.preparation import (
     GREY,
     LEXICON,
+    LONG_S,
     STEPS,
     UPRIGHT,
     PreparationError,
@@ -89,7 +98,7 @@ def test_a_sideways_scan_with_its_language_named_is_read_upright(server: Server)
         assert (page["width"], page["height"]) == upright.size
     assert cer(reference(TYPED), job["text"]) < 0.02
     # each preparation step's cost is in the page's timings, beside the reading itself
-    assert set(page["timings"]) == {UPRIGHT, GREY, LEXICON, "read"}
+    assert set(page["timings"]) == {UPRIGHT, GREY, LEXICON, LONG_S, "read"}
     assert all(seconds >= 0 for seconds in page["timings"].values())
     assert page["timings"]["read"] > page["timings"][UPRIGHT]
 
@@ -112,7 +121,7 @@ def test_preparation_can_be_switched_off(tmp_path: Path) -> None:
 def test_the_prepare_option_names_known_steps() -> None:
     assert parse_steps("all") == STEPS
     assert parse_steps("none") == ()
-    assert parse_steps("lexicon,grey, upright") == STEPS  # always run in their own order
+    assert parse_steps("long_s,lexicon,grey, upright") == STEPS  # run in their own order
     assert parse_steps("grey") == (GREY,)
     with pytest.raises(PreparationError, match="unknown preparation step"):
         parse_steps("upright,sharpen")
@@ -173,3 +182,54 @@ def test_a_page_s_own_confusions_numbers_and_run_on_sentences() -> None:
     ]
     # on a page without that evidence, a capitalized word is left as it is
     assert spell_page([[("Arohduke", sure), ("whioh", sure)]], english) == [["Arohduke", "which"]]
+
+
+LONG_S_PRINT = TEST_DATA / "fr_hist_vdsbb_borrdisc_p20.tif"
+
+
+def test_the_long_s_of_an_old_print_is_written_as_the_print_has_it() -> None:
+    """An 18th-century French print set with the long s (ſ), which PP-OCRv6 has no letter
+    for: it reads "eſt" as "eft". The ground truth is diplomatic, as old prints' are."""
+    french = resolve_language("fra")
+    with Image.open(LONG_S_PRINT) as scan:
+        scan.load()
+        without = CpuEngine(preparation=(UPRIGHT, GREY, LEXICON))
+        raw = without.read_page(scan, index=0, language=french)
+        restored = CpuEngine().read_page(scan, index=0, language=french)
+
+    assert "ſ" not in raw.page.text
+    assert "eft" in raw.page.text.split()  # the confusion this step is for
+    words = restored.page.text.split()
+    assert "eft" not in words
+    assert {"eſt", "ſommes", "ſeules"} <= set(words)
+    assert not any(word.endswith("ſ") for word in words)  # a round s ends a word
+    before = cer(reference(LONG_S_PRINT), raw.page.text)
+    after = cer(reference(LONG_S_PRINT), restored.page.text)
+    assert after < 0.75 * before, (before, after)
+    assert LONG_S in (restored.page.timings or {})
+    assert {word.text for word in restored.words} >= {"eſt"}  # the searchable PDF's too
+
+
+def test_pages_without_the_long_s_are_left_alone() -> None:
+    french, german = long_s_words("fra"), long_s_words("frk")
+    # two words read with f for s are not enough to call a page an old print
+    assert with_long_s([["Il", "eft", "feul", "dans", "la", "maison."]], french) is None
+    old = [["Il", "eft", "feul,", "nous", "fuivons", "eux."], ["Ils", "font"]]
+    assert with_long_s(old, french) == [
+        ["Il", "eſt", "ſeul,", "nous", "ſuivons", "eux."],
+        ["Ils", "font"],  # a word both ways (font, ſont): left as read
+    ]
+    # Fraktur's own word list knows "ift": German's decides
+    fraktur = [["Es", "ift", "ein", "Wunfch,", "gefchieht,", "Gefellfchaft", "Haus"]]
+    assert with_long_s(fraktur, german) == [
+        ["Es", "iſt", "ein", "Wunſch,", "geſchieht,", "Geſellſchaft", "Haus"]
+    ]
+    # a modern typewritten page: read the same with the step and without
+    english = resolve_language("eng")
+    with Image.open(TYPED) as scan:
+        scan.load()
+        without = CpuEngine(preparation=(UPRIGHT, GREY, LEXICON)).read_page(
+            scan, index=0, language=english
+        )
+        with_step = CpuEngine().read_page(scan, index=0, language=english)
+    assert with_step.page.text == without.page.text

@@ -158,7 +158,7 @@ _prepare_option = click.option(
     type=_PreparationSteps(),
     help="Steps around PP-OCRv6's reading, comma-separated: upright (turn sideways "
     "pages), grey (read luminance), lexicon (undo letter confusions by the language's "
-    "word list); 'all' or 'none'.",
+    "word list), long_s (write the long s where an old print has it); 'all' or 'none'.",
 )
 
 

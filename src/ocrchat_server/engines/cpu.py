@@ -34,10 +34,11 @@ from ocrchat_server.engines import ppocr
 from ocrchat_server.engines.base import PageReading
 from ocrchat_server.engines.detection import detect_languages, models_of
 from ocrchat_server.engines.languages import installed_models
-from ocrchat_server.engines.lexicon import lexicon, spell_page
+from ocrchat_server.engines.lexicon import lexicon, long_s_words, spell_page, with_long_s
 from ocrchat_server.engines.page_text import TextLine, build_page, common_confidence
 from ocrchat_server.engines.preparation import (
     LEXICON,
+    LONG_S,
     STEPS,
     UPRIGHT,
     PreparedPage,
@@ -195,12 +196,17 @@ class CpuEngine:
                 script = osd_script(image, dpi)
                 if script in _TYPEFACE_SCRIPTS and _TYPEFACE_SCRIPTS[script] in installed_models():
                     greek_models = greek_models_for(_TYPEFACE_SCRIPTS[script])
-        if LEXICON in self.preparation and models and _score(found) >= _LEXICON_PAGE_SCORE:
-            started = time.perf_counter()
-            words = lexicon(models)
-            found = _spelled(found, words) if words else found
-            # the step's cost goes with the preparation steps' (the dict is this page's own)
-            page.timings[LEXICON] = round(time.perf_counter() - started, 4)
+        if models and _score(found) >= _LEXICON_PAGE_SCORE:
+            # each step's cost goes with the preparation steps' (the dict is this page's own)
+            if LEXICON in self.preparation:
+                started = time.perf_counter()
+                words = lexicon(models)
+                found = _spelled(found, words) if words else found
+                page.timings[LEXICON] = round(time.perf_counter() - started, 4)
+            if LONG_S in self.preparation:
+                started = time.perf_counter()
+                found = _with_long_s(found, long_s_words(models))
+                page.timings[LONG_S] = round(time.perf_counter() - started, 4)
         lines = [_from_ppocr(line) for line in found]
         engine = PPOCR
         if greek_models is not None:
@@ -254,6 +260,27 @@ def _spelled(lines: list[ppocr.PpocrLine], words: frozenset[str]) -> list[ppocr.
                 for part in _split_word(word, text)
             )
         result.append(attrs.evolve(line, text=" ".join(fixed), words=boxed))
+    return result
+
+
+def _with_long_s(lines: list[ppocr.PpocrLine], words: frozenset[str]) -> list[ppocr.PpocrLine]:
+    """The page's lines with the long s written where the print has it (:mod:`.lexicon`).
+    A letter stands for a letter, so every word keeps its box."""
+    tokens = [line.text.split() for line in lines]
+    restored = with_long_s(tokens, words) if words else None
+    if restored is None:
+        return lines
+    result = []
+    for line, before, after in zip(lines, tokens, restored, strict=True):
+        if after == before:
+            result.append(line)
+            continue
+        boxed = line.words
+        if len(boxed) == len(after):
+            boxed = tuple(
+                attrs.evolve(word, text=text) for word, text in zip(boxed, after, strict=True)
+            )
+        result.append(attrs.evolve(line, text=" ".join(after), words=boxed))
     return result
 
 

