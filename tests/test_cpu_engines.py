@@ -91,6 +91,10 @@ def test_greek_lines_on_a_latin_page_are_read_by_tesseract(server: Server) -> No
         _greek_letters(b["text"]) >= 0.15 * sum(c.isalpha() for c in b["text"])
         for b in greek_blocks
     )
+    # a Greek word in an English line: Tesseract's word in place of PP-OCRv6's Latin letters
+    mixed = [b["text"] for b in page["blocks"] if b["engine"] == "ppocr+tesseract"]
+    assert any("The plural ὧν is equivalent" in text for text in mixed), mixed
+    assert "&v" not in job["text"]
     # Greek as it is written: θ, not the mathematical symbol ϑ Tesseract gives for a curly
     # theta, and an elided word's apostrophe, not a spacing breathing mark
     greek = " ".join(b["text"] for b in greek_blocks)

@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import statistics
 import time
 from typing import TYPE_CHECKING, Any
@@ -100,6 +101,11 @@ _LEXICON_PAGE_SCORE = 0.94
 confusions of print the language's word list can undo (:mod:`.lexicon`). Below it, on
 handwriting and damaged pages, its words are guesses, and a word list makes them other
 wrong words as often as right ones."""
+_GREEK_WORD_LETTERS = 2
+_GREEK_WORD_SHARE = 0.6
+_GREEK_WORD_SURE = 0.8
+"""A word Tesseract read with at least this many Greek letters, this share of its letters
+Greek and this confidence takes the place of PP-OCRv6's reading of it."""
 _SPECK_LENGTH = 2
 _SPECK_CONFIDENCE = 0.5
 
@@ -216,7 +222,11 @@ class CpuEngine:
                 reread = _tesseract_lines(data, found, candidates)
                 for i, tesseract_line in reread.items():
                     lines[i] = tesseract_line
-                if reread:
+                latin = lexicon(models) if models else frozenset()
+                mixed = _with_greek_words(data, found, set(reread), latin)
+                for i, line in mixed.items():
+                    lines[i] = _from_ppocr(line, engine=f"{PPOCR}+{TESSERACT}")
+                if reread or mixed:
                     models = greek_models
                     engine = f"{PPOCR}+{TESSERACT}"
         tables = find_tables(image, models or "eng", dpi) if self.read_tables else []
@@ -416,7 +426,7 @@ def _reads_better(lines: list[ppocr.PpocrLine], reading: PageReading) -> bool:
     return _filled(lines) and common_confidence(PPOCR, _score(lines)) > tesseract
 
 
-def _from_ppocr(line: ppocr.PpocrLine) -> TextLine:
+def _from_ppocr(line: ppocr.PpocrLine, *, engine: str = PPOCR) -> TextLine:
     words = line.text.split() or [line.text]
     confidence = common_confidence(PPOCR, line.score)
     # rapidocr's word scores are not the words' (it pairs each word with one character's
@@ -431,9 +441,84 @@ def _from_ppocr(line: ppocr.PpocrLine) -> TextLine:
         words=words,
         confidences=[confidence],
         bbox=line.bbox,
-        engine=PPOCR,
+        engine=engine,
         boxed=tuple(boxed) if boxed else None,
     )
+
+
+def _with_greek_words(
+    data: dict[str, list[Any]],
+    found: list[ppocr.PpocrLine],
+    reread: set[int],
+    latin: frozenset[str],
+) -> dict[int, ppocr.PpocrLine]:
+    """PP-OCRv6's lines (other than those ``reread`` whole) with the Greek words Tesseract
+    found in them in place of what PP-OCRv6, which has no Greek, made of those words
+    ("Adyxa" for λόγχα). A word of the page's Latin-script language (``latin``, its word
+    list) stays as PP-OCRv6 read it."""
+    placed: dict[int, list[TesseractWord]] = {}
+    for words in words_by_line(data).values():
+        for word in words:
+            greek_letters = sum(greek_share(letter) > 0 for letter in word.text)
+            if (
+                greek_letters < _GREEK_WORD_LETTERS
+                or greek_share(word.text) < _GREEK_WORD_SHARE
+                or word.confidence < _GREEK_WORD_SURE
+            ):
+                continue
+            shares = [
+                (share_inside(word.bbox, line.bbox), i)
+                for i, line in enumerate(found)
+                if i not in reread
+            ]
+            share, best = max(shares, default=(0.0, -1))
+            if share > _LINE_MATCH:
+                placed.setdefault(best, []).append(word)
+    result: dict[int, ppocr.PpocrLine] = {}
+    for i, greek_words in placed.items():
+        line = found[i]
+        tokens = line.text.split()
+        if len(line.words) != len(tokens):
+            continue  # no box for each of PP-OCRv6's words
+        boxed: list[ppocr.PpocrWord | None] = list(line.words)
+        for greek in greek_words:
+            span = [
+                (k, read)
+                for k, read in enumerate(boxed)
+                if read is not None and _inside_across(read.bbox, greek.bbox) >= _LINE_MATCH
+            ]
+            read_as = " ".join(read.text for _, read in span)
+            if not span or greek_share(read_as) > 0 or _is_latin_word(read_as, latin):
+                continue
+            boxes = [read.bbox for _, read in span]
+            boxed[span[0][0]] = ppocr.PpocrWord(
+                text=greek_text_forms(greek.text),
+                bbox=(
+                    min(box[0] for box in boxes),
+                    min(box[1] for box in boxes),
+                    max(box[2] for box in boxes),
+                    max(box[3] for box in boxes),
+                ),
+                score=greek.confidence,
+            )
+            for k, _ in span[1:]:
+                boxed[k] = None
+        kept = tuple(word for word in boxed if word is not None)
+        if kept != line.words:
+            text = " ".join(word.text for word in kept)
+            result[i] = attrs.evolve(line, text=text, words=kept)
+    return result
+
+
+def _inside_across(box: BBox, other: BBox) -> float:
+    """Share of ``box``'s width that lies across ``other``'s."""
+    overlap = min(box[2], other[2]) - max(box[0], other[0])
+    return max(0, overlap) / max(1, box[2] - box[0])
+
+
+def _is_latin_word(text: str, words: frozenset[str]) -> bool:
+    runs = re.findall(r"[^\W\d_]+", text)
+    return bool(runs) and all(run in words or run.lower() in words for run in runs)
 
 
 def _is_speck(text: str, confidence: float) -> bool:

@@ -154,8 +154,10 @@ def build_page(
                     confidence=confidence,
                     label=labels.get(len(blocks)),
                     engine=line.engine,
-                    # only engines measured on the common scale are judged
-                    low_confidence=line.engine in _COMMON_SCALE and confidence < LOW_CONFIDENCE,
+                    # only engines measured on the common scale are judged (both of a line
+                    # PP-OCRv6 read with a Greek word of Tesseract's: ppocr+tesseract)
+                    low_confidence=all(part in _COMMON_SCALE for part in line.engine.split("+"))
+                    and confidence < LOW_CONFIDENCE,
                     words=block_words(text, line.bbox, confidence, line.boxed),
                     region=len(regions),
                 )
