@@ -161,6 +161,8 @@ def test_the_word_list_leaves_names_guesses_and_real_words_alone() -> None:
     assert corrected("Arohduke", 1.0, english) == "Arohduke"  # capitalized: maybe a name
     assert corrected("looked", 1.0, english) == "looked"  # a word already
     assert corrected("ohu-", 1.0, english) == "ohu-"  # half a word
+    assert corrected("so-oalled", 1.0, english) == "so-called"  # a compound's parts
+    assert corrected("aooommodation", 1.0, english) == "accommodation"  # 11 letters in doubt
     # Czech accents put back, on names too: only the accents change
     assert corrected("hlidku", 1.0, czech) == "hlídku"
     assert corrected("Vidni,", 1.0, czech) == "Vídni,"
@@ -179,6 +181,13 @@ def test_a_page_s_own_confusions_numbers_and_run_on_sentences() -> None:
         ["The", "Archduke", "left", "in", "1914."],
         ["which", "church", "barracks", "French"],
         ["service. On", "£100,000,", "S.S.Uni-"],
+    ]
+    # small capitals read with lowercase letters of the same shape; not a word written so
+    french = lexicon("fra")
+    capitals = [[("SoN", sure), ("ExCELLENCE,", sure), ("le", sure), ("RoI", sure)]]
+    assert spell_page(capitals, french) == [["SON", "EXCELLENCE,", "le", "ROI"]]
+    assert spell_page([[("VoIP", sure), ("PDFs", sure), ("IoT", sure)]], english) == [
+        ["VoIP", "PDFs", "IoT"]
     ]
     # on a page without that evidence, a capitalized word is left as it is
     assert spell_page([[("Arohduke", sure), ("whioh", sure)]], english) == [["Arohduke", "which"]]

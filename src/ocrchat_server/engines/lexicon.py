@@ -15,8 +15,9 @@ rather than confuses; :data:`.cpu._LEXICON_PAGE_SCORE`), unsure words,
 capitalized words (names) unless the change only adds or moves an accent or
 the page makes the same confusion in three lowercase words, words under four
 letters, and word halves broken at a line end. Numbers with digit look-alikes
-in them (``l914``) and sentences run together (``service.On``) are put right
-too.
+in them (``l914``), sentences run together (``service.On``), the parts of a
+compound (``so-oalled``) and words in small capitals read with lowercase
+letters (``SoN``) are put right too.
 
 Measured on the shared corpus (docs/engines.md): printed CER 0.022 -> 0.018.
 """
@@ -59,7 +60,7 @@ CONFUSIONS = {
 _SURE = 0.9
 _SHORTEST = 4
 _MOST_CHANGES = 3
-_MOST_PLACES = 10
+_MOST_PLACES = 14
 """A word with more letters that could be confusions than this is left alone (too many
 combinations to try, and too many chances of a wrong match)."""
 _WORD = re.compile(r"^(\W*)(\w+?)(\W*)$")
@@ -67,6 +68,11 @@ _SYSTEMATIC = 3
 """Different words a confusion must be undone in before it counts as the page's own."""
 _DIGIT_LOOKALIKES = str.maketrans("lIOo", "1100")
 _LETTERS = re.compile(r"[^\W\d_]+")
+_COMPOUND = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
+"""A hyphen between two letters: the parts of a compound are put right one by one."""
+_SMALL_CAPITAL_LOOKALIKES = frozenset("cosvwxz")
+_PLURAL_OF_CAPITALS = re.compile(r"[A-Z]+s")
+"""Letters whose small capital has the lowercase letter's shape."""
 _LONG_S_WITNESSES = 3
 """Different words that are words only with an ``f`` read as a long s, from which a page
 counts as printed with it. On the shared corpus: 11 and 4 on the two 18th-century prints
@@ -96,7 +102,12 @@ def spell_page(lines: list[list[tuple[str, float]]], words: frozenset[str]) -> l
     return [
         [
             _spaced(
-                _digits(corrected(word, score, words, systematic) if _capitalized(word) else right)
+                _digits(
+                    _small_capitals(
+                        corrected(word, score, words, systematic) if _capitalized(word) else right,
+                        words,
+                    )
+                )
             )
             for (word, score), right in zip(line, fixed, strict=True)
         ]
@@ -115,6 +126,9 @@ def corrected(
     capitalized words too."""
     if score < _SURE:
         return word
+    parts = _COMPOUND.split(word)
+    if len(parts) > 1:  # each part of a compound on its own ("so-oalled")
+        return "-".join(corrected(part, score, words, systematic) for part in parts)
     match = _WORD.match(word)
     if not match:
         return word
@@ -152,6 +166,22 @@ def _variants(core: str, places: list[int], changes: int) -> list[str]:
                 spelled[i] = letter.upper() if core[i].isupper() else letter
             variants.append("".join(spelled))
     return variants
+
+
+def _small_capitals(word: str, words: frozenset[str]) -> str:
+    """A word set in small capitals, which PP-OCRv6 reads with lowercase letters where a
+    small capital looks like one ("SoN ExCELLENCE", "RoI"), in capitals: at least two
+    capitals, no other lowercase letter, and a word of the list in lowercase but not as
+    written ("VoIP", "DoS"). An abbreviation's plural ("PDFs") stays as it is."""
+    letters = _LETTERS.findall(word)
+    capitals = sum(letter.isupper() for run in letters for letter in run)
+    lowercase = {letter for run in letters for letter in run if letter.islower()}
+    if capitals < 2 or not lowercase or not lowercase <= _SMALL_CAPITAL_LOOKALIKES:
+        return word
+    for run in letters:
+        if run in words or run.lower() not in words or _PLURAL_OF_CAPITALS.fullmatch(run):
+            return word
+    return word.upper()
 
 
 def _capitalized(word: str) -> bool:
