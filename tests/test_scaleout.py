@@ -324,3 +324,38 @@ def test_pages_the_broker_refused_are_sent_once_it_takes_them(
         worker.stop()
     # every one of the six-page job's pages after its first two was sent by the sweep
     assert "the broker refused its next page" in worker_log.read_text()
+
+
+def test_pages_the_broker_lost_are_sent_again(
+    scale_out_servers: ScaleOutServers, settings: Settings, clock: MovableClock, tmp_path: Path
+) -> None:
+    """Pages Redis had taken and then lost (restarted without its data, or a replica that
+    lacked the last writes took over) once left their job processing for ever: nothing
+    in the broker would ever read them or send the job's next ones."""
+    number = next(scale_out_servers.numbers)
+    broker_url = scale_out_servers.redis.fresh_database(number)
+    settings = attrs.evolve(
+        settings,
+        database_url=scale_out_servers.postgres.create_database(f"lost{number}"),
+        broker_url=broker_url,
+        storage=tmp_path / "shared",
+        pages_in_flight_per_job=2,
+        sweep_interval=dt.timedelta(seconds=0.5),
+        page_visibility_timeout=dt.timedelta(seconds=2),
+        page_timeout=dt.timedelta(seconds=2),
+    )
+    with started(settings, clock) as server:  # no worker yet: the pages sent wait in Redis
+        response = submit(server, numbered_pdf(6), "report.pdf")
+        assert response.status_code == 202, response.text
+        uuid = response.json()["uuid"]
+        assert redis.Redis.from_url(broker_url).flushdb()  # Redis loses its data
+        worker = WorkerProcess(settings, tmp_path / "worker.log", visibility_timeout="2s")
+        worker.start()
+        try:
+            job = wait_until_finished(server, uuid, timeout=180)
+        finally:
+            worker.stop()
+    assert job["status"] == "done", job
+    assert [page["index"] for page in job["pages"]] == list(range(6))
+    for n, page in enumerate(job["pages"], start=1):
+        assert f"Page {n} of the quarterly report" in page["text"]

@@ -132,6 +132,16 @@ _page_timeout_option = click.option(
     help="Time limit for one page, rendering and reading; past it the page fails and its "
     "worker is stopped with the processes it started (0: no limit).",
 )
+_page_visibility_timeout_option = click.option(
+    "--page-visibility-timeout",
+    type=_Duration(),
+    default="10m",
+    show_default=True,
+    envvar="OCRCHAT_PAGE_VISIBILITY_TIMEOUT",
+    help="Scale-out: how long a page may go unacknowledged before another worker reads it "
+    "(its worker died). Longer than the slowest page; the same on every host (an API "
+    "server sends again the pages of a job quiet for this and --page-timeout together).",
+)
 _FILES_KEPT_FREE = 200
 """Open files left to the server beside its connections: the database, uploads, pipes."""
 _retention_option = click.option(
@@ -354,6 +364,7 @@ def main() -> None:
     envvar="OCRCHAT_INLINE_WAIT",
     help="Scale-out: how long a small file's POST waits for its job before answering 202.",
 )
+@_page_visibility_timeout_option
 def serve(
     host: str,
     port: int,
@@ -391,6 +402,7 @@ def serve(
     storage: Path | None,
     pages_in_flight_per_job: int,
     inline_wait: dt.timedelta,
+    page_visibility_timeout: dt.timedelta,
 ) -> None:
     """Start the API server: by default with its records (SQLite), files and worker
     processes on this machine; with --database-url and --broker-url, the API alone, the
@@ -448,6 +460,7 @@ def serve(
         storage=storage,
         pages_in_flight_per_job=pages_in_flight_per_job,
         inline_wait=inline_wait,
+        page_visibility_timeout=page_visibility_timeout,
     )
     if workers:
         settings = attrs.evolve(settings, workers=workers)
@@ -506,15 +519,7 @@ def _check_schema(database_url: str) -> None:
     "[default: one per core]",
 )
 @_worker_max_pages_option
-@click.option(
-    "--page-visibility-timeout",
-    type=_Duration(),
-    default="10m",
-    show_default=True,
-    envvar="OCRCHAT_PAGE_VISIBILITY_TIMEOUT",
-    help="How long a page may go unacknowledged before another worker reads it (its "
-    "worker died). Longer than the slowest page; the same on every host.",
-)
+@_page_visibility_timeout_option
 @_page_timeout_option
 @_retention_option
 @_prepare_option

@@ -19,11 +19,16 @@
   the broker refused (unreachable, out of memory) leaves the job with no page
   in the broker: every API server looks for such jobs each ``sweep_interval``
   and sends the pages of one it finds idle twice with no page read between.
+  Pages the broker took and then lost (a Redis restarted without its data, a
+  replica that lacked the last writes promoted) are sent again once their job
+  has not moved, by PostgreSQL's clock, for the visibility timeout and the
+  page time limit together.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -125,14 +130,18 @@ def send_next_pages(
     the broker refuses raises :class:`BrokerError` and leaves them unclaimed."""
     with store.claiming_pages_to_send(record.uuid, count, only_if_idle=only_if_idle) as positions:
         for position in positions:
-            # the ledger counts positions in the pages to read, which a selection skips
-            index = record.page_indexes[position]
-            celery.send_task(
-                READ_PAGE,
-                args=(record.uuid, index, priority),
-                priority=priority,
-                task_id=page_task_id(record.uuid, index),
-            )
+            _send_page(celery, record, position, priority)
+
+
+def _send_page(celery: Celery, record: JobRecord, position: int, priority: int) -> None:
+    # the ledger counts positions in the pages to read, which a selection skips
+    index = record.page_indexes[position]
+    celery.send_task(
+        READ_PAGE,
+        args=(record.uuid, index, priority),
+        priority=priority,
+        task_id=page_task_id(record.uuid, index),
+    )
 
 
 class CeleryQueue:
@@ -147,11 +156,38 @@ class CeleryQueue:
 
     async def run(self) -> None:
         """The workers take their pages from the broker; this only sends again the pages
-        of jobs left with none there (module docstring, "Never lost")."""
+        of jobs left with none there, or whose pages the broker lost (module docstring,
+        "Never lost")."""
         idle_before: dict[str, int] = {}
         while True:
             await asyncio.sleep(self.settings.sweep_interval.total_seconds())
             idle_before = await asyncio.to_thread(self._send_pages_of_idle_jobs, idle_before)
+            await asyncio.to_thread(self._send_lost_pages_again)
+
+    def _send_lost_pages_again(self) -> None:
+        """Send again the pages sent but not read of jobs that have not moved for longer
+        than a page may take: longer than the visibility timeout (after which Redis gives
+        a page whose worker died to another) and the page time limit together."""
+        quiet_for = self.settings.page_visibility_timeout + (
+            self.settings.page_timeout or dt.timedelta(0)
+        )
+        for record in self.store.stalled_jobs(quiet_for):
+            priority = broker_priority(record.priority, inline=False)
+            try:
+                with self.store.claiming_unread_pages(record, quiet_for) as positions:
+                    for position in positions:
+                        _send_page(self.celery, record, position, priority)
+            except BrokerError as exc:
+                log.warning("job %s: the broker refused its lost pages (%s)", record.uuid, exc)
+                continue
+            if positions:
+                log.warning(
+                    "job %s: no page of it read or sent for %s; the broker lost %d of its"
+                    " pages, sent again",
+                    record.uuid,
+                    quiet_for,
+                    len(positions),
+                )
 
     def _send_pages_of_idle_jobs(self, idle_before: dict[str, int]) -> dict[str, int]:
         """Send the next pages of the jobs idle now that were idle at the last sweep with

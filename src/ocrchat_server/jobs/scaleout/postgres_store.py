@@ -607,7 +607,8 @@ class PostgresStore:
         with self._transaction() as db:
             rows = db.execute(
                 b"WITH old AS (SELECT pages_sent FROM jobs WHERE uuid = %s FOR UPDATE)"
-                b" UPDATE jobs SET pages_sent = LEAST(pages_to_read, jobs.pages_sent + %s)"
+                b" UPDATE jobs SET pages_sent = LEAST(pages_to_read, jobs.pages_sent + %s),"
+                b" progress_at = now()"
                 b" FROM old WHERE uuid = %s AND status IN ('pending', 'processing')"
                 + idle
                 + b" RETURNING old.pages_sent AS before, jobs.pages_sent",
@@ -626,6 +627,45 @@ class PostgresStore:
             " ORDER BY created_at, uuid"
         )
         return [_job(row) for row in rows]
+
+    def stalled_jobs(self, quiet_for: dt.timedelta) -> list[JobRecord]:
+        """Unfinished jobs with pages sent but not read, and no page sent or read for
+        ``quiet_for`` (by the database's clock): the broker lost those pages (a Redis
+        restarted without its data, or a replica that lacked the last writes took over)."""
+        rows = self._query(
+            f"{_JOB_SELECT} WHERE status IN ('pending', 'processing')"
+            " AND pages_sent > pages_done"
+            " AND COALESCE(progress_at, created_at) < now() - %s"
+            " ORDER BY created_at, uuid",
+            (quiet_for,),
+        )
+        return [_job(row) for row in rows]
+
+    @contextmanager
+    def claiming_unread_pages(
+        self, record: JobRecord, quiet_for: dt.timedelta
+    ) -> Iterator[list[int]]:
+        """The positions (in the job's pages to read) of its pages sent but not read, for
+        the one caller that finds the job still stalled (:meth:`stalled_jobs`); none for
+        any other. The claim marks the job moved, committed when the block ends, after the
+        pages were sent again."""
+        with self._transaction() as db:
+            rows = db.execute(
+                "UPDATE jobs SET progress_at = now() WHERE uuid = %s"
+                " AND status IN ('pending', 'processing') AND pages_sent > pages_done"
+                " AND COALESCE(progress_at, created_at) < now() - %s RETURNING pages_sent",
+                (record.uuid, quiet_for),
+            ).fetchall()
+            read = {
+                int(row["page_index"])
+                for row in db.execute(
+                    "SELECT page_index FROM job_pages WHERE job_uuid = %s AND done",
+                    (record.uuid,),
+                ).fetchall()
+            }
+            sent = int(rows[0]["pages_sent"]) if rows else 0
+            indexes = record.page_indexes
+            yield [position for position in range(sent) if indexes[position] not in read]
 
     def count_attempt(self, uuid: str, index: int) -> int:
         """One more delivery of page ``index`` to a worker; returns how many so far."""
@@ -647,7 +687,11 @@ class PostgresStore:
                 (uuid, index),
             ).fetchone()
             if counted is not None:
-                db.execute("UPDATE jobs SET pages_done = pages_done + 1 WHERE uuid = %s", (uuid,))
+                db.execute(
+                    "UPDATE jobs SET pages_done = pages_done + 1, progress_at = now()"
+                    " WHERE uuid = %s",
+                    (uuid,),
+                )
             row = db.execute("SELECT pages_done FROM jobs WHERE uuid = %s", (uuid,)).fetchone()
         return int(row["pages_done"]) if row else 0
 
