@@ -234,6 +234,35 @@ def test_engine_tesseract_with_auto_reads_greek_quoted_in_a_latin_page(server: S
     assert cer(truth, page["text"]) < 0.03, page["text"]
 
 
+def test_engine_tesseract_with_auto_reads_greek_quoted_below_its_sample(server: Server) -> None:
+    # the sample, cut from the middle of the text, is all English and names English
+    # surely; the Greek quotation at the foot is found by the lines the reading was
+    # unsure of, and only its block is read again with Greek
+    english = [
+        "The chorus answers the messenger in the lines below, which",
+        "the scholiast explains at some length in his notes on",
+        "the passage, quoting an older commentary on the play.",
+    ]
+    greek = [
+        "ἀγγελίαν ἄτλατον οὐδὲ φευκτάν, τὰν ὁ μέγας μῦθος ἀέξει.",
+        "οἴμοι, φοβοῦμαι τὸ προσέρπον. περίφαντος ἀνήρ",
+        "ἀγγελίαν ἄτλατον οὐδὲ φευκτάν, τὰν ὁ μέγας μῦθος ἀέξει.",
+    ]
+    paragraphs = [english, english[::-1], english, english[::-1], english, greek]
+    png = io.BytesIO()
+    render_page(paragraphs, font_size=36, size=(1654, 2339)).save(png, format="PNG")
+
+    page = submit(server, png.getvalue(), "quotation.png", engine="tesseract").json()["pages"][0]
+
+    assert page["language"] == "eng+grc"
+    truth = "\n\n".join("\n".join(lines) for lines in paragraphs)
+    assert cer(truth, page["text"]) < 0.03, page["text"]
+    assert "οἴμοι, φοβοῦμαι τὸ προσέρπον." in page["text"]
+    # the English above it as the named reading has it, words, lines and order
+    named = submit(server, png.getvalue(), engine="tesseract", language="eng").json()
+    assert page["text"].split("\n\n")[:5] == named["text"].split("\n\n")[:5]
+
+
 def test_engine_tesseract_with_auto_turns_a_sideways_page(server: Server) -> None:
     # with its page segmentation, Tesseract reads the pieces of this page's lines as
     # vertical text when the page lies on its side, and confidently (0.73): a first look
