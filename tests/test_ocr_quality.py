@@ -209,18 +209,21 @@ def test_engine_tesseract_with_auto_gives_the_named_language_reading(server: Ser
         assert words(job["text"]) == words(named["text"]), page.name
 
 
+COMMENTARY_ENGLISH = [
+    "The chorus answers the messenger in the lines below, which",
+    "the scholiast explains at some length in his notes on",
+    "the passage, quoting an older commentary on the play.",
+]
+COMMENTARY_GREEK = [
+    "ἀγγελίαν ἄτλατον οὐδὲ φευκτάν, τὰν ὁ μέγας μῦθος ἀέξει.",
+    "οἴμοι, φοβοῦμαι τὸ προσέρπον. περίφαντος ἀνήρ",
+]
+
+
 def test_engine_tesseract_with_auto_reads_greek_quoted_in_a_latin_page(server: Server) -> None:
     # Latin models read Greek as gibberish that a language detector takes for some other
     # Latin-script language; the lines they are unsure of are tried with the Greek model
-    english = [
-        "The chorus answers the messenger in the lines below, which",
-        "the scholiast explains at some length in his notes on",
-        "the passage, quoting an older commentary on the play.",
-    ]
-    greek = [
-        "ἀγγελίαν ἄτλατον οὐδὲ φευκτάν, τὰν ὁ μέγας μῦθος ἀέξει.",
-        "οἴμοι, φοβοῦμαι τὸ προσέρπον. περίφαντος ἀνήρ",
-    ]
+    english, greek = COMMENTARY_ENGLISH, COMMENTARY_GREEK
     paragraphs = [english, greek, english[::-1], greek, english]
     png = io.BytesIO()
     render_page(paragraphs, font_size=36, size=(1654, 2339)).save(png, format="PNG")
@@ -238,16 +241,7 @@ def test_engine_tesseract_with_auto_reads_greek_quoted_below_its_sample(server: 
     # the sample, cut from the middle of the text, is all English and names English
     # surely; the Greek quotation at the foot is found by the lines the reading was
     # unsure of, and only its block is read again with Greek
-    english = [
-        "The chorus answers the messenger in the lines below, which",
-        "the scholiast explains at some length in his notes on",
-        "the passage, quoting an older commentary on the play.",
-    ]
-    greek = [
-        "ἀγγελίαν ἄτλατον οὐδὲ φευκτάν, τὰν ὁ μέγας μῦθος ἀέξει.",
-        "οἴμοι, φοβοῦμαι τὸ προσέρπον. περίφαντος ἀνήρ",
-        "ἀγγελίαν ἄτλατον οὐδὲ φευκτάν, τὰν ὁ μέγας μῦθος ἀέξει.",
-    ]
+    english, greek = COMMENTARY_ENGLISH, [*COMMENTARY_GREEK, COMMENTARY_GREEK[0]]
     paragraphs = [english, english[::-1], english, english[::-1], english, greek]
     png = io.BytesIO()
     render_page(paragraphs, font_size=36, size=(1654, 2339)).save(png, format="PNG")
