@@ -23,7 +23,6 @@
 from __future__ import annotations
 
 import itertools
-import re
 import statistics
 import time
 from typing import TYPE_CHECKING, Any
@@ -35,7 +34,13 @@ from ocrchat_server.engines import ppocr
 from ocrchat_server.engines.base import PageReading
 from ocrchat_server.engines.detection import detect_languages, models_of
 from ocrchat_server.engines.languages import installed_models
-from ocrchat_server.engines.lexicon import lexicon, long_s_words, spell_page, with_long_s
+from ocrchat_server.engines.lexicon import (
+    all_listed,
+    lexicon,
+    long_s_words,
+    spell_page,
+    with_long_s,
+)
 from ocrchat_server.engines.page_text import TextLine, build_page, common_confidence
 from ocrchat_server.engines.preparation import (
     LEXICON,
@@ -456,6 +461,7 @@ def _with_greek_words(
     found in them in place of what PP-OCRv6, which has no Greek, made of those words
     ("Adyxa" for λόγχα). A word of the page's Latin-script language (``latin``, its word
     list) stays as PP-OCRv6 read it."""
+    others = [i for i in range(len(found)) if i not in reread]
     placed: dict[int, list[TesseractWord]] = {}
     for words in words_by_line(data).values():
         for word in words:
@@ -466,13 +472,8 @@ def _with_greek_words(
                 or word.confidence < _GREEK_WORD_SURE
             ):
                 continue
-            shares = [
-                (share_inside(word.bbox, line.bbox), i)
-                for i, line in enumerate(found)
-                if i not in reread
-            ]
-            share, best = max(shares, default=(0.0, -1))
-            if share > _LINE_MATCH:
+            best = _line_holding(word.bbox, found, others)
+            if best is not None:
                 placed.setdefault(best, []).append(word)
     result: dict[int, ppocr.PpocrLine] = {}
     for i, greek_words in placed.items():
@@ -488,7 +489,7 @@ def _with_greek_words(
                 if read is not None and _inside_across(read.bbox, greek.bbox) >= _LINE_MATCH
             ]
             read_as = " ".join(read.text for _, read in span)
-            if not span or greek_share(read_as) > 0 or _is_latin_word(read_as, latin):
+            if not span or greek_share(read_as) > 0 or all_listed(read_as, latin):
                 continue
             boxes = [read.bbox for _, read in span]
             boxed[span[0][0]] = ppocr.PpocrWord(
@@ -510,15 +511,21 @@ def _with_greek_words(
     return result
 
 
+def _line_holding(box: BBox, found: list[ppocr.PpocrLine], among: list[int]) -> int | None:
+    """Of the PP-OCRv6 lines ``among``, the one holding most of ``box``, where that is more
+    than :data:`_LINE_MATCH` of it."""
+    best, best_share = None, _LINE_MATCH
+    for i in among:
+        share = share_inside(box, found[i].bbox)
+        if share > best_share:
+            best, best_share = i, share
+    return best
+
+
 def _inside_across(box: BBox, other: BBox) -> float:
     """Share of ``box``'s width that lies across ``other``'s."""
     overlap = min(box[2], other[2]) - max(box[0], other[0])
     return max(0, overlap) / max(1, box[2] - box[0])
-
-
-def _is_latin_word(text: str, words: frozenset[str]) -> bool:
-    runs = re.findall(r"[^\W\d_]+", text)
-    return bool(runs) and all(run in words or run.lower() in words for run in runs)
 
 
 def _is_speck(text: str, confidence: float) -> bool:
@@ -540,11 +547,7 @@ def _tesseract_lines(
     assigned: dict[int, list[TesseractWord]] = {}
     for words in words_by_line(data).values():
         for word in words:
-            best, best_share = None, _LINE_MATCH
-            for i in candidates:
-                share = share_inside(word.bbox, found[i].bbox)
-                if share > best_share:
-                    best, best_share = i, share
+            best = _line_holding(word.bbox, found, candidates)
             if best is not None:
                 assigned.setdefault(best, []).append(word)
     lines = {}

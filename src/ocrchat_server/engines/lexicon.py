@@ -71,8 +71,8 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 _COMPOUND = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
 """A hyphen between two letters: the parts of a compound are put right one by one."""
 _SMALL_CAPITAL_LOOKALIKES = frozenset("cosvwxz")
-_PLURAL_OF_CAPITALS = re.compile(r"[A-Z]+s")
 """Letters whose small capital has the lowercase letter's shape."""
+_PLURAL_OF_CAPITALS = re.compile(r"[A-Z]+s")
 _LONG_S_WITNESSES = 3
 """Different words that are words only with an ``f`` read as a long s, from which a page
 counts as printed with it. On the shared corpus: 11 and 4 on the two 18th-century prints
@@ -262,6 +262,13 @@ def _respelled(word: str, places: Iterable[int], letter: str) -> str:
     for i in places:
         spelled[i] = letter
     return "".join(spelled)
+
+
+def all_listed(text: str, words: frozenset[str]) -> bool:
+    """Whether ``text`` has letters and each run of them is in the list as written or in
+    lowercase."""
+    runs = _LETTERS.findall(text)
+    return bool(runs) and all(run in words or run.lower() in words for run in runs)
 
 
 def _known(word: str, words: frozenset[str]) -> bool:

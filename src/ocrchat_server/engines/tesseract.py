@@ -44,12 +44,12 @@ _WORD_LEVEL = 5
 _LINE_LEVEL = 4
 _BLOCK_LEVEL = 2
 _BLOCK_MARGIN = 10
+"""Pixels around a block of Tesseract's layout read again alone (its glyphs' edges)."""
 _GREEK_BLOCKS_AT_MOST = 2
 """Blocks read again alone for Greek quoted outside a page's sample. Each read costs a
 layout analysis of its own: on the Campbell commentary (15 blocks, 9 with unsure lines)
 the 9 blocks one by one took 4.0 s, the whole page with Greek added 1.7 s, and its
 reading with ``eng`` 0.9 s (2 cores, November 2026)."""
-"""Pixels around a block of Tesseract's layout read again alone (its glyphs' edges)."""
 # OSD's orientation confidence below which we leave the page as it is:
 # a sparse or non-text page gives near-zero confidence and a random angle.
 _MIN_ORIENTATION_CONFIDENCE = 2.0
@@ -241,11 +241,8 @@ class TesseractEngine:
         ``auto`` cost 1.45x to 1.66x a named language on the throughput bench, for one page
         of a classical commentary (name ``eng+grc``, or use the default engine, for such
         pages). None where the page is left as read."""
-        greek = _greek_model_for(models)
+        greek = _greek_found(image, data, dpi, models)
         if greek is None:
-            return None
-        witnesses = _greek_lines(image, data, dpi, greek, _GREEK_WITNESSES)
-        if len(witnesses) < _GREEK_WITNESSES:
             return None
         models = f"{models}+{greek}"
         # every block with a line the reading was unsure of, not only the Greek lines tried
@@ -279,11 +276,8 @@ class TesseractEngine:
         scientific text): a Latin model reads Greek as gibberish that a language detector
         takes for Swahili or Yoruba, so the reading's languages do not show it. For pages
         that took a typeface model or a whole-page probe, whose reading costs more anyway."""
-        greek = _greek_model_for(models)
-        if (
-            greek is None
-            or len(_greek_lines(image, data, dpi, greek, _GREEK_WITNESSES)) < _GREEK_WITNESSES
-        ):
+        greek = _greek_found(image, data, dpi, models)
+        if greek is None:
             return models, detected, data
         models = f"{models}+{greek}"
         data = self._read(image, models, dpi, index)
@@ -500,6 +494,18 @@ def _greek_model_for(models: str) -> str | None:
     """The Greek model to try on the unsure lines of a reading with ``models``: None where
     none is installed, or the page is not read as Latin script (or has Greek already)."""
     return greek_models_for(None) if ppocr_reads(models) else None
+
+
+def _greek_found(
+    image: Image.Image, data: dict[str, Any], dpi: int | None, models: str
+) -> str | None:
+    """The Greek model, where at least :data:`_GREEK_WITNESSES` lines of a reading with
+    ``models`` are Greek (:func:`_greek_lines`); else None."""
+    greek = _greek_model_for(models)
+    if greek is None:
+        return None
+    witnesses = _greek_lines(image, data, dpi, greek, _GREEK_WITNESSES)
+    return greek if len(witnesses) >= _GREEK_WITNESSES else None
 
 
 def _greek_lines(

@@ -656,6 +656,9 @@ class PostgresStore:
                 " AND COALESCE(progress_at, created_at) < now() - %s RETURNING pages_sent",
                 (record.uuid, quiet_for),
             ).fetchall()
+            if not rows:  # another server claimed it, or it moved meanwhile
+                yield []
+                return
             read = {
                 int(row["page_index"])
                 for row in db.execute(
@@ -663,8 +666,8 @@ class PostgresStore:
                     (record.uuid,),
                 ).fetchall()
             }
-            sent = int(rows[0]["pages_sent"]) if rows else 0
             indexes = record.page_indexes
+            sent = int(rows[0]["pages_sent"])
             yield [position for position in range(sent) if indexes[position] not in read]
 
     def count_attempt(self, uuid: str, index: int) -> int:
