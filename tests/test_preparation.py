@@ -44,6 +44,7 @@ from ocrchat_server.engines.preparation import (
     parse_steps,
 )
 from ocrchat_server.engines.tesseract import osd_orientation
+from ocrchat_server.engines.word_frequency import word_frequencies
 from ocrchat_server.settings import Settings
 from tests.conftest import MovableClock, Server
 from tests.documents import TEST_DATA
@@ -166,6 +167,56 @@ def test_the_word_list_leaves_names_guesses_and_real_words_alone() -> None:
     # Czech accents put back, on names too: only the accents change
     assert corrected("hlidku", 1.0, czech) == "hlídku"
     assert corrected("Vidni,", 1.0, czech) == "Vídni,"
+
+
+def test_word_frequencies_choose_the_common_word_and_leave_right_words_alone() -> None:
+    """wordfreq's lists tell a common word from the web's misspellings that Tesseract's
+    word lists hold too."""
+    czech, english = lexicon("ces"), lexicon("eng")
+    in_czech, in_english = word_frequencies("ces"), word_frequencies("eng")
+    assert in_czech is not None
+    assert in_english is not None
+    # "ranni" is in Tesseract's list (the web's accentless spelling), "ranní" 1000x as common
+    assert corrected("ranni", 1.0, czech) == "ranni"
+    assert corrected("ranni", 1.0, czech, frequencies=in_czech) == "ranní"
+    # two candidates ("zasilani", "zesílení"): the far commoner one
+    assert corrected("zesileni", 1.0, czech) == "zesileni"
+    assert corrected("zesileni", 1.0, czech, frequencies=in_czech) == "zesílení"
+    # a less sure word may have an accent put back, nothing more
+    assert corrected("jižni", 0.85, czech, frequencies=in_czech) == "jižní"
+    assert corrected("alužbou", 0.85, czech, frequencies=in_czech) == "alužbou"
+    assert corrected("jižni", 0.7, czech, frequencies=in_czech) == "jižni"
+    # one letter misread, towards a common word; a letter Czech has no use for
+    assert corrected("disnissed", 1.0, english, frequencies=in_english) == "dismissed"
+    assert corrected("schåzce", 1.0, czech, frequencies=in_czech) == "schůzce"
+    # never at the ending, never a capitalized word, never towards a rare word
+    assert corrected("beggary,", 1.0, english, frequencies=in_english) == "beggary,"
+    assert corrected("Disnissed", 1.0, english, frequencies=in_english) == "Disnissed"
+    assert corrected("nadávati", 1.0, czech, frequencies=in_czech) == "nadávati"
+    # a second half of a word broken at the line's end is no word of its own
+    lines = [[("the", 1.0), ("Hun-", 1.0)], [("garian", 1.0), ("army", 1.0)]]
+    assert spell_page(lines, english, in_english) == [["the", "Hun-"], ["garian", "army"]]
+    # languages wordfreq has no list for, and typefaces read as their language
+    assert word_frequencies("lat") is None
+    assert word_frequencies("grc") is None
+    fraktur = word_frequencies("frk+grc")
+    assert fraktur is not None
+    assert fraktur.languages == ("de",)
+
+
+GERMAN_TYPEWRITER = TEST_DATA / "de_ehri_typed_wl1375b189_02.jpg"
+
+
+def test_a_real_page_s_one_letter_misreadings_are_put_right() -> None:
+    """A German typescript PP-OCRv6 reads with single letters wrong in common words."""
+    with Image.open(GERMAN_TYPEWRITER) as scan:
+        scan.load()
+        read = CpuEngine().read_page(scan, index=0, language=resolve_language("deu"))
+
+    words = read.page.text.split()
+    assert {"eigenen", "weissen"} <= {word.strip(",.") for word in words}
+    assert not {"eigegen", "weissxn"} & set(words)
+    assert cer(reference(GERMAN_TYPEWRITER), read.page.text) < 0.02
 
 
 def test_a_page_s_own_confusions_numbers_and_run_on_sentences() -> None:

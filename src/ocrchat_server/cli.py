@@ -168,7 +168,8 @@ _prepare_option = click.option(
     type=_PreparationSteps(),
     help="Steps around PP-OCRv6's reading, comma-separated: upright (turn sideways "
     "pages), grey (read luminance), lexicon (undo letter confusions by the language's "
-    "word list), long_s (write the long s where an old print has it); 'all' or 'none'.",
+    "word list and word frequencies), long_s (write the long s where an old print has "
+    "it); 'all' or 'none'.",
 )
 
 

@@ -69,6 +69,7 @@ from ocrchat_server.engines.tesseract import (
     text_line,
     words_by_line,
 )
+from ocrchat_server.engines.word_frequency import WordFrequencies, word_frequencies
 from ocrchat_server.engines.words import aligned_words, join_words, layer_words, split_words
 
 if TYPE_CHECKING:
@@ -212,7 +213,7 @@ class CpuEngine:
             if LEXICON in self.preparation:
                 started = time.perf_counter()
                 words = lexicon(models)
-                found = _spelled(found, words) if words else found
+                found = _spelled(found, words, word_frequencies(models)) if words else found
                 page.timings[LEXICON] = round(time.perf_counter() - started, 4)
             if LONG_S in self.preparation:
                 started = time.perf_counter()
@@ -249,7 +250,9 @@ class CpuEngine:
         return PageReading(page=read, image=image, words=layer_words(read), dpi=dpi)
 
 
-def _spelled(lines: list[ppocr.PpocrLine], words: frozenset[str]) -> list[ppocr.PpocrLine]:
+def _spelled(
+    lines: list[ppocr.PpocrLine], words: frozenset[str], frequencies: WordFrequencies | None
+) -> list[ppocr.PpocrLine]:
     """The page's lines with the words PP-OCRv6 confused put right (:mod:`.lexicon`)."""
     tokens = [line.text.split() for line in lines]
     # each word's own score where PP-OCRv6 gave words that match the line's, else the line's
@@ -261,7 +264,7 @@ def _spelled(lines: list[ppocr.PpocrLine], words: frozenset[str]) -> list[ppocr.
         [(word, line.words[i].score if fits else line.score) for i, word in enumerate(t)]
         for line, t, fits in zip(lines, tokens, aligned, strict=True)
     ]
-    spelled = spell_page(scored, words)
+    spelled = spell_page(scored, words, frequencies)
     result = []
     for line, t, fits, fixed in zip(lines, tokens, aligned, spelled, strict=True):
         if fixed == t:

@@ -9,12 +9,20 @@ sure of (character probability at least 0.9) that is not in the list is put
 right when changing one to three of its letters by the confusions below gives
 exactly one word of the list.
 
+Where wordfreq knows how common the language's words are (about 40 languages,
+:mod:`.word_frequency`), four more things are done: of several candidates the one at
+least ten times as common as the rest is taken; a word of Tesseract's list gives way to
+one a confusion away that is a hundred times as common (the list holds the web's
+accentless "ranni" beside "ranní"); an accent is put back in a word read with
+probability down to 0.8; and a long lowercase word of neither list that is one letter
+away from a common word is put right ("disnissed", "weissxn").
+
 Left alone, because there a change is more likely wrong than right: pages
 PP-OCRv6 reads with less confidence (handwriting, damage: the model guesses
 rather than confuses; :data:`.cpu._LEXICON_PAGE_SCORE`), unsure words,
 capitalized words (names) unless the change only adds or moves an accent or
 the page makes the same confusion in three lowercase words, words under four
-letters, and word halves broken at a line end. Numbers with digit look-alikes
+letters, and word halves broken at a line end (both halves). Numbers with digit look-alikes
 in them (``l914``), sentences run together (``service.On``), the parts of a
 compound (``so-oalled``) and words in small capitals read with lowercase
 letters (``SoN``) are put right too.
@@ -36,6 +44,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ocrchat_server.engines.languages import tessdata_dir
+from ocrchat_server.engines.word_frequency import WordFrequencies
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +67,24 @@ CONFUSIONS = {
 }
 """Per letter PP-OCRv6 wrote, the letters it may have stood for."""
 _SURE = 0.9
+_SURE_OF_ACCENTS = 0.8
+"""Where the language's word frequencies are known, a word PP-OCRv6 was less sure of than
+:data:`_SURE` may still have an accent put back or taken away (``jižni`` at 0.87): the
+commonest misreading of Czech, Polish or French print, and the least risky change."""
+_SEEN = 2.0
+"""The Zipf frequency (:mod:`.word_frequency`) from which a word missing from Tesseract's
+list counts as a word: about once in 100 million words ("obchůzce" 2.4). Below it lie the
+accentless spellings of the web ("ranni" 1.3)."""
+_MORE_COMMON = 1.0
+"""Of several candidates, one at least this much more common (10 times) is taken."""
+_FAR_MORE_COMMON = 2.0
+"""A word of the lists gives way to a word one confusion away at least 100 times as common."""
+_COMMON = 4.0
+"""A one-letter misreading is undone only towards a word this common (once in 100,000
+words). At 3.0, words unseen by wordfreq but right became commoner ones: the Czech
+infinitive "nadávati" "nadávali", the old German "erfreuet" "erfreuen"."""
+_SHORTEST_MISREAD = 6
+"""Shorter words are one letter away from too many others."""
 _SHORTEST = 4
 _MOST_CHANGES = 3
 _MOST_PLACES = 14
@@ -80,14 +107,34 @@ whose ground truth keeps ſ, none on any modern page."""
 _RUN_ON = re.compile(r"([^\W\d_]{2})([.,;:!?][\"\u201d\u2019\u00bb)]?)([^\W\d_]{2})")
 
 
-def spell_page(lines: list[list[tuple[str, float]]], words: frozenset[str]) -> list[list[str]]:
+def spell_page(
+    lines: list[list[tuple[str, float]]],
+    words: frozenset[str],
+    frequencies: WordFrequencies | None = None,
+) -> list[list[str]]:
     """A page's words (each line's words as PP-OCRv6 wrote them, with their scores), put
     right. A word may come back as two (``service. On`` for ``service.On``).
+    ``frequencies``: how common the language's words are, where wordfreq knows it.
 
     Two passes: the first finds the confusions this page makes in lowercase words; those
     made in at least three different words are the page's own (a typewriter's worn
-    letter) and the second pass undoes them in capitalized words too."""
-    first = [[corrected(word, score, words) for word, score in line] for line in lines]
+    letter) and the second pass undoes them in capitalized words too. The first word of a
+    line after one that ends in a hyphen is the second half of a word, and left alone
+    ("Hun- garian" is not "garlan")."""
+    halves = [
+        i > 0 and bool(lines[i - 1]) and _broken(lines[i - 1][-1][0]) for i in range(len(lines))
+    ]
+
+    def known_to(i: int, j: int) -> WordFrequencies | None:
+        return None if j == 0 and halves[i] else frequencies
+
+    first = [
+        [
+            corrected(word, score, words, frequencies=known_to(i, j))
+            for j, (word, score) in enumerate(line)
+        ]
+        for i, line in enumerate(lines)
+    ]
     undone = {
         (word, right)
         for line, fixed in zip(lines, first, strict=True)
@@ -104,14 +151,16 @@ def spell_page(lines: list[list[tuple[str, float]]], words: frozenset[str]) -> l
             _spaced(
                 _digits(
                     _small_capitals(
-                        corrected(word, score, words, systematic) if _capitalized(word) else right,
+                        corrected(word, score, words, systematic, known_to(i, j))
+                        if _capitalized(word)
+                        else right,
                         words,
                     )
                 )
             )
-            for (word, score), right in zip(line, fixed, strict=True)
+            for j, ((word, score), right) in enumerate(zip(line, fixed, strict=True))
         ]
-        for line, fixed in zip(lines, first, strict=True)
+        for i, (line, fixed) in enumerate(zip(lines, first, strict=True))
     ]
 
 
@@ -120,40 +169,112 @@ def corrected(
     score: float,
     words: frozenset[str],
     systematic: frozenset[tuple[str, str]] = frozenset(),
+    frequencies: WordFrequencies | None = None,
 ) -> str:
     """``word`` (as PP-OCRv6 wrote it, with any punctuation around it) put right, or as it is.
     ``systematic``: confusions (written, meant) the page makes throughout, undone in
-    capitalized words too."""
-    if score < _SURE:
+    capitalized words too. ``frequencies``: how common the language's words are."""
+    if score < (_SURE if frequencies is None else _SURE_OF_ACCENTS):
         return word
     parts = _COMPOUND.split(word)
     if len(parts) > 1:  # each part of a compound on its own ("so-oalled")
-        return "-".join(corrected(part, score, words, systematic) for part in parts)
+        return "-".join(corrected(part, score, words, systematic, frequencies) for part in parts)
     match = _WORD.match(word)
     if not match:
         return word
     before, core, after = match.groups()
-    if len(core) < _SHORTEST or not core.isalpha() or after.endswith("-") or _known(core, words):
+    if len(core) < _SHORTEST or not core.isalpha() or after.endswith("-"):
         return word
+    if _known(core, words, frequencies):
+        meant = _more_common(core, words, frequencies) if score >= _SURE else None
+    else:
+        meant = _meant(core, score, words, frequencies)
+    if meant is None:
+        return word
+    if (
+        core[0].isupper()
+        and not _accents_only(core, meant)
+        and not _letter_changes(core, meant) <= systematic
+    ):
+        return word  # a name, most likely
+    return before + meant + after
+
+
+def _meant(
+    core: str, score: float, words: frozenset[str], frequencies: WordFrequencies | None
+) -> str | None:
+    """The word a word of neither list stands for, if one can tell: the fewest confusions
+    that make a word, or else (where frequencies are known) one letter misread."""
     places = [i for i, letter in enumerate(core) if letter.lower() in CONFUSIONS]
     if len(places) > _MOST_PLACES:
-        return word
+        return None
     for changes in range(1, min(len(places), _MOST_CHANGES) + 1):
         found = {
-            candidate for candidate in _variants(core, places, changes) if _known(candidate, words)
+            candidate
+            for candidate in _variants(core, places, changes)
+            if _known(candidate, words, frequencies)
         }
-        if len(found) > 1:
-            return word  # two words it could be: no telling which
-        if found:
-            (candidate,) = found
-            if (
-                core[0].isupper()
-                and not _accents_only(core, candidate)
-                and not _letter_changes(core, candidate) <= systematic
-            ):
-                return word  # a name, most likely
-            return before + candidate + after
-    return word
+        if not found:
+            continue
+        # a less sure word may only have lost or gained an accent
+        if score < _SURE and not all(_accents_only(core, candidate) for candidate in found):
+            return None
+        return _most_common(found, frequencies)
+    if frequencies is not None and score >= _SURE:
+        return _one_letter_misread(core, frequencies)
+    return None
+
+
+def _more_common(
+    core: str, words: frozenset[str], frequencies: WordFrequencies | None
+) -> str | None:
+    """For a word of the lists, a word one confusion away that is far more common: the
+    lists were gathered from the web and hold accentless spellings ("ranni" for "ranní")."""
+    if frequencies is None:
+        return None
+    places = [i for i, letter in enumerate(core) if letter.lower() in CONFUSIONS]
+    if len(places) > _MOST_PLACES:
+        return None
+    found = [c for c in _variants(core, places, 1) if _known(c, words, frequencies)]
+    if not found:
+        return None
+    best = max(found, key=frequencies.zipf)
+    if frequencies.zipf(best) >= frequencies.zipf(core) + _FAR_MORE_COMMON:
+        return best
+    return None
+
+
+def _most_common(found: set[str], frequencies: WordFrequencies | None) -> str | None:
+    """The one candidate, or of several the one far more common than the rest (else no
+    telling which)."""
+    if len(found) == 1:
+        return next(iter(found))
+    if frequencies is None:
+        return None
+    first, second = sorted(found, key=frequencies.zipf, reverse=True)[:2]
+    if frequencies.zipf(first) >= frequencies.zipf(second) + _MORE_COMMON:
+        return first
+    return None
+
+
+def _one_letter_misread(core: str, frequencies: WordFrequencies) -> str | None:
+    """A long lowercase word that is one other letter away from a common word ("disnissed",
+    "weissxn", a Czech "schåzce" whose å the language has no use for). The last letter is
+    not tried: endings are where words inflect or were spelled otherwise, and another
+    ending makes another word, not a misreading (the French print's "talens" is not
+    "talent"). An ``f`` for an ``s`` is left to the long-s step, which decides for the
+    whole page."""
+    if len(core) < _SHORTEST_MISREAD or not core.islower() or not frequencies.alphabet:
+        return None
+    found = {
+        candidate
+        for i, written in enumerate(core[:-1])
+        for letter in frequencies.alphabet
+        if letter != written and not (written == "f" and letter == "s")
+        for candidate in (core[:i] + letter + core[i + 1 :],)
+        if frequencies.zipf(candidate) >= _COMMON
+    }
+    return _most_common(found, frequencies) if found else None
 
 
 def _variants(core: str, places: list[int], changes: int) -> list[str]:
@@ -271,8 +392,17 @@ def all_listed(text: str, words: frozenset[str]) -> bool:
     return bool(runs) and all(run in words or run.lower() in words for run in runs)
 
 
-def _known(word: str, words: frozenset[str]) -> bool:
-    return word in words or word.lower() in words or word.capitalize() in words
+def _known(word: str, words: frozenset[str], frequencies: WordFrequencies | None = None) -> bool:
+    """In Tesseract's list (as written, in lowercase or capitalized), or seen often enough
+    in wordfreq's."""
+    if word in words or word.lower() in words or word.capitalize() in words:
+        return True
+    return frequencies is not None and frequencies.zipf(word) >= _SEEN
+
+
+def _broken(word: str) -> bool:
+    """Whether a word is the first half of one broken at the line's end."""
+    return word.endswith("-") and word[:-1][-1:].isalpha()
 
 
 def _accents_only(word: str, other: str) -> bool:
