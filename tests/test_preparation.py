@@ -18,6 +18,7 @@ import io
 from pathlib import Path
 
 import pytest
+import wordfreq
 from click.testing import CliRunner
 from PIL import Image
 from starlette.testclient import TestClient
@@ -196,6 +197,12 @@ def test_word_frequencies_choose_the_common_word_and_leave_right_words_alone() -
     # a second half of a word broken at the line's end is no word of its own
     lines = [[("the", 1.0), ("Hun-", 1.0)], [("garian", 1.0), ("army", 1.0)]]
     assert spell_page(lines, english, in_english) == [["the", "Hun-"], ["garian", "army"]]
+    # its own table lookup agrees with wordfreq's function, whatever the case
+    for word, language in [("ranní", "cs"), ("RANNI", "cs"), ("Straße", "en"), ("Which", "en")]:
+        frequencies = in_czech if language == "cs" else in_english
+        assert frequencies.zipf(word) == pytest.approx(
+            wordfreq.zipf_frequency(word, language), abs=0.01
+        )
     # languages wordfreq has no list for, and typefaces read as their language
     assert word_frequencies("lat") is None
     assert word_frequencies("grc") is None
