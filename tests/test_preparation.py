@@ -194,6 +194,13 @@ def test_word_frequencies_choose_the_common_word_and_leave_right_words_alone() -
     assert corrected("beggary,", 1.0, english, frequencies=in_english) == "beggary,"
     assert corrected("Disnissed", 1.0, english, frequencies=in_english) == "Disnissed"
     assert corrected("nadávati", 1.0, czech, frequencies=in_czech) == "nadávati"
+    # a capitalized word no list has seen, not even as a name, one capital away from a
+    # common word: Fraktur's B read for V; a word of the list or a known name stays
+    fraktur, in_german = lexicon("frk"), word_frequencies("frk")
+    assert corrected("Baterland", 1.0, fraktur, frequencies=in_german) == "Vaterland"
+    assert corrected("Baterland", 1.0, fraktur) == "Baterland"
+    assert corrected("Barten,", 1.0, fraktur, frequencies=in_german) == "Barten,"
+    assert corrected("Mayhew", 1.0, english, frequencies=in_english) == "Mayhew"
     # a second half of a word broken at the line's end is no word of its own
     lines = [[("the", 1.0), ("Hun-", 1.0)], [("garian", 1.0), ("army", 1.0)]]
     assert spell_page(lines, english, in_english) == [["the", "Hun-"], ["garian", "army"]]
@@ -206,9 +213,9 @@ def test_word_frequencies_choose_the_common_word_and_leave_right_words_alone() -
     # languages wordfreq has no list for, and typefaces read as their language
     assert word_frequencies("lat") is None
     assert word_frequencies("grc") is None
-    fraktur = word_frequencies("frk+grc")
-    assert fraktur is not None
-    assert fraktur.languages == ("de",)
+    greek_in_fraktur = word_frequencies("frk+grc")
+    assert greek_in_fraktur is not None
+    assert greek_in_fraktur.languages == ("de",)
 
 
 GERMAN_TYPEWRITER = TEST_DATA / "de_ehri_typed_wl1375b189_02.jpg"
@@ -285,6 +292,16 @@ def test_pages_without_the_long_s_are_left_alone() -> None:
     assert with_long_s(old, french) == [
         ["Il", "eſt", "ſeul,", "nous", "ſuivons", "eux."],
         ["Ils", "font"],  # a word both ways (font, ſont): left as read
+    ]
+    # with the language's frequencies, a word both ways takes the ſ where the word with an
+    # s is 100 times as common: "fur" (4.1) and "sur" (6.8), "fi" and "si"; not "font"
+    # (5.5 against 6.5), nor "feront" (4.4 against 5.2)
+    frequent = [["Il", "eft", "fur", "qu'il", "fera", "fage", "fi", "vous", "feront", "auffi"]]
+    assert with_long_s(frequent, french, word_frequencies("fra")) == [
+        ["Il", "eſt", "ſur", "qu'il", "fera", "ſage", "ſi", "vous", "feront", "auſſi"]
+    ]
+    assert with_long_s(frequent, french) == [
+        ["Il", "eſt", "fur", "qu'il", "fera", "ſage", "fi", "vous", "feront", "auſſi"]
     ]
     # Fraktur's own word list knows "ift": German's decides
     fraktur = [["Es", "ift", "ein", "Wunfch,", "gefchieht,", "Gefellfchaft", "Haus"]]

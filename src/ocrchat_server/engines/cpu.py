@@ -70,7 +70,13 @@ from ocrchat_server.engines.tesseract import (
     words_by_line,
 )
 from ocrchat_server.engines.word_frequency import WordFrequencies, word_frequencies
-from ocrchat_server.engines.words import aligned_words, join_words, layer_words, split_words
+from ocrchat_server.engines.words import (
+    aligned_words,
+    enclosing,
+    join_words,
+    layer_words,
+    split_words,
+)
 
 if TYPE_CHECKING:
     from ocrchat.models import BBox
@@ -217,7 +223,7 @@ class CpuEngine:
                 page.timings[LEXICON] = round(time.perf_counter() - started, 4)
             if LONG_S in self.preparation:
                 started = time.perf_counter()
-                found = _with_long_s(found, long_s_words(models))
+                found = _with_long_s(found, long_s_words(models), word_frequencies(models))
                 page.timings[LONG_S] = round(time.perf_counter() - started, 4)
         lines = [_from_ppocr(line) for line in found]
         engine = PPOCR
@@ -281,11 +287,13 @@ def _spelled(
     return result
 
 
-def _with_long_s(lines: list[ppocr.PpocrLine], words: frozenset[str]) -> list[ppocr.PpocrLine]:
+def _with_long_s(
+    lines: list[ppocr.PpocrLine], words: frozenset[str], frequencies: WordFrequencies | None
+) -> list[ppocr.PpocrLine]:
     """The page's lines with the long s written where the print has it (:mod:`.lexicon`).
     A letter stands for a letter, so every word keeps its box."""
     tokens = [line.text.split() for line in lines]
-    restored = with_long_s(tokens, words) if words else None
+    restored = with_long_s(tokens, words, frequencies) if words else None
     if restored is None:
         return lines
     result = []
@@ -494,15 +502,9 @@ def _with_greek_words(
             read_as = " ".join(read.text for _, read in span)
             if not span or greek_share(read_as) > 0 or all_listed(read_as, latin):
                 continue
-            boxes = [read.bbox for _, read in span]
             boxed[span[0][0]] = ppocr.PpocrWord(
                 text=greek_text_forms(greek.text),
-                bbox=(
-                    min(box[0] for box in boxes),
-                    min(box[1] for box in boxes),
-                    max(box[2] for box in boxes),
-                    max(box[3] for box in boxes),
-                ),
+                bbox=enclosing(read.bbox for _, read in span),
                 score=greek.confidence,
             )
             for k, _ in span[1:]:

@@ -10,12 +10,14 @@ right when changing one to three of its letters by the confusions below gives
 exactly one word of the list.
 
 Where wordfreq knows how common the language's words are (about 40 languages,
-:mod:`.word_frequency`), four more things are done: of several candidates the one at
-least ten times as common as the rest is taken; a word of Tesseract's list gives way to
-one a confusion away that is a hundred times as common (the list holds the web's
-accentless "ranni" beside "ranní"); an accent is put back in a word read with
-probability down to 0.8; and a long lowercase word of neither list that is one letter
-away from a common word is put right ("disnissed", "weissxn").
+:mod:`.word_frequency`), more is done: of several candidates the one at least ten times
+as common as the rest is taken; a word of Tesseract's list gives way to one a confusion
+away that is a hundred times as common (the list holds the web's accentless "ranni"
+beside "ranní"); an accent is put back in a word read with probability down to 0.8; a
+long word of neither list that is one letter away from a common word is put right
+("disnissed", "weissxn"), and so is a capitalized word no list has seen whose capital
+was misread ("Baterland"); and on a long-s page a word both ways takes the ſ where that
+makes a far more common word ("fur" -> "ſur").
 
 Left alone, because there a change is more likely wrong than right: pages
 PP-OCRv6 reads with less confidence (handwriting, damage: the model guesses
@@ -83,6 +85,10 @@ _COMMON = 4.0
 """A one-letter misreading is undone only towards a word this common (once in 100,000
 words). At 3.0, words unseen by wordfreq but right became commoner ones: the Czech
 infinitive "nadávati" "nadávali", the old German "erfreuet" "erfreuen"."""
+_COMMON_AFTER_CAPITAL = 3.0
+"""A capital misread (:func:`_capital_misread`) is undone towards a word this common (once
+in a million words: "Vaterland" is 3.85): no list has seen the word as read, which
+guards it instead."""
 _SHORTEST_MISREAD = 6
 """Shorter words are one letter away from too many others."""
 _SHORTEST = 4
@@ -195,6 +201,7 @@ def corrected(
         core[0].isupper()
         and not _accents_only(core, meant)
         and not _letter_changes(core, meant) <= systematic
+        and not _capital_misread(core, meant, frequencies)
     ):
         return word  # a name, most likely
     return before + meant + after
@@ -258,23 +265,45 @@ def _most_common(found: set[str], frequencies: WordFrequencies | None) -> str | 
 
 
 def _one_letter_misread(core: str, frequencies: WordFrequencies) -> str | None:
-    """A long lowercase word that is one other letter away from a common word ("disnissed",
-    "weissxn", a Czech "schåzce" whose å the language has no use for). The last letter is
+    """A long word that is one other letter away from a common word ("disnissed", "weissxn",
+    a Czech "schåzce" whose å the language has no use for), or a capitalized one whose
+    capital is (:func:`_capital_misread`). The last letter is
     not tried: endings are where words inflect or were spelled otherwise, and another
     ending makes another word, not a misreading (the French print's "talens" is not
     "talent"). An ``f`` for an ``s`` is left to the long-s step, which decides for the
     whole page."""
-    if len(core) < _SHORTEST_MISREAD or not core.islower() or not frequencies.alphabet:
+    if len(core) < _SHORTEST_MISREAD or not frequencies.alphabet:
+        return None
+    if core.islower():
+        places, letters = range(len(core) - 1), frequencies.alphabet
+        common = _COMMON
+    elif core[0].isupper() and core[1:].islower() and frequencies.zipf(core) == 0:
+        # a capitalized word no list has seen, not even as a name: its capital may be
+        # misread (Fraktur's B for V and W, U for A: "Baterland")
+        places, letters = range(1), "".join(c.upper() for c in frequencies.alphabet)
+        common = _COMMON_AFTER_CAPITAL
+    else:
         return None
     found = {
         candidate
-        for i, written in enumerate(core[:-1])
-        for letter in frequencies.alphabet
-        if letter != written and not (written == "f" and letter == "s")
+        for i in places
+        for letter in letters
+        if len(letter) == 1 and letter != core[i] and not (core[i] == "f" and letter == "s")
         for candidate in (core[:i] + letter + core[i + 1 :],)
-        if frequencies.zipf(candidate) >= _COMMON
+        if frequencies.zipf(candidate) >= common
     }
     return _most_common(found, frequencies) if found else None
+
+
+def _capital_misread(core: str, meant: str, frequencies: WordFrequencies | None) -> bool:
+    """Whether a capitalized word differs from a common word in its capital alone, and no
+    list has seen it as written (so it is no name either): "Baterland", "Ohurch"."""
+    return (
+        frequencies is not None
+        and core[1:] == meant[1:]
+        and frequencies.zipf(core) == 0
+        and frequencies.zipf(meant) >= _COMMON_AFTER_CAPITAL
+    )
 
 
 def _variants(core: str, places: list[int], changes: int) -> list[str]:
@@ -334,7 +363,9 @@ def _spaced(word: str) -> str:
     return _RUN_ON.sub(apart, word)
 
 
-def with_long_s(lines: list[list[str]], words: frozenset[str]) -> list[list[str]] | None:
+def with_long_s(
+    lines: list[list[str]], words: frozenset[str], frequencies: WordFrequencies | None = None
+) -> list[list[str]] | None:
     """A page printed with the long s (ſ), with it written where the print has it; None
     for a page that shows no sign of it.
 
@@ -344,15 +375,20 @@ def with_long_s(lines: list[list[str]], words: frozenset[str]) -> list[list[str]
     :data:`_LONG_S_WITNESSES` different words are words only with an ``f`` read as ``s``;
     then those ``f`` are written ſ, and so is every lowercase ``s`` before a letter (the
     printers' rule: a round s ends a word). A word that is one both ways (``font`` and
-    ``ſont``) is left as read: the list cannot tell which. ``words``: :func:`long_s_words`."""
+    ``ſont``) is left as read: the list cannot tell which. Where the language's word
+    frequencies are known, such a word takes the ſ when the word with an ``s`` is at least
+    100 times as common ("fur" -> "ſur", "fi" -> "ſi"; "feront" and "seront" are both
+    common, and stay as read). ``words``: :func:`long_s_words`."""
     witnesses = {
         run for line in lines for word in line for run in _LETTERS.findall(word)
         if _long_s_read_as_f(run, words)
     }  # fmt: skip
     if len(witnesses) < _LONG_S_WITNESSES:
         return None
-    return [[_LETTERS.sub(lambda run: _long_s(run.group(0), words), word) for word in line]
-            for line in lines]  # fmt: skip
+    return [
+        [_LETTERS.sub(lambda run: _long_s(run.group(0), words, frequencies), word) for word in line]
+        for line in lines
+    ]
 
 
 def _long_s_read_as_f(run: str, words: frozenset[str]) -> tuple[int, ...]:
@@ -372,10 +408,31 @@ def _long_s_read_as_f(run: str, words: frozenset[str]) -> tuple[int, ...]:
     return ()
 
 
-def _long_s(run: str, words: frozenset[str]) -> str:
-    run = _respelled(run, _long_s_read_as_f(run, words), "s")
+def _long_s(run: str, words: frozenset[str], frequencies: WordFrequencies | None) -> str:
+    read_as_f = _long_s_read_as_f(run, words) or _long_s_more_common(run, words, frequencies)
+    run = _respelled(run, read_as_f, "s")
     places = [i for i, letter in enumerate(run[:-1]) if letter == "s"]
     return _respelled(run, places, "ſ")
+
+
+def _long_s_more_common(
+    run: str, words: frozenset[str], frequencies: WordFrequencies | None
+) -> tuple[int, ...]:
+    """Where ``run``, a word as read, has an ``f`` that makes a far more common word when
+    taken for a long s (one ``f``, never at the end)."""
+    if frequencies is None or len(run) < 2 or not _known(run, words):
+        return ()
+    found = [
+        (frequencies.zipf(spelled), i)
+        for i, letter in enumerate(run[:-1])
+        if letter == "f"
+        for spelled in (_respelled(run, (i,), "s"),)
+        if _known(spelled, words)
+    ]
+    if not found:
+        return ()
+    best, place = max(found)
+    return (place,) if best >= frequencies.zipf(run) + _FAR_MORE_COMMON else ()
 
 
 def _respelled(word: str, places: Iterable[int], letter: str) -> str:

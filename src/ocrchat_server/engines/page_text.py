@@ -18,7 +18,7 @@ import attrs
 from ocrchat.models import Block, Page, Region
 from ocrchat_server.engines.reading_order import paragraphs
 from ocrchat_server.engines.tables import markdown_table
-from ocrchat_server.engines.words import block_words, join_words
+from ocrchat_server.engines.words import block_words, enclosing, join_words
 
 if TYPE_CHECKING:
     from ocrchat.models import BBox, Table, Word
@@ -184,12 +184,7 @@ def _region(blocks: list[Block]) -> Region:
     running header, footer or page number)."""
     labels = {block.label for block in blocks}
     return Region(
-        bbox=(
-            min(block.bbox[0] for block in blocks),
-            min(block.bbox[1] for block in blocks),
-            max(block.bbox[2] for block in blocks),
-            max(block.bbox[3] for block in blocks),
-        ),
+        bbox=enclosing(block.bbox for block in blocks),
         label=labels.pop() if len(labels) == 1 else None,
     )
 

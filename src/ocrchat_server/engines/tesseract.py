@@ -32,7 +32,7 @@ from ocrchat_server.engines.page_text import TextLine, build_page, common_confid
 from ocrchat_server.engines.scripts import greek_models_for, ppocr_reads
 from ocrchat_server.engines.tables import find_tables
 from ocrchat_server.engines.tesseract_api import TesseractCallError
-from ocrchat_server.engines.words import layer_words
+from ocrchat_server.engines.words import enclosing, layer_words
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -539,12 +539,7 @@ def _unsure_lines(data: dict[str, Any]) -> list[tuple[int, BBox, float]]:
         letters = sum(letter_count(word.text) for word in words)
         known = [word.confidence for word in words if word.confidence >= 0]
         if letters >= _GREEK_LINE_LETTERS and known and statistics.fmean(known) < _UNSURE_LINE:
-            box = (
-                min(word.bbox[0] for word in words),
-                min(word.bbox[1] for word in words),
-                max(word.bbox[2] for word in words),
-                max(word.bbox[3] for word in words),
-            )
+            box = enclosing(word.bbox for word in words)
             unsure.append((letters, box, statistics.fmean(known)))
     return unsure
 

@@ -65,6 +65,12 @@ def split_words(text: str) -> list[str]:
     return words
 
 
+def enclosing(boxes: Iterable[BBox]) -> BBox:
+    """The smallest box around ``boxes`` (at least one)."""
+    x0s, y0s, x1s, y1s = zip(*boxes, strict=True)
+    return (min(x0s), min(y0s), max(x1s), max(y1s))
+
+
 def clip(box: BBox, inside: BBox) -> BBox:
     """``box`` cut to lie inside ``inside`` (a box wholly outside becomes an edge of it)."""
     x0 = min(max(box[0], inside[0]), inside[2])

@@ -39,7 +39,7 @@ import pycountry
 
 from ocrchat import __version__
 from ocrchat_server.engines.languages import ALIASES
-from ocrchat_server.engines.words import clip, estimated_words, split_words
+from ocrchat_server.engines.words import clip, enclosing, estimated_words, split_words
 
 if TYPE_CHECKING:
     from ocrchat.models import BBox, Block, Job, Page, Region, Word
@@ -151,7 +151,7 @@ def page_layout(job: Job, page: Page) -> PageLayout:
         label = given.label if given is not None and given.label else None
         if label is None and len(labels) == 1:
             label = labels.pop()
-        regions.append(RegionBox(bbox=clip(_union(boxes), area), lines=lines, label=label))
+        regions.append(RegionBox(bbox=clip(enclosing(boxes), area), lines=lines, label=label))
     # a page stored without its size cannot be turned back: its boxes stay as read
     rotation = (page.rotation or 0) % 360 if page.width and page.height else 0
     if rotation:
@@ -196,11 +196,6 @@ def _region_of(page: Page, number: int | None) -> Region | None:
     return page.regions[number]
 
 
-def _union(boxes: Iterable[BBox]) -> BBox:
-    x0s, y0s, x1s, y1s = zip(*boxes, strict=True)
-    return (min(x0s), min(y0s), max(x1s), max(y1s))
-
-
 def _lines(block: Block, area: BBox) -> list[LineBox]:
     """The block's lines of text with their words, in the upright page's pixels."""
     box = clip(block.bbox, area)
@@ -214,7 +209,7 @@ def _lines(block: Block, area: BBox) -> list[LineBox]:
         for text, count in zip(texts, counts, strict=True):
             own = words[at : at + count]
             at += count
-            lines.append(_line(block, text, clip(_union(w.bbox for w in own), box), own))
+            lines.append(_line(block, text, clip(enclosing(w.bbox for w in own), box), own))
         return lines
     # several lines of text and no words to place them: an equal band of the block each
     band = (box[3] - box[1]) / len(texts) if texts else 0.0
