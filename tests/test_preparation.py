@@ -183,6 +183,16 @@ def test_word_frequencies_choose_the_common_word_and_leave_right_words_alone() -
     # two candidates ("zasilani", "zesílení"): the far commoner one
     assert corrected("zesileni", 1.0, czech) == "zesileni"
     assert corrected("zesileni", 1.0, czech, frequencies=in_czech) == "zesílení"
+    # a short word gets an accent back only where that makes it 100 times as common
+    french, in_french = lexicon("fra"), word_frequencies("fra")
+    assert corrected("jiz,", 1.0, czech, frequencies=in_czech) == "již,"
+    assert corrected("ete", 1.0, french, frequencies=in_french) == "été"
+    assert [corrected(w, 1.0, french, frequencies=in_french) for w in ("a", "ou", "la")] == [
+        "a",
+        "ou",
+        "la",
+    ]
+    assert corrected("jiz", 1.0, czech) == "jiz"  # without frequencies: too short to tell
     # a less sure word may have an accent put back, nothing more
     assert corrected("jižni", 0.85, czech, frequencies=in_czech) == "jižní"
     assert corrected("alužbou", 0.85, czech, frequencies=in_czech) == "alužbou"

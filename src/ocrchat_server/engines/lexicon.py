@@ -13,7 +13,8 @@ Where wordfreq knows how common the language's words are (about 40 languages,
 :mod:`.word_frequency`), more is done: of several candidates the one at least ten times
 as common as the rest is taken; a word of Tesseract's list gives way to one a confusion
 away that is a hundred times as common (the list holds the web's accentless "ranni"
-beside "ranní"); an accent is put back in a word read with probability down to 0.8; a
+beside "ranní"); an accent is put back in a word read with probability down to 0.8, and
+in a word of two or three letters where that makes it far more common ("jiz"); a
 long word of neither list that is one letter away from a common word is put right
 ("disnissed", "weissxn"), and so is a capitalized word no list has seen whose capital
 was misread ("Baterland"); and on a long-s page a word both ways takes the ſ where that
@@ -189,8 +190,11 @@ def corrected(
     if not match:
         return word
     before, core, after = match.groups()
-    if len(core) < _SHORTEST or not core.isalpha() or after.endswith("-"):
+    if not core.isalpha() or after.endswith("-"):
         return word
+    if len(core) < _SHORTEST:
+        accented = _accent_of_short_word(core, frequencies)
+        return word if accented is None else before + accented + after
     if _known(core, words, frequencies):
         meant = _more_common(core, words, frequencies) if score >= _SURE else None
     else:
@@ -249,6 +253,26 @@ def _more_common(
     if frequencies.zipf(best) >= frequencies.zipf(core) + _FAR_MORE_COMMON:
         return best
     return None
+
+
+def _accent_of_short_word(core: str, frequencies: WordFrequencies | None) -> str | None:
+    """A word of two or three letters with an accent put back where that makes it at least
+    100 times as common: Czech "jiz" (2.9) is "již" (5.9), French "ete" "été", German
+    "fur" "für". Both "ou" and "où", "a" and "à" are common: they stay as read. A word read
+    with an accent keeps it (PP-OCRv6 drops accents; it seldom adds one)."""
+    if frequencies is None or len(core) < 2 or _bare(core) != core:
+        return None
+    places = [i for i, letter in enumerate(core) if letter.lower() in CONFUSIONS]
+    found = [
+        spelled
+        for changes in range(1, len(places) + 1)
+        for spelled in _variants(core, places, changes)
+        if _accents_only(core, spelled)
+    ]
+    if not found:
+        return None
+    best = max(found, key=frequencies.zipf)
+    return best if frequencies.zipf(best) >= frequencies.zipf(core) + _FAR_MORE_COMMON else None
 
 
 def _most_common(found: set[str], frequencies: WordFrequencies | None) -> str | None:
