@@ -193,9 +193,11 @@ def test_word_frequencies_choose_the_common_word_and_leave_right_words_alone() -
         "la",
     ]
     assert corrected("jiz", 1.0, czech) == "jiz"  # without frequencies: too short to tell
-    # a less sure word may have an accent put back, nothing more
+    # a less sure word may have an accent put back...
     assert corrected("jižni", 0.85, czech, frequencies=in_czech) == "jižní"
     assert corrected("alužbou", 0.85, czech, frequencies=in_czech) == "alužbou"
+    # ... or, unseen as read, become a common word
+    assert corrected("reoords.", 0.85, english, frequencies=in_english) == "records."
     assert corrected("jižni", 0.7, czech, frequencies=in_czech) == "jižni"
     # one letter misread, towards a common word; a letter Czech has no use for
     assert corrected("disnissed", 1.0, english, frequencies=in_english) == "dismissed"

@@ -10,22 +10,28 @@ right when changing one to three of its letters by the confusions below gives
 exactly one word of the list.
 
 Where wordfreq knows how common the language's words are (about 40 languages,
-:mod:`.word_frequency`), more is done: of several candidates the one at least ten times
-as common as the rest is taken; a word of Tesseract's list gives way to one a confusion
-away that is a hundred times as common (the list holds the web's accentless "ranni"
-beside "ranní"); an accent is put back in a word read with probability down to 0.8, and
-in a word of two or three letters where that makes it far more common ("jiz"); a
-long word of neither list that is one letter away from a common word is put right
-("disnissed", "weissxn"), and so is a capitalized word no list has seen whose capital
-was misread ("Baterland"); and on a long-s page a word both ways takes the ſ where that
-makes a far more common word ("fur" -> "ſur").
+:mod:`.word_frequency`), more is done:
+
+- of several candidates, the one at least ten times as common as the rest is taken;
+- a word of Tesseract's list gives way to one a confusion away that is a hundred times
+  as common (the list holds the web's accentless "ranni" beside "ranní");
+- a word read with a probability down to 0.8 may have an accent put back, or become a
+  common word where no list has seen it as read ("reoords.");
+- a word of two or three letters gets an accent back where that makes it far more
+  common ("jiz");
+- a long word of neither list that is one letter away from a common word is put right
+  ("disnissed", "weissxn"), and so is a capitalized word no list has seen whose capital
+  was misread ("Baterland");
+- on a long-s page, a word both ways takes the ſ where that makes a far more common word
+  ("fur" -> "ſur").
 
 Left alone, because there a change is more likely wrong than right: pages
 PP-OCRv6 reads with less confidence (handwriting, damage: the model guesses
 rather than confuses; :data:`.cpu._LEXICON_PAGE_SCORE`), unsure words,
 capitalized words (names) unless the change only adds or moves an accent or
 the page makes the same confusion in three lowercase words, words under four
-letters, and word halves broken at a line end (both halves). Numbers with digit look-alikes
+letters (but for an accent, above), and word halves broken at a line end (the second
+half gets the confusions only). Numbers with digit look-alikes
 in them (``l914``), sentences run together (``service.On``), the parts of a
 compound (``so-oalled``) and words in small capitals read with lowercase
 letters (``SoN``) are put right too.
@@ -72,8 +78,9 @@ CONFUSIONS = {
 _SURE = 0.9
 _SURE_OF_ACCENTS = 0.8
 """Where the language's word frequencies are known, a word PP-OCRv6 was less sure of than
-:data:`_SURE` may still have an accent put back or taken away (``jižni`` at 0.87): the
-commonest misreading of Czech, Polish or French print, and the least risky change."""
+:data:`_SURE` may still have an accent put back or taken away (``jižni`` at 0.87), the
+commonest misreading of Czech, Polish or French print and the least risky change, or
+become a common word where no list has seen it as read."""
 _SEEN = 2.0
 """The Zipf frequency (:mod:`.word_frequency`) from which a word missing from Tesseract's
 list counts as a word: about once in 100 million words ("obchůzce" 2.4). Below it lie the
@@ -126,8 +133,9 @@ def spell_page(
     Two passes: the first finds the confusions this page makes in lowercase words; those
     made in at least three different words are the page's own (a typewriter's worn
     letter) and the second pass undoes them in capitalized words too. The first word of a
-    line after one that ends in a hyphen is the second half of a word, and left alone
-    ("Hun- garian" is not "garlan")."""
+    line after one that ends in a hyphen is the second half of a word: it gets the
+    confusions only, as word frequencies say nothing about half a word ("Hun- garian" is
+    not "garlan")."""
     halves = [
         i > 0 and bool(lines[i - 1]) and _broken(lines[i - 1][-1][0]) for i in range(len(lines))
     ]
@@ -227,10 +235,21 @@ def _meant(
         }
         if not found:
             continue
-        # a less sure word may only have lost or gained an accent
-        if score < _SURE and not all(_accents_only(core, candidate) for candidate in found):
+        meant = _most_common(found, frequencies)
+        # a less sure word may only have lost or gained an accent, or else must be unseen
+        # as read and become a common word ("reoords." at 0.88)
+        if (
+            score < _SURE
+            and meant is not None
+            and not _accents_only(core, meant)
+            and not (
+                frequencies is not None
+                and frequencies.zipf(core) == 0
+                and frequencies.zipf(meant) >= _COMMON
+            )
+        ):
             return None
-        return _most_common(found, frequencies)
+        return meant
     if frequencies is not None and score >= _SURE:
         return _one_letter_misread(core, frequencies)
     return None
