@@ -230,6 +230,27 @@ def test_word_frequencies_choose_the_common_word_and_leave_right_words_alone() -
     assert greek_in_fraktur.languages == ("de",)
 
 
+def test_a_word_broken_at_a_line_end_is_put_right_whole() -> None:
+    """Neither half of "oom- pletely" or "ac- oommodation" is a word to look up; the whole
+    is, and each half stays on its line."""
+    english = lexicon("eng")
+    sure = 1.0
+    page = [
+        [("to", sure), ("oom-", sure)],
+        [("pletely", sure), ("ac-", sure)],
+        [("oommodation.", sure), ("(per-", sure)],
+        [("feotly)", sure), ("the", sure), ("well-", sure)],
+        [("known", sure)],
+    ]
+    assert spell_page(page, english) == [
+        ["to", "com-"],
+        ["pletely", "ac-"],
+        ["commodation.", "(per-"],
+        ["fectly)", "the", "well-"],
+        ["known"],
+    ]
+
+
 GERMAN_TYPEWRITER = TEST_DATA / "de_ehri_typed_wl1375b189_02.jpg"
 
 

@@ -30,8 +30,8 @@ PP-OCRv6 reads with less confidence (handwriting, damage: the model guesses
 rather than confuses; :data:`.cpu._LEXICON_PAGE_SCORE`), unsure words,
 capitalized words (names) unless the change only adds or moves an accent or
 the page makes the same confusion in three lowercase words, words under four
-letters (but for an accent, above), and word halves broken at a line end (the second
-half gets the confusions only). Numbers with digit look-alikes
+letters (but for an accent, above), and the halves of a word broken at a line end on
+their own (the word is looked up whole). Numbers with digit look-alikes
 in them (``l914``), sentences run together (``service.On``), the parts of a
 compound (``so-oalled``) and words in small capitals read with lowercase
 letters (``SoN``) are put right too.
@@ -132,24 +132,27 @@ def spell_page(
 
     Two passes: the first finds the confusions this page makes in lowercase words; those
     made in at least three different words are the page's own (a typewriter's worn
-    letter) and the second pass undoes them in capitalized words too. The first word of a
-    line after one that ends in a hyphen is the second half of a word: it gets the
-    confusions only, as word frequencies say nothing about half a word ("Hun- garian" is
-    not "garlan")."""
-    halves = [
-        i > 0 and bool(lines[i - 1]) and _broken(lines[i - 1][-1][0]) for i in range(len(lines))
-    ]
+    letter) and the second pass undoes them in capitalized words too. A word broken at a
+    line's end is put right whole ("ex- oluded" -> "ex- cluded"), each half keeping its
+    line; the second half is no word of its own, and otherwise gets the confusions only,
+    as word frequencies say nothing about half a word ("Hun- garian" is not "garlan")."""
+    whole: dict[tuple[int, int], str] = {}
+    for i in range(1, len(lines)):
+        if lines[i - 1] and lines[i] and _broken(lines[i - 1][-1][0]):
+            (before, before_score), (after, after_score) = lines[i - 1][-1], lines[i][0]
+            halves = _rejoined(before, after, min(before_score, after_score), words, frequencies)
+            if halves is not None:
+                whole[i - 1, len(lines[i - 1]) - 1], whole[i, 0] = halves
+            whole.setdefault((i, 0), "")  # a second half: no frequencies for it alone
 
-    def known_to(i: int, j: int) -> WordFrequencies | None:
-        return None if j == 0 and halves[i] else frequencies
+    def spelled(i: int, j: int, systematic: frozenset[tuple[str, str]] = frozenset()) -> str:
+        word, score = lines[i][j]
+        if whole.get((i, j)):
+            return whole[i, j]
+        alone = (i, j) not in whole
+        return corrected(word, score, words, systematic, frequencies if alone else None)
 
-    first = [
-        [
-            corrected(word, score, words, frequencies=known_to(i, j))
-            for j, (word, score) in enumerate(line)
-        ]
-        for i, line in enumerate(lines)
-    ]
+    first = [[spelled(i, j) for j in range(len(line))] for i, line in enumerate(lines)]
     undone = {
         (word, right)
         for line, fixed in zip(lines, first, strict=True)
@@ -166,17 +169,37 @@ def spell_page(
             _spaced(
                 _digits(
                     _small_capitals(
-                        corrected(word, score, words, systematic, known_to(i, j))
-                        if _capitalized(word)
-                        else right,
+                        spelled(i, j, systematic) if _capitalized(word) else right,
                         words,
                     )
                 )
             )
-            for j, ((word, score), right) in enumerate(zip(line, fixed, strict=True))
+            for j, ((word, _), right) in enumerate(zip(line, fixed, strict=True))
         ]
         for i, (line, fixed) in enumerate(zip(lines, first, strict=True))
     ]
+
+
+def _rejoined(
+    before: str,
+    after: str,
+    score: float,
+    words: frozenset[str],
+    frequencies: WordFrequencies | None,
+) -> tuple[str, str] | None:
+    """The two halves of a word broken at a line's end (``before`` ends in a hyphen), put
+    right as one word and cut where they were, or None where the whole needs nothing (or
+    more than letters changed)."""
+    first, second = _WORD.match(before), _WORD.match(after)
+    if first is None or second is None or first.group(3) != "-" or second.group(1):
+        return None
+    head, tail = first.group(2), second.group(2)
+    if not (head + tail).isalpha():
+        return None
+    fixed = corrected(head + tail, score, words, frequencies=frequencies)
+    if fixed == head + tail or len(fixed) != len(head + tail):
+        return None
+    return first.group(1) + fixed[: len(head)] + "-", fixed[len(head) :] + second.group(3)
 
 
 def corrected(
