@@ -230,6 +230,16 @@ def test_word_frequencies_choose_the_common_word_and_leave_right_words_alone() -
     assert greek_in_fraktur.languages == ("de",)
 
 
+def test_a_worker_holds_the_word_frequencies_of_three_languages_at_most() -> None:
+    """wordfreq keeps every list it loads (30 to 75 MB each); a worker reading page after
+    page in new languages must not grow without end."""
+    for models in ("eng", "deu", "fra", "ces", "pol"):
+        frequencies = word_frequencies(models)
+        assert frequencies is not None
+        assert frequencies.zipf("a") > 0  # its list is loaded now
+        assert wordfreq.get_frequency_dict.cache_info().currsize <= 3
+
+
 def test_a_word_broken_at_a_line_end_is_put_right_whole() -> None:
     """Neither half of "oom- pletely" or "ac- oommodation" is a word to look up; the whole
     is, and each half stays on its line."""

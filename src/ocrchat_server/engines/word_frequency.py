@@ -58,7 +58,7 @@ class WordFrequencies:
 def word_frequencies(models: str) -> WordFrequencies | None:
     """The frequencies for a Tesseract ``-l`` value (``ces``, ``eng+grc``), or None when
     wordfreq has none of its languages. A language's list loads on first use, in about
-    0.2 s (:func:`_hold`)."""
+    0.3 s (:func:`_hold`)."""
     frequencies = _frequencies(models)
     if frequencies is not None:
         _hold(frequencies.languages)
