@@ -51,7 +51,10 @@ class WordFrequencies:
         ``wordfreq.zipf_frequency`` tokenizes its argument first (about 8 µs a call, 0.1 s
         on a page of old print). For a word of letters the two agree (a test checks)."""
         key = word.casefold()
-        frequency = max(wordfreq.get_frequency_dict(code).get(key, 0.0) for code in self.languages)
+        # called as wordfreq calls it, so that its cache keeps one table a language
+        frequency = max(
+            wordfreq.get_frequency_dict(code, "best").get(key, 0.0) for code in self.languages
+        )
         return round(math.log10(frequency) + 9, 2) if frequency > 0 else 0.0
 
 
@@ -98,7 +101,12 @@ def _hold(languages: tuple[str, ...]) -> None:
     language lets the others go, so it holds at most :data:`_LANGUAGES_HELD` (those a
     page asks for are loaded again when next used)."""
     fresh = [code for code in languages if code not in _held]
-    if len(_held) + len(fresh) > _LANGUAGES_HELD:
+    if not fresh:
+        return
+    # the cache may also hold lists loaded outside this bookkeeping (wordfreq's own
+    # functions, a WordFrequencies kept from before the last clearing)
+    loaded = max(len(_held), wordfreq.get_frequency_dict.cache_info().currsize)
+    if loaded + len(fresh) > _LANGUAGES_HELD:
         wordfreq.get_frequency_dict.cache_clear()
         wordfreq.get_frequency_list.cache_clear()
         _held.clear()
