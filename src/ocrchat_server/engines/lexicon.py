@@ -251,7 +251,7 @@ def _meant(
 ) -> str | None:
     """The word a word of neither list stands for, if one can tell: the fewest confusions
     that make a word, or else (where frequencies are known) one letter misread."""
-    places = [i for i, letter in enumerate(core) if letter.lower() in CONFUSIONS]
+    places = _confusable(core)
     if len(places) > _MOST_PLACES:
         return None
     for changes in range(1, min(len(places), _MOST_CHANGES) + 1):
@@ -292,16 +292,11 @@ def _more_common(
     lists were gathered from the web and hold accentless spellings ("ranni" for "ranní")."""
     if frequencies is None:
         return None
-    places = [i for i, letter in enumerate(core) if letter.lower() in CONFUSIONS]
+    places = _confusable(core)
     if len(places) > _MOST_PLACES:
         return None
     found = [c for c in _variants(core, places, 1) if _known(c, words, frequencies)]
-    if not found:
-        return None
-    best = max(found, key=frequencies.zipf)
-    if frequencies.zipf(best) >= frequencies.zipf(core) + _FAR_MORE_COMMON:
-        return best
-    return None
+    return _far_commoner(core, found, frequencies)
 
 
 def _accent_of_short_word(core: str, frequencies: WordFrequencies | None) -> str | None:
@@ -311,13 +306,23 @@ def _accent_of_short_word(core: str, frequencies: WordFrequencies | None) -> str
     with an accent keeps it (PP-OCRv6 drops accents; it seldom adds one)."""
     if frequencies is None or len(core) < 2 or _bare(core) != core:
         return None
-    places = [i for i, letter in enumerate(core) if letter.lower() in CONFUSIONS]
+    places = _confusable(core)
     found = [
         spelled
         for changes in range(1, len(places) + 1)
         for spelled in _variants(core, places, changes)
         if _accents_only(core, spelled)
     ]
+    return _far_commoner(core, found, frequencies)
+
+
+def _confusable(core: str) -> list[int]:
+    """Where ``core`` has letters PP-OCRv6 may have written for others (:data:`CONFUSIONS`)."""
+    return [i for i, letter in enumerate(core) if letter.lower() in CONFUSIONS]
+
+
+def _far_commoner(core: str, found: list[str], frequencies: WordFrequencies) -> str | None:
+    """The commonest of ``found``, where it is at least 100 times as common as ``core``."""
     if not found:
         return None
     best = max(found, key=frequencies.zipf)
