@@ -195,9 +195,11 @@ def test_word_frequencies_choose_the_common_word_and_leave_right_words_alone() -
     assert corrected("jiz", 1.0, czech) == "jiz"  # without frequencies: too short to tell
     # a less sure word may have an accent put back...
     assert corrected("jižni", 0.85, czech, frequencies=in_czech) == "jižní"
-    assert corrected("alužbou", 0.85, czech, frequencies=in_czech) == "alužbou"
-    # ... or, unseen as read, become a common word
+    # ... or, unseen as read, become a word seen once in a million words, not a rarer one
     assert corrected("reoords.", 0.85, english, frequencies=in_english) == "records."
+    assert corrected("alužbou", 0.85, czech, frequencies=in_czech) == "službou"
+    assert corrected("blaokouts", 1.0, english, frequencies=in_english) == "blackouts"
+    assert corrected("blaokouts", 0.85, english, frequencies=in_english) == "blaokouts"
     assert corrected("jižni", 0.7, czech, frequencies=in_czech) == "jižni"
     # one letter misread, towards a common word; a letter Czech has no use for
     assert corrected("disnissed", 1.0, english, frequencies=in_english) == "dismissed"
@@ -206,6 +208,20 @@ def test_word_frequencies_choose_the_common_word_and_leave_right_words_alone() -
     assert corrected("beggary,", 1.0, english, frequencies=in_english) == "beggary,"
     assert corrected("Disnissed", 1.0, english, frequencies=in_english) == "Disnissed"
     assert corrected("nadávati", 1.0, czech, frequencies=in_czech) == "nadávati"
+    # a letter dropped, put back where no list has seen the word as read
+    german, in_standard_german = lexicon("deu"), word_frequencies("deu")
+    assert corrected("fetgenommen", 1.0, german, frequencies=in_standard_german) == ("festgenommen")
+    assert corrected("governmet", 1.0, english, frequencies=in_english) == "government"
+    assert corrected("talens", 1.0, french, frequencies=in_french) == "talens"
+    # a capitalized word no list has seen, not even as a name, by the confusions towards a
+    # common word, its ending kept: a German noun, a Czech word at a sentence's start; a
+    # place name no list has seen stays
+    assert corrected("Konzentrationalager", 1.0, german, frequencies=in_standard_german) == (
+        "Konzentrationslager"
+    )
+    assert corrected("Konzentrationalager", 1.0, german) == "Konzentrationalager"
+    assert corrected("Okreani", 1.0, czech, frequencies=in_czech) == "Okresní"
+    assert corrected("Vinica", 1.0, czech, frequencies=in_czech) == "Vinica"
     # a capitalized word no list has seen, not even as a name, one capital away from a
     # common word: Fraktur's B read for V; a word of the list or a known name stays
     fraktur, in_german = lexicon("frk"), word_frequencies("frk")

@@ -16,20 +16,23 @@ Where wordfreq knows how common the language's words are (about 40 languages,
 - a word of Tesseract's list gives way to one a confusion away that is a hundred times
   as common (the list holds the web's accentless "ranni" beside "ranní");
 - a word read with a probability down to 0.8 may have an accent put back, or become a
-  common word where no list has seen it as read ("reoords.");
+  common word where no list has seen it as read ("reoords.", "alužbou");
 - a word of two or three letters gets an accent back where that makes it far more
   common ("jiz");
 - a long word of neither list that is one letter away from a common word is put right
-  ("disnissed", "weissxn"), and so is a capitalized word no list has seen whose capital
-  was misread ("Baterland");
+  ("disnissed", "weissxn"), or one letter short of it where no list has seen it
+  ("fetgenommen"), and so is a capitalized word no list has seen whose capital was
+  misread ("Baterland"), or that the confusions make a common word ("Okreani",
+  "Konzentrationalager");
 - on a long-s page, a word both ways takes the ſ where that makes a far more common word
   ("fur" -> "ſur").
 
 Left alone, because there a change is more likely wrong than right: pages
 PP-OCRv6 reads with less confidence (handwriting, damage: the model guesses
 rather than confuses; :data:`.cpu._LEXICON_PAGE_SCORE`), unsure words,
-capitalized words (names) unless the change only adds or moves an accent or
-the page makes the same confusion in three lowercase words, words under four
+capitalized words (names) unless the change only adds or moves an accent, the
+page makes the same confusion in three lowercase words, or no list has seen the word
+(above), words under four
 letters (but for an accent, above), and the halves of a word broken at a line end on
 their own (the word is looked up whole). Numbers with digit look-alikes
 in them (``l914``), sentences run together (``service.On``), the parts of a
@@ -93,10 +96,10 @@ _COMMON = 4.0
 """A one-letter misreading is undone only towards a word this common (once in 100,000
 words). At 3.0, words unseen by wordfreq but right became commoner ones: the Czech
 infinitive "nadávati" "nadávali", the old German "erfreuet" "erfreuen"."""
-_COMMON_AFTER_CAPITAL = 3.0
-"""A capital misread (:func:`_capital_misread`) is undone towards a word this common (once
-in a million words: "Vaterland" is 3.85): no list has seen the word as read, which
-guards it instead."""
+_COMMON_IF_UNSEEN = 3.0
+"""A word no list has seen as read, not even as a name (:func:`_unseen_to_common`), may
+become a word this common (once in a million words: "Vaterland" is 3.85, "službou"
+3.99) where the rules above would leave it: that it was never seen guards it instead."""
 _SHORTEST_MISREAD = 6
 """Shorter words are one letter away from too many others."""
 _SHORTEST = 4
@@ -106,8 +109,9 @@ _MOST_CHANGES_SEEN = 2
 wordfreq alone has seen does not count): a German page read as English took 0.28 s more
 a page with wordfreq asked about every three-letter change."""
 _MOST_PLACES = 14
-"""A word with more letters that could be confusions than this is left alone (too many
-combinations to try, and too many chances of a wrong match)."""
+"""A word with more letters that could be confusions than this gets one confusion undone
+at most (more make too many combinations to try, and too many chances of a wrong
+match): German compounds have 17 ("Konzentrationalager")."""
 _WORD = re.compile(r"^(\W*)(\w+?)(\W*)$")
 _SYSTEMATIC = 3
 """Different words a confusion must be undone in before it counts as the page's own."""
@@ -241,6 +245,7 @@ def corrected(
         and not _accents_only(core, meant)
         and not _letter_changes(core, meant) <= systematic
         and not _capital_misread(core, meant, frequencies)
+        and not (len(core) >= _SHORTEST_MISREAD and _unseen_to_common(core, meant, frequencies))
     ):
         return word  # a name, most likely
     return before + meant + after
@@ -252,9 +257,9 @@ def _meant(
     """The word a word of neither list stands for, if one can tell: the fewest confusions
     that make a word, or else (where frequencies are known) one letter misread."""
     places = _confusable(core)
-    if len(places) > _MOST_PLACES:
-        return None
-    for changes in range(1, min(len(places), _MOST_CHANGES) + 1):
+    # a long word with many letters that could be confusions: one change at most
+    most = _MOST_CHANGES if len(places) <= _MOST_PLACES else 1
+    for changes in range(1, min(len(places), most) + 1):
         # three changes make up to a hundred thousand spellings of a long word: those are
         # looked up in Tesseract's list alone, a set, not one by one in wordfreq's tables
         seen = frequencies if changes <= _MOST_CHANGES_SEEN else None
@@ -272,11 +277,7 @@ def _meant(
             score < _SURE
             and meant is not None
             and not _accents_only(core, meant)
-            and not (
-                frequencies is not None
-                and frequencies.zipf(core) == 0
-                and frequencies.zipf(meant) >= _COMMON
-            )
+            and not (frequencies is not None and _unseen_to_common(core, meant, frequencies))
         ):
             return None
         return meant
@@ -349,38 +350,63 @@ def _one_letter_misread(core: str, frequencies: WordFrequencies) -> str | None:
     not tried: endings are where words inflect or were spelled otherwise, and another
     ending makes another word, not a misreading (the French print's "talens" is not
     "talent"). An ``f`` for an ``s`` is left to the long-s step, which decides for the
-    whole page."""
+    whole page. A lowercase word no list has seen may also have lost a letter, never its
+    first or last ("fetgenommen", "governmet"); the old French "talens" has been seen, and
+    stays."""
     if len(core) < _SHORTEST_MISREAD or not frequencies.alphabet:
         return None
+    letters = [letter for letter in frequencies.alphabet if len(letter) == 1]
     if core.islower():
-        places, letters = range(len(core) - 1), frequencies.alphabet
-        common = _COMMON
+        found = _one_other_letter(core, range(len(core) - 1), letters, _COMMON, frequencies)
+        if not found and frequencies.zipf(core) == 0:
+            found = {
+                candidate
+                for i in range(1, len(core))
+                for letter in letters
+                for candidate in (core[:i] + letter + core[i:],)
+                if frequencies.zipf(candidate) >= _COMMON
+            }
     elif core[0].isupper() and core[1:].islower() and frequencies.zipf(core) == 0:
         # a capitalized word no list has seen, not even as a name: its capital may be
         # misread (Fraktur's B for V and W, U for A: "Baterland")
-        places, letters = range(1), "".join(c.upper() for c in frequencies.alphabet)
-        common = _COMMON_AFTER_CAPITAL
+        capitals = [letter.upper() for letter in letters]
+        found = _one_other_letter(core, range(1), capitals, _COMMON_IF_UNSEEN, frequencies)
     else:
         return None
-    found = {
+    return _most_common(found, frequencies) if found else None
+
+
+def _one_other_letter(
+    core: str, places: range, letters: list[str], common: float, frequencies: WordFrequencies
+) -> set[str]:
+    """The words at least ``common`` that ``core`` makes with one of ``places`` changed
+    to one of ``letters`` (never an ``f`` to an ``s``)."""
+    return {
         candidate
         for i in places
         for letter in letters
-        if len(letter) == 1 and letter != core[i] and not (core[i] == "f" and letter == "s")
+        if letter != core[i] and not (core[i] == "f" and letter == "s")
         for candidate in (core[:i] + letter + core[i + 1 :],)
         if frequencies.zipf(candidate) >= common
     }
-    return _most_common(found, frequencies) if found else None
 
 
 def _capital_misread(core: str, meant: str, frequencies: WordFrequencies | None) -> bool:
     """Whether a capitalized word differs from a common word in its capital alone, and no
     list has seen it as written (so it is no name either): "Baterland", "Ohurch"."""
+    return core[1:] == meant[1:] and _unseen_to_common(core, meant, frequencies)
+
+
+def _unseen_to_common(core: str, meant: str, frequencies: WordFrequencies | None) -> bool:
+    """Whether no list has seen ``core`` as read, and ``meant`` is a common word
+    (:data:`_COMMON_IF_UNSEEN`) with the same last letter but for its accent. Endings are
+    where words inflect: a place name no list has seen ("Vinica", "Morona") is often
+    another ending away from a common word."""
     return (
         frequencies is not None
-        and core[1:] == meant[1:]
+        and _bare(core[-1:]) == _bare(meant[-1:])
         and frequencies.zipf(core) == 0
-        and frequencies.zipf(meant) >= _COMMON_AFTER_CAPITAL
+        and frequencies.zipf(meant) >= _COMMON_IF_UNSEEN
     )
 
 
