@@ -64,6 +64,22 @@ def test_engine_tesseract_reads_as_well_as_the_tesseract_command(server: Server)
         assert cer(reference, job["text"]) < cer(reference, command) + 0.005, page.name
 
 
+FRAKTUR_PAGE = TEST_DATA / "de_hist_wecklein_1894_p87.png"
+
+
+def test_the_ch_ligature_of_fraktur_type_is_read_as_ch(server: Server) -> None:
+    # Tesseract's Fraktur model writes "<" for the ch ligature ("für<tet", "Fur<t"); the
+    # server writes what the print has. Two lines of Wecklein's commentary (1894).
+    with Image.open(FRAKTUR_PAGE) as page:
+        lines = page.crop((280, 2340, 2545, 2640))
+        upload = io.BytesIO()
+        lines.save(upload, format="PNG")
+    job = submit(server, upload.getvalue(), "fraktur.png", language="frk", engine="tesseract")
+    text = job.json()["text"]
+    assert {"fürchtet", "Furcht"} <= set(words(text))
+    assert "<" not in text
+
+
 def same_words_share(expected: list[str], found: list[str]) -> float:
     """The share of ``expected``'s words that ``found`` has too, in order."""
     blocks = difflib.SequenceMatcher(None, expected, found, autojunk=False).get_matching_blocks()

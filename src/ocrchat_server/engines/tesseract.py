@@ -66,6 +66,10 @@ _PROBE_MIN_SHRINK = 0.8
 # them (German) have models for the everyday typeface, which read them worse (corpus
 # Fraktur pages: CER 0.157 with deu against 0.128 with Fraktur).
 _TYPEFACE_MODELS = frozenset({"Fraktur"})
+_FRAKTUR_MODELS = frozenset({"frk", "Fraktur", "script/Fraktur"})
+"""Tesseract's Fraktur models (``frk``, ``Fraktur``) write ``<``, a character of their
+set, for the ``ch`` ligature of Fraktur type: 8 of the 25 ``ch`` on the corpus's Fraktur
+commentary page (tessdata issue 102 reports the ligatures misread)."""
 _BAND_SHARE = 0.06
 """Each band of a page's sample: this share of its text block's height (3 to 4 lines of a
 dense page), at least ``_MIN_BAND_ROWS``."""
@@ -342,9 +346,26 @@ def read_data(
     estimate it from the text's size, as the command does.
     """
     try:
-        return tesseract_api.read_data(image, models, dpi=dpi, psm=psm)
+        data = tesseract_api.read_data(image, models, dpi=dpi, psm=psm)
     except TesseractCallError as exc:
         raise EngineError(f"Tesseract could not read page {index + 1}: {exc}") from exc
+    if _FRAKTUR_MODELS & set(models.split("+")):
+        data["text"] = [_with_ch_ligature(str(text)) for text in data["text"]]
+    return data
+
+
+def _with_ch_ligature(word: str) -> str:
+    """A word of Tesseract's Fraktur models with their ``<`` for the ``ch`` ligature put
+    back as ``ch`` ("für<tet", "Fur<t"), or as ``h`` where the ``c`` was read on its own
+    ("durc<"). A ``<`` that touches no letter stays."""
+    if "<" not in word:
+        return word
+    letters = list(word)
+    for i, character in enumerate(word):
+        before, after = word[i - 1 : i], word[i + 1 : i + 2]
+        if character == "<" and (before.isalpha() or after.isalpha()):
+            letters[i] = "h" if before == "c" else "ch"
+    return "".join(letters)
 
 
 def words_by_line(data: dict[str, list[Any]]) -> dict[tuple[int, int, int], list[TesseractWord]]:
