@@ -80,6 +80,19 @@ def test_the_ch_ligature_of_fraktur_type_is_read_as_ch(server: Server) -> None:
     assert "<" not in text
 
 
+def test_greek_letters_tesseract_confuses_are_put_right_by_its_word_list(server: Server) -> None:
+    # Tesseract's Greek model reads this verse's ρ as ο ("ὑβοίζειν δοᾶν"); the word list of
+    # Ancient Greek has the words. Two verses of Wecklein's Sophocles (1894).
+    with Image.open(FRAKTUR_PAGE) as page:
+        verse = page.crop((600, 820, 2260, 1045))
+        upload = io.BytesIO()
+        verse.save(upload, format="PNG")
+    job = submit(server, upload.getvalue(), "verse.png", language="grc", engine="tesseract")
+    found = set(words(job.json()["text"]))
+    assert {"ὑβρίζειν", "δρᾶν", "χρόνῳ", "βούλεται"} <= found
+    assert not {"ὑβοίζειν", "δοᾶν"} & found
+
+
 def same_words_share(expected: list[str], found: list[str]) -> float:
     """The share of ``expected``'s words that ``found`` has too, in order."""
     blocks = difflib.SequenceMatcher(None, expected, found, autojunk=False).get_matching_blocks()

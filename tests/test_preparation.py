@@ -29,6 +29,8 @@ from ocrchat_server.engines.cpu import CpuEngine
 from ocrchat_server.engines.languages import resolve_language
 from ocrchat_server.engines.lexicon import (
     corrected,
+    greek_corrected,
+    greek_words,
     lexicon,
     long_s_words,
     spell_page,
@@ -244,6 +246,18 @@ def test_word_frequencies_choose_the_common_word_and_leave_right_words_alone() -
     greek_in_fraktur = word_frequencies("frk+grc")
     assert greek_in_fraktur is not None
     assert greek_in_fraktur.languages == ("de",)
+
+
+def test_greek_words_tesseract_confused_are_put_right_by_its_word_list() -> None:
+    greek = greek_words("grc")
+    assert greek_corrected("χαὶ", greek) == "καὶ"
+    assert greek_corrected("εἴχειν,", greek) == "εἴκειν,"
+    assert greek_corrected("σωφοονεῖν", greek) == "σωφρονεῖν"  # ο for ρ
+    # words of the list, and words no confusion makes one of, stay as read
+    assert greek_corrected("χρόνῳ", greek) == "χρόνῳ"
+    assert greek_corrected("ὅπου", greek) == "ὅπου"
+    assert greek_corrected("ξξξ", greek) == "ξξξ"
+    assert greek_corrected("χαὶ", frozenset()) == "χαὶ"
 
 
 def test_a_worker_holds_the_word_frequencies_of_three_languages_at_most() -> None:

@@ -78,6 +78,9 @@ CONFUSIONS = {
     "z": "ž",
 }
 """Per letter PP-OCRv6 wrote, the letters it may have stood for."""
+GREEK_CONFUSIONS = {"χ": "κ", "ο": "ρ"}
+"""Per letter Tesseract's Greek model wrote, the letters it may have stood for: "χαὶ" for
+καὶ, "ὑβοίζειν" for ὑβρίζειν (:func:`greek_corrected`)."""
 _SURE = 0.9
 _SURE_OF_ACCENTS = 0.8
 """Where the language's word frequencies are known, a word PP-OCRv6 was less sure of than
@@ -410,10 +413,12 @@ def _unseen_to_common(core: str, meant: str, frequencies: WordFrequencies | None
     )
 
 
-def _variants(core: str, places: list[int], changes: int) -> list[str]:
+def _variants(
+    core: str, places: list[int], changes: int, confusions: dict[str, str] = CONFUSIONS
+) -> list[str]:
     variants = []
     for chosen in itertools.combinations(places, changes):
-        options = [CONFUSIONS[core[i].lower()] for i in chosen]
+        options = [confusions[core[i].lower()] for i in chosen]
         for letters in itertools.product(*options):
             spelled = list(core)
             for i, letter in zip(chosen, letters, strict=True):
@@ -574,6 +579,43 @@ def _accents_only(word: str, other: str) -> bool:
 def _bare(word: str) -> str:
     decomposed = unicodedata.normalize("NFD", word)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def greek_corrected(word: str, words: frozenset[str]) -> str:
+    """A Greek word as Tesseract read it (with any punctuation around it), put right where
+    it is no word of ``words`` (:func:`greek_words`) and undoing the fewest of the model's
+    confusions (:data:`GREEK_CONFUSIONS`, up to three) gives exactly one word of it.
+
+    Tesseract's Greek model reads ``κ`` as ``χ`` and ``ρ`` as ``ο`` in 19th-century Greek
+    type. On the corpus's three pages quoting Greek this put 17 words right, by the ground
+    truth, and none wrong. Putting accents and breathings right by the list (a unique word
+    with the same letters) made 2 words wrong and none right, and is not done."""
+    match = _WORD.match(word)
+    if not words or not match:
+        return word
+    before, core, after = match.groups()
+    if not core.isalpha() or _known(core, words):
+        return word
+    places = [i for i, letter in enumerate(core) if letter.lower() in GREEK_CONFUSIONS]
+    if len(places) > _MOST_PLACES:
+        return word
+    for changes in range(1, min(len(places), _MOST_CHANGES) + 1):
+        found = {
+            candidate
+            for candidate in _variants(core, places, changes, GREEK_CONFUSIONS)
+            if _known(candidate, words)
+        }
+        if found:
+            return before + found.pop() + after if len(found) == 1 else word
+    return word
+
+
+@functools.lru_cache(maxsize=1)
+def greek_words(model: str) -> frozenset[str]:
+    """A Greek model's word list (``grc``: 137,000 words, 17 MB), kept apart from
+    :func:`lexicon`'s two so that a page with Greek quoted does not push its language's
+    list out."""
+    return _model_words(model)
 
 
 def long_s_words(models: str) -> frozenset[str]:

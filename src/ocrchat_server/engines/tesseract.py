@@ -28,8 +28,14 @@ from ocrchat_server.engines.detection import (
     models_of,
 )
 from ocrchat_server.engines.languages import installed_models, model_for_script
+from ocrchat_server.engines.lexicon import greek_corrected, greek_words
 from ocrchat_server.engines.page_text import TextLine, build_page, common_confidence
-from ocrchat_server.engines.scripts import greek_models_for, ppocr_reads
+from ocrchat_server.engines.scripts import (
+    GREEK_MODELS,
+    greek_models_for,
+    greek_share,
+    ppocr_reads,
+)
 from ocrchat_server.engines.tables import find_tables
 from ocrchat_server.engines.tesseract_api import TesseractCallError
 from ocrchat_server.engines.words import enclosing, layer_words
@@ -349,8 +355,16 @@ def read_data(
         data = tesseract_api.read_data(image, models, dpi=dpi, psm=psm)
     except TesseractCallError as exc:
         raise EngineError(f"Tesseract could not read page {index + 1}: {exc}") from exc
-    if _FRAKTUR_MODELS & set(models.split("+")):
+    read_with = models.split("+")
+    if _FRAKTUR_MODELS & set(read_with):
         data["text"] = [_with_ch_ligature(str(text)) for text in data["text"]]
+    greek = next((model for model in read_with if model in GREEK_MODELS), None)
+    if greek is not None:
+        listed = greek_words(greek)
+        data["text"] = [
+            greek_corrected(str(text), listed) if greek_share(str(text)) > 0 else text
+            for text in data["text"]
+        ]
     return data
 
 
