@@ -136,6 +136,7 @@ def test_the_prepare_option_names_known_steps() -> None:
 
 
 TYPEWRITER = TEST_DATA / "en_ehri_typed_yv3549264_03.jpg"
+FRAKTUR_COMMENTARY = TEST_DATA / "de_hist_wecklein_1894_p87.png"
 
 
 def test_a_typewriter_face_read_c_for_o_is_put_right_by_the_word_list() -> None:
@@ -357,6 +358,19 @@ def test_the_long_s_of_an_old_print_is_written_as_the_print_has_it() -> None:
     assert after < 0.75 * before, (before, after)
     assert LONG_S in (restored.page.timings or {})
     assert {word.text for word in restored.words} >= {"eſt"}  # the searchable PDF's too
+
+
+def test_a_fraktur_page_quoting_greek_gets_its_long_s_too() -> None:
+    """Wecklein's Sophocles commentary (1894): Greek verse over a Fraktur commentary.
+    PP-OCRv6 reads the Greek unsurely (Tesseract reads those lines again); its reading of
+    the rest is sure, and gets the word list and the long s."""
+    with Image.open(FRAKTUR_COMMENTARY) as scan:
+        scan.load()
+        read = CpuEngine().read_page(scan, index=0, language=resolve_language("frk+grc"))
+    words = set(read.page.text.split())
+    assert {"ſcheut,", "ſteht.—"} <= words
+    assert not {"fcheut,", "steht.—"} & words
+    assert {LEXICON, LONG_S} <= set(read.page.timings or {})
 
 
 def test_pages_without_the_long_s_are_left_alone() -> None:

@@ -112,7 +112,7 @@ _LEXICON_PAGE_SCORE = 0.94
 """PP-OCRv6's mean character score from which a page's misreadings are taken for
 confusions of print the language's word list can undo (:mod:`.lexicon`). Below it, on
 handwriting and damaged pages, its words are guesses, and a word list makes them other
-wrong words as often as right ones."""
+wrong words as often as right ones. Lines with Greek letters are not counted."""
 _GREEK_WORD_LETTERS = 2
 _GREEK_WORD_SHARE = 0.6
 _GREEK_WORD_SURE = 0.8
@@ -214,7 +214,10 @@ class CpuEngine:
                 script = osd_script(image, dpi)
                 if script in _TYPEFACE_SCRIPTS and _TYPEFACE_SCRIPTS[script] in installed_models():
                     greek_models = greek_models_for(_TYPEFACE_SCRIPTS[script])
-        if models and _score(found) >= _LEXICON_PAGE_SCORE:
+        # lines with Greek letters are PP-OCRv6's guesses at a script it has not learnt,
+        # read again by Tesseract below: they say nothing of how surely it read the rest
+        latin_lines = [line for line in found if greek_share(line.text) == 0]
+        if models and _score(latin_lines) >= _LEXICON_PAGE_SCORE:
             # each step's cost goes with the preparation steps' (the dict is this page's own)
             if LEXICON in self.preparation:
                 started = time.perf_counter()
