@@ -249,6 +249,26 @@ def test_word_frequencies_choose_the_common_word_and_leave_right_words_alone() -
     assert greek_in_fraktur.languages == ("de",)
 
 
+def test_an_accent_read_as_another_is_put_right_by_the_language_s_own_letters() -> None:
+    """PP-OCRv6 reads Romanian's "ă" as "ä", "ã" or "å" on a small or blurred page, and
+    drops the acute of Polish "ś"; the language's alphabet (from wordfreq's commonest
+    words) says which letters it has."""
+    romanian, in_romanian = lexicon("ron"), word_frequencies("ron")
+    polish, in_polish = lexicon("pol"), word_frequencies("pol")
+    french, in_french = lexicon("fra"), word_frequencies("fra")
+    for read, meant in [
+        ("proaspätä", "proaspătă"),
+        ("piațã,", "piață,"),
+        ("Aceastä", "Această"),
+        ("cå", "că"),  # a short word, with an accent Romanian has no use for
+    ]:
+        assert corrected(read, 1.0, romanian, frequencies=in_romanian) == meant
+    assert corrected("obiecalismy", 1.0, polish, frequencies=in_polish) == "obiecaliśmy"
+    # accents the language has stay, and without frequencies nothing new is tried
+    assert corrected("déjà", 1.0, french, frequencies=in_french) == "déjà"
+    assert corrected("proaspätä", 1.0, romanian) == "proaspätä"
+
+
 def test_greek_words_tesseract_confused_are_put_right_by_its_word_list() -> None:
     greek = greek_words("grc")
     assert greek_corrected("χαὶ", greek) == "καὶ"

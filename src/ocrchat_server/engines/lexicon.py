@@ -12,6 +12,8 @@ exactly one word of the list.
 Where wordfreq knows how common the language's words are (about 40 languages,
 :mod:`.word_frequency`), more is done:
 
+- a letter may also stand for the language's own letters with another accent or a
+  stroke (Romanian "proaspätä", Polish "obiecalismy");
 - of several candidates, the one at least ten times as common as the rest is taken;
 - a word of Tesseract's list gives way to one a confusion away that is a hundred times
   as common (the list holds the web's accentless "ranni" beside "ranní");
@@ -52,7 +54,7 @@ import re
 import subprocess
 import tempfile
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ocrchat_server.engines.languages import tessdata_dir
@@ -103,6 +105,9 @@ _COMMON_IF_UNSEEN = 3.0
 """A word no list has seen as read, not even as a name (:func:`_unseen_to_common`), may
 become a word this common (once in a million words: "Vaterland" is 3.85, "službou"
 3.99) where the rules above would leave it: that it was never seen guards it instead."""
+_STROKED = str.maketrans("łŁøØđĐħĦı", "lLoOdDhHi")
+"""Letters with a stroke, which Unicode does not decompose into a letter and a mark, and
+the letter under it: to the lexicon, the stroke is one more accent (Polish "ł")."""
 _SHORTEST_MISREAD = 6
 """Shorter words are one letter away from too many others."""
 _SHORTEST = 4
@@ -259,7 +264,8 @@ def _meant(
 ) -> str | None:
     """The word a word of neither list stands for, if one can tell: the fewest confusions
     that make a word, or else (where frequencies are known) one letter misread."""
-    places = _confusable(core)
+    options = _options_in(frequencies)
+    places = _confusable(core, options)
     # a long word with many letters that could be confusions: one change at most
     most = _MOST_CHANGES if len(places) <= _MOST_PLACES else 1
     for changes in range(1, min(len(places), most) + 1):
@@ -268,7 +274,7 @@ def _meant(
         seen = frequencies if changes <= _MOST_CHANGES_SEEN else None
         found = {
             candidate
-            for candidate in _variants(core, places, changes)
+            for candidate in _variants(core, places, changes, options)
             if _known(candidate, words, seen)
         }
         if not found:
@@ -296,10 +302,11 @@ def _more_common(
     lists were gathered from the web and hold accentless spellings ("ranni" for "ranní")."""
     if frequencies is None:
         return None
-    places = _confusable(core)
+    options = _options_in(frequencies)
+    places = _confusable(core, options)
     if len(places) > _MOST_PLACES:
         return None
-    found = [c for c in _variants(core, places, 1) if _known(c, words, frequencies)]
+    found = [c for c in _variants(core, places, 1, options) if _known(c, words, frequencies)]
     return _far_commoner(core, found, frequencies)
 
 
@@ -307,22 +314,48 @@ def _accent_of_short_word(core: str, frequencies: WordFrequencies | None) -> str
     """A word of two or three letters with an accent put back where that makes it at least
     100 times as common: Czech "jiz" (2.9) is "již" (5.9), French "ete" "été", German
     "fur" "für". Both "ou" and "où", "a" and "à" are common: they stay as read. A word read
-    with an accent keeps it (PP-OCRv6 drops accents; it seldom adds one)."""
-    if frequencies is None or len(core) < 2 or _bare(core) != core:
+    with an accent keeps it (PP-OCRv6 drops accents; it seldom adds one), unless the
+    language has no use for that accent (Romanian "cå" is "că")."""
+    if frequencies is None or len(core) < 2:
         return None
-    places = _confusable(core)
+    if _bare(core) != core and all(letter in frequencies.alphabet for letter in core.lower()):
+        return None
+    options = _options_in(frequencies)
+    places = _confusable(core, options)
     found = [
         spelled
         for changes in range(1, len(places) + 1)
-        for spelled in _variants(core, places, changes)
+        for spelled in _variants(core, places, changes, options)
         if _accents_only(core, spelled)
     ]
     return _far_commoner(core, found, frequencies)
 
 
-def _confusable(core: str) -> list[int]:
-    """Where ``core`` has letters PP-OCRv6 may have written for others (:data:`CONFUSIONS`)."""
-    return [i for i, letter in enumerate(core) if letter.lower() in CONFUSIONS]
+def _confusable(core: str, options: Callable[[str], str]) -> list[int]:
+    """Where ``core`` has letters PP-OCRv6 may have written for others (``options``)."""
+    return [i for i, letter in enumerate(core) if options(letter.lower())]
+
+
+def _options_in(frequencies: WordFrequencies | None) -> Callable[[str], str]:
+    """The letters a letter PP-OCRv6 wrote may stand for, in the language whose frequencies
+    (and so whose alphabet) are ``frequencies``; :data:`CONFUSIONS` alone where unknown."""
+    return functools.partial(_options, alphabet=frequencies.alphabet if frequencies else "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _options(letter: str, alphabet: str) -> str:
+    """The letters ``letter`` (lowercase, as PP-OCRv6 wrote it) may stand for: its
+    :data:`CONFUSIONS`, and the letters of the language's ``alphabet`` that are the same
+    letter with another accent or none of its own: Romanian "ă" for an "ä" or "ã" read,
+    Polish "ł" for an "l", Hungarian "ő" for an "ó". A letter read with an accent is not
+    taken for the bare letter (PP-OCRv6 drops accents; it seldom adds one)."""
+    listed = CONFUSIONS.get(letter, "")
+    base = _bare(letter)
+    return listed + "".join(
+        other
+        for other in alphabet
+        if other not in (letter, base) and other not in listed and _bare(other) == base
+    )
 
 
 def _far_commoner(core: str, found: list[str], frequencies: WordFrequencies) -> str | None:
@@ -414,12 +447,12 @@ def _unseen_to_common(core: str, meant: str, frequencies: WordFrequencies | None
 
 
 def _variants(
-    core: str, places: list[int], changes: int, confusions: dict[str, str] = CONFUSIONS
+    core: str, places: list[int], changes: int, options: Callable[[str], str]
 ) -> list[str]:
     variants = []
     for chosen in itertools.combinations(places, changes):
-        options = [confusions[core[i].lower()] for i in chosen]
-        for letters in itertools.product(*options):
+        choices = [options(core[i].lower()) for i in chosen]
+        for letters in itertools.product(*choices):
             spelled = list(core)
             for i, letter in zip(chosen, letters, strict=True):
                 spelled[i] = letter.upper() if core[i].isupper() else letter
@@ -578,7 +611,7 @@ def _accents_only(word: str, other: str) -> bool:
 
 def _bare(word: str) -> str:
     decomposed = unicodedata.normalize("NFD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_STROKED)
 
 
 def greek_corrected(word: str, words: frozenset[str]) -> str:
@@ -596,18 +629,22 @@ def greek_corrected(word: str, words: frozenset[str]) -> str:
     before, core, after = match.groups()
     if not core.isalpha() or _known(core, words):
         return word
-    places = [i for i, letter in enumerate(core) if letter.lower() in GREEK_CONFUSIONS]
+    places = _confusable(core, _greek_options)
     if len(places) > _MOST_PLACES:
         return word
     for changes in range(1, min(len(places), _MOST_CHANGES) + 1):
         found = {
             candidate
-            for candidate in _variants(core, places, changes, GREEK_CONFUSIONS)
+            for candidate in _variants(core, places, changes, _greek_options)
             if _known(candidate, words)
         }
         if found:
             return before + found.pop() + after if len(found) == 1 else word
     return word
+
+
+def _greek_options(letter: str) -> str:
+    return GREEK_CONFUSIONS.get(letter, "")
 
 
 @functools.lru_cache(maxsize=1)
