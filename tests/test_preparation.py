@@ -249,6 +249,25 @@ def test_word_frequencies_choose_the_common_word_and_leave_right_words_alone() -
     assert greek_in_fraktur.languages == ("de",)
 
 
+def test_fraktur_capitals_read_as_others_are_put_right_on_a_fraktur_page() -> None:
+    fraktur, in_german = lexicon("frk"), word_frequencies("frk")
+
+    def spelled(word: str, *, fraktur_page: bool = True) -> str:
+        return spell_page([[(word, 1.0)]], fraktur, in_german, fraktur=fraktur_page)[0][0]
+
+    # no word as read; or one far rarer than the word with the other capital
+    assert [spelled(word) for word in ("Eag", "Gie", "Barten,")] == ["Tag", "Sie", "Warten,"]
+    assert spelled("Gie", fraktur_page=False) == "Gie"
+    # words as common as the other reading stay
+    assert [spelled(word) for word in ("Bald", "Base", "Rat", "Ufer", "Bier")] == [
+        "Bald",
+        "Base",
+        "Rat",
+        "Ufer",
+        "Bier",
+    ]
+
+
 def test_an_accent_read_as_another_is_put_right_by_the_language_s_own_letters() -> None:
     """PP-OCRv6 reads Romanian's "ă" as "ä", "ã" or "å" on a small or blurred page, and
     drops the acute of Polish "ś"; the language's alphabet (from wordfreq's commonest
@@ -383,13 +402,16 @@ def test_the_long_s_of_an_old_print_is_written_as_the_print_has_it() -> None:
 def test_a_fraktur_page_quoting_greek_gets_its_long_s_too() -> None:
     """Wecklein's Sophocles commentary (1894): Greek verse over a Fraktur commentary.
     PP-OCRv6 reads the Greek unsurely (Tesseract reads those lines again); its reading of
-    the rest is sure, and gets the word list and the long s."""
+    the rest is sure, and gets the word list and the long s, and Fraktur's capitals
+    (PP-OCRv6 reads its A as U: "Uugen")."""
     with Image.open(FRAKTUR_COMMENTARY) as scan:
         scan.load()
         read = CpuEngine().read_page(scan, index=0, language=resolve_language("frk+grc"))
     words = set(read.page.text.split())
     assert {"ſcheut,", "ſteht.—"} <= words
     assert not {"fcheut,", "steht.—"} & words
+    assert "Augen" in words
+    assert "Uugen" not in words
     assert {LEXICON, LONG_S} <= set(read.page.timings or {})
 
 

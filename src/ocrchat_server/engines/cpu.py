@@ -52,6 +52,7 @@ from ocrchat_server.engines.preparation import (
 )
 from ocrchat_server.engines.reading_order import paragraphs, reading_order, share_inside
 from ocrchat_server.engines.scripts import (
+    FRAKTUR_MODELS,
     greek_models_for,
     greek_share,
     greek_text_forms,
@@ -222,7 +223,9 @@ class CpuEngine:
             if LEXICON in self.preparation:
                 started = time.perf_counter()
                 words = lexicon(models)
-                found = _spelled(found, words, word_frequencies(models)) if words else found
+                fraktur = bool(FRAKTUR_MODELS & set(models.split("+")))
+                frequencies = word_frequencies(models)
+                found = _spelled(found, words, frequencies, fraktur) if words else found
                 page.timings[LEXICON] = round(time.perf_counter() - started, 4)
             if LONG_S in self.preparation:
                 started = time.perf_counter()
@@ -260,7 +263,10 @@ class CpuEngine:
 
 
 def _spelled(
-    lines: list[ppocr.PpocrLine], words: frozenset[str], frequencies: WordFrequencies | None
+    lines: list[ppocr.PpocrLine],
+    words: frozenset[str],
+    frequencies: WordFrequencies | None,
+    fraktur: bool,
 ) -> list[ppocr.PpocrLine]:
     """The page's lines with the words PP-OCRv6 confused put right (:mod:`.lexicon`)."""
     tokens = [line.text.split() for line in lines]
@@ -273,7 +279,7 @@ def _spelled(
         [(word, line.words[i].score if fits else line.score) for i, word in enumerate(t)]
         for line, t, fits in zip(lines, tokens, aligned, strict=True)
     ]
-    spelled = spell_page(scored, words, frequencies)
+    spelled = spell_page(scored, words, frequencies, fraktur=fraktur)
     result = []
     for line, t, fits, fixed in zip(lines, tokens, aligned, spelled, strict=True):
         if fixed == t:

@@ -26,6 +26,8 @@ Where wordfreq knows how common the language's words are (about 40 languages,
   ("fetgenommen"), and so is a capitalized word no list has seen whose capital was
   misread ("Baterland"), or that the confusions make a common word ("Okreani",
   "Konzentrationalager");
+- on a page set in Fraktur, a capital PP-OCRv6 took for another ("Uugen", "Gie") is put
+  right (:data:`FRAKTUR_CAPITALS`);
 - on a long-s page, a word both ways takes the ſ where that makes a far more common word
   ("fur" -> "ſur").
 
@@ -80,6 +82,11 @@ CONFUSIONS = {
     "z": "ž",
 }
 """Per letter PP-OCRv6 wrote, the letters it may have stood for."""
+FRAKTUR_CAPITALS = {"U": "A", "B": "VW", "E": "T", "G": "S", "R": "K"}
+"""Per capital PP-OCRv6 wrote on a page set in Fraktur, the capitals it may have stood for:
+Fraktur's A has the shape of a U, its V and W of a B, its T of an E, its S of a G, its K
+of an R."""
+_SHORTEST_CAPITAL = 3
 GREEK_CONFUSIONS = {"χ": "κ", "ο": "ρ"}
 """Per letter Tesseract's Greek model wrote, the letters it may have stood for: "χαὶ" for
 καὶ, "ὑβοίζειν" for ὑβρίζειν (:func:`greek_corrected`)."""
@@ -141,10 +148,14 @@ def spell_page(
     lines: list[list[tuple[str, float]]],
     words: frozenset[str],
     frequencies: WordFrequencies | None = None,
+    *,
+    fraktur: bool = False,
 ) -> list[list[str]]:
     """A page's words (each line's words as PP-OCRv6 wrote them, with their scores), put
     right. A word may come back as two (``service. On`` for ``service.On``).
     ``frequencies``: how common the language's words are, where wordfreq knows it.
+    ``fraktur``: the page is set in Fraktur, whose capitals PP-OCRv6 confuses
+    (:data:`FRAKTUR_CAPITALS`).
 
     Two passes: the first finds the confusions this page makes in lowercase words; those
     made in at least three different words are the page's own (a typewriter's worn
@@ -166,7 +177,10 @@ def spell_page(
         if whole.get((i, j)):
             return whole[i, j]
         alone = (i, j) not in whole
-        return corrected(word, score, words, systematic, frequencies if alone else None)
+        right = corrected(word, score, words, systematic, frequencies if alone else None)
+        if fraktur and alone and right == word:
+            return _fraktur_capital(word, score, words, frequencies)
+        return right
 
     first = [[spelled(i, j) for j in range(len(line))] for i, line in enumerate(lines)]
     undone = {
@@ -194,6 +208,32 @@ def spell_page(
         ]
         for i, (line, fixed) in enumerate(zip(lines, first, strict=True))
     ]
+
+
+def _fraktur_capital(
+    word: str, score: float, words: frozenset[str], frequencies: WordFrequencies | None
+) -> str:
+    """``word`` with its capital put right where PP-OCRv6 took a Fraktur capital for another
+    (:data:`FRAKTUR_CAPITALS`): the word as read is no word of the lists and the other is
+    ("Eag": "Tag"), or the other is 100 times as common ("Uus": "Aus", "Gie": "Sie")."""
+    match = _WORD.match(word)
+    if score < _SURE or not match or len(match.group(2)) < _SHORTEST_CAPITAL:
+        return word
+    before, core, after = match.groups()
+    if not core.isalpha() or not core[1:].islower() or core[0] not in FRAKTUR_CAPITALS:
+        return word
+    found = [
+        capital + core[1:]
+        for capital in FRAKTUR_CAPITALS[core[0]]
+        if _known(capital + core[1:], words, frequencies)
+    ]
+    if not found:
+        return word
+    if not _known(core, words, frequencies):
+        meant = _most_common(set(found), frequencies)
+    else:
+        meant = _far_commoner(core, found, frequencies) if frequencies is not None else None
+    return word if meant is None else before + meant + after
 
 
 def _rejoined(

@@ -31,6 +31,7 @@ from ocrchat_server.engines.languages import installed_models, model_for_script
 from ocrchat_server.engines.lexicon import greek_corrected, greek_words
 from ocrchat_server.engines.page_text import TextLine, build_page, common_confidence
 from ocrchat_server.engines.scripts import (
+    FRAKTUR_MODELS,
     GREEK_MODELS,
     greek_models_for,
     greek_share,
@@ -72,7 +73,7 @@ _PROBE_MIN_SHRINK = 0.8
 # them (German) have models for the everyday typeface, which read them worse (corpus
 # Fraktur pages: CER 0.157 with deu against 0.128 with Fraktur).
 _TYPEFACE_MODELS = frozenset({"Fraktur"})
-_FRAKTUR_MODELS = frozenset({"frk", "Fraktur", "script/Fraktur"})
+_CH_LIGATURE = "<"
 """Tesseract's Fraktur models (``frk``, ``Fraktur``) write ``<``, a character of their
 set, for the ``ch`` ligature of Fraktur type: 8 of the 25 ``ch`` on the corpus's Fraktur
 commentary page (tessdata issue 102 reports the ligatures misread)."""
@@ -356,7 +357,7 @@ def read_data(
     except TesseractCallError as exc:
         raise EngineError(f"Tesseract could not read page {index + 1}: {exc}") from exc
     read_with = models.split("+")
-    if _FRAKTUR_MODELS & set(read_with):
+    if FRAKTUR_MODELS & set(read_with):
         data["text"] = [_with_ch_ligature(str(text)) for text in data["text"]]
     greek = next((model for model in read_with if model in GREEK_MODELS), None)
     if greek is not None:
@@ -372,12 +373,12 @@ def _with_ch_ligature(word: str) -> str:
     """A word of Tesseract's Fraktur models with their ``<`` for the ``ch`` ligature put
     back as ``ch`` ("für<tet", "Fur<t"), or as ``h`` where the ``c`` was read on its own
     ("durc<"). A ``<`` that touches no letter stays."""
-    if "<" not in word:
+    if _CH_LIGATURE not in word:
         return word
     letters = list(word)
     for i, character in enumerate(word):
         before, after = word[i - 1 : i], word[i + 1 : i + 2]
-        if character == "<" and (before.isalpha() or after.isalpha()):
+        if character == _CH_LIGATURE and (before.isalpha() or after.isalpha()):
             letters[i] = "h" if before == "c" else "ch"
     return "".join(letters)
 
