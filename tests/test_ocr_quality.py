@@ -67,14 +67,19 @@ def test_engine_tesseract_reads_as_well_as_the_tesseract_command(server: Server)
 FRAKTUR_PAGE = TEST_DATA / "de_hist_wecklein_1894_p87.png"
 
 
+def fraktur_page_part(box: tuple[int, int, int, int]) -> bytes:
+    """A part of Wecklein's Sophocles commentary (1894), as PNG."""
+    with Image.open(FRAKTUR_PAGE) as page:
+        upload = io.BytesIO()
+        page.crop(box).save(upload, format="PNG")
+    return upload.getvalue()
+
+
 def test_the_ch_ligature_of_fraktur_type_is_read_as_ch(server: Server) -> None:
     # Tesseract's Fraktur model writes "<" for the ch ligature ("für<tet", "Fur<t"); the
-    # server writes what the print has. Two lines of Wecklein's commentary (1894).
-    with Image.open(FRAKTUR_PAGE) as page:
-        lines = page.crop((280, 2340, 2545, 2640))
-        upload = io.BytesIO()
-        lines.save(upload, format="PNG")
-    job = submit(server, upload.getvalue(), "fraktur.png", language="frk", engine="tesseract")
+    # server writes what the print has. Two lines of the commentary.
+    lines = fraktur_page_part((280, 2340, 2545, 2640))
+    job = submit(server, lines, "fraktur.png", language="frk", engine="tesseract")
     text = job.json()["text"]
     assert {"fürchtet", "Furcht"} <= set(words(text))
     assert "<" not in text
@@ -82,12 +87,9 @@ def test_the_ch_ligature_of_fraktur_type_is_read_as_ch(server: Server) -> None:
 
 def test_greek_letters_tesseract_confuses_are_put_right_by_its_word_list(server: Server) -> None:
     # Tesseract's Greek model reads this verse's ρ as ο ("ὑβοίζειν δοᾶν"); the word list of
-    # Ancient Greek has the words. Two verses of Wecklein's Sophocles (1894).
-    with Image.open(FRAKTUR_PAGE) as page:
-        verse = page.crop((600, 820, 2260, 1045))
-        upload = io.BytesIO()
-        verse.save(upload, format="PNG")
-    job = submit(server, upload.getvalue(), "verse.png", language="grc", engine="tesseract")
+    # Ancient Greek has the words. Two verses of the Sophocles the commentary is on.
+    verse = fraktur_page_part((600, 820, 2260, 1045))
+    job = submit(server, verse, "verse.png", language="grc", engine="tesseract")
     found = set(words(job.json()["text"]))
     assert {"ὑβρίζειν", "δρᾶν", "χρόνῳ", "βούλεται"} <= found
     assert not {"ὑβοίζειν", "δοᾶν"} & found
