@@ -573,9 +573,14 @@ def with_long_s(
     ]
 
 
-def _long_s_read_as_f(run: str, words: frozenset[str]) -> tuple[int, ...]:
+def _long_s_read_as_f(
+    run: str, words: frozenset[str], frequencies: WordFrequencies | None = None
+) -> tuple[int, ...]:
     """Where ``run``, not a word as read, has an ``f`` that makes it one when taken for a
-    long s (the fewest such places; none where two choices make a word)."""
+    long s (the fewest such places; none where two choices make a word). ``frequencies``:
+    a word wordfreq has seen counts too (the old "seroit"), as made, not as read (the web's
+    old prints have "eft" too); only on a page already known to be printed with the long
+    s, whose witnesses are words of Tesseract's list."""
     if len(run) < 2 or _known(run, words):
         return ()
     places = [i for i, letter in enumerate(run[:-1]) if letter == "f"]  # never at the end
@@ -583,7 +588,7 @@ def _long_s_read_as_f(run: str, words: frozenset[str]) -> tuple[int, ...]:
         found = [
             chosen
             for chosen in itertools.combinations(places, changes)
-            if _known(_respelled(run, chosen, "s"), words)
+            if _known(_respelled(run, chosen, "s"), words, frequencies)
         ]
         if found:
             return found[0] if len(found) == 1 else ()
@@ -591,7 +596,9 @@ def _long_s_read_as_f(run: str, words: frozenset[str]) -> tuple[int, ...]:
 
 
 def _long_s(run: str, words: frozenset[str], frequencies: WordFrequencies | None) -> str:
-    read_as_f = _long_s_read_as_f(run, words) or _long_s_more_common(run, words, frequencies)
+    read_as_f = _long_s_read_as_f(run, words, frequencies) or _long_s_more_common(
+        run, words, frequencies
+    )
     run = _respelled(run, read_as_f, "s")
     places = [i for i, letter in enumerate(run[:-1]) if letter == "s"]
     return _respelled(run, places, "ſ")
