@@ -355,12 +355,14 @@ def test_a_page_s_own_confusions_numbers_and_run_on_sentences() -> None:
         [("The", sure), ("Arohduke", sure), ("left", sure), ("in", sure), ("l914.", sure)],
         [("whioh", sure), ("ohuroh", sure), ("barraoks", sure), ("Frenoh", sure)],
         [("service.On", sure), ("£l00,0oo,", sure), ("S.S.Uni-", sure)],
+        [("gipsy-like;they", sure), ("example.com", sure), ("10:30,", sure)],
     ]
     assert spell_page(page, english) == [
         # o for c in three lowercase words: this page's own confusion, names get it too
         ["The", "Archduke", "left", "in", "1914."],
         ["which", "church", "barracks", "French"],
         ["service. On", "£100,000,", "S.S.Uni-"],
+        ["gipsy-like; they", "example.com", "10:30,"],
     ]
     # small capitals read with lowercase letters of the same shape; not a word written so
     french = lexicon("fra")

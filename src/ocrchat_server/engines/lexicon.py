@@ -141,6 +141,7 @@ _LONG_S_WITNESSES = 3
 """Different words that are words only with an ``f`` read as a long s, from which a page
 counts as printed with it. On the shared corpus: 11 and 4 on the two 18th-century prints
 whose ground truth keeps ſ, none on any modern page."""
+_CLAUSE_MARKS = ",;:"
 _RUN_ON = re.compile(r"([^\W\d_]{2})([.,;:!?][\"\u201d\u2019\u00bb)]?)([^\W\d_]{2})")
 
 
@@ -534,11 +535,16 @@ def _digits(word: str) -> str:
 
 
 def _spaced(word: str) -> str:
-    """Two words run together at a sentence's punctuation (``service.On``), apart."""
+    """Two words run together at punctuation, apart: at a sentence's end (``service.On``),
+    and at a comma, semicolon or colon, which a word follows only after a space
+    (``gipsy-like;they``, ``Geſellſchaft,daß``). A full stop followed by a lowercase
+    letter is left alone (``e.g``, ``www.example``)."""
 
     def apart(match: re.Match[str]) -> str:
         left, mark, right = match.groups()
-        if left.islower() and right[0].isupper() and right[1:].islower():
+        if mark[0] in _CLAUSE_MARKS or (
+            left.islower() and right[0].isupper() and right[1:].islower()
+        ):
             return f"{left}{mark} {right}"
         return match.group(0)
 
