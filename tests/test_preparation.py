@@ -137,6 +137,7 @@ def test_the_prepare_option_names_known_steps() -> None:
 
 TYPEWRITER = TEST_DATA / "en_ehri_typed_yv3549264_03.jpg"
 FRAKTUR_COMMENTARY = TEST_DATA / "de_hist_wecklein_1894_p87.png"
+FRAKTUR_PRINT = TEST_DATA / "de_hist_vdsbb_curineux_p67.tif"
 
 
 def test_a_typewriter_face_read_c_for_o_is_put_right_by_the_word_list() -> None:
@@ -416,6 +417,21 @@ def test_a_fraktur_page_quoting_greek_gets_its_long_s_too() -> None:
     assert "Augen" in words
     assert "Uugen" not in words
     assert {LEXICON, LONG_S} <= set(read.page.timings or {})
+
+
+def test_a_fraktur_page_gets_its_capitals_put_right_with_its_language_named_or_auto() -> None:
+    """An 18th-century German print in Fraktur, whose A PP-OCRv6 reads as U, T as E and S
+    as G ("Uugen", "Eag", "Gie"). With language=auto its text names it German; the long s
+    it shows has OSD asked, which names the typeface."""
+    with Image.open(FRAKTUR_PRINT) as scan:
+        scan.load()
+        named = CpuEngine().read_page(scan, index=0, language=resolve_language("frk"))
+        auto = CpuEngine().read_page(scan, index=0, language=resolve_language("auto"))
+    for read in (named, auto):
+        words = {word.strip(",.") for word in read.page.text.split()}
+        assert {"Augen", "Tag", "Sie"} <= words
+        assert not {"Uugen", "Eag", "Gie"} & words
+    assert auto.page.text == named.page.text
 
 
 def test_pages_without_the_long_s_are_left_alone() -> None:

@@ -38,6 +38,7 @@ from ocrchat_server.engines.lexicon import (
     all_listed,
     lexicon,
     long_s_words,
+    printed_with_long_s,
     spell_page,
     with_long_s,
 )
@@ -103,7 +104,9 @@ _GUTTER_REACH = 8
 """... within this many line heights above or below."""
 _INK_CONTRAST = 60
 """Grey levels below the paper that count as ink when looking for blank stripes."""
-_TYPEFACE_SCRIPTS = {"Fraktur": "frk"}
+FRAKTUR = "Fraktur"
+"""OSD's name for Fraktur type."""
+_TYPEFACE_SCRIPTS = {FRAKTUR: "frk"}
 """OSD scripts that are a typeface of Latin, and the model that reads them with Greek."""
 _LINE_MATCH = 0.5
 """A Tesseract word belongs to the PP-OCRv6 line holding at least this share of its box."""
@@ -205,6 +208,7 @@ class CpuEngine:
         order = reading_order([line.bbox for line in found])
         grouped = paragraphs([line.bbox for line in found], order)
         detected = None
+        typeface = None
         if models is None:  # language=auto: the languages of PP-OCRv6's text
             texts = ["\n".join(found[i].text for i in group) for group in grouped]
             detected = detect_languages(texts)
@@ -212,9 +216,12 @@ class CpuEngine:
             greek_models = greek_models_for(models)
             if greek_models and any(greek_share(line.text) > 0 for line in found):
                 # Greek set in German is often set in Fraktur too (classics): OSD tells
-                script = osd_script(image, dpi)
-                if script in _TYPEFACE_SCRIPTS and _TYPEFACE_SCRIPTS[script] in installed_models():
-                    greek_models = greek_models_for(_TYPEFACE_SCRIPTS[script])
+                typeface = osd_script(image, dpi)
+                if (
+                    typeface in _TYPEFACE_SCRIPTS
+                    and _TYPEFACE_SCRIPTS[typeface] in installed_models()
+                ):
+                    greek_models = greek_models_for(_TYPEFACE_SCRIPTS[typeface])
         # lines with Greek letters are PP-OCRv6's guesses at a script it has not learnt,
         # read again by Tesseract below: they say nothing of how surely it read the rest
         latin_lines = [line for line in found if greek_share(line.text) == 0]
@@ -223,7 +230,9 @@ class CpuEngine:
             if LEXICON in self.preparation:
                 started = time.perf_counter()
                 words = lexicon(models)
-                fraktur = bool(FRAKTUR_MODELS & set(models.split("+")))
+                fraktur = _set_in_fraktur(models, typeface, found, detected is not None)
+                if fraktur is None:  # language=auto on a page with the long s: OSD tells
+                    fraktur = osd_script(image, dpi) == FRAKTUR
                 frequencies = word_frequencies(models)
                 found = _spelled(found, words, frequencies, fraktur) if words else found
                 page.timings[LEXICON] = round(time.perf_counter() - started, 4)
@@ -260,6 +269,22 @@ class CpuEngine:
         if detected is not None:
             read = attrs.evolve(read, detected_languages=[language.code for language in detected])
         return PageReading(page=read, image=image, words=layer_words(read), dpi=dpi)
+
+
+def _set_in_fraktur(
+    models: str, typeface: str | None, lines: list[ppocr.PpocrLine], auto: bool
+) -> bool | None:
+    """Whether the page is set in Fraktur, whose capitals PP-OCRv6 confuses: read with a
+    Fraktur model, or so OSD found (``typeface``). None under ``language=auto`` (``auto``)
+    where nothing has told yet but the page shows the long s, as Fraktur print does (a
+    German Fraktur page is named German by its text): OSD is asked then, and only then, so
+    that a modern page costs nothing more."""
+    if FRAKTUR_MODELS & set(models.split("+")) or typeface == FRAKTUR:
+        return True
+    if not auto or typeface is not None:
+        return False
+    tokens = [line.text.split() for line in lines]
+    return None if printed_with_long_s(tokens, long_s_words(models)) else False
 
 
 def _spelled(

@@ -567,16 +567,23 @@ def with_long_s(
     frequencies are known, such a word takes the ſ when the word with an ``s`` is at least
     100 times as common ("fur" -> "ſur", "fi" -> "ſi"; "feront" and "seront" are both
     common, and stay as read). ``words``: :func:`long_s_words`."""
-    witnesses = {
-        run for line in lines for word in line for run in _LETTERS.findall(word)
-        if _long_s_read_as_f(run, words)
-    }  # fmt: skip
-    if len(witnesses) < _LONG_S_WITNESSES:
+    if not printed_with_long_s(lines, words):
         return None
     return [
         [_LETTERS.sub(lambda run: _long_s(run.group(0), words, frequencies), word) for word in line]
         for line in lines
     ]
+
+
+def printed_with_long_s(lines: list[list[str]], words: frozenset[str]) -> bool:
+    """Whether a page (its lines' words as PP-OCRv6 read them) shows the long s: at least
+    :data:`_LONG_S_WITNESSES` different words are words of ``words`` (:func:`long_s_words`)
+    only with an ``f`` taken for it."""
+    witnesses = {
+        run for line in lines for word in line for run in _LETTERS.findall(word)
+        if _long_s_read_as_f(run, words)
+    }  # fmt: skip
+    return len(witnesses) >= _LONG_S_WITNESSES
 
 
 def _long_s_read_as_f(
