@@ -104,9 +104,9 @@ _GUTTER_REACH = 8
 """... within this many line heights above or below."""
 _INK_CONTRAST = 60
 """Grey levels below the paper that count as ink when looking for blank stripes."""
-FRAKTUR = "Fraktur"
+_FRAKTUR = "Fraktur"
 """OSD's name for Fraktur type."""
-_TYPEFACE_SCRIPTS = {FRAKTUR: "frk"}
+_TYPEFACE_SCRIPTS = {_FRAKTUR: "frk"}
 """OSD scripts that are a typeface of Latin, and the model that reads them with Greek."""
 _LINE_MATCH = 0.5
 """A Tesseract word belongs to the PP-OCRv6 line holding at least this share of its box."""
@@ -232,7 +232,7 @@ class CpuEngine:
                 words = lexicon(models)
                 fraktur = _set_in_fraktur(models, typeface, found, detected is not None)
                 if fraktur is None:  # language=auto on a page with the long s: OSD tells
-                    fraktur = osd_script(image, dpi) == FRAKTUR
+                    fraktur = osd_script(image, dpi) == _FRAKTUR
                 frequencies = word_frequencies(models)
                 found = _spelled(found, words, frequencies, fraktur) if words else found
                 page.timings[LEXICON] = round(time.perf_counter() - started, 4)
@@ -279,7 +279,7 @@ def _set_in_fraktur(
     where nothing has told yet but the page shows the long s, as Fraktur print does (a
     German Fraktur page is named German by its text): OSD is asked then, and only then, so
     that a modern page costs nothing more."""
-    if FRAKTUR_MODELS & set(models.split("+")) or typeface == FRAKTUR:
+    if FRAKTUR_MODELS & set(models.split("+")) or typeface == _FRAKTUR:
         return True
     if not auto or typeface is not None:
         return False

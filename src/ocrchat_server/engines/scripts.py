@@ -27,9 +27,9 @@ PPOCR_MODELS = frozenset(
     }
 )  # fmt: skip
 GREEK_MODELS = ("grc", "ell", "Greek")
+"""Tesseract's Greek models, the one for polytonic (ancient) Greek first."""
 FRAKTUR_MODELS = frozenset({"frk", "Fraktur", "script/Fraktur"})
 """Tesseract's models for Fraktur type: a page read with one is set in Fraktur."""
-"""Tesseract's Greek models, the one for polytonic (ancient) Greek first."""
 
 
 def ppocr_reads(models: str) -> bool:
