@@ -47,10 +47,11 @@ from ocrchat_server.engines.preparation import (
     parse_steps,
 )
 from ocrchat_server.engines.tesseract import osd_orientation
+from ocrchat_server.engines.word_forms import word_forms
 from ocrchat_server.engines.word_frequency import word_frequencies
 from ocrchat_server.settings import Settings
 from tests.conftest import MovableClock, Server
-from tests.documents import TEST_DATA
+from tests.documents import TEST_DATA, corpus_scorer
 from tests.live import make_accounts
 from tests.test_api import submit
 from tests.test_ocr_quality import cer
@@ -401,6 +402,62 @@ def test_the_long_s_of_an_old_print_is_written_as_the_print_has_it() -> None:
     assert after < 0.75 * before, (before, after)
     assert LONG_S in (restored.page.timings or {})
     assert {word.text for word in restored.words} >= {"eſt"}  # the searchable PDF's too
+
+
+LATIN_TABLE = TEST_DATA / "la_table_vdsbb_bergen_1761_p510.tif"
+
+
+def test_a_latin_print_gets_its_long_s_from_word_forms_not_from_tesseract_s_list() -> None:
+    """Tesseract's Latin list was gathered from OCRed old prints and holds the long s read
+    as f in the commonest words ("eft", "feu"); wordfreq has no Latin. simplemma's Latin
+    forms decide instead, and real words with an f stay as read."""
+    latin, forms = long_s_words("lat"), word_forms("lat")
+    assert forms is not None
+    assert word_forms("eng") is None  # wordfreq knows English, and decides there
+    assert word_forms("grc") is None  # the long s is a Latin letter
+    assert {"eft", "feu", "roftro"} <= latin  # the list's own misreadings
+    assert "eft" not in forms
+    assert {"est", "Augusti"} <= {word for word in ("est", "Augusti") if word in forms}
+    page = [
+        ["Chama", "eft", "Concha", "bivalvis,", "afpera,", "roftro"],
+        ["Mufculi", "feu", "Mytuli,", "fuit", "fine", "fero."],
+    ]
+    assert with_long_s(page, latin) is None  # the list alone sees no long s here
+    assert with_long_s(page, latin, forms=forms) == [
+        ["Chama", "eſt", "Concha", "bivalvis,", "aſpera,", "roſtro"],
+        ["Muſculi", "ſeu", "Mytuli,", "fuit", "fine", "fero."],  # fuit, fine, fero: words
+    ]
+
+
+def test_a_ligature_read_as_x_is_put_right_where_the_list_spells_it_out() -> None:
+    """PP-OCRv6 reads the æ of old Latin type as x ("xqualibus"); Tesseract's Latin list
+    spells it out ("aequalibus"). Danish words keep their æ."""
+    latin = lexicon("lat")
+    assert corrected("xqualibus,", 1.0, latin) == "æqualibus,"
+    assert corrected("lævis", 1.0, latin) == "lævis"  # a word with the ligature is a word
+    danish = lexicon("dan")
+    assert corrected("sxrlig", 1.0, danish, frequencies=word_frequencies("dan")) == "særlig"
+    assert corrected("Saxony", 1.0, lexicon("eng")) == "Saxony"
+
+
+def test_a_latin_table_of_1761_is_read_with_its_long_s() -> None:
+    """A 1761 Latin classification table (Bergen's Methodus Testaceorum), set with the
+    long s and the æ ligature; its ground truth is diplomatic."""
+    latin = resolve_language("lat")
+    with Image.open(LATIN_TABLE) as scan:
+        scan.load()
+        raw = CpuEngine(preparation=(UPRIGHT, GREY, LEXICON)).read_page(
+            scan, index=0, language=latin
+        )
+        restored = CpuEngine().read_page(scan, index=0, language=latin)
+    assert {"eft", "feu"} <= set(raw.page.text.split())  # the confusion this step is for
+    words = set(restored.page.text.split())
+    assert {"eſt", "ſeu", "Auguſti"} <= words
+    assert not {"eft", "feu", "Augufti"} & words
+    truth, scorer = reference(LATIN_TABLE), corpus_scorer()
+    before = scorer.score_pair(truth, raw.page.text)["bow_f1"]
+    after = scorer.score_pair(truth, restored.page.text)["bow_f1"]
+    assert after > before + 0.03, (before, after)
 
 
 def test_a_fraktur_page_quoting_greek_gets_its_long_s_too() -> None:

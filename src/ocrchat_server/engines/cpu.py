@@ -71,6 +71,7 @@ from ocrchat_server.engines.tesseract import (
     text_line,
     words_by_line,
 )
+from ocrchat_server.engines.word_forms import WordForms, word_forms
 from ocrchat_server.engines.word_frequency import WordFrequencies, word_frequencies
 from ocrchat_server.engines.words import (
     aligned_words,
@@ -238,7 +239,9 @@ class CpuEngine:
                 page.timings[LEXICON] = round(time.perf_counter() - started, 4)
             if LONG_S in self.preparation:
                 started = time.perf_counter()
-                found = _with_long_s(found, long_s_words(models), word_frequencies(models))
+                found = _with_long_s(
+                    found, long_s_words(models), word_frequencies(models), word_forms(models)
+                )
                 page.timings[LONG_S] = round(time.perf_counter() - started, 4)
         lines = [_from_ppocr(line) for line in found]
         engine = PPOCR
@@ -322,12 +325,15 @@ def _spelled(
 
 
 def _with_long_s(
-    lines: list[ppocr.PpocrLine], words: frozenset[str], frequencies: WordFrequencies | None
+    lines: list[ppocr.PpocrLine],
+    words: frozenset[str],
+    frequencies: WordFrequencies | None,
+    forms: WordForms | None,
 ) -> list[ppocr.PpocrLine]:
     """The page's lines with the long s written where the print has it (:mod:`.lexicon`).
     A letter stands for a letter, so every word keeps its box."""
     tokens = [line.text.split() for line in lines]
-    restored = with_long_s(tokens, words, frequencies) if words else None
+    restored = with_long_s(tokens, words, frequencies, forms) if words else None
     if restored is None:
         return lines
     result = []

@@ -60,6 +60,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ocrchat_server.engines.languages import tessdata_dir
+from ocrchat_server.engines.word_forms import WordForms
 from ocrchat_server.engines.word_frequency import WordFrequencies
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ CONFUSIONS = {
     "t": "ť",
     "u": "núůùûü",
     "ü": "uů",
+    "x": "æ",
     "y": "ý",
     "z": "ž",
 }
@@ -112,6 +114,9 @@ _COMMON_IF_UNSEEN = 3.0
 """A word no list has seen as read, not even as a name (:func:`_unseen_to_common`), may
 become a word this common (once in a million words: "Vaterland" is 3.85, "službou"
 3.99) where the rules above would leave it: that it was never seen guards it instead."""
+_LIGATURES = str.maketrans({"æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe"})
+"""Old prints set Latin's ae and oe as ligatures ("æqualibus"); Tesseract's Latin and
+English lists spell them out, and a word with the ligature is looked up both ways."""
 _STROKED = str.maketrans("łŁøØđĐħĦı", "lLoOdDhHi")
 """Letters with a stroke, which Unicode does not decompose into a letter and a mark, and
 the letter under it: to the lexicon, the stroke is one more accent (Polish "ł")."""
@@ -552,7 +557,10 @@ def _spaced(word: str) -> str:
 
 
 def with_long_s(
-    lines: list[list[str]], words: frozenset[str], frequencies: WordFrequencies | None = None
+    lines: list[list[str]],
+    words: frozenset[str],
+    frequencies: WordFrequencies | None = None,
+    forms: WordForms | None = None,
 ) -> list[list[str]] | None:
     """A page printed with the long s (ſ), with it written where the print has it; None
     for a page that shows no sign of it.
@@ -566,50 +574,76 @@ def with_long_s(
     ``ſont``) is left as read: the list cannot tell which. Where the language's word
     frequencies are known, such a word takes the ſ when the word with an ``s`` is at least
     100 times as common ("fur" -> "ſur", "fi" -> "ſi"; "feront" and "seront" are both
-    common, and stay as read). ``words``: :func:`long_s_words`."""
-    if not printed_with_long_s(lines, words):
+    common, and stay as read). ``words``: :func:`long_s_words`. ``forms``: the language's
+    word forms where wordfreq has no list of it (Latin, :mod:`.word_forms`); they decide
+    instead of the list, which holds the misreadings themselves ("eft" -> "eſt")."""
+    if not printed_with_long_s(lines, words, forms):
         return None
     return [
-        [_LETTERS.sub(lambda run: _long_s(run.group(0), words, frequencies), word) for word in line]
+        [
+            _LETTERS.sub(lambda run: _long_s(run.group(0), words, frequencies, forms), word)
+            for word in line
+        ]
         for line in lines
     ]
 
 
-def printed_with_long_s(lines: list[list[str]], words: frozenset[str]) -> bool:
+def printed_with_long_s(
+    lines: list[list[str]], words: frozenset[str], forms: WordForms | None = None
+) -> bool:
     """Whether a page (its lines' words as PP-OCRv6 read them) shows the long s: at least
     :data:`_LONG_S_WITNESSES` different words are words of ``words`` (:func:`long_s_words`)
-    only with an ``f`` taken for it."""
+    or ``forms`` only with an ``f`` taken for it."""
     witnesses = {
         run for line in lines for word in line for run in _LETTERS.findall(word)
-        if _long_s_read_as_f(run, words)
+        if _long_s_read_as_f(run, words, forms=forms)
     }  # fmt: skip
     return len(witnesses) >= _LONG_S_WITNESSES
 
 
 def _long_s_read_as_f(
-    run: str, words: frozenset[str], frequencies: WordFrequencies | None = None
+    run: str,
+    words: frozenset[str],
+    frequencies: WordFrequencies | None = None,
+    forms: WordForms | None = None,
 ) -> tuple[int, ...]:
     """Where ``run``, not a word as read, has an ``f`` that makes it one when taken for a
     long s (the fewest such places; none where two choices make a word). ``frequencies``:
     a word wordfreq has seen counts too (the old "seroit"), as made, not as read (the web's
     old prints have "eft" too); only on a page already known to be printed with the long
-    s, whose witnesses are words of Tesseract's list."""
-    if len(run) < 2 or _known(run, words):
+    s, whose witnesses are words of Tesseract's list. ``forms``: a word of the list that
+    is no form of the language's ("eft") counts as no word, and a form as made counts."""
+    if len(run) < 2 or (forms is not None and run in forms):
         return ()
+    listed = _known(run, words)
+    if listed and forms is None:
+        return ()
+
+    def is_word(spelled: str) -> bool:
+        # a word the list holds as read is one only where the forms say so
+        if forms is not None and spelled in forms:
+            return True
+        return not listed and _known(spelled, words, frequencies)
+
     places = [i for i, letter in enumerate(run[:-1]) if letter == "f"]  # never at the end
     for changes in range(1, min(len(places), _MOST_CHANGES) + 1):
         found = [
             chosen
             for chosen in itertools.combinations(places, changes)
-            if _known(_respelled(run, chosen, "s"), words, frequencies)
+            if is_word(_respelled(run, chosen, "s"))
         ]
         if found:
             return found[0] if len(found) == 1 else ()
     return ()
 
 
-def _long_s(run: str, words: frozenset[str], frequencies: WordFrequencies | None) -> str:
-    read_as_f = _long_s_read_as_f(run, words, frequencies) or _long_s_more_common(
+def _long_s(
+    run: str,
+    words: frozenset[str],
+    frequencies: WordFrequencies | None,
+    forms: WordForms | None,
+) -> str:
+    read_as_f = _long_s_read_as_f(run, words, frequencies, forms) or _long_s_more_common(
         run, words, frequencies
     )
     run = _respelled(run, read_as_f, "s")
@@ -655,6 +689,9 @@ def _known(word: str, words: frozenset[str], frequencies: WordFrequencies | None
     """In Tesseract's list (as written, in lowercase or capitalized), or seen often enough
     in wordfreq's."""
     if word in words or word.lower() in words or word.capitalize() in words:
+        return True
+    spelled_out = word.translate(_LIGATURES)
+    if spelled_out != word and _known(spelled_out, words):
         return True
     return frequencies is not None and frequencies.zipf(word) >= _SEEN
 
