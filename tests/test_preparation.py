@@ -285,6 +285,10 @@ def test_an_accent_read_as_another_is_put_right_by_the_language_s_own_letters() 
     ]:
         assert corrected(read, 1.0, romanian, frequencies=in_romanian) == meant
     assert corrected("obiecalismy", 1.0, polish, frequencies=in_polish) == "obiecaliśmy"
+    # the accent kept over a letter read for another (e for c): the Czech photo's "naěež"
+    czech, in_czech = lexicon("ces"), word_frequencies("ces")
+    assert corrected("naěež", 1.0, czech, frequencies=in_czech) == "načež"
+    assert corrected("věc", 1.0, czech, frequencies=in_czech) == "věc"
     # accents the language has stay, and without frequencies nothing new is tried
     assert corrected("déjà", 1.0, french, frequencies=in_french) == "déjà"
     assert corrected("proaspätä", 1.0, romanian) == "proaspätä"

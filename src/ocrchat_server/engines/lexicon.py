@@ -397,11 +397,20 @@ def _options(letter: str, alphabet: str) -> str:
     taken for the bare letter (PP-OCRv6 drops accents; it seldom adds one)."""
     listed = CONFUSIONS.get(letter, "")
     base = _bare(letter)
-    return listed + "".join(
+    accented = "".join(
         other
         for other in alphabet
         if other not in (letter, base) and other not in listed and _bare(other) == base
     )
+    # the same accent over a letter the bare one is confused with: Czech "ě" for "č"
+    mark = _marks(letter)
+    carried = "".join(
+        other
+        for other in alphabet
+        if mark and _marks(other) == mark and _bare(other) in CONFUSIONS.get(base, "")
+        and other not in listed + accented
+    )  # fmt: skip
+    return listed + accented + carried
 
 
 def _far_commoner(core: str, found: list[str], frequencies: WordFrequencies) -> str | None:
@@ -704,6 +713,11 @@ def _broken(word: str) -> bool:
 def _accents_only(word: str, other: str) -> bool:
     """Whether two spellings differ only in their accents (hlidku, hlídku)."""
     return _bare(word) == _bare(other)
+
+
+def _marks(letter: str) -> str:
+    """The accents of a letter (its combining marks), empty for a bare letter."""
+    return "".join(c for c in unicodedata.normalize("NFD", letter) if unicodedata.combining(c))
 
 
 def _bare(word: str) -> str:
