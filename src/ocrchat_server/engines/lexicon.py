@@ -699,8 +699,7 @@ def _known(word: str, words: frozenset[str], frequencies: WordFrequencies | None
     in wordfreq's."""
     if word in words or word.lower() in words or word.capitalize() in words:
         return True
-    spelled_out = word.translate(_LIGATURES)
-    if spelled_out != word and _known(spelled_out, words):
+    if _has_ligature(word) and _known(word.translate(_LIGATURES), words):
         return True
     return frequencies is not None and frequencies.zipf(word) >= _SEEN
 
@@ -713,6 +712,12 @@ def _broken(word: str) -> bool:
 def _accents_only(word: str, other: str) -> bool:
     """Whether two spellings differ only in their accents (hlidku, hlídku)."""
     return _bare(word) == _bare(other)
+
+
+def _has_ligature(word: str) -> bool:
+    # asked of every candidate spelling, tens of thousands a page: four substring tests
+    # cost less than a translation
+    return "æ" in word or "œ" in word or "Æ" in word or "Œ" in word
 
 
 def _marks(letter: str) -> str:
