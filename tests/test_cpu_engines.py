@@ -156,6 +156,30 @@ def test_records_stay_on_their_own_lines_in_markdown(server: Server) -> None:
     assert "Total: 215.00 USD" in markdown_lines
 
 
+def test_a_table_s_cells_are_read_a_row_a_line(server: Server) -> None:
+    """PP-OCRv6 finds each cell of a table as a line of its own: the text reads a row's
+    cells as one line, as a reader and ``tesseract`` do, and each cell keeps its block."""
+    rows = [
+        ["Region", "Q1", "Q2", "Total"],
+        ["North", "32,190", "78,678", "110,868"],
+        ["South", "80,157", "63,135", "143,292"],
+        ["Export", "2,725", "59,277", "62,002"],
+    ]
+    page = Image.new("L", (1654, 700), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(str(FONT), 40)
+    for number, row in enumerate(rows):
+        for x, cell in zip((100, 500, 800, 1100), row, strict=True):
+            draw.text((x, 120 + number * 70), cell, font=font, fill=0)
+    job = submit(server, image_bytes(page, "PNG"), "table.png", language="eng").json()
+
+    assert [line for line in job["text"].splitlines() if line] == [" ".join(r) for r in rows]
+    blocks = [block["text"] for block in job["pages"][0]["blocks"]]
+    assert blocks == [cell for row in rows for cell in row]
+    markdown_lines = [line.strip() for line in job["markdown"].splitlines() if line.strip()]
+    assert markdown_lines == [" ".join(row) for row in rows]  # a row is a record
+
+
 def test_a_script_ppocr_lacks_goes_to_tesseract(server: Server) -> None:
     png = io.BytesIO()
     lines, _, font = AUTO_PAGES["ru"]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ocrchat.models import Block, Page, Region
-from ocrchat_server.engines.reading_order import paragraphs
+from ocrchat_server.engines.reading_order import paragraphs, rows
 from ocrchat_server.engines.tables import markdown_table
 from ocrchat_server.engines.words import block_words, enclosing, join_words
 
@@ -64,6 +64,8 @@ class TextLine:
     boxed: tuple[Word, ...] | None = None
     """The line's words with the boxes the engine gave them, where it gave any; without,
     its words are laid out inside its box (:mod:`.words`)."""
+    pieces: int = 1
+    """How many lines the detector found on this row, read as one (a table's cells)."""
 
     @property
     def text(self) -> str:
@@ -163,20 +165,40 @@ def build_page(
                 )
             )
         regions.append(_region(blocks[first:]))
-    text = "\n\n".join("\n".join(line.text for line in paragraph) for paragraph in paragraphs)
+    # the text reads a row's pieces (a table's cells, a label and its value) as one line;
+    # each piece keeps its own block
+    rowed = [_on_rows(paragraph) for paragraph in paragraphs]
+    text = "\n\n".join("\n".join(line.text for line in paragraph) for paragraph in rowed)
     return Page(
         index=index,
         text=text,
         blocks=blocks,
         width=size[0],
         height=size[1],
-        markdown=_markdown(paragraphs, tables or []),
+        markdown=_markdown(rowed, tables or []),
         language=models,
         rotation=rotation or None,
         tables=tables or [],
         regions=regions,
         engine=engine,
     )
+
+
+def _on_rows(paragraph: list[TextLine]) -> list[TextLine]:
+    """A paragraph's lines, those on one row (:func:`.reading_order.rows`) made one."""
+    runs = rows([line.bbox for line in paragraph], list(range(len(paragraph))))
+    return [
+        paragraph[run[0]]
+        if len(run) == 1
+        else TextLine(
+            words=[word for i in run for word in paragraph[i].words],
+            confidences=[value for i in run for value in paragraph[i].confidences],
+            bbox=enclosing(paragraph[i].bbox for i in run),
+            engine=paragraph[run[0]].engine,
+            pieces=len(run),
+        )
+        for run in runs
+    ]
 
 
 def _region(blocks: list[Block]) -> Region:
@@ -267,13 +289,16 @@ def _runs(paragraph: list[TextLine], full_width: int) -> list[list[TextLine]]:
     """A paragraph cut after each line that ends well short of where its lines end: the
     paragraph's right edge, or a full line of the page's text (whichever is further).
     Running text fills its lines, records ("Total: 215.00 USD") do not, and two
-    records must not be joined into one line."""
+    records must not be joined into one line. A row of pieces set apart (a table's cells,
+    a label and its value far to its right) is a record however wide."""
     left = min(line.bbox[0] for line in paragraph)
     width = max(max(line.bbox[2] for line in paragraph) - left, full_width)
     runs: list[list[TextLine]] = [[]]
     for line in paragraph:
+        if line.pieces > 1 and runs[-1]:
+            runs.append([])
         runs[-1].append(line)
-        if line.bbox[2] < left + width - _RECORD_SHORTFALL * width:
+        if line.pieces > 1 or line.bbox[2] < left + width - _RECORD_SHORTFALL * width:
             runs.append([])
     return [run for run in runs if run]
 

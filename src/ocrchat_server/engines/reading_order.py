@@ -16,6 +16,8 @@ import itertools
 import statistics
 from typing import TYPE_CHECKING
 
+from ocrchat_server.engines.words import enclosing
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -35,6 +37,12 @@ _COLUMN_LINE_FILL = 0.6
 _LINE_CORE = 0.2
 """Detection boxes of neighbouring lines touch; only a line's core (less this share of
 its height at top and bottom) counts when looking for gaps between rows."""
+_ROW_OVERLAP = 0.5
+"""Two pieces are on one row where their heights overlap by at least this share of the
+smaller one's..."""
+_ROW_SLACK = 0.5
+"""... and the second begins no further left than this many line heights (of the smaller)
+inside the first."""
 _PARAGRAPH_GAP = 0.5
 _PARAGRAPH_SPACING = 1.5
 """A gap wider than the usual line spacing by half a line height, and by half of itself,
@@ -135,28 +143,51 @@ def reading_order(boxes: Sequence[BBox]) -> list[int]:
     return _Cutter(boxes).order(list(range(len(boxes))))
 
 
+def beside(left: BBox, right: BBox) -> bool:
+    """Whether ``right`` goes on along ``left``'s row: it begins where ``left`` ends or
+    after it, and the two overlap in height. A table's next cell, a label's value, the rest
+    of a line the detector cut in two, a verse's number."""
+    smaller = min(left[3] - left[1], right[3] - right[1])
+    overlap = min(left[3], right[3]) - max(left[1], right[1])
+    return right[0] >= left[2] - _ROW_SLACK * smaller and overlap >= _ROW_OVERLAP * smaller
+
+
+def rows(boxes: Sequence[BBox], order: list[int]) -> list[list[int]]:
+    """Lines in reading order cut into rows: each line that goes on along the one before it
+    (:func:`beside`) joins its row."""
+    runs: list[list[int]] = []
+    for line in order:
+        if runs and beside(boxes[runs[-1][-1]], boxes[line]):
+            runs[-1].append(line)
+        else:
+            runs.append([line])
+    return runs
+
+
 def paragraphs(boxes: Sequence[BBox], order: list[int]) -> list[list[int]]:
-    """Lines in reading order grouped into paragraphs: a new one starts where the next
-    line is not below the last one in the same column, or follows a gap clearly wider
-    than the page's usual line spacing (so double-spaced typing stays one paragraph)."""
+    """Lines in reading order grouped into paragraphs: a new one starts where the next row
+    (:func:`rows`: the cells of a table's row, a label and its value stay together) is not
+    below the last one in the same column, or follows a gap clearly wider than the page's
+    usual line spacing (so double-spaced typing stays one paragraph)."""
     if not order:
         return []
     height = statistics.median(box[3] - box[1] for box in boxes) or 1
-    pairs = list(itertools.pairwise(order))
+    runs = rows(boxes, order)
+    spans = [enclosing(boxes[i] for i in run) for run in runs]
+    pairs = list(itertools.pairwise(spans))
 
     def follows(above: BBox, below: BBox) -> bool:
         overlaps = min(above[2], below[2]) > max(above[0], below[0])
         return overlaps and below[1] - above[3] >= -0.5 * height
 
-    spacings = [boxes[b][1] - boxes[a][3] for a, b in pairs if follows(boxes[a], boxes[b])]
+    spacings = [below[1] - above[3] for above, below in pairs if follows(above, below)]
     # the lower quartile: on a short page paragraph gaps can be half of all gaps
     usual = max(0.0, sorted(spacings)[(len(spacings) - 1) // 4]) if spacings else 0.0
     widest = max(usual * _PARAGRAPH_SPACING, usual + _PARAGRAPH_GAP * height)
-    groups: list[list[int]] = [[order[0]]]
-    for previous, line in pairs:
-        above, below = boxes[previous], boxes[line]
+    groups: list[list[int]] = [list(runs[0])]
+    for (above, below), run in zip(pairs, runs[1:], strict=True):
         if follows(above, below) and below[1] - above[3] <= widest:
-            groups[-1].append(line)
+            groups[-1].extend(run)
         else:
-            groups.append([line])
+            groups.append(list(run))
     return groups
