@@ -18,6 +18,7 @@ import subprocess
 import sys
 import unicodedata
 
+import docx
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
@@ -158,7 +159,8 @@ def test_records_stay_on_their_own_lines_in_markdown(server: Server) -> None:
 
 def test_a_table_s_cells_are_read_a_row_a_line(server: Server) -> None:
     """PP-OCRv6 finds each cell of a table as a line of its own: the text reads a row's
-    cells as one line, as a reader and ``tesseract`` do, and each cell keeps its block."""
+    cells as one line, as a reader and ``tesseract`` do, each cell keeps its block, and
+    Markdown and docx show the rows of cells as a table."""
     rows = [
         ["Region", "Q1", "Q2", "Total"],
         ["North", "32,190", "78,678", "110,868"],
@@ -176,8 +178,19 @@ def test_a_table_s_cells_are_read_a_row_a_line(server: Server) -> None:
     assert [line for line in job["text"].splitlines() if line] == [" ".join(r) for r in rows]
     blocks = [block["text"] for block in job["pages"][0]["blocks"]]
     assert blocks == [cell for row in rows for cell in row]
+    # Markdown and docx: a table, though no ruling lines showed one
     markdown_lines = [line.strip() for line in job["markdown"].splitlines() if line.strip()]
-    assert markdown_lines == [" ".join(row) for row in rows]  # a row is a record
+    assert markdown_lines == [
+        "| Region | Q1 | Q2 | Total |",
+        "| --- | --- | --- | --- |",
+        *("| " + " | ".join(row) + " |" for row in rows[1:]),
+    ]
+    word = server.client.get(
+        f"/api/v1/ocr/{job['uuid']}/download/?format=docx", headers=server.headers()
+    )
+    assert word.status_code == 200
+    document = docx.Document(io.BytesIO(word.content))
+    assert [[cell.text for cell in row.cells] for row in document.tables[0].rows] == rows
 
 
 def test_a_script_ppocr_lacks_goes_to_tesseract(server: Server) -> None:

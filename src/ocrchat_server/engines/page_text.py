@@ -64,8 +64,9 @@ class TextLine:
     boxed: tuple[Word, ...] | None = None
     """The line's words with the boxes the engine gave them, where it gave any; without,
     its words are laid out inside its box (:mod:`.words`)."""
-    pieces: int = 1
-    """How many lines the detector found on this row, read as one (a table's cells)."""
+    cells: tuple[str, ...] = ()
+    """Where the detector found this row as several lines, read as one, their texts (a
+    table's cells); else empty."""
 
     @property
     def text(self) -> str:
@@ -195,7 +196,7 @@ def _on_rows(paragraph: list[TextLine]) -> list[TextLine]:
             confidences=[value for i in run for value in paragraph[i].confidences],
             bbox=enclosing(paragraph[i].bbox for i in run),
             engine=paragraph[run[0]].engine,
-            pieces=len(run),
+            cells=tuple(paragraph[i].text for i in run),
         )
         for run in runs
     ]
@@ -277,12 +278,21 @@ def _markdown(paragraphs: list[list[TextLine]], tables: list[Table]) -> str:
             assert median_height is not None
             level = "#" if paragraph_height >= _TITLE_RATIO * median_height else "##"
             parts.append(f"{level} {_escape(joined)}")
+        elif _is_grid(paragraph):
+            parts.append(markdown_table([list(line.cells) for line in paragraph]))
         elif _list_item(paragraph[0].text):
             parts.append(_list(paragraph))
         else:
             parts.extend(_escape(_join_lines(run)) for run in _runs(paragraph, full_width))
     parts += [markdown_table(table.rows) for table, _ in unplaced]
     return "\n\n".join(parts)
+
+
+def _is_grid(paragraph: list[TextLine]) -> bool:
+    """Whether a paragraph is rows of cells: at least two rows, each of the same number of
+    pieces set apart (a table no ruling lines showed; a form's labels and values)."""
+    counts = {len(line.cells) for line in paragraph}
+    return len(paragraph) >= 2 and len(counts) == 1 and counts.pop() >= 2
 
 
 def _runs(paragraph: list[TextLine], full_width: int) -> list[list[TextLine]]:
@@ -295,10 +305,10 @@ def _runs(paragraph: list[TextLine], full_width: int) -> list[list[TextLine]]:
     width = max(max(line.bbox[2] for line in paragraph) - left, full_width)
     runs: list[list[TextLine]] = [[]]
     for line in paragraph:
-        if line.pieces > 1 and runs[-1]:
+        if line.cells and runs[-1]:
             runs.append([])
         runs[-1].append(line)
-        if line.pieces > 1 or line.bbox[2] < left + width - _RECORD_SHORTFALL * width:
+        if line.cells or line.bbox[2] < left + width - _RECORD_SHORTFALL * width:
             runs.append([])
     return [run for run in runs if run]
 
