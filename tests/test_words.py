@@ -11,6 +11,7 @@ from typing import Any
 import ocrchat
 from ocrchat_server.engines.cpu import CpuEngine
 from ocrchat_server.engines.languages import resolve_language
+from ocrchat_server.engines.page_text import TextLine, build_page, in_paragraphs
 from ocrchat_server.engines.words import aligned_words, estimated_words, join_words, split_words
 from tests.conftest import Server
 from tests.documents import CJK_FONT, TEST_DATA, image_bytes, numbered_pdf, render_page, text_pdf
@@ -383,3 +384,25 @@ def test_engine_pieces_are_matched_to_the_words() -> None:
     assert [(w.bbox, w.estimated) for w in chars] == [((0, 0, 22, 20), False)]
     # other characters: no match
     assert aligned_words(["ab"], [("ax", (0, 0, 10, 20))], box, 0.9) is None
+
+
+def test_a_row_s_cells_read_as_one_line_apart_by_spaces() -> None:
+    """Lines the detector found side by side on one row read as one line of text, each
+    keeping its block; Chinese cells stay apart by a space, though Chinese characters
+    within a cell are not spaced."""
+    cells = [
+        TextLine(
+            words=["東", "京"], confidences=[0.99, 0.99], bbox=(100, 100, 200, 140), engine="ppocr"
+        ),
+        TextLine(
+            words=["大", "阪"], confidences=[0.99, 0.99], bbox=(400, 102, 500, 141), engine="ppocr"
+        ),
+        TextLine(words=["3,200"], confidences=[0.99], bbox=(700, 101, 820, 140), engine="ppocr"),
+        TextLine(words=["名古屋"], confidences=[0.99], bbox=(100, 160, 240, 200), engine="ppocr"),
+    ]
+    order = list(range(len(cells)))
+    page = build_page(
+        in_paragraphs(cells, order), index=0, size=(1000, 400), models="chi_sim", engine="ppocr"
+    )
+    assert page.text == "東京 大阪 3,200\n名古屋"
+    assert [block.text for block in page.blocks] == ["東京", "大阪", "3,200", "名古屋"]

@@ -70,7 +70,8 @@ class TextLine:
 
     @property
     def text(self) -> str:
-        return join_words(self.words)
+        # cells stay apart by a space, Chinese and Japanese ones too
+        return " ".join(self.cells) if self.cells else join_words(self.words)
 
     @property
     def height(self) -> int:
