@@ -268,6 +268,10 @@ def test_fraktur_capitals_read_as_others_are_put_right_on_a_fraktur_page() -> No
         "Ufer",
         "Bier",
     ]
+    # and lowercase letters: Fraktur's d read as b, w as m
+    assert [spelled(word) for word in ("wieber", "emige")] == ["wieder", "ewige"]
+    assert spelled("wieber", fraktur_page=False) == "wieber"  # no such confusion elsewhere
+    assert [spelled(word) for word in ("lieber", "mir", "fein")] == ["lieber", "mir", "fein"]
 
 
 def test_an_accent_read_as_another_is_put_right_by_the_language_s_own_letters() -> None:

@@ -89,6 +89,10 @@ FRAKTUR_CAPITALS = {"U": "A", "B": "VW", "E": "T", "G": "S", "R": "K"}
 Fraktur's A has the shape of a U, its V and W of a B, its T of an E, its S of a G, its K
 of an R."""
 _SHORTEST_CAPITAL = 3
+FRAKTUR_LETTERS = {"b": "d", "m": "w", "f": "k"}
+"""Per lowercase letter PP-OCRv6 wrote on a page set in Fraktur, the letters it may have
+stood for, besides :data:`CONFUSIONS`: Fraktur's d has the bowl and ascender of a b, its
+w the strokes of an m, its k the shaft of an f ("wieber", "emige", "fommen")."""
 GREEK_CONFUSIONS = {"χ": "κ", "ο": "ρ"}
 """Per letter Tesseract's Greek model wrote, the letters it may have stood for: "χαὶ" for
 καὶ, "ὑβοίζειν" for ὑβρίζειν (:func:`greek_corrected`)."""
@@ -173,7 +177,9 @@ def spell_page(
     for i in range(1, len(lines)):
         if lines[i - 1] and lines[i] and _broken(lines[i - 1][-1][0]):
             (before, before_score), (after, after_score) = lines[i - 1][-1], lines[i][0]
-            halves = _rejoined(before, after, min(before_score, after_score), words, frequencies)
+            halves = _rejoined(
+                before, after, min(before_score, after_score), words, frequencies, fraktur
+            )
             if halves is not None:
                 whole[i - 1, len(lines[i - 1]) - 1], whole[i, 0] = halves
             whole.setdefault((i, 0), "")  # a second half: no frequencies for it alone
@@ -183,7 +189,9 @@ def spell_page(
         if whole.get((i, j)):
             return whole[i, j]
         alone = (i, j) not in whole
-        right = corrected(word, score, words, systematic, frequencies if alone else None)
+        right = corrected(
+            word, score, words, systematic, frequencies if alone else None, fraktur=fraktur
+        )
         if fraktur and alone and right == word:
             return _fraktur_capital(word, score, words, frequencies)
         return right
@@ -248,6 +256,7 @@ def _rejoined(
     score: float,
     words: frozenset[str],
     frequencies: WordFrequencies | None,
+    fraktur: bool = False,
 ) -> tuple[str, str] | None:
     """The two halves of a word broken at a line's end (``before`` ends in a hyphen), put
     right as one word and cut where they were, or None where the whole needs nothing (or
@@ -258,7 +267,7 @@ def _rejoined(
     head, tail = first.group(2), second.group(2)
     if not (head + tail).isalpha():
         return None
-    fixed = corrected(head + tail, score, words, frequencies=frequencies)
+    fixed = corrected(head + tail, score, words, frequencies=frequencies, fraktur=fraktur)
     if fixed == head + tail or len(fixed) != len(head + tail):
         return None
     return first.group(1) + fixed[: len(head)] + "-", fixed[len(head) :] + second.group(3)
@@ -270,15 +279,22 @@ def corrected(
     words: frozenset[str],
     systematic: frozenset[tuple[str, str]] = frozenset(),
     frequencies: WordFrequencies | None = None,
+    *,
+    fraktur: bool = False,
 ) -> str:
     """``word`` (as PP-OCRv6 wrote it, with any punctuation around it) put right, or as it is.
     ``systematic``: confusions (written, meant) the page makes throughout, undone in
-    capitalized words too. ``frequencies``: how common the language's words are."""
+    capitalized words too. ``frequencies``: how common the language's words are.
+    ``fraktur``: the page is set in Fraktur, whose letters have confusions of their own
+    (:data:`FRAKTUR_LETTERS`)."""
     if score < (_SURE if frequencies is None else _SURE_OF_ACCENTS):
         return word
     parts = _COMPOUND.split(word)
     if len(parts) > 1:  # each part of a compound on its own ("so-oalled")
-        return "-".join(corrected(part, score, words, systematic, frequencies) for part in parts)
+        return "-".join(
+            corrected(part, score, words, systematic, frequencies, fraktur=fraktur)
+            for part in parts
+        )
     match = _WORD.match(word)
     if not match:
         return word
@@ -286,12 +302,12 @@ def corrected(
     if not core.isalpha() or after.endswith("-"):
         return word
     if len(core) < _SHORTEST:
-        accented = _accent_of_short_word(core, frequencies)
+        accented = _accent_of_short_word(core, frequencies, fraktur)
         return word if accented is None else before + accented + after
     if _known(core, words, frequencies):
-        meant = _more_common(core, words, frequencies) if score >= _SURE else None
+        meant = _more_common(core, words, frequencies, fraktur) if score >= _SURE else None
     else:
-        meant = _meant(core, score, words, frequencies)
+        meant = _meant(core, score, words, frequencies, fraktur)
     if meant is None:
         return word
     if (
@@ -306,11 +322,15 @@ def corrected(
 
 
 def _meant(
-    core: str, score: float, words: frozenset[str], frequencies: WordFrequencies | None
+    core: str,
+    score: float,
+    words: frozenset[str],
+    frequencies: WordFrequencies | None,
+    fraktur: bool = False,
 ) -> str | None:
     """The word a word of neither list stands for, if one can tell: the fewest confusions
     that make a word, or else (where frequencies are known) one letter misread."""
-    options = _options_in(frequencies)
+    options = _options_in(frequencies, fraktur)
     places = _confusable(core, options)
     # a long word with many letters that could be confusions: one change at most
     most = _MOST_CHANGES if len(places) <= _MOST_PLACES else 1
@@ -342,13 +362,13 @@ def _meant(
 
 
 def _more_common(
-    core: str, words: frozenset[str], frequencies: WordFrequencies | None
+    core: str, words: frozenset[str], frequencies: WordFrequencies | None, fraktur: bool = False
 ) -> str | None:
     """For a word of the lists, a word one confusion away that is far more common: the
     lists were gathered from the web and hold accentless spellings ("ranni" for "ranní")."""
     if frequencies is None:
         return None
-    options = _options_in(frequencies)
+    options = _options_in(frequencies, fraktur)
     places = _confusable(core, options)
     if len(places) > _MOST_PLACES:
         return None
@@ -356,7 +376,9 @@ def _more_common(
     return _far_commoner(core, found, frequencies)
 
 
-def _accent_of_short_word(core: str, frequencies: WordFrequencies | None) -> str | None:
+def _accent_of_short_word(
+    core: str, frequencies: WordFrequencies | None, fraktur: bool = False
+) -> str | None:
     """A word of two or three letters with an accent put back where that makes it at least
     100 times as common: Czech "jiz" (2.9) is "již" (5.9), French "ete" "été", German
     "fur" "für". Both "ou" and "où", "a" and "à" are common: they stay as read. A word read
@@ -366,7 +388,7 @@ def _accent_of_short_word(core: str, frequencies: WordFrequencies | None) -> str
         return None
     if _bare(core) != core and all(letter in frequencies.alphabet for letter in core.lower()):
         return None
-    options = _options_in(frequencies)
+    options = _options_in(frequencies, fraktur)
     places = _confusable(core, options)
     found = [
         spelled
@@ -382,20 +404,22 @@ def _confusable(core: str, options: Callable[[str], str]) -> list[int]:
     return [i for i, letter in enumerate(core) if options(letter.lower())]
 
 
-def _options_in(frequencies: WordFrequencies | None) -> Callable[[str], str]:
+def _options_in(frequencies: WordFrequencies | None, fraktur: bool = False) -> Callable[[str], str]:
     """The letters a letter PP-OCRv6 wrote may stand for, in the language whose frequencies
-    (and so whose alphabet) are ``frequencies``; :data:`CONFUSIONS` alone where unknown."""
-    return functools.partial(_options, alphabet=frequencies.alphabet if frequencies else "")
+    (and so whose alphabet) are ``frequencies``; :data:`CONFUSIONS` alone where unknown.
+    On a page set in Fraktur, :data:`FRAKTUR_LETTERS` too."""
+    alphabet = frequencies.alphabet if frequencies else ""
+    return functools.partial(_options, alphabet=alphabet, fraktur=fraktur)
 
 
 @functools.lru_cache(maxsize=4096)
-def _options(letter: str, alphabet: str) -> str:
+def _options(letter: str, alphabet: str, fraktur: bool = False) -> str:
     """The letters ``letter`` (lowercase, as PP-OCRv6 wrote it) may stand for: its
     :data:`CONFUSIONS`, and the letters of the language's ``alphabet`` that are the same
     letter with another accent or none of its own: Romanian "ă" for an "ä" or "ã" read,
     Polish "ł" for an "l", Hungarian "ő" for an "ó". A letter read with an accent is not
     taken for the bare letter (PP-OCRv6 drops accents; it seldom adds one)."""
-    listed = CONFUSIONS.get(letter, "")
+    listed = CONFUSIONS.get(letter, "") + (FRAKTUR_LETTERS.get(letter, "") if fraktur else "")
     base = _bare(letter)
     accented = "".join(
         other
