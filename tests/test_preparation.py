@@ -470,13 +470,18 @@ def test_a_latin_table_of_1761_is_read_with_its_long_s() -> None:
 
 
 def test_a_fraktur_page_quoting_greek_gets_its_long_s_too() -> None:
-    """Wecklein's Sophocles commentary (1894): Greek verse over a Fraktur commentary.
-    PP-OCRv6 reads the Greek unsurely (Tesseract reads those lines again); its reading of
-    the rest is sure, and gets the word list and the long s, and Fraktur's capitals
-    (PP-OCRv6 reads its A as U: "Uugen")."""
+    """Wecklein's Sophocles commentary (1894): Greek verse over a Fraktur commentary, named
+    or with language=auto. PP-OCRv6 reads the Greek unsurely (Tesseract reads those lines
+    again); its reading of the rest is sure, and gets the word list and the long s, and
+    Fraktur's capitals (PP-OCRv6 reads its A as U: "Uugen")."""
     with Image.open(FRAKTUR_COMMENTARY) as scan:
         scan.load()
         read = CpuEngine().read_page(scan, index=0, language=resolve_language("frk+grc"))
+        auto = CpuEngine().read_page(scan, index=0, language=resolve_language("auto"))
+    # with language=auto the same: German under Greek verse, though a verse's number beside
+    # its line makes verse and commentary one paragraph
+    assert set(auto.page.detected_languages or []) == {"de", "el"}
+    assert auto.page.text == read.page.text
     words = set(read.page.text.split())
     assert {"ſcheut,", "ſteht.—"} <= words
     assert not {"fcheut,", "steht.—"} & words

@@ -211,8 +211,7 @@ class CpuEngine:
         detected = None
         typeface = None
         if models is None:  # language=auto: the languages of PP-OCRv6's text
-            texts = ["\n".join(found[i].text for i in group) for group in grouped]
-            detected = detect_languages(texts)
+            detected = detect_languages(_language_texts(found, grouped))
             models = models_of(detected) or None
             greek_models = greek_models_for(models)
             if greek_models and any(greek_share(line.text) > 0 for line in found):
@@ -272,6 +271,18 @@ class CpuEngine:
         if detected is not None:
             read = attrs.evolve(read, detected_languages=[language.code for language in detected])
         return PageReading(page=read, image=image, words=layer_words(read), dpi=dpi)
+
+
+def _language_texts(lines: list[ppocr.PpocrLine], grouped: list[list[int]]) -> list[str]:
+    """The page's text as lingua is asked about it: paragraph by paragraph, each cut where
+    its lines go from mostly Greek letters to not, or back. A verse's number beside it
+    makes the verse one paragraph with the commentary below it (their rows follow each
+    other); judged whole, the German commentary counted as Greek."""
+    texts = []
+    for group in grouped:
+        for _, run in itertools.groupby(group, key=lambda i: greek_share(lines[i].text) > 0.5):
+            texts.append("\n".join(lines[i].text for i in run))
+    return texts
 
 
 def _set_in_fraktur(
