@@ -108,6 +108,9 @@ def test_greek_lines_on_a_latin_page_are_read_by_tesseract(server: Server) -> No
     labels = {b["text"]: b["label"] for b in page["blocks"] if b["label"]}
     assert labels.get("30") == "page_number"
     assert "page_header" in labels.values()
+    # one row, so one region: the running head's
+    head = page["regions"][page["blocks"][0]["region"]]
+    assert head["label"] == "page_header"
 
 
 def two_column_page() -> tuple[Image.Image, list[str], list[str]]:

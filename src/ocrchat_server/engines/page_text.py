@@ -205,12 +205,14 @@ def _on_rows(paragraph: list[TextLine]) -> list[TextLine]:
 
 def _region(blocks: list[Block]) -> Region:
     """A paragraph's region: around its lines, with their label when they all share one (a
-    running header, footer or page number)."""
+    running header, footer or page number). A page number on the row of a running header
+    or footer is part of it ("30 SOPHOCLES" is one row, so one region)."""
     labels = {block.label for block in blocks}
-    return Region(
-        bbox=enclosing(block.bbox for block in blocks),
-        label=labels.pop() if len(labels) == 1 else None,
-    )
+    label = next(iter(labels)) if len(labels) == 1 else None
+    for margin in ("page_header", "page_footer"):
+        if labels == {margin, "page_number"}:
+            label = margin
+    return Region(bbox=enclosing(block.bbox for block in blocks), label=label)
 
 
 # --- Markdown -----------------------------------------------------------------
