@@ -25,6 +25,7 @@ from starlette.testclient import TestClient
 
 from ocrchat_server.app import create_app
 from ocrchat_server.cli import main
+from ocrchat_server.engines.base import PageReading
 from ocrchat_server.engines.cpu import CpuEngine
 from ocrchat_server.engines.languages import resolve_language
 from ocrchat_server.engines.lexicon import (
@@ -388,15 +389,21 @@ def test_a_page_s_own_confusions_numbers_and_run_on_sentences() -> None:
 LONG_S_PRINT = TEST_DATA / "fr_hist_vdsbb_borrdisc_p20.tif"
 
 
+def read_without_and_with_long_s(page: Path, language: str) -> tuple[PageReading, PageReading]:
+    """The page read by the cpu tier without the ``long_s`` step, and with every step."""
+    with Image.open(page) as scan:
+        scan.load()
+        without = CpuEngine(preparation=(UPRIGHT, GREY, LEXICON)).read_page(
+            scan, index=0, language=resolve_language(language)
+        )
+        restored = CpuEngine().read_page(scan, index=0, language=resolve_language(language))
+    return without, restored
+
+
 def test_the_long_s_of_an_old_print_is_written_as_the_print_has_it() -> None:
     """An 18th-century French print set with the long s (ſ), which PP-OCRv6 has no letter
     for: it reads "eſt" as "eft". The ground truth is diplomatic, as old prints' are."""
-    french = resolve_language("fra")
-    with Image.open(LONG_S_PRINT) as scan:
-        scan.load()
-        without = CpuEngine(preparation=(UPRIGHT, GREY, LEXICON))
-        raw = without.read_page(scan, index=0, language=french)
-        restored = CpuEngine().read_page(scan, index=0, language=french)
+    raw, restored = read_without_and_with_long_s(LONG_S_PRINT, "fra")
 
     assert "ſ" not in raw.page.text
     assert "eft" in raw.page.text.split()  # the confusion this step is for
@@ -452,13 +459,7 @@ def test_a_ligature_read_as_x_is_put_right_where_the_list_spells_it_out() -> Non
 def test_a_latin_table_of_1761_is_read_with_its_long_s() -> None:
     """A 1761 Latin classification table (Bergen's Methodus Testaceorum), set with the
     long s and the æ ligature; its ground truth is diplomatic."""
-    latin = resolve_language("lat")
-    with Image.open(LATIN_TABLE) as scan:
-        scan.load()
-        raw = CpuEngine(preparation=(UPRIGHT, GREY, LEXICON)).read_page(
-            scan, index=0, language=latin
-        )
-        restored = CpuEngine().read_page(scan, index=0, language=latin)
+    raw, restored = read_without_and_with_long_s(LATIN_TABLE, "lat")
     assert {"eft", "feu"} <= set(raw.page.text.split())  # the confusion this step is for
     words = set(restored.page.text.split())
     assert {"eſt", "ſeu", "Auguſti"} <= words
@@ -530,11 +531,5 @@ def test_pages_without_the_long_s_are_left_alone() -> None:
         ["Es", "iſt", "ein", "Wunſch,", "geſchieht,", "Geſellſchaft", "Haus"]
     ]
     # a modern typewritten page: read the same with the step and without
-    english = resolve_language("eng")
-    with Image.open(TYPED) as scan:
-        scan.load()
-        without = CpuEngine(preparation=(UPRIGHT, GREY, LEXICON)).read_page(
-            scan, index=0, language=english
-        )
-        with_step = CpuEngine().read_page(scan, index=0, language=english)
+    without, with_step = read_without_and_with_long_s(TYPED, "eng")
     assert with_step.page.text == without.page.text
