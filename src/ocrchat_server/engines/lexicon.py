@@ -60,7 +60,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ocrchat_server.engines.languages import tessdata_dir
-from ocrchat_server.engines.word_forms import WordForms
+from ocrchat_server.engines.word_forms import LIGATURES, WordForms
 from ocrchat_server.engines.word_frequency import WordFrequencies
 
 log = logging.getLogger(__name__)
@@ -118,9 +118,6 @@ _COMMON_IF_UNSEEN = 3.0
 """A word no list has seen as read, not even as a name (:func:`_unseen_to_common`), may
 become a word this common (once in a million words: "Vaterland" is 3.85, "službou"
 3.99) where the rules above would leave it: that it was never seen guards it instead."""
-_LIGATURES = str.maketrans({"æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe"})
-"""Old prints set Latin's ae and oe as ligatures ("æqualibus"); Tesseract's Latin and
-English lists spell them out, and a word with the ligature is looked up both ways."""
 _STROKED = str.maketrans("łŁøØđĐħĦı", "lLoOdDhHi")
 """Letters with a stroke, which Unicode does not decompose into a letter and a mark, and
 the letter under it: to the lexicon, the stroke is one more accent (Polish "ł")."""
@@ -723,7 +720,7 @@ def _known(word: str, words: frozenset[str], frequencies: WordFrequencies | None
     in wordfreq's."""
     if word in words or word.lower() in words or word.capitalize() in words:
         return True
-    if _has_ligature(word) and _known(word.translate(_LIGATURES), words):
+    if _has_ligature(word) and _known(word.translate(LIGATURES), words):
         return True
     return frequencies is not None and frequencies.zipf(word) >= _SEEN
 

@@ -31,8 +31,9 @@ _OTHER_SCRIPTS = frozenset({"grc", "hy", "ka", "ml"})
 """simplemma's languages not written in the Latin alphabet (Ancient Greek, Armenian,
 Georgian, Malayalam): the long s is a Latin letter, and their dictionaries are not loaded
 for it."""
-_LIGATURES = str.maketrans({"æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe"})
-"""Old prints set Latin's ae and oe as ligatures (æ); the dictionaries spell them out."""
+LIGATURES = str.maketrans({"æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe"})
+"""Old prints set Latin's ae and oe as ligatures ("æqualibus"); simplemma's dictionaries
+and Tesseract's Latin and English lists spell them out."""
 
 
 @attrs.frozen
@@ -46,7 +47,7 @@ class WordForms:
         """Whether ``word`` is a form of one of the languages, in any case (``Augusti``)."""
         if not isinstance(word, str) or not word:
             return False
-        return simplemma.is_known(word.translate(_LIGATURES), self.languages)
+        return simplemma.is_known(word.translate(LIGATURES), self.languages)
 
 
 def word_forms(models: str) -> WordForms | None:
