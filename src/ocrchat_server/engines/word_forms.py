@@ -50,14 +50,10 @@ class WordForms:
         return simplemma.is_known(word.translate(LIGATURES), self.languages)
 
 
+@functools.lru_cache(maxsize=16)
 def word_forms(models: str) -> WordForms | None:
     """The word forms for a Tesseract ``-l`` value (``lat``), or None when none of its
     languages is one that simplemma has and wordfreq has not."""
-    return _forms(models)
-
-
-@functools.lru_cache(maxsize=16)
-def _forms(models: str) -> WordForms | None:
     with_frequencies = wordfreq.available_languages()
     languages: list[str] = []
     for model in models.split("+"):
