@@ -1,4 +1,5 @@
-"""Page preparation before PP-OCRv6 reads a page: turning it upright, reading its luminance.
+"""Page preparation around PP-OCRv6's reading: turning a page upright, reading its luminance,
+finding the lines of a page scanned askew, and the word lists after.
 
 Real scans from tests/data: EHRI Dataset, F. Chiffoleau et al., European
 Holocaust Research Infrastructure, https://github.com/FloChiff/ehri-dataset,
@@ -8,13 +9,16 @@ https://github.com/HTR-United/lectaurep-repertoires, CC BY 4.0; Memorials for
 Jane Lathrop Stanford, I. Guimarães, P. Maurel, Y. Ozturk, A. Chagué
 (doi:10.5281/zenodo.6126625), images: Stanford University Archives via
 FromThePage, CC BY 4.0; OCR-D-GT-VD-SBB, OCR-D / Staatsbibliothek zu Berlin -
-Preußischer Kulturbesitz, https://github.com/OCR-D/OCR-D-GT-VD-SBB, CC BY-SA 4.0
-(see tests/data/README.md).
+Preußischer Kulturbesitz, https://github.com/OCR-D/OCR-D-GT-VD-SBB, CC BY-SA 4.0;
+GT4HistComment, M. Romanello, S. Najem-Meyer, B. Robertson et al., Ajax
+Multi-Commentary project, https://github.com/AjaxMultiCommentary/GT-commentaries-OCR,
+CC BY 4.0 (see tests/data/README.md).
 """
 
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 import pytest
@@ -38,6 +42,7 @@ from ocrchat_server.engines.lexicon import (
     with_long_s,
 )
 from ocrchat_server.engines.preparation import (
+    DESKEW,
     GREY,
     LEXICON,
     LONG_S,
@@ -104,7 +109,7 @@ def test_a_sideways_scan_with_its_language_named_is_read_upright(server: Server)
         assert (page["width"], page["height"]) == upright.size
     assert cer(reference(TYPED), job["text"]) < 0.02
     # each preparation step's cost is in the page's timings, beside the reading itself
-    assert set(page["timings"]) == {UPRIGHT, GREY, LEXICON, LONG_S, "read"}
+    assert set(page["timings"]) == {UPRIGHT, GREY, DESKEW, LEXICON, LONG_S, "read"}
     assert all(seconds >= 0 for seconds in page["timings"].values())
     assert page["timings"]["read"] > page["timings"][UPRIGHT]
 
@@ -127,7 +132,7 @@ def test_preparation_can_be_switched_off(tmp_path: Path) -> None:
 def test_the_prepare_option_names_known_steps() -> None:
     assert parse_steps("all") == STEPS
     assert parse_steps("none") == ()
-    assert parse_steps("long_s,lexicon,grey, upright") == STEPS  # run in their own order
+    assert parse_steps("long_s,lexicon,deskew,grey, upright") == STEPS  # in their own order
     assert parse_steps("grey") == (GREY,)
     with pytest.raises(PreparationError, match="unknown preparation step"):
         parse_steps("upright,sharpen")
@@ -386,6 +391,90 @@ def test_a_page_s_own_confusions_numbers_and_run_on_sentences() -> None:
     assert spell_page([[("Arohduke", sure), ("whioh", sure)]], english) == [["Arohduke", "which"]]
 
 
+COMMENTARY = TEST_DATA / "en_multicol_campbell_1881_p63.png"
+NARROW_GUTTER = TEST_DATA / "de_multicol_schneidewin_1853_p95.png"
+
+
+def turned_by(image: Image.Image, degrees: float) -> Image.Image:
+    """The scan turned a little counter-clockwise, as a page fed askew into a scanner."""
+    return image.rotate(degrees, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+
+
+def where_turned(
+    point: tuple[float, float], degrees: float, size: tuple[int, int]
+) -> tuple[float, float]:
+    """Where a point of an image of ``size`` lies on it turned by :func:`turned_by`."""
+    turned = turned_by(Image.new("L", size, 255), degrees).size
+    radians = math.radians(degrees)
+    x, y = point[0] - size[0] / 2, point[1] - size[1] / 2
+    return (
+        x * math.cos(radians) + y * math.sin(radians) + turned[0] / 2,
+        -x * math.sin(radians) + y * math.cos(radians) + turned[1] / 2,
+    )
+
+
+def test_a_two_column_page_scanned_askew_is_read_as_well_as_upright() -> None:
+    """A commentary set in two columns under Greek verse, turned 2.5 degrees: each line's
+    upright box reached into the next, so the page read in slices and Tesseract's Greek
+    words went into the neighbouring lines (727 character errors against 289 upright).
+    Laid out as if it lay straight, it reads about as well as the upright scan, and its
+    boxes lie on the page as uploaded."""
+    with Image.open(COMMENTARY) as scan:
+        upright = scan.convert("L")
+    askew = turned_by(upright, -2.5)  # clockwise: lines run down to the right
+    language = resolve_language("eng+grc")
+
+    level = CpuEngine().read_page(upright, index=0, language=language)
+    read = CpuEngine().read_page(askew, index=0, language=language)
+
+    truth = reference(COMMENTARY)
+    level_cer, askew_cer = cer(truth, level.page.text), cer(truth, read.page.text)
+    assert askew_cer <= level_cer * 1.15 + 0.01, (level_cer, askew_cer)
+    assert (read.page.width, read.page.height) == askew.size
+    assert read.image.size == askew.size  # the searchable PDF shows the page as sent
+    # each line of the upright reading is found where it went when the page was turned
+    found = {block.text: block.bbox for block in read.page.blocks}
+    matched = 0
+    for block in level.page.blocks:
+        if block.text not in found or len(block.text) < 20:
+            continue
+        middle = ((block.bbox[0] + block.bbox[2]) / 2, (block.bbox[1] + block.bbox[3]) / 2)
+        x, y = where_turned(middle, -2.5, upright.size)
+        x0, y0, x1, y1 = found[block.text]
+        assert x0 <= x <= x1, (block.text, (x, y), found[block.text])
+        assert y0 <= y <= y1, (block.text, (x, y), found[block.text])
+        matched += 1
+    assert matched >= 40
+
+
+def test_a_page_scanned_four_degrees_askew_has_its_lines_found_on_it_straightened() -> None:
+    """Schneidewin's commentary, whose two columns have a narrow gutter, turned 4 degrees:
+    PP-OCRv6's detector ran the columns' lines into one. Outlined on the page turned
+    straight (``deskew``), the lines are found one column at a time."""
+    with Image.open(NARROW_GUTTER) as scan:
+        upright = scan.convert("L")
+    askew = turned_by(upright, 4)
+    language = resolve_language("deu+grc")
+
+    level = CpuEngine().read_page(upright, index=0, language=language)
+    straightened = CpuEngine().read_page(askew, index=0, language=language)
+    as_it_lies = CpuEngine(preparation=(UPRIGHT, GREY, LEXICON, LONG_S)).read_page(
+        askew, index=0, language=language
+    )
+
+    truth = reference(NARROW_GUTTER)
+    level_cer = cer(truth, level.page.text)
+    straightened_cer = cer(truth, straightened.page.text)
+    assert straightened_cer <= level_cer * 1.5 + 0.02, (level_cer, straightened_cer)
+    assert cer(truth, as_it_lies.page.text) > 2 * straightened_cer  # what the step is for
+    assert straightened.page.timings is not None
+    assert straightened.page.timings[DESKEW] > 0
+    assert (straightened.page.width, straightened.page.height) == askew.size
+    for block in straightened.page.blocks:  # on the page as sent, not the straightened one
+        assert 0 <= block.bbox[0] < block.bbox[2] <= askew.size[0]
+        assert 0 <= block.bbox[1] < block.bbox[3] <= askew.size[1]
+
+
 LONG_S_PRINT = TEST_DATA / "fr_hist_vdsbb_borrdisc_p20.tif"
 
 
@@ -503,7 +592,14 @@ def test_a_fraktur_page_gets_its_capitals_put_right_with_its_language_named_or_a
         words = {word.strip(",.") for word in read.page.text.split()}
         assert {"Augen", "Tag", "Sie"} <= words
         assert not {"Uugen", "Eag", "Gie"} & words
-    assert auto.page.text == named.page.text
+    # auto names the page German and looks words up in deu's list, not frk's: one word
+    # read as neither ("wiee" for "wie⸗") is left alone by one and changed by the other
+    differing = [
+        pair
+        for pair in zip(auto.page.text.split(), named.page.text.split(), strict=True)
+        if pair[0] != pair[1]
+    ]
+    assert len(differing) <= 1, differing
 
 
 def test_pages_without_the_long_s_are_left_alone() -> None:

@@ -5,13 +5,22 @@ PDF's own text and Surya, against the real app, real engines and real scans."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pytest
 
 import ocrchat
 from ocrchat_server.engines.cpu import CpuEngine
 from ocrchat_server.engines.languages import resolve_language
 from ocrchat_server.engines.page_text import TextLine, build_page, in_paragraphs
+from ocrchat_server.engines.reading_order import (
+    page_skew,
+    paragraphs,
+    reading_order,
+    upright_boxes,
+)
 from ocrchat_server.engines.words import aligned_words, estimated_words, join_words, split_words
 from tests.conftest import Server
 from tests.documents import CJK_FONT, TEST_DATA, image_bytes, numbered_pdf, render_page, text_pdf
@@ -19,6 +28,9 @@ from tests.fake_surya import FakeBlock, FakeSurya
 from tests.test_api import API, assert_error, submit, wait_until_finished
 from tests.test_downloads import pdf_words
 from tests.test_vlm import drawn_page, fake_surya, post, vlm_client  # noqa: F401 (fixtures)
+
+if TYPE_CHECKING:
+    from ocrchat.models import BBox
 
 SCAN = TEST_DATA / "en_ehri_typed_dr19390519_03.jpg"  # EHRI Dataset, CC BY 4.0 (tests/data)
 GERMAN_SCAN = TEST_DATA / "de_ehri_typed_wl1375b189_02.jpg"
@@ -406,3 +418,59 @@ def test_a_row_s_cells_read_as_one_line_apart_by_spaces() -> None:
     )
     assert page.text == "東京 大阪 3,200\n名古屋"
     assert [block.text for block in page.blocks] == ["東京", "大阪", "3,200", "名古屋"]
+
+
+def slanted_lines(slope: float, count: int, *, left: int = 100, width: int = 1500) -> list[BBox]:
+    """The upright boxes a detector gives the lines of a typed page scanned ``slope``
+    degrees askew: each box as tall as its line plus its rise along the slope."""
+    rise = width * math.tan(math.radians(abs(slope)))
+    return [
+        (left, round(200 + 45 * n), left + width, round(200 + 45 * n + 50 + rise))
+        for n in range(count)
+    ]
+
+
+def test_a_page_scanned_askew_keeps_its_paragraph_and_its_table_rows() -> None:
+    """A typed page scanned 2 degrees askew: each line's upright box reaches over the
+    next, and every line had become a paragraph of its own."""
+    lines = slanted_lines(2.0, 10)
+    angles = [2.0] * len(lines)
+    skew = page_skew(lines, angles)
+    assert skew == pytest.approx(2.0)
+    as_they_lie = paragraphs(lines, reading_order(lines))
+    assert len(as_they_lie) == len(lines)  # the fault this is for
+    upright = upright_boxes(lines, skew, angles)
+    assert paragraphs(upright, reading_order(upright)) == [list(range(10))]
+    # a level or nearly level page, and one with too few long lines, are laid out as they are
+    assert page_skew(slanted_lines(0.3, 10), [0.3] * 10) == 0
+    assert page_skew(lines[:2], angles[:2]) == 0
+    assert upright_boxes(lines, 0.0) == lines
+
+    # a table's cells on a page turned 2 degrees: each cell of a row lower than the one
+    # before it, by more than half a row's height at the far end
+    slope = math.tan(math.radians(2))
+    cells = [
+        (x, round(300 + 60 * row + x * slope), x + 300, round(300 + 60 * row + x * slope) + 40)
+        for row in range(4)
+        for x in (100, 700, 1300)
+    ]
+    texts = [f"r{row}c{column}" for row in range(4) for column in range(3)]
+    lines_of_page = [
+        TextLine(words=[text], confidences=[0.99], bbox=cell, engine="ppocr")
+        for text, cell in zip(texts, cells, strict=True)
+    ]
+    # the page's long lines (a paragraph above the table) tell its skew
+    upright_cells = upright_boxes(cells, 2.0)
+    order = reading_order(upright_cells)
+    page = build_page(
+        [[lines_of_page[i] for i in group] for group in paragraphs(upright_cells, order)],
+        index=0, size=(1800, 800), models="eng", engine="ppocr", skew=2.0,
+    )  # fmt: skip
+    assert page.text.splitlines() == [
+        "r0c0 r0c1 r0c2", "r1c0 r1c1 r1c2", "r2c0 r2c1 r2c2", "r3c0 r3c1 r3c2"
+    ]  # fmt: skip
+    tilted = build_page(
+        in_paragraphs(lines_of_page, reading_order(cells)),
+        index=0, size=(1800, 800), models="eng", engine="ppocr",
+    )  # fmt: skip
+    assert tilted.text.splitlines() != page.text.splitlines()

@@ -167,7 +167,8 @@ _prepare_option = click.option(
     envvar="OCRCHAT_PREPARE",
     type=_PreparationSteps(),
     help="Steps around PP-OCRv6's reading, comma-separated: upright (turn sideways "
-    "pages), grey (read luminance), lexicon (undo letter confusions by the language's "
+    "pages), grey (read luminance), deskew (find the lines of a page scanned askew on "
+    "it straightened), lexicon (undo letter confusions by the language's "
     "word list and word frequencies), long_s (write the long s where an old print has "
     "it); 'all' or 'none'.",
 )

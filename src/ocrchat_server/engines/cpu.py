@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import statistics
 import time
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,8 @@ from ocrchat_server.engines.lexicon import (
 )
 from ocrchat_server.engines.page_text import TextLine, build_page, common_confidence
 from ocrchat_server.engines.preparation import (
+    DESKEW,
+    LEAST_DESKEW,
     LEXICON,
     LONG_S,
     STEPS,
@@ -51,7 +54,14 @@ from ocrchat_server.engines.preparation import (
     PreparedPage,
     prepare_page,
 )
-from ocrchat_server.engines.reading_order import paragraphs, reading_order, share_inside
+from ocrchat_server.engines.reading_order import (
+    outline,
+    page_skew,
+    paragraphs,
+    reading_order,
+    share_inside,
+    upright_boxes,
+)
 from ocrchat_server.engines.scripts import (
     FRAKTUR_MODELS,
     greek_models_for,
@@ -103,6 +113,8 @@ _GUTTER_WITNESSES = 2
 """... when this many lines nearby end at its left, and as many start at its right..."""
 _GUTTER_REACH = 8
 """... within this many line heights above or below."""
+_LEAST_SLOPE = 0.5
+"""A line sloping less than this (degrees) is cut into pieces as if level."""
 _INK_CONTRAST = 60
 """Grey levels below the paper that count as ink when looking for blank stripes."""
 _FRAKTUR = "Fraktur"
@@ -154,14 +166,15 @@ class CpuEngine:
             with_greek = ppocr_reads_but_greek(models)
             if self.engine == PPOCR or ppocr_reads(models) or with_greek:
                 page, dpi = self._prepare(image)
+                lines = self._read(page)
                 reading = self._ppocr_page(
-                    page, dpi, ppocr.read_lines(page.ink), index, models=models,
+                    page, dpi, lines, index, models=models,
                     greek_models=models if with_greek else None,
                 )  # fmt: skip
                 return _timed(reading, page.timings, started)
             return _timed(tesseract.read_page(image, index=index, language=language), {}, started)
         page, dpi = self._prepare(image)
-        lines = ppocr.read_lines(page.ink)
+        lines = self._read(page)
         if self.engine == PPOCR or _trustworthy(lines):
             reading = self._ppocr_page(page, dpi, lines, index, models=None, greek_models=None)
             return _timed(reading, page.timings, started)
@@ -173,7 +186,7 @@ class CpuEngine:
         if ppocr_reads(candidates[0]):
             if osd_rotation:
                 page = _turned(page, osd_rotation)
-                lines = ppocr.read_lines(page.ink)
+                lines = self._read(page)
             reading = self._ppocr_page(page, dpi, lines, index, models=None)
             return _timed(reading, page.timings, started)
         reading = tesseract.read_page(
@@ -185,6 +198,19 @@ class CpuEngine:
             turned = (page.rotation + (reading.page.rotation or 0)) % 360
             reading = attrs.evolve(reading, page=attrs.evolve(reading.page, rotation=turned))
         return _timed(reading, page.timings, started)
+
+    def _read(self, page: PreparedPage) -> list[ppocr.PpocrLine]:
+        """The page's lines as PP-OCRv6 reads them: outlined on the page straightened where
+        its lines' first outlines show it lies askew (``deskew``)."""
+        outlines = ppocr.detect(page.ink)
+        if DESKEW in self.preparation:
+            started = time.perf_counter()
+            boxes, angles = outlines.boxes, outlines.angles
+            skew = page_skew(boxes, angles) if boxes else 0.0
+            if abs(skew) >= LEAST_DESKEW:
+                outlines = ppocr.detected_straight(outlines, skew)
+            page.timings[DESKEW] = round(time.perf_counter() - started, 4)
+        return ppocr.read_outlined(outlines)
 
     def _prepare(self, image: Image.Image) -> tuple[PreparedPage, int | None]:
         """The page as PP-OCRv6 should see it, and the resolution its file declares."""
@@ -206,8 +232,11 @@ class CpuEngine:
     ) -> PageReading:
         image = page.image
         found = split_at_gutters(page.ink, found)
-        order = reading_order([line.bbox for line in found])
-        grouped = paragraphs([line.bbox for line in found], order)
+        # a page scanned askew is laid out as if turned upright, its boxes as they are
+        skew = page_skew([line.bbox for line in found], [line.angle for line in found])
+        layout = upright_boxes([line.bbox for line in found], skew, [line.angle for line in found])
+        order = reading_order(layout)
+        grouped = paragraphs(layout, order)
         detected = None
         typeface = None
         if models is None:  # language=auto: the languages of PP-OCRv6's text
@@ -248,11 +277,11 @@ class CpuEngine:
             candidates = [i for i, line in enumerate(found) if greek_share(line.text) > 0]
             if candidates:
                 data = read_data(image, greek_models, dpi, index)
-                reread = _tesseract_lines(data, found, candidates)
+                reread = _tesseract_lines(data, found, candidates, layout, skew)
                 for i, tesseract_line in reread.items():
                     lines[i] = tesseract_line
                 latin = lexicon(models) if models else frozenset()
-                mixed = _with_greek_words(data, found, set(reread), latin)
+                mixed = _with_greek_words(data, found, set(reread), latin, layout, skew)
                 for i, line in mixed.items():
                     lines[i] = _from_ppocr(line, engine=f"{PPOCR}+{TESSERACT}")
                 if reread or mixed:
@@ -267,6 +296,7 @@ class CpuEngine:
             engine=engine,
             rotation=page.rotation,
             tables=tables,
+            skew=skew,
         )
         if detected is not None:
             read = attrs.evolve(read, detected_languages=[language.code for language in detected])
@@ -420,11 +450,42 @@ def split_at_gutters(image: Image.Image, lines: list[ppocr.PpocrLine]) -> list[p
             continue
         edges = [line.bbox[0], *(x for stripe in cuts for x in stripe), line.bbox[2]]
         for left, right in zip(edges[::2], edges[1::2], strict=True):
-            box = (left, line.bbox[1], right, line.bbox[3])
-            text, score = ppocr.recognize_line(image.crop(box))
+            box, piece = _piece(image, line, left, right)
+            text, score = ppocr.recognize_line(piece)
             if text:
-                result.append(ppocr.PpocrLine(text=text, bbox=box, score=score))
+                result.append(ppocr.PpocrLine(text=text, bbox=box, score=score, angle=line.angle))
     return result
+
+
+def _piece(
+    image: Image.Image, line: ppocr.PpocrLine, left: int, right: int
+) -> tuple[BBox, Image.Image]:
+    """The part of ``line`` from ``left`` to ``right``: its box, and its image to read. A
+    line at a slope (a page scanned askew) is cut along it, and its piece turned level: the
+    upright box around a sloping piece holds the ends of the lines above and below it."""
+    x0, y0, x1, y1 = line.bbox
+    if abs(line.angle) < _LEAST_SLOPE:
+        box = (left, y0, right, y1)
+        return box, image.crop(box)
+    slope = math.tan(math.radians(line.angle))
+    _, height = outline(x1 - x0, y1 - y0, line.angle)
+    middle_x = (left + right) / 2
+    middle_y = (y0 + y1) / 2 + (middle_x - (x0 + x1) / 2) * slope
+    rise = abs(right - left) * abs(slope)
+    top, bottom = middle_y - (height + rise) / 2, middle_y + (height + rise) / 2
+    box = (left, max(y0, round(top)), right, min(y1, round(bottom)))
+    # a square around the piece's middle, turned level about it, then the piece's own
+    # length and the line's own height kept (what the square's turned corners lose lies
+    # outside that)
+    reach = round((right - left) / 2 + height)
+    square = (round(middle_x) - reach, round(middle_y) - reach)
+    around = image.crop((*square, square[0] + 2 * reach, square[1] + 2 * reach))
+    level = around.rotate(line.angle, resample=Image.Resampling.BICUBIC)
+    half_width, half_height = round((right - left) / 2), round(height / 2)
+    piece = level.crop(
+        (reach - half_width, reach - half_height, reach + half_width, reach + half_height)
+    )
+    return box, piece
 
 
 def _blank_stripes(grey: Image.Image, box: BBox, min_width: float) -> list[tuple[int, int]]:
@@ -518,11 +579,14 @@ def _with_greek_words(
     found: list[ppocr.PpocrLine],
     reread: set[int],
     latin: frozenset[str],
+    layout: list[BBox],
+    skew: float,
 ) -> dict[int, ppocr.PpocrLine]:
     """PP-OCRv6's lines (other than those ``reread`` whole) with the Greek words Tesseract
     found in them in place of what PP-OCRv6, which has no Greek, made of those words
     ("Adyxa" for λόγχα). A word of the page's Latin-script language (``latin``, its word
-    list) stays as PP-OCRv6 read it."""
+    list) stays as PP-OCRv6 read it. ``layout``: the lines' boxes as if the page, scanned
+    at ``skew`` degrees, lay straight (:func:`.reading_order.upright_boxes`)."""
     others = [i for i in range(len(found)) if i not in reread]
     placed: dict[int, list[TesseractWord]] = {}
     for words in words_by_line(data).values():
@@ -534,7 +598,7 @@ def _with_greek_words(
                 or word.confidence < _GREEK_WORD_SURE
             ):
                 continue
-            best = _line_holding(word.bbox, found, others)
+            best = _line_holding(upright_boxes([word.bbox], skew)[0], layout, others)
             if best is not None:
                 placed.setdefault(best, []).append(word)
     result: dict[int, ppocr.PpocrLine] = {}
@@ -567,12 +631,14 @@ def _with_greek_words(
     return result
 
 
-def _line_holding(box: BBox, found: list[ppocr.PpocrLine], among: list[int]) -> int | None:
-    """Of the PP-OCRv6 lines ``among``, the one holding most of ``box``, where that is more
-    than :data:`_LINE_MATCH` of it."""
+def _line_holding(box: BBox, lines: list[BBox], among: list[int]) -> int | None:
+    """Of the lines ``among`` (by their boxes, ``lines``), the one holding most of ``box``,
+    where that is more than :data:`_LINE_MATCH` of it. On a page scanned askew, each line's
+    upright box reaches over its neighbours' words: both are taken as if the page lay
+    straight."""
     best, best_share = None, _LINE_MATCH
     for i in among:
-        share = share_inside(box, found[i].bbox)
+        share = share_inside(box, lines[i])
         if share > best_share:
             best, best_share = i, share
     return best
@@ -594,16 +660,21 @@ def _is_speck(text: str, confidence: float) -> bool:
 
 
 def _tesseract_lines(
-    data: dict[str, list[Any]], found: list[ppocr.PpocrLine], candidates: list[int]
+    data: dict[str, list[Any]],
+    found: list[ppocr.PpocrLine],
+    candidates: list[int],
+    layout: list[BBox],
+    skew: float,
 ) -> dict[int, TextLine]:
     """For the PP-OCRv6 lines ``candidates`` (those with Greek letters), Tesseract's reading
     of the same line where Tesseract, reading the whole page with its Greek model, finds
     Greek there: each of Tesseract's words goes to the PP-OCRv6 line it lies in most (a
-    line number beside a verse stays the number's own line)."""
+    line number beside a verse stays the number's own line). ``layout`` and ``skew`` as
+    for :func:`_with_greek_words`."""
     assigned: dict[int, list[TesseractWord]] = {}
     for words in words_by_line(data).values():
         for word in words:
-            best = _line_holding(word.bbox, found, candidates)
+            best = _line_holding(upright_boxes([word.bbox], skew)[0], layout, candidates)
             if best is not None:
                 assigned.setdefault(best, []).append(word)
     lines = {}

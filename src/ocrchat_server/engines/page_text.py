@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ocrchat.models import Block, Page, Region
-from ocrchat_server.engines.reading_order import paragraphs, rows
+from ocrchat_server.engines.reading_order import paragraphs, rows, upright_boxes
 from ocrchat_server.engines.tables import markdown_table
 from ocrchat_server.engines.words import block_words, enclosing, join_words
 
@@ -139,9 +139,11 @@ def build_page(
     engine: str,
     rotation: int = 0,
     tables: list[Table] | None = None,
+    skew: float = 0.0,
 ) -> Page:
     """The page from its paragraphs of lines, in reading order: each paragraph a region,
-    each line a block with its words."""
+    each line a block with its words. ``skew``: the angle the page was scanned at
+    (:func:`.reading_order.page_skew`), for telling its rows."""
     paragraphs = [paragraph for paragraph in paragraphs if paragraph]
     lines = [line for paragraph in paragraphs for line in paragraph]
     labels = margin_labels(lines, size[1])
@@ -169,7 +171,7 @@ def build_page(
         regions.append(_region(blocks[first:]))
     # the text reads a row's pieces (a table's cells, a label and its value) as one line;
     # each piece keeps its own block
-    rowed = [_on_rows(paragraph) for paragraph in paragraphs]
+    rowed = [_on_rows(paragraph, skew) for paragraph in paragraphs]
     text = "\n\n".join("\n".join(line.text for line in paragraph) for paragraph in rowed)
     return Page(
         index=index,
@@ -186,9 +188,10 @@ def build_page(
     )
 
 
-def _on_rows(paragraph: list[TextLine]) -> list[TextLine]:
+def _on_rows(paragraph: list[TextLine], skew: float = 0.0) -> list[TextLine]:
     """A paragraph's lines, those on one row (:func:`.reading_order.rows`) made one."""
-    runs = rows([line.bbox for line in paragraph], list(range(len(paragraph))))
+    layout = upright_boxes([line.bbox for line in paragraph], skew)
+    runs = rows(layout, list(range(len(paragraph))))
     return [
         paragraph[run[0]]
         if len(run) == 1

@@ -23,8 +23,10 @@ Pitfalls worked around here:
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
+import math
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -33,6 +35,9 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from ocrchat.models import BBox
+
+
+log = logging.getLogger(__name__)
 
 
 class PpocrUnavailableError(RuntimeError):
@@ -56,6 +61,10 @@ class PpocrLine:
     score: float
     """The recognizer's mean character probability, 0 to 1."""
     words: tuple[PpocrWord, ...] = ()
+    angle: float = 0.0
+    """The slope of the line as the detector outlined it, in degrees: positive where it runs
+    down to the right (the page's y grows downwards). A page scanned askew has its lines
+    at its angle (:func:`.reading_order.page_skew`)."""
 
 
 @functools.cache
@@ -99,11 +108,161 @@ def _box(points: Any) -> BBox:
     return (round(min(xs)), round(min(ys)), round(max(xs)), round(max(ys)))
 
 
+def _angle(points: Any) -> float:
+    """The slope of a detected line's outline (its four corners, clockwise from the top
+    left): of its top and bottom edges together."""
+    (left_top, right_top, right_bottom, left_bottom) = (
+        (float(point[0]), float(point[1])) for point in points[:4]
+    )
+    run = (right_top[0] - left_top[0]) + (right_bottom[0] - left_bottom[0])
+    rise = (right_top[1] - left_top[1]) + (right_bottom[1] - left_bottom[1])
+    return math.degrees(math.atan2(rise, run)) if run > 0 else 0.0
+
+
+@attrs.frozen
+class Outlines:
+    """The text lines PP-OCRv6's detector outlined on a page, before any is recognized:
+    enough to tell how the page lies (:attr:`angles`) and whether to read it as it is.
+
+    rapidocr's one call runs detection and recognition together; its steps are called
+    here one by one, as that call runs them, so that a page read as it lies is detected
+    once."""
+
+    image: Any
+    """The page as rapidocr loaded it."""
+    prepared: Any
+    """... as its detector saw it (scaled), with rapidocr's record of the scaling."""
+    record: dict[str, Any]
+    crops: list[Any]
+    """Each line cut out of ``prepared`` along its outline, straightened."""
+    detected: Any
+    """rapidocr's detection result (its ``boxes``: each line's four corners)."""
+
+    @property
+    def boxes(self) -> list[BBox]:
+        """Each line's box, in the detector's (scaled) pixels."""
+        return [_box(points) for points in self._corners]
+
+    @property
+    def angles(self) -> list[float]:
+        """Each line's slope (:attr:`PpocrLine.angle`)."""
+        return [_angle(points) for points in self._corners]
+
+    @property
+    def _corners(self) -> list[Any]:
+        if self.detected is None or self.detected.boxes is None:
+            return []
+        return list(self.detected.boxes)
+
+
+def detect(image: Image.Image) -> Outlines:
+    """The text lines PP-OCRv6 finds on the page, outlined but not yet read."""
+    recognizer = _recognizer()
+    # every step named on every call: rapidocr keeps a call's choices for the next one
+    recognizer.update_params(use_det=True, use_cls=False, use_rec=True)
+    loaded = recognizer.load_img(_pixels(image))
+    prepared, record = recognizer.preprocess_img(loaded)
+    try:
+        crops, detected = recognizer.detect_and_crop(prepared, record)
+    except _rapidocr_error() as exc:  # nothing on the page looks like text
+        log.debug("PP-OCRv6 found no text: %s", exc)
+        crops, detected = [], None
+    return Outlines(image=loaded, prepared=prepared, record=record, crops=crops, detected=detected)
+
+
+def detected_straight(outlines: Outlines, skew: float) -> Outlines:
+    """``outlines`` found again on the page turned ``skew`` degrees counter-clockwise (its
+    lines' slope, :func:`.reading_order.page_skew`), each outline turned back onto the page
+    as it lies, and cut out of it there.
+
+    On a page scanned askew the detector runs lines of neighbouring columns into one,
+    where upright it keeps them apart. Only the outlines come from the straightened page:
+    each line is cut out of the page as it lies (along its outline, straightened, as
+    rapidocr cuts every line), so it is resampled once, as on an upright page; read off a
+    turned copy, the accents of a Czech photo went soft. The lines' boxes lie on the page
+    as uploaded, as Tesseract's do."""
+    recognizer = _recognizer()
+    prepared = outlines.prepared
+    if outlines.detected is None or any(outlines.record.get("padding_1", {}).values()):
+        return outlines  # a strip rapidocr pads (one short line): nothing to straighten
+    straight = _turned_by(prepared, skew)
+    record = copy.deepcopy(outlines.record)
+    record.pop("padding_1", None)
+    try:
+        _, detected = recognizer.detect_and_crop(straight, record)
+    except _rapidocr_error():
+        return outlines
+    if any(record.get("padding_1", {}).values()):
+        return outlines
+    detected.boxes = _turned_back(detected.boxes, skew, straight.shape, prepared.shape)
+    crops = recognizer.crop_text_regions(prepared, detected.boxes)
+    return attrs.evolve(outlines, crops=crops, detected=detected)
+
+
+def _turned_by(pixels: Any, degrees: float) -> Any:
+    """An image (rapidocr's array) turned ``degrees`` counter-clockwise, grown to hold all of
+    it, the corners it gains filled with the shade of its edges (the paper)."""
+    import numpy
+    from PIL import Image
+
+    edges = numpy.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    paper = tuple(int(value) for value in numpy.median(edges, axis=0))
+    turned = Image.fromarray(pixels).rotate(
+        degrees, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=paper
+    )
+    return numpy.ascontiguousarray(numpy.asarray(turned))
+
+
+def _turned_back(
+    corners: Any, degrees: float, turned: tuple[int, ...], shape: tuple[int, ...]
+) -> Any:
+    """Points on an image turned ``degrees`` counter-clockwise (:func:`_turned_by`; its
+    array's ``turned`` shape), where they lie on the image before (``shape``)."""
+    import numpy
+
+    radians = math.radians(degrees)
+    cos, sin = math.cos(radians), math.sin(radians)
+    x = corners[..., 0] - turned[1] / 2
+    y = corners[..., 1] - turned[0] / 2
+    back = numpy.empty_like(corners)
+    back[..., 0] = x * cos - y * sin + shape[1] / 2
+    back[..., 1] = x * sin + y * cos + shape[0] / 2
+    return back
+
+
+def read_outlined(outlines: Outlines) -> list[PpocrLine]:
+    """The lines :func:`detect` outlined, read, in detection order."""
+    if outlines.detected is None or not outlines.crops:
+        return []
+    recognizer = _recognizer()
+    from rapidocr.ch_ppocr_cls import TextClsOutput
+
+    try:
+        recognized = recognizer.recognize_txt(outlines.crops)
+    except _rapidocr_error() as exc:
+        log.debug("PP-OCRv6 read nothing: %s", exc)
+        return []
+    result = recognizer.build_final_output(
+        outlines.image, outlines.detected, TextClsOutput(), recognized, outlines.crops,
+        outlines.record,
+    )  # fmt: skip
+    return _lines(result)
+
+
 def read_lines(image: Image.Image) -> list[PpocrLine]:
     """Every text line PP-OCRv6 finds on the page, in detection order."""
-    # every step named on every call: rapidocr keeps a call's choices for the next one
-    result = _recognizer()(_pixels(image), use_det=True, use_cls=False, use_rec=True)
-    if result.boxes is None or result.txts is None:
+    return read_outlined(detect(image))
+
+
+def _rapidocr_error() -> type[Exception]:
+    from rapidocr.main import RapidOCRError
+
+    return RapidOCRError
+
+
+def _lines(result: Any) -> list[PpocrLine]:
+    """rapidocr's output as our lines."""
+    if getattr(result, "boxes", None) is None or getattr(result, "txts", None) is None:
         return []
     word_results = getattr(result, "word_results", None) or [()] * len(result.txts)
     lines = []
@@ -118,7 +277,15 @@ def read_lines(image: Image.Image) -> list[PpocrLine]:
             for word, word_score, word_points in words
             if str(word).strip()
         )
-        lines.append(PpocrLine(text=text, bbox=_box(points), score=float(score), words=boxed))
+        lines.append(
+            PpocrLine(
+                text=text,
+                bbox=_box(points),
+                score=float(score),
+                words=boxed,
+                angle=_angle(points) if len(points) == 4 else 0.0,
+            )
+        )
     return lines
 
 
