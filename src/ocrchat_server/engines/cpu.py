@@ -113,10 +113,14 @@ _GUTTER_WITNESSES = 2
 """... when this many lines nearby end at its left, and as many start at its right..."""
 _GUTTER_REACH = 8
 """... within this many line heights above or below."""
+_GUTTER_PASSES = 3
+"""Looks at the page for lines run across a gutter, each with the parts cut before as
+witnesses (:func:`split_at_gutters`)."""
 _LEAST_SLOPE = 0.5
 """A line sloping less than this (degrees) is cut into pieces as if level."""
 _INK_CONTRAST = 60
-"""Grey levels below the paper that count as ink when looking for blank stripes."""
+"""Grey levels from the paper (below it, or above it on a negative) that count as ink when
+looking for blank stripes."""
 _FRAKTUR = "Fraktur"
 """OSD's name for Fraktur type."""
 _TYPEFACE_SCRIPTS = {_FRAKTUR: "frk"}
@@ -232,6 +236,11 @@ class CpuEngine:
     ) -> PageReading:
         image = page.image
         found = split_at_gutters(page.ink, found)
+        # a dot of dust or a stain PP-OCRv6 took for a mark: noise in the text, and a box
+        # in a gutter that hides it (a microfilm negative's specks)
+        found = [
+            line for line in found if not _is_speck(line.text, common_confidence(PPOCR, line.score))
+        ]
         # a page scanned askew is laid out as if turned upright, its boxes as they are
         skew = page_skew([line.bbox for line in found], [line.angle for line in found])
         layout = upright_boxes([line.bbox for line in found], skew, [line.angle for line in found])
@@ -433,11 +442,27 @@ def split_at_gutters(image: Image.Image, lines: list[ppocr.PpocrLine]) -> list[p
     stripe wider than word spacing that lines up with where several
     neighbouring lines end (on its left) or start (on its right): a gutter the
     page confirms. Each part is recognized again on its own.
+
+    Where most lines of a stretch ran across, the parts cut first are the witnesses of
+    the rest: the page is looked at again until no line is cut (on a microfilm negative
+    of a commentary, the two columns' last lines were found across both).
     """
     if len(lines) <= _GUTTER_WITNESSES:
         return lines
     height = statistics.median(line.bbox[3] - line.bbox[1] for line in lines)
     grey = image.convert("L")
+    for _ in range(_GUTTER_PASSES):
+        cut = _cut_at_gutters(image, grey, lines, height)
+        if len(cut) == len(lines):
+            break
+        lines = cut
+    return lines
+
+
+def _cut_at_gutters(
+    image: Image.Image, grey: Image.Image, lines: list[ppocr.PpocrLine], height: float
+) -> list[ppocr.PpocrLine]:
+    """One look at the page for lines run across a gutter (:func:`split_at_gutters`)."""
     result: list[ppocr.PpocrLine] = []
     for line in lines:
         cuts = [
@@ -495,9 +520,14 @@ def _blank_stripes(grey: Image.Image, box: BBox, min_width: float) -> list[tuple
     pixels = numpy.asarray(grey.crop(box), dtype=numpy.uint8)
     if pixels.size == 0:
         return []
-    # ink: clearly darker than the line's paper (its brightest tenth)
-    paper = numpy.percentile(pixels, 90)
-    inked = (pixels < paper - _INK_CONTRAST).any(axis=0)
+    # ink: clearly darker than the line's paper (its brightest tenth), or on a negative
+    # (microfilm), whose paper is the darkest tenth, clearly lighter; most of a line's
+    # pixels are paper, so the paper is the end the median lies nearer
+    light, middle, dark = numpy.percentile(pixels, (90, 50, 10))
+    if light - middle <= middle - dark:
+        inked = (pixels < light - _INK_CONTRAST).any(axis=0)
+    else:
+        inked = (pixels > dark + _INK_CONTRAST).any(axis=0)
     columns = numpy.flatnonzero(inked)
     if columns.size == 0:
         return []
@@ -651,7 +681,8 @@ def _inside_across(box: BBox, other: BBox) -> float:
 
 
 def _is_speck(text: str, confidence: float) -> bool:
-    """A mark Tesseract read between words of a cropped line: short, unsure, no letter."""
+    """A mark read where there is none (a speck of dust, a stain): short, unsure (0 to 1),
+    no letter."""
     return (
         len(text) <= _SPECK_LENGTH
         and 0 <= confidence < _SPECK_CONFIDENCE
