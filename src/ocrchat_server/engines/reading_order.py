@@ -8,6 +8,9 @@ sections); then at its widest horizontal gap (rows); then at its widest
 vertical gap. Short pieces beside each other (a verse and its line number, a
 label and its value, table cells) so stay on their row, while columns of
 running text are read one after the other.
+
+A page scanned askew is laid out as if it lay straight (:func:`page_skew`,
+:func:`upright_boxes`).
 """
 
 from __future__ import annotations
@@ -51,8 +54,8 @@ _SKEW_LINE_LENGTH = 5.0
 word's outline is too short to have a reliable slope."""
 _SKEW_WITNESSES = 3
 _LEAST_SKEW = 0.5
-"""A skew smaller than this (degrees) moves a line's ends by under a fifth of a line height
-across an A4 page at 300 dpi: such boxes are laid out as they are."""
+"""Under this skew (degrees) boxes are laid out as they are: taken out at 0.2, the 0.35
+degrees of the corpus's 1761 Latin table reordered its cells, 7 errors worse."""
 _MOST_SKEW = 10.0
 """A steeper median slope is no scan set askew (text set at an angle, a photo): laid out as
 it is."""
