@@ -445,6 +445,17 @@ def test_a_two_column_page_scanned_askew_is_read_as_well_as_upright() -> None:
         assert y0 <= y <= y1, (block.text, (x, y), found[block.text])
         matched += 1
     assert matched >= 40
+    # the Greek lines Tesseract read (on the page turned straight) have their words on
+    # their lines as the page lies
+    greek = [block for block in read.page.blocks if "tesseract" in (block.engine or "")]
+    assert len(greek) >= 10
+    for block in greek:
+        x0, y0, x1, y1 = block.bbox
+        for word in block.words or []:
+            middle_x = (word.bbox[0] + word.bbox[2]) / 2
+            middle_y = (word.bbox[1] + word.bbox[3]) / 2
+            assert x0 - 5 <= middle_x <= x1 + 5, (block.text, word)
+            assert y0 - 5 <= middle_y <= y1 + 5, (block.text, word)
 
 
 def test_a_page_scanned_four_degrees_askew_has_its_lines_found_on_it_straightened() -> None:

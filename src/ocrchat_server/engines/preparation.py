@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -131,6 +132,37 @@ def prepare_page(
         ink = to_grey(image)
         timings[GREY] = round(time.perf_counter() - started, 4)
     return PreparedPage(image=image, ink=ink, rotation=rotation, timings=timings)
+
+
+def turned_by(image: Image.Image, degrees: float) -> Image.Image:
+    """``image`` turned ``degrees`` counter-clockwise (a page scanned askew, straightened),
+    grown to hold all of it, the corners it gains filled with the shade of its edges (the
+    paper, light or, on a negative, dark)."""
+    import numpy
+
+    pixels = numpy.asarray(image.convert("RGB" if image.mode != "L" else "L"))
+    edges = numpy.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    paper = numpy.median(edges, axis=0)
+    fill: int | tuple[int, ...] = (
+        int(paper) if image.mode == "L" else tuple(int(value) for value in paper)
+    )
+    source = image if image.mode in ("L", "RGB") else image.convert("RGB")
+    return source.rotate(degrees, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill)
+
+
+def turned_back(points: Any, degrees: float, turned: tuple[int, int], size: tuple[int, int]) -> Any:
+    """Points (an array of x, y pairs) on an image of size ``size`` turned by
+    :func:`turned_by` (its size ``turned``), where they lie on the image before."""
+    import numpy
+
+    radians = math.radians(degrees)
+    cos, sin = math.cos(radians), math.sin(radians)
+    x = points[..., 0] - turned[0] / 2
+    y = points[..., 1] - turned[1] / 2
+    back = numpy.empty_like(points, dtype=float)
+    back[..., 0] = x * cos - y * sin + size[0] / 2
+    back[..., 1] = x * sin + y * cos + size[1] / 2
+    return back.astype(points.dtype) if points.dtype.kind == "f" else back
 
 
 def to_grey(image: Image.Image) -> Image.Image:
