@@ -211,8 +211,7 @@ class CpuEngine:
         outlines = ppocr.detect(page.ink)
         if DESKEW in self.preparation:
             started = time.perf_counter()
-            boxes, angles = outlines.boxes, outlines.angles
-            skew = page_skew(boxes, angles) if boxes else 0.0
+            skew = page_skew(outlines.boxes, outlines.angles)
             if abs(skew) >= LEAST_DESKEW:
                 outlines = ppocr.detected_straight(outlines, skew)
             page.timings[DESKEW] = round(time.perf_counter() - started, 4)
@@ -244,8 +243,9 @@ class CpuEngine:
             line for line in found if not _is_speck(line.text, common_confidence(PPOCR, line.score))
         ]
         # a page scanned askew is laid out as if turned upright, its boxes as they are
-        skew = page_skew([line.bbox for line in found], [line.angle for line in found])
-        layout = upright_boxes([line.bbox for line in found], skew, [line.angle for line in found])
+        boxes, angles = [line.bbox for line in found], [line.angle for line in found]
+        skew = page_skew(boxes, angles)
+        layout = upright_boxes(boxes, skew, angles)
         order = reading_order(layout)
         grouped = paragraphs(layout, order)
         detected = None
@@ -666,7 +666,7 @@ def _with_greek_words(
                 or word.confidence < _GREEK_WORD_SURE
             ):
                 continue
-            best = _line_holding(upright_boxes([word.bbox], skew)[0], layout, others)
+            best = _line_holding(word.bbox, layout, others, skew)
             if best is not None:
                 placed.setdefault(best, []).append(word)
     result: dict[int, ppocr.PpocrLine] = {}
@@ -699,11 +699,12 @@ def _with_greek_words(
     return result
 
 
-def _line_holding(box: BBox, lines: list[BBox], among: list[int]) -> int | None:
-    """Of the lines ``among`` (by their boxes, ``lines``), the one holding most of ``box``,
-    where that is more than :data:`_LINE_MATCH` of it. On a page scanned askew, each line's
-    upright box reaches over its neighbours' words: both are taken as if the page lay
-    straight."""
+def _line_holding(box: BBox, lines: list[BBox], among: list[int], skew: float) -> int | None:
+    """Of the lines ``among`` (by their boxes as if the page lay straight, ``lines``), the
+    one holding most of ``box`` (a word's, on the page scanned at ``skew`` degrees), where
+    that is more than :data:`_LINE_MATCH` of it. On a page scanned askew, each line's
+    upright box reaches over its neighbours' words: both are taken as if it lay straight."""
+    (box,) = upright_boxes([box], skew)
     best, best_share = None, _LINE_MATCH
     for i in among:
         share = share_inside(box, lines[i])
@@ -743,7 +744,7 @@ def _tesseract_lines(
     assigned: dict[int, list[TesseractWord]] = {}
     for words in words_by_line(data).values():
         for word in words:
-            best = _line_holding(upright_boxes([word.bbox], skew)[0], layout, candidates)
+            best = _line_holding(word.bbox, layout, candidates, skew)
             if best is not None:
                 assigned.setdefault(best, []).append(word)
     lines = {}

@@ -140,13 +140,13 @@ def turned_by(image: Image.Image, degrees: float) -> Image.Image:
     paper, light or, on a negative, dark)."""
     import numpy
 
-    pixels = numpy.asarray(image.convert("RGB" if image.mode != "L" else "L"))
+    source = image if image.mode in ("L", "RGB") else image.convert("RGB")
+    pixels = numpy.asarray(source)
     edges = numpy.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
     paper = numpy.median(edges, axis=0)
     fill: int | tuple[int, ...] = (
-        int(paper) if image.mode == "L" else tuple(int(value) for value in paper)
+        int(paper) if source.mode == "L" else tuple(int(value) for value in paper)
     )
-    source = image if image.mode in ("L", "RGB") else image.convert("RGB")
     return source.rotate(degrees, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill)
 
 
