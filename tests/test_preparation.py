@@ -21,6 +21,7 @@ import io
 import math
 from pathlib import Path
 
+import numpy
 import pytest
 import wordfreq
 from click.testing import CliRunner
@@ -52,6 +53,7 @@ from ocrchat_server.engines.preparation import (
     page_rotation,
     parse_steps,
 )
+from ocrchat_server.engines.spellings import StepChoices, spellings, token_steps, word_steps
 from ocrchat_server.engines.tesseract import osd_orientation
 from ocrchat_server.engines.word_forms import word_forms
 from ocrchat_server.engines.word_frequency import word_frequencies
@@ -347,6 +349,87 @@ def test_a_word_broken_at_a_line_end_is_put_right_whole() -> None:
         ["fectly)", "the", "well-"],
         ["known"],
     ]
+
+
+def test_a_word_that_is_none_takes_the_likelier_spelling_the_recognizer_saw() -> None:
+    """PP-OCRv6 read this report's "women" as "wamen" with full confidence, but "o" was its
+    second choice at that step: the word list has no "wamen", and the recognizer's other
+    spellings give the word. A name misread once, "Theresenstwdt", is spelled as the page
+    has it elsewhere."""
+    english = resolve_language("eng")
+    with Image.open(TYPEWRITER) as scan:
+        scan.load()
+        raw = CpuEngine(preparation=(UPRIGHT, GREY)).read_page(scan, index=0, language=english)
+        spelled = CpuEngine().read_page(scan, index=0, language=english)
+
+    raw_words = {word.strip(",.") for word in raw.page.text.split()}
+    words = {word.strip(",.") for word in spelled.page.text.split()}
+    assert {"wamen", "Theresenstwdt"} <= raw_words  # what the step is for
+    assert not {"wamen", "Theresenstwdt"} & words
+    assert "women" in words
+    assert cer(reference(TYPEWRITER), spelled.page.text) < cer(reference(TYPEWRITER), raw.page.text)
+
+
+def test_the_recognizer_s_spellings_of_a_word_come_from_its_steps() -> None:
+    """A prefix beam search over the steps of a made-up line: the likeliest spelling first,
+    the others with their likelihood against it, a letter read twice only across a blank."""
+    characters = ["blank", "a", "o", "n", " "]
+    blank, a, o, n, space = range(5)
+
+    def step(*choices: tuple[int, float]) -> list[float]:
+        row = [0.0] * len(characters)
+        for chosen, probability in choices:
+            row[chosen] = probability
+        return row
+
+    probabilities = numpy.array(
+        [
+            step((space, 1.0)),
+            step((n, 1.0)),
+            step((blank, 1.0)),
+            step((a, 0.6), (o, 0.4)),  # "a", or a little less likely "o"
+            step((blank, 0.9), (n, 0.1)),
+            step((n, 1.0)),
+            step((space, 1.0)),
+            step((o, 1.0)),
+            step((blank, 0.75), (o, 0.25)),  # a blank parts two "o"s; without, one held
+            step((o, 1.0)),
+        ],
+        dtype=numpy.float32,
+    )
+    choices = StepChoices.of(probabilities, characters)
+    assert choices.text == "nan oo"
+    first, second = word_steps(choices)
+    found = spellings(choices, first)
+    assert found[0] == ("nan", 1.0)
+    assert dict(found) == {"nan": 1.0, "non": pytest.approx(0.4 / 0.6)}
+    assert dict(spellings(choices, second)) == {"oo": 1.0, "o": pytest.approx(0.25 / 0.75)}
+    assert token_steps(choices, ["nan", "oo"]) == [first, second]
+    assert token_steps(choices, ["nun", "oo"]) is None  # the text is no longer its reading
+
+
+def test_the_likelier_spellings_spare_names_and_the_long_s() -> None:
+    """A word that is no word takes the recognizer's likeliest spelling that is one. A
+    capitalized word (a name, perhaps) does so only where the spelling is likely, or the
+    page has it elsewhere; an ``f`` is left for the long-s step."""
+    english = lexicon("eng")
+    seen = {
+        (0, 0): [("wamen", 1.0), ("women", 0.35)],
+        (0, 1): [("Kowaiczyk", 1.0), ("Kowalczyk", 0.05)],
+        (1, 0): [("Dorvan", 1.0), ("Dorman", 0.05)],
+        (1, 1): [("Lorvan", 1.0), ("Lorman", 0.5)],
+        (1, 2): [("fome", 1.0), ("some", 0.5)],
+        (2, 0): [("obiect", 1.0), ("object", 0.01)],  # too unlikely
+    }
+    page = [
+        [("wamen", 1.0), ("Kowaiczyk", 1.0), ("Kowalczyk", 1.0)],
+        [("Dorvan", 1.0), ("Lorvan", 1.0), ("fome", 1.0)],
+        [("obiect", 1.0)],
+    ]
+    spelled = spell_page(page, english, spellings=lambda i, j: seen.get((i, j), []))
+    assert spelled[0] == ["women", "Kowalczyk", "Kowalczyk"]  # the page has the name
+    assert spelled[1] == ["Dorvan", "Lorman", "fome"]
+    assert spelled[2] == ["obiect"]
 
 
 GERMAN_TYPEWRITER = TEST_DATA / "de_ehri_typed_wl1375b189_02.jpg"

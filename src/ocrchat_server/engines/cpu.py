@@ -72,6 +72,7 @@ from ocrchat_server.engines.scripts import (
     ppocr_reads,
     ppocr_reads_but_greek,
 )
+from ocrchat_server.engines.spellings import spellings, token_steps
 from ocrchat_server.engines.tables import find_tables
 from ocrchat_server.engines.tesseract import (
     TesseractEngine,
@@ -118,6 +119,10 @@ _GUTTER_REACH = 8
 _GUTTER_PASSES = 3
 """Looks at the page for lines run across a gutter, each with the parts cut before as
 witnesses (:func:`split_at_gutters`)."""
+_THINNEST_PIECE = 2
+"""Pixels across, below which a part of a line cut at a gutter is not read: a stripe can end
+a pixel from the line's end (a bilevel scan's ragged edge), and the recognizer fails on
+an image with no width."""
 _LEAST_SLOPE = 0.5
 """A line sloping less than this (degrees) is cut into pieces as if level."""
 _INK_CONTRAST = 60
@@ -395,7 +400,13 @@ def _spelled(
         [(word, line.words[i].score if fits else line.score) for i, word in enumerate(t)]
         for line, t, fits in zip(lines, tokens, aligned, strict=True)
     ]
-    spelled = spell_page(scored, words, frequencies, fraktur=fraktur)
+    steps = [token_steps(line.choices, t) for line, t in zip(lines, tokens, strict=True)]
+
+    def other_spellings(i: int, j: int) -> list[tuple[str, float]]:
+        spans, choices = steps[i], lines[i].choices
+        return spellings(choices, spans[j]) if spans is not None and choices else []
+
+    spelled = spell_page(scored, words, frequencies, fraktur=fraktur, spellings=other_spellings)
     result = []
     for line, t, fits, fixed in zip(lines, tokens, aligned, spelled, strict=True):
         if fixed == t:
@@ -408,7 +419,7 @@ def _spelled(
                 for word, text in zip(line.words, fixed, strict=True)
                 for part in _split_word(word, text)
             )
-        result.append(attrs.evolve(line, text=" ".join(fixed), words=boxed))
+        result.append(attrs.evolve(line, text=" ".join(fixed), words=boxed, choices=None))
     return result
 
 
@@ -434,7 +445,7 @@ def _with_long_s(
             boxed = tuple(
                 attrs.evolve(word, text=text) for word, text in zip(boxed, after, strict=True)
             )
-        result.append(attrs.evolve(line, text=" ".join(after), words=boxed))
+        result.append(attrs.evolve(line, text=" ".join(after), words=boxed, choices=None))
     return result
 
 
@@ -514,9 +525,15 @@ def _cut_at_gutters(
         edges = [line.bbox[0], *(x for stripe in cuts for x in stripe), line.bbox[2]]
         for left, right in zip(edges[::2], edges[1::2], strict=True):
             box, piece = _piece(image, line, left, right)
-            text, score = ppocr.recognize_line(piece)
+            if min(piece.size) < _THINNEST_PIECE:
+                continue  # a sliver between a stripe and the line's end: no text to read
+            text, score, choices = ppocr.recognize_line(piece)
             if text:
-                result.append(ppocr.PpocrLine(text=text, bbox=box, score=score, angle=line.angle))
+                result.append(
+                    ppocr.PpocrLine(
+                        text=text, bbox=box, score=score, angle=line.angle, choices=choices
+                    )
+                )
     return result
 
 

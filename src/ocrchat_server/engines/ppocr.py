@@ -23,13 +23,17 @@ Pitfalls worked around here:
 
 from __future__ import annotations
 
+import collections
 import copy
 import functools
 import logging
 import math
+import threading
 from typing import TYPE_CHECKING, Any
 
 import attrs
+
+from ocrchat_server.engines.spellings import StepChoices
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -65,6 +69,9 @@ class PpocrLine:
     """The slope of the line as the detector outlined it, in degrees: positive where it runs
     down to the right (the page's y grows downwards). A page scanned askew has its lines
     at its angle (:func:`.reading_order.page_skew`)."""
+    choices: StepChoices | None = attrs.field(default=None, eq=False, repr=False)
+    """The recognizer's likeliest characters along the line, where ``text`` is still its
+    reading (:mod:`.spellings`)."""
 
 
 @functools.cache
@@ -92,6 +99,46 @@ def _recognizer() -> Any:
             "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
         }
     )
+
+
+class _KeptChoices:
+    """rapidocr's decoder of the recognizer's output, which also keeps each line's
+    :class:`StepChoices` (this thread's, in the order the lines were decoded)."""
+
+    def __init__(self, decoder: Any) -> None:
+        self._decoder = decoder
+        self._kept = threading.local()
+
+    def __call__(self, predictions: Any, *args: Any, **kwargs: Any) -> Any:
+        decoded = self._decoder(predictions, *args, **kwargs)
+        kept = getattr(self._kept, "choices", None)
+        if kept is not None:
+            characters = self._decoder.character
+            kept.extend(StepChoices.of(line, characters) for line in predictions)
+        return decoded
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._decoder, name)
+
+    def start(self) -> None:
+        """Keep the choices of the lines decoded from now on, in this thread."""
+        self._kept.choices = []
+
+    def taken(self) -> list[StepChoices]:
+        """The choices kept since :meth:`start`, which stops keeping them."""
+        kept: list[StepChoices] = getattr(self._kept, "choices", None) or []
+        self._kept.choices = None
+        return kept
+
+
+@functools.cache
+def _choices_kept() -> _KeptChoices:
+    """The recognizer's decoder, wrapped to keep each line's choices (rapidocr loads the
+    recognition model on first use; this loads it then)."""
+    model = _recognizer()._load_rec_model()
+    kept = _KeptChoices(model.postprocess_op)
+    model.postprocess_op = kept
+    return kept
 
 
 def _pixels(image: Image.Image) -> Any:
@@ -214,16 +261,20 @@ def read_outlined(outlines: Outlines) -> list[PpocrLine]:
     recognizer = _recognizer()
     from rapidocr.ch_ppocr_cls import TextClsOutput
 
+    kept = _choices_kept()
+    kept.start()
     try:
         recognized = recognizer.recognize_txt(outlines.crops)
     except _rapidocr_error() as exc:
         log.debug("PP-OCRv6 read nothing: %s", exc)
         return []
+    finally:
+        choices = kept.taken()
     result = recognizer.build_final_output(
         outlines.image, outlines.detected, TextClsOutput(), recognized, outlines.crops,
         outlines.record,
     )  # fmt: skip
-    return _lines(result)
+    return _lines(result, choices)
 
 
 def read_lines(image: Image.Image) -> list[PpocrLine]:
@@ -237,11 +288,16 @@ def _rapidocr_error() -> type[Exception]:
     return RapidOCRError
 
 
-def _lines(result: Any) -> list[PpocrLine]:
-    """rapidocr's output as our lines."""
+def _lines(result: Any, choices: list[StepChoices] | None = None) -> list[PpocrLine]:
+    """rapidocr's output as our lines, each with its :class:`StepChoices` from ``choices``
+    (the lines' in the order they were decoded, which is not the lines' order: each goes to
+    the line whose text it reads as)."""
     if getattr(result, "boxes", None) is None or getattr(result, "txts", None) is None:
         return []
     word_results = getattr(result, "word_results", None) or [()] * len(result.txts)
+    by_text: dict[str, collections.deque[StepChoices]] = collections.defaultdict(collections.deque)
+    for line_choices in choices or ():
+        by_text[line_choices.text].append(line_choices)
     lines = []
     for points, text, score, words in zip(
         result.boxes, result.txts, result.scores, word_results, strict=True
@@ -261,14 +317,26 @@ def _lines(result: Any) -> list[PpocrLine]:
                 score=float(score),
                 words=boxed,
                 angle=_angle(points) if len(points) == 4 else 0.0,
+                choices=by_text[text].popleft() if by_text.get(text) else None,
             )
         )
     return lines
 
 
-def recognize_line(image: Image.Image) -> tuple[str, float]:
-    """The text of an image holding one line (no detection), and its score."""
-    result = _recognizer()(_pixels(image), use_det=False, use_cls=False, use_rec=True)
+def recognize_line(image: Image.Image) -> tuple[str, float, StepChoices | None]:
+    """The text of an image holding one line (no detection), its score, and the
+    recognizer's choices along it ("" for an image with no pixels, which rapidocr fails
+    on)."""
+    if image.width == 0 or image.height == 0:
+        return "", 0.0, None
+    kept = _choices_kept()
+    kept.start()
+    try:
+        result = _recognizer()(_pixels(image), use_det=False, use_cls=False, use_rec=True)
+    finally:
+        choices = kept.taken()
     if not result.txts:
-        return "", 0.0
-    return str(result.txts[0]).strip(), float(result.scores[0])
+        return "", 0.0, None
+    text = str(result.txts[0]).strip()
+    line_choices = choices[0] if len(choices) == 1 and choices[0].text == text else None
+    return text, float(result.scores[0]), line_choices
