@@ -432,6 +432,21 @@ def test_the_likelier_spellings_spare_names_and_the_long_s() -> None:
     assert spelled[2] == ["obiect"]
 
 
+def test_the_likelier_spellings_put_compounds_and_broken_words_right() -> None:
+    """A compound's parts are each held to be words; a word broken at a line's end takes
+    the likeliest pair of its halves' spellings that makes one, each half on its line."""
+    english = lexicon("eng")
+    seen = {
+        (0, 0): [("well-knawn", 1.0), ("well-known", 0.3)],
+        (0, 1): [("the", 1.0)],
+        (0, 2): [("verna-", 1.0), ("vema-", 0.4)],
+        (1, 0): [("oular.", 1.0), ("cular.", 0.3)],
+    }
+    page = [[("well-knawn", 1.0), ("the", 1.0), ("verna-", 1.0)], [("oular.", 0.78)]]
+    spelled = spell_page(page, english, spellings=lambda i, j: seen.get((i, j), []))
+    assert spelled == [["well-known", "the", "verna-"], ["cular."]]
+
+
 GERMAN_TYPEWRITER = TEST_DATA / "de_ehri_typed_wl1375b189_02.jpg"
 
 

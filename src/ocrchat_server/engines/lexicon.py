@@ -147,6 +147,8 @@ _MOST_PLACES = 14
 at most (more make too many combinations to try, and too many chances of a wrong
 match): German compounds have 17 ("Konzentrationalager")."""
 _WORD = re.compile(r"^(\W*)(\w+?)(\W*)$")
+_SPELLED_WORD = re.compile(r"^(\W*)([^\W\d_]+(?:-[^\W\d_]+)*)(\W*)$")
+"""A word of letters, or a compound of such words, with any punctuation around it."""
 _SYSTEMATIC = 3
 """Different words a confusion must be undone in before it counts as the page's own."""
 _DIGIT_LOOKALIKES = str.maketrans("lIOo", "1100")
@@ -187,18 +189,31 @@ def spell_page(
     line's end is put right whole ("ex- oluded" -> "ex- cluded"), each half keeping its
     line; the second half is no word of its own, and otherwise gets the confusions only,
     as word frequencies say nothing about half a word ("Hun- garian" is not "garlan")."""
+    on_page = _page_words(lines)
     whole: dict[tuple[int, int], str] = {}
     for i in range(1, len(lines)):
         if lines[i - 1] and lines[i] and _broken(lines[i - 1][-1][0]):
             (before, before_score), (after, after_score) = lines[i - 1][-1], lines[i][0]
-            halves = _rejoined(
-                before, after, min(before_score, after_score), words, frequencies, fraktur
-            )
+            halves = None
+            if spellings is not None:
+                halves = _rejoined_as_spelled(
+                    before,
+                    after,
+                    (
+                        functools.partial(spellings, i - 1, len(lines[i - 1]) - 1),
+                        functools.partial(spellings, i, 0),
+                    ),
+                    words,
+                    frequencies,
+                    on_page,
+                )
+            if halves is None:
+                halves = _rejoined(
+                    before, after, min(before_score, after_score), words, frequencies, fraktur
+                )
             if halves is not None:
                 whole[i - 1, len(lines[i - 1]) - 1], whole[i, 0] = halves
             whole.setdefault((i, 0), "")  # a second half: no frequencies for it alone
-
-    on_page = _page_words(lines)
 
     def spelled(i: int, j: int, systematic: frozenset[tuple[str, str]] = frozenset()) -> str:
         word, score = lines[i][j]
@@ -266,7 +281,8 @@ def _likelier_spelling(
     fraktur: bool = False,
 ) -> str | None:
     """``word`` (with any punctuation around it) spelled as the recognizer's likeliest other
-    spelling that is a word, where the word as read is none; None where none will do.
+    spelling that is a word, where the word as read is none; None where none will do. A
+    compound's parts ("Czeoho-Slovakia") are each held to that.
 
     A spelling counts as a word where the lists know it, or where the page has it read
     surely elsewhere (a name no list knows, misread once). It must be at least
@@ -274,39 +290,65 @@ def _likelier_spelling(
     knows, so it changes only to a word the page has elsewhere, to one at least
     :data:`_LIKELY_NAME` as likely, or by an accent put back ("Vidni": "Vídni"). An ``f``
     never becomes an ``s``: that is the long s, :func:`with_long_s`'s to decide."""
-    match = _WORD.match(word)
+    match = _SPELLED_WORD.match(word)
     if not match:
         return None
     before, core, after = match.groups()
+    parts = core.split("-")
     if (
-        not core.isalpha()
-        or len(core) < _SHORTEST_SPELLED
+        len(core) < _SHORTEST_SPELLED
         or after.endswith("-")
-        or _known(core, words, frequencies)
+        or all(_known(part, words, frequencies) for part in parts)
     ):
         return None
     for spelled, likelihood in spellings():
         if likelihood < _LIKELY:
             break
-        other = _WORD.match(spelled)
-        if other is None:
+        other = _SPELLED_WORD.match(spelled)
+        if other is None or other.group(2) == core:
             continue
-        meant = other.group(2)
-        if meant == core or len(meant) < 2 or not meant.isalpha() or _long_s_taken(core, meant):
-            continue
-        seen = meant in on_page
-        if not seen and not _known(meant, words, frequencies):
-            continue
-        if (
-            core[0].isupper()
-            and not seen
-            and likelihood < _LIKELY_NAME
-            and not (_accents_only(core, meant) and _bare(core) == core)
+        meant = other.group(2).split("-")
+        if len(meant) == len(parts) and all(
+            _spelled_part(part, right, likelihood, words, frequencies, on_page)
+            for part, right in zip(parts, meant, strict=True)
         ):
-            continue
-        # a spelling the web's lists hold without its accents ("Okresni") gets them back
-        return before + (_more_common(meant, words, frequencies, fraktur) or meant) + after
+            # a spelling the web's lists hold without its accents ("Okresni") gets them back
+            return (
+                before
+                + "-".join(
+                    right
+                    if right == part
+                    else _more_common(right, words, frequencies, fraktur) or right
+                    for part, right in zip(parts, meant, strict=True)
+                )
+                + after
+            )
     return None
+
+
+def _spelled_part(
+    read: str,
+    meant: str,
+    likelihood: float,
+    words: frozenset[str],
+    frequencies: WordFrequencies | None,
+    on_page: frozenset[str],
+) -> bool:
+    """Whether one word (or a compound's part) ``read`` may be spelled ``meant``
+    (:func:`_likelier_spelling`)."""
+    if meant == read:
+        return True
+    if len(meant) < 2 or _long_s_taken(read, meant):
+        return False
+    seen = meant in on_page
+    if not seen and not _known(meant, words, frequencies):
+        return False
+    return (
+        not read[0].isupper()
+        or seen
+        or likelihood >= _LIKELY_NAME
+        or (_accents_only(read, meant) and _bare(read) == read)
+    )
 
 
 def _long_s_taken(core: str, meant: str) -> bool:
@@ -340,6 +382,50 @@ def _fraktur_capital(
     else:
         meant = _far_commoner(core, found, frequencies) if frequencies is not None else None
     return word if meant is None else before + meant + after
+
+
+def _rejoined_as_spelled(
+    before: str,
+    after: str,
+    spellings: tuple[
+        Callable[[], Sequence[tuple[str, float]]], Callable[[], Sequence[tuple[str, float]]]
+    ],
+    words: frozenset[str],
+    frequencies: WordFrequencies | None,
+    on_page: frozenset[str],
+) -> tuple[str, str] | None:
+    """The two halves of a word broken at a line's end, where together they are no word,
+    spelled as the likeliest pair of the recognizer's spellings of each (``spellings``: the
+    first half's and the second's) that makes one ("verna- oular." -> "verna- cular."), as
+    :func:`_likelier_spelling` would take it; None where no pair will do."""
+    first, second = _WORD.match(before), _WORD.match(after)
+    if first is None or second is None or first.group(3) != "-" or second.group(1):
+        return None
+    head, tail = first.group(2), second.group(2)
+    if not (head + tail).isalpha() or _known(head + tail, words, frequencies):
+        return None
+    heads = [(head, 1.0)] + [
+        (match.group(2), likelihood)
+        for spelled, likelihood in spellings[0]()
+        if (match := _WORD.match(spelled)) and match.group(3) == "-" and match.group(2) != head
+    ]
+    tails = [(tail, 1.0)] + [
+        (match.group(2), likelihood)
+        for spelled, likelihood in spellings[1]()
+        if (match := _WORD.match(spelled)) and not match.group(1) and match.group(2) != tail
+    ]
+    pairs = sorted(
+        ((h, t, p * q) for h, p in heads for t, q in tails if (h, t) != (head, tail)),
+        key=lambda pair: -pair[2],
+    )
+    for h, t, likelihood in pairs:
+        if likelihood < _LIKELY:
+            break
+        if (h + t).isalpha() and _spelled_part(
+            head + tail, h + t, likelihood, words, frequencies, on_page
+        ):
+            return first.group(1) + h + "-", t + second.group(3)
+    return None
 
 
 def _rejoined(
