@@ -25,7 +25,7 @@ import numpy
 import pytest
 import wordfreq
 from click.testing import CliRunner
-from PIL import Image
+from PIL import Image, ImageFilter
 from starlette.testclient import TestClient
 
 from ocrchat_server.app import create_app
@@ -460,6 +460,20 @@ def test_a_real_page_s_one_letter_misreadings_are_put_right() -> None:
     assert {"eigenen", "weissen"} <= {word.strip(",.") for word in words}
     assert not {"eigegen", "weissxn"} & set(words)
     assert cer(reference(GERMAN_TYPEWRITER), read.page.text) < 0.02
+
+
+def test_a_blurred_page_read_less_surely_still_has_its_words_put_right() -> None:
+    """The German typescript blurred, as by a shaky camera: PP-OCRv6 reads it with a mean
+    score of 0.93, under the 0.94 from which a page used to get any correction at all."""
+    with Image.open(GERMAN_TYPEWRITER) as scan:
+        blurred = scan.convert("L").filter(ImageFilter.GaussianBlur(1.5))
+    german = resolve_language("deu")
+
+    raw = CpuEngine(preparation=(UPRIGHT, GREY)).read_page(blurred, index=0, language=german)
+    spelled = CpuEngine().read_page(blurred, index=0, language=german)
+
+    truth = reference(GERMAN_TYPEWRITER)
+    assert cer(truth, spelled.page.text) < 0.8 * cer(truth, raw.page.text)
 
 
 def test_a_page_s_own_confusions_numbers_and_run_on_sentences() -> None:

@@ -35,9 +35,10 @@ Where wordfreq knows how common the language's words are (about 40 languages,
 - on a long-s page, a word both ways takes the ſ where that makes a far more common word
   ("fur" -> "ſur").
 
-Left alone, because there a change is more likely wrong than right: pages
+Left alone, because there a change is more likely wrong than right: pages and lines
 PP-OCRv6 reads with less confidence (handwriting, damage: the model guesses
-rather than confuses; :data:`.cpu._LEXICON_PAGE_SCORE`), unsure words,
+rather than confuses; :data:`.cpu._LEXICON_PAGE_SCORE`, :data:`.cpu._LEXICON_LINE_SCORE`),
+unsure words,
 capitalized words (names) unless the change only adds or moves an accent, the
 page makes the same confusion in three lowercase words, or no list has seen the word
 (above), words under four
@@ -60,7 +61,7 @@ import re
 import subprocess
 import tempfile
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 
 from ocrchat_server.engines.languages import tessdata_dir
@@ -173,6 +174,7 @@ def spell_page(
     *,
     fraktur: bool = False,
     spellings: Callable[[int, int], Sequence[tuple[str, float]]] | None = None,
+    left_alone: Collection[int] = (),
 ) -> list[list[str]]:
     """A page's words (each line's words as PP-OCRv6 wrote them, with their scores), put
     right. A word may come back as two (``service. On`` for ``service.On``).
@@ -181,7 +183,9 @@ def spell_page(
     (:data:`FRAKTUR_CAPITALS`). ``spellings``: for line i's word j, the other spellings the
     recognizer saw, with how likely each is against the word as read
     (:func:`.spellings.spellings`); a word that is no word takes the likeliest that is
-    one (:func:`_likelier_spelling`) before the confusions are tried.
+    one (:func:`_likelier_spelling`) before the confusions are tried. ``left_alone``: the
+    lines read too unsurely for any of this (their words are guesses); they stay as read,
+    and a word broken across one of them is not looked up whole.
 
     Two passes: the first finds the confusions this page makes in lowercase words; those
     made in at least three different words are the page's own (a typewriter's worn
@@ -189,9 +193,11 @@ def spell_page(
     line's end is put right whole ("ex- oluded" -> "ex- cluded"), each half keeping its
     line; the second half is no word of its own, and otherwise gets the confusions only,
     as word frequencies say nothing about half a word ("Hun- garian" is not "garlan")."""
-    on_page = _page_words(lines)
+    on_page = _page_words([line for i, line in enumerate(lines) if i not in left_alone])
     whole: dict[tuple[int, int], str] = {}
     for i in range(1, len(lines)):
+        if i - 1 in left_alone or i in left_alone:
+            continue
         if lines[i - 1] and lines[i] and _broken(lines[i - 1][-1][0]):
             (before, before_score), (after, after_score) = lines[i - 1][-1], lines[i][0]
             halves = None
@@ -217,6 +223,8 @@ def spell_page(
 
     def spelled(i: int, j: int, systematic: frozenset[tuple[str, str]] = frozenset()) -> str:
         word, score = lines[i][j]
+        if i in left_alone:
+            return word
         if whole.get((i, j)):
             return whole[i, j]
         alone = (i, j) not in whole
@@ -246,7 +254,9 @@ def spell_page(
     systematic = frozenset(pair for pair, count in made.items() if count >= _SYSTEMATIC)
     # only a capitalized word can come out otherwise the second time
     return [
-        [
+        fixed
+        if i in left_alone
+        else [
             _spaced(
                 _digits(
                     _small_capitals(
