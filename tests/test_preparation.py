@@ -420,16 +420,20 @@ def test_the_likelier_spellings_spare_names_and_the_long_s() -> None:
         (1, 1): [("Lorvan", 1.0), ("Lorman", 0.5)],
         (1, 2): [("fome", 1.0), ("some", 0.5)],
         (2, 0): [("obiect", 1.0), ("object", 0.01)],  # too unlikely
+        (2, 1): [("Uny", 1.0), ("sUny", 0.5)],  # "suny" is in the list; this is no word
+        (2, 2): [("Gläazenden", 1.0), ("Glänzenden", 0.1)],  # unseen by any list
     }
     page = [
         [("wamen", 1.0), ("Kowaiczyk", 1.0), ("Kowalczyk", 1.0)],
         [("Dorvan", 1.0), ("Lorvan", 1.0), ("fome", 1.0)],
-        [("obiect", 1.0)],
+        [("obiect", 1.0), ("Uny", 1.0), ("Gläazenden", 1.0)],
     ]
-    spelled = spell_page(page, english, spellings=lambda i, j: seen.get((i, j), []))
+    spelled = spell_page(
+        page, english, word_frequencies("deu"), spellings=lambda i, j: seen.get((i, j), [])
+    )
     assert spelled[0] == ["women", "Kowalczyk", "Kowalczyk"]  # the page has the name
     assert spelled[1] == ["Dorvan", "Lorman", "fome"]
-    assert spelled[2] == ["obiect"]
+    assert spelled[2] == ["obiect", "Uny", "Glänzenden"]
 
 
 def test_the_likelier_spellings_put_compounds_and_broken_words_right() -> None:

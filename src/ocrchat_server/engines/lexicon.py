@@ -298,7 +298,9 @@ def _likelier_spelling(
     surely elsewhere (a name no list knows, misread once). It must be at least
     :data:`_LIKELY` as likely as the reading. A capitalized word may be a name no list
     knows, so it changes only to a word the page has elsewhere, to one at least
-    :data:`_LIKELY_NAME` as likely, or by an accent put back ("Vidni": "Vídni"). An ``f``
+    :data:`_LIKELY_NAME` as likely, by an accent put back ("Vidni": "Vídni"), or, where no
+    list has seen it and it has six letters or more, to a common word with the same last
+    letter ("Gläazenden": "Glänzenden", :func:`_unseen_to_common`). An ``f``
     never becomes an ``s``: that is the long s, :func:`with_long_s`'s to decide."""
     match = _SPELLED_WORD.match(word)
     if not match:
@@ -348,7 +350,7 @@ def _spelled_part(
     (:func:`_likelier_spelling`)."""
     if meant == read:
         return True
-    if len(meant) < 2 or _long_s_taken(read, meant):
+    if len(meant) < 2 or _long_s_taken(read, meant) or not _cased_as_words_are(meant):
         return False
     seen = meant in on_page
     if not seen and not _known(meant, words, frequencies):
@@ -358,7 +360,17 @@ def _spelled_part(
         or seen
         or likelihood >= _LIKELY_NAME
         or (_accents_only(read, meant) and _bare(read) == read)
+        # a long word that no list has seen, not even as a name, and a common word
+        # instead: a noun (German capitalizes them all), or a sentence's first word
+        or (len(read) >= _SHORTEST_MISREAD and _unseen_to_common(read, meant, frequencies))
     )
+
+
+def _cased_as_words_are(word: str) -> bool:
+    """Whether ``word`` is in lowercase, capitalized or in capitals: a spelling that starts
+    with a letter from the space before the word ("sUny") is none of these, nor is a word
+    of a script without capitals (Chinese, Japanese), whose spellings are not taken."""
+    return word[1:].islower() or word.isupper()
 
 
 def _long_s_taken(core: str, meant: str) -> bool:
