@@ -436,6 +436,22 @@ def test_the_likelier_spellings_spare_names_and_the_long_s() -> None:
     assert spelled[2] == ["obiect", "Uny", "Glänzenden"]
 
 
+def test_a_word_of_the_lists_gives_way_to_a_far_commoner_spelling() -> None:
+    """The lists were gathered from the web and hold its misspellings: "uud" is one, and the
+    recognizer saw "und" there too. Two common words stay as read."""
+    german = lexicon("deu")
+    seen = {
+        (0, 0): [("uud", 1.0), ("und", 0.68)],
+        (0, 1): [("wurde", 1.0), ("würde", 0.6)],  # both common
+        (0, 2): [("zon", 1.0), ("von", 0.05)],  # too unlikely
+    }
+    page = [[("uud", 1.0), ("wurde", 1.0), ("zon", 1.0)]]
+    spelled = spell_page(
+        page, german, word_frequencies("deu"), spellings=lambda i, j: seen.get((i, j), [])
+    )
+    assert spelled == [["und", "wurde", "zon"]]
+
+
 def test_the_likelier_spellings_put_compounds_and_broken_words_right() -> None:
     """A compound's parts are each held to be words; a word broken at a line's end takes
     the likeliest pair of its halves' spellings that makes one, each half on its line."""

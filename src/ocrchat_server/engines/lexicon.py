@@ -131,6 +131,12 @@ _LIKELY = 0.02
 spelling the recognizer saw may replace a word that is no word. On the corpus's printed,
 table, historic and multicolumn pages, at 0.02: 58 words put right by the ground truth, 5
 wrong (2 of them Czech spellings the ground truth keeps as typed); at 0.1, 39 and 3."""
+_LIKELY_COMMONER = 0.1
+"""The likelihood from which a word of the lists gives way to a far commoner spelling
+(:func:`_far_commoner_spelling`): on the corpus at 0.1, "uud", "zon" and "ans" became
+"und", "von" and "and", and no word changed wrongly."""
+_FAR_COMMONER_SPELLING = 3.0
+"""How much commoner (Zipf, so 1,000 times) such a spelling must be."""
 _LIKELY_NAME = 0.2
 """The likelihood a spelling needs to replace a capitalized word that is no word (a name,
 perhaps) unless the page has it elsewhere: a Latin page's "Chama" became "Chana" at 0.18."""
@@ -307,12 +313,11 @@ def _likelier_spelling(
         return None
     before, core, after = match.groups()
     parts = core.split("-")
-    if (
-        len(core) < _SHORTEST_SPELLED
-        or after.endswith("-")
-        or all(_known(part, words, frequencies) for part in parts)
-    ):
+    if len(core) < _SHORTEST_SPELLED or after.endswith("-"):
         return None
+    if all(_known(part, words, frequencies) for part in parts):
+        commoner = _far_commoner_spelling(core, spellings, frequencies)
+        return None if commoner is None else before + commoner + after
     for spelled, likelihood in spellings():
         if likelihood < _LIKELY:
             break
@@ -335,6 +340,34 @@ def _likelier_spelling(
                 )
                 + after
             )
+    return None
+
+
+def _far_commoner_spelling(
+    core: str,
+    spellings: Callable[[], Sequence[tuple[str, float]]],
+    frequencies: WordFrequencies | None,
+) -> str | None:
+    """For a lowercase word of the lists, the recognizer's likeliest spelling at least
+    :data:`_LIKELY_COMMONER` as likely that is at least 1,000 times as common: the lists were
+    gathered from the web, and hold its misspellings ("uud" beside "und", "zon" beside
+    "von", "ans" beside "and"). Two common words ("looked", "locked") stay as read."""
+    if frequencies is None or "-" in core or not core.islower():
+        return None
+    read = frequencies.zipf(core)
+    for spelled, likelihood in spellings():
+        if likelihood < _LIKELY_COMMONER:
+            break
+        other = _SPELLED_WORD.match(spelled)
+        if other is None or other.group(1) or other.group(3) or other.group(2) == core:
+            continue
+        meant = other.group(2)
+        if (
+            _cased_as_words_are(meant)
+            and not _long_s_taken(core, meant)
+            and frequencies.zipf(meant) >= read + _FAR_COMMONER_SPELLING
+        ):
+            return meant
     return None
 
 
