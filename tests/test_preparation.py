@@ -450,6 +450,14 @@ def test_a_word_of_the_lists_gives_way_to_a_far_commoner_spelling() -> None:
         page, german, word_frequencies("deu"), spellings=lambda i, j: seen.get((i, j), [])
     )
     assert spelled == [["und", "wurde", "zon"]]
+    # a word of two letters too: Czech "nn", where the recognizer saw "na" at half as likely
+    czech = spell_page(
+        [[("nn", 1.0)]],
+        lexicon("ces"),
+        word_frequencies("ces"),
+        spellings=lambda i, j: [("nn", 1.0), ("na", 0.47)],
+    )
+    assert czech == [["na"]]
 
 
 def test_the_likelier_spellings_put_compounds_and_broken_words_right() -> None:

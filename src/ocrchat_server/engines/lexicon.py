@@ -141,6 +141,8 @@ _LIKELY_NAME = 0.2
 """The likelihood a spelling needs to replace a capitalized word that is no word (a name,
 perhaps) unless the page has it elsewhere: a Latin page's "Chama" became "Chana" at 0.18."""
 _SHORTEST_SPELLED = 3
+"""Letters from which a word no list knows may take one of the recognizer's spellings; a
+word of the lists gives way to a far commoner one from two letters (Czech "nn": "na")."""
 _SHORTEST_MISREAD = 6
 """Shorter words are one letter away from too many others."""
 _SHORTEST = 4
@@ -313,11 +315,13 @@ def _likelier_spelling(
         return None
     before, core, after = match.groups()
     parts = core.split("-")
-    if len(core) < _SHORTEST_SPELLED or after.endswith("-"):
+    if len(core) < 2 or after.endswith("-"):
         return None
     if all(_known(part, words, frequencies) for part in parts):
         commoner = _far_commoner_spelling(core, spellings, frequencies)
         return None if commoner is None else before + commoner + after
+    if len(core) < _SHORTEST_SPELLED:
+        return None
     for spelled, likelihood in spellings():
         if likelihood < _LIKELY:
             break
@@ -351,7 +355,8 @@ def _far_commoner_spelling(
     """For a lowercase word of the lists, the recognizer's likeliest spelling at least
     :data:`_LIKELY_COMMONER` as likely that is at least 1,000 times as common: the lists were
     gathered from the web, and hold its misspellings ("uud" beside "und", "zon" beside
-    "von", "ans" beside "and"). Two common words ("looked", "locked") stay as read."""
+    "von", "ans" beside "and", Czech "nn" beside "na"). Two common words ("looked",
+    "locked") stay as read."""
     if frequencies is None or "-" in core or not core.islower():
         return None
     read = frequencies.zipf(core)
