@@ -131,13 +131,17 @@ class _KeptChoices:
         return kept
 
 
-@functools.cache
+_wrapping = threading.Lock()
+
+
 def _choices_kept() -> _KeptChoices:
-    """The recognizer's decoder, wrapped to keep each line's choices (rapidocr loads the
-    recognition model on first use; this loads it then)."""
+    """The recognizer's decoder, wrapped (once, whichever thread asks first) to keep each
+    line's choices. rapidocr loads the recognition model on first use; this loads it then."""
     model = _recognizer()._load_rec_model()
-    kept = _KeptChoices(model.postprocess_op)
-    model.postprocess_op = kept
+    with _wrapping:
+        if not isinstance(model.postprocess_op, _KeptChoices):
+            model.postprocess_op = _KeptChoices(model.postprocess_op)
+        kept: _KeptChoices = model.postprocess_op
     return kept
 
 
