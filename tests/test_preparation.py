@@ -444,12 +444,14 @@ def test_a_word_of_the_lists_gives_way_to_a_far_commoner_spelling() -> None:
         (0, 0): [("uud", 1.0), ("und", 0.68)],
         (0, 1): [("wurde", 1.0), ("würde", 0.6)],  # both common
         (0, 2): [("zon", 1.0), ("von", 0.05)],  # too unlikely
+        (0, 3): [("Uus", 1.0), ("Lus", 0.4), ("Aus", 0.38)],  # a capital: at least a fifth
+        (0, 4): [("Uus", 1.0), ("Aus", 0.1)],  # ... or it may be a name
     }
-    page = [[("uud", 1.0), ("wurde", 1.0), ("zon", 1.0)]]
+    page = [[("uud", 1.0), ("wurde", 1.0), ("zon", 1.0), ("Uus", 1.0), ("Uus", 1.0)]]
     spelled = spell_page(
         page, german, word_frequencies("deu"), spellings=lambda i, j: seen.get((i, j), [])
     )
-    assert spelled == [["und", "wurde", "zon"]]
+    assert spelled == [["und", "wurde", "zon", "Aus", "Uus"]]
     # a word of two letters too: Czech "nn", where the recognizer saw "na" at half as likely
     czech = spell_page(
         [[("nn", 1.0)]],

@@ -352,16 +352,19 @@ def _far_commoner_spelling(
     spellings: Callable[[], Sequence[tuple[str, float]]],
     frequencies: WordFrequencies | None,
 ) -> str | None:
-    """For a lowercase word of the lists, the recognizer's likeliest spelling at least
-    :data:`_LIKELY_COMMONER` as likely that is at least 1,000 times as common: the lists were
+    """For a word of the lists, the recognizer's likeliest spelling at least
+    :data:`_LIKELY_COMMONER` as likely (:data:`_LIKELY_NAME` for a capitalized word, which may
+    be a rare name) that is at least 1,000 times as common: the lists were
     gathered from the web, and hold its misspellings ("uud" beside "und", "zon" beside
     "von", "ans" beside "and", Czech "nn" beside "na"). Two common words ("looked",
     "locked") stay as read."""
-    if frequencies is None or "-" in core or not core.islower():
+    if frequencies is None or "-" in core or not _cased_as_words_are(core):
         return None
     read = frequencies.zipf(core)
+    # a capitalized word may be a name, rare but right: a likelier spelling is asked of it
+    least = _LIKELY_NAME if core[0].isupper() else _LIKELY_COMMONER
     for spelled, likelihood in spellings():
-        if likelihood < _LIKELY_COMMONER:
+        if likelihood < least:
             break
         other = _SPELLED_WORD.match(spelled)
         if other is None or other.group(1) or other.group(3) or other.group(2) == core:
