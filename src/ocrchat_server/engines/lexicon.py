@@ -137,6 +137,8 @@ _LIKELY_COMMONER = 0.1
 "und", "von" and "and", and no word changed wrongly."""
 _FAR_COMMONER_SPELLING = 3.0
 """How much commoner (Zipf, so 1,000 times) such a spelling must be."""
+_COMMONEST = 8.0
+"""No word is commoner than this (Zipf: "the" is 7.7, "und" 7.4)."""
 _LIKELY_NAME = 0.2
 """The likelihood a spelling needs to replace a capitalized word that is no word (a name,
 perhaps) unless the page has it elsewhere: a Latin page's "Chama" became "Chana" at 0.18."""
@@ -361,6 +363,8 @@ def _far_commoner_spelling(
     if frequencies is None or "-" in core or not _cased_as_words_are(core):
         return None
     read = frequencies.zipf(core)
+    if read + _FAR_COMMONER_SPELLING > _COMMONEST:
+        return None  # nothing is that much commoner: no need to ask the recognizer
     # a capitalized word may be a name, rare but right: a likelier spelling is asked of it
     least = _LIKELY_NAME if core[0].isupper() else _LIKELY_COMMONER
     for spelled, likelihood in spellings():

@@ -123,6 +123,8 @@ def spellings(choices: StepChoices, span: tuple[int, int]) -> list[tuple[str, fl
     reads as it, kept apart by whether its last step was blank (a letter read twice in a row
     needs a blank between). A space read counts as a blank: a word stays one word."""
     first, last = span
+    if not choices.probabilities[first : last + 1, 1:].any():
+        return []  # every step sure: no other spelling is a fiftieth as likely
     space = choices.space
     # spelling -> (probability ending in a blank, probability ending in its last letter)
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (1.0, 0.0)}
