@@ -722,7 +722,7 @@ def _with_greek_words(
         kept = tuple(word for word in boxed if word is not None)
         if kept != line.words:
             text = " ".join(word.text for word in kept)
-            result[i] = attrs.evolve(line, text=text, words=kept)
+            result[i] = attrs.evolve(line, text=text, words=kept, choices=None)
     return result
 
 

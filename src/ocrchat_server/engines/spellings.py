@@ -6,11 +6,11 @@ character of each step, repeats and blanks dropped. Where it misread a letter, t
 one is often its second choice at that step: on the typed report in ``tests/data`` it
 wrote "wamen" with "o" a third as likely as "a" there, and "Theresenstwdt" with
 "Theresienstadt" at a fiftieth. :mod:`.lexicon` takes such a spelling where the word as
-read is no word and the other is (docs/engines.md, "Lexicon").
+read is no word and the other is (docs/engines.md, "The recognizer's other spellings").
 
 Each line keeps the few likeliest characters of its unsure steps only (:class:`StepChoices`),
 and a word's spellings are found by a prefix beam search over its steps
-(:func:`word_spellings`), written here because the libraries that do it do not fit:
+(:func:`spellings`), written here because the libraries that do it do not fit:
 pyctcdecode pins numpy below 2, fast-ctc-decode gives the best path alone, and
 torchaudio's decoder needs PyTorch.
 """
@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 _CHOICES = 5
 """Characters kept for each unsure step."""
 _UNSURE = 0.98
-"""A step whose likeliest character has less than this keeps its other choices: at 0.98 or
-more, any other spelling through it is at most a fiftieth as likely, and the corpus's
-right spellings that a word's likeliest misses are a fiftieth as likely at least."""
+"""A step whose likeliest character has less than this keeps its other choices. At 0.98 or
+more, another character there makes a spelling at most a fiftieth as likely as the
+reading, less than :mod:`.lexicon` ever takes (its ``_LIKELY``)."""
 _BEAM = 16
 """Spellings followed at each step of the search."""
 _BLANK = 0
@@ -117,7 +117,8 @@ def word_steps(choices: StepChoices) -> list[tuple[int, int]]:
 
 def spellings(choices: StepChoices, span: tuple[int, int]) -> list[tuple[str, float]]:
     """The likeliest spellings of the word read over ``span`` (:func:`word_steps`), each with
-    how likely it is against the likeliest of them (1.0), likeliest first.
+    how likely it is against the likeliest of them (1.0), likeliest first; none where every
+    step of the span is sure (:data:`_UNSURE`).
 
     A prefix beam search: a spelling's probability is the sum over every path of steps that
     reads as it, kept apart by whether its last step was blank (a letter read twice in a row
