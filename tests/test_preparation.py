@@ -419,21 +419,28 @@ def test_the_likelier_spellings_spare_names_and_the_long_s() -> None:
         (1, 0): [("Dorvan", 1.0), ("Dorman", 0.05)],
         (1, 1): [("Lorvan", 1.0), ("Lorman", 0.5)],
         (1, 2): [("fome", 1.0), ("some", 0.5)],
-        (2, 0): [("obiect", 1.0), ("object", 0.01)],  # too unlikely
+        (2, 0): [("dwelks", 1.0), ("dwells", 0.01)],  # too unlikely
         (2, 1): [("Uny", 1.0), ("sUny", 0.5)],  # "suny" is in the list; this is no word
-        (2, 2): [("Gläazenden", 1.0), ("Glänzenden", 0.1)],  # unseen by any list
     }
     page = [
         [("wamen", 1.0), ("Kowaiczyk", 1.0), ("Kowalczyk", 1.0)],
         [("Dorvan", 1.0), ("Lorvan", 1.0), ("fome", 1.0)],
-        [("obiect", 1.0), ("Uny", 1.0), ("Gläazenden", 1.0)],
+        [("dwelks", 1.0), ("Uny", 1.0)],
     ]
     spelled = spell_page(
-        page, english, word_frequencies("deu"), spellings=lambda i, j: seen.get((i, j), [])
+        page, english, word_frequencies("eng"), spellings=lambda i, j: seen.get((i, j), [])
     )
     assert spelled[0] == ["women", "Kowalczyk", "Kowalczyk"]  # the page has the name
     assert spelled[1] == ["Dorvan", "Lorman", "fome"]
-    assert spelled[2] == ["obiect", "Uny", "Glänzenden"]
+    assert spelled[2] == ["dwelks", "Uny"]
+    # a German noun no list has seen, not even as a name, that a common word is likelier
+    german = spell_page(
+        [[("Gläazenden", 1.0)]],
+        lexicon("deu"),
+        word_frequencies("deu"),
+        spellings=lambda i, j: [("Gläazenden", 1.0), ("Glänzenden", 0.1)],
+    )
+    assert german == [["Glänzenden"]]
 
 
 def test_a_word_of_the_lists_gives_way_to_a_far_commoner_spelling() -> None:
