@@ -370,6 +370,18 @@ def test_a_word_that_is_none_takes_the_likelier_spelling_the_recognizer_saw() ->
     assert cer(reference(TYPEWRITER), spelled.page.text) < cer(reference(TYPEWRITER), raw.page.text)
 
 
+def test_the_likelier_spellings_serve_language_auto_through_the_server(server: Server) -> None:
+    """As a user posts the report with the default language: lingua names English from
+    PP-OCRv6's text, and the spellings are looked up in English's lists."""
+    job = submit(server, TYPEWRITER.read_bytes(), TYPEWRITER.name, language="auto").json()
+
+    assert job["status"] == "done", job.get("error")
+    words = {word.strip(",.") for word in job["text"].split()}
+    assert "women" in words
+    assert "wamen" not in words
+    assert job["pages"][0]["detected_languages"][0] == "en"
+
+
 def test_the_recognizer_s_spellings_of_a_word_come_from_its_steps() -> None:
     """A prefix beam search over the steps of a made-up line: the likeliest spelling first,
     the others with their likelihood against it, a letter read twice only across a blank."""
