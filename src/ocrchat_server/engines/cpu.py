@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import statistics
@@ -406,10 +407,14 @@ def _spelled(
         [(word, line.words[i].score if fits else line.score) for i, word in enumerate(t)]
         for line, t, fits in zip(lines, tokens, aligned, strict=True)
     ]
-    steps = [token_steps(line.choices, t) for line, t in zip(lines, tokens, strict=True)]
+
+    @functools.cache
+    def steps(i: int) -> list[tuple[int, int]] | None:
+        # only for the lines whose words the lexicon asks about
+        return token_steps(lines[i].choices, tokens[i])
 
     def other_spellings(i: int, j: int) -> list[tuple[str, float]]:
-        spans, choices = steps[i], lines[i].choices
+        spans, choices = steps(i), lines[i].choices
         return spellings(choices, spans[j]) if spans is not None and choices else []
 
     # lines read unsurely are guesses too, left as read

@@ -451,6 +451,18 @@ def _fraktur_capital(
     return word if meant is None else before + meant + after
 
 
+def _halves(before: str, after: str) -> tuple[re.Match[str], re.Match[str]] | None:
+    """The two halves of a word of letters broken at a line's end (``before`` ends in a
+    hyphen, ``after`` starts with a letter), each parted from its punctuation; None where
+    they are not."""
+    first, second = _WORD.match(before), _WORD.match(after)
+    if first is None or second is None or first.group(3) != "-" or second.group(1):
+        return None
+    if not (first.group(2) + second.group(2)).isalpha():
+        return None
+    return first, second
+
+
 def _rejoined_as_spelled(
     before: str,
     after: str,
@@ -465,11 +477,12 @@ def _rejoined_as_spelled(
     spelled as the likeliest pair of the recognizer's spellings of each (``spellings``: the
     first half's and the second's) that makes one ("verna- oular." -> "verna- cular."), as
     :func:`_likelier_spelling` would take it; None where no pair will do."""
-    first, second = _WORD.match(before), _WORD.match(after)
-    if first is None or second is None or first.group(3) != "-" or second.group(1):
+    halves = _halves(before, after)
+    if halves is None:
         return None
+    first, second = halves
     head, tail = first.group(2), second.group(2)
-    if not (head + tail).isalpha() or _known(head + tail, words, frequencies):
+    if _known(head + tail, words, frequencies):
         return None
     heads = [(head, 1.0)] + [
         (match.group(2), likelihood)
@@ -506,12 +519,11 @@ def _rejoined(
     """The two halves of a word broken at a line's end (``before`` ends in a hyphen), put
     right as one word and cut where they were, or None where the whole needs nothing (or
     more than letters changed)."""
-    first, second = _WORD.match(before), _WORD.match(after)
-    if first is None or second is None or first.group(3) != "-" or second.group(1):
+    halves = _halves(before, after)
+    if halves is None:
         return None
+    first, second = halves
     head, tail = first.group(2), second.group(2)
-    if not (head + tail).isalpha():
-        return None
     fixed = corrected(head + tail, score, words, frequencies=frequencies, fraktur=fraktur)
     if fixed == head + tail or len(fixed) != len(head + tail):
         return None
