@@ -443,6 +443,13 @@ def test_a_page_scanned_askew_keeps_its_paragraph_and_its_table_rows() -> None:
     assert paragraphs(upright, reading_order(upright)) == [list(range(10))]
     # a level or nearly level page, and one with too few long lines, are laid out as they are
     assert page_skew(slanted_lines(0.3, 10), [0.3] * 10) == 0
+    # a page photographed steeply askew: each line's box is taller with its rise than a
+    # fifth of its length, yet the lines are long (their skew was taken for none)
+    for steep in (12.0, -25.0):
+        photographed = slanted_lines(steep, 10, width=700)
+        assert page_skew(photographed, [steep] * 10) == pytest.approx(steep)
+    # a 45-degree outline cannot tell its length from its height: laid out as it is
+    assert page_skew(slanted_lines(45.0, 10), [45.0] * 10) == 0
     assert page_skew(lines[:2], angles[:2]) == 0
     assert upright_boxes(lines, 0.0) == lines
 

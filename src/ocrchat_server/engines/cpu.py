@@ -233,7 +233,10 @@ class CpuEngine:
         """The page as PP-OCRv6 should see it, and the resolution its file declares."""
         prepared, dpi = prepare_image(image)
         page = prepare_page(
-            prepared, self.preparation, ask_osd=lambda page: osd_orientation(page, dpi)
+            prepared,
+            self.preparation,
+            ask_osd=lambda page: osd_orientation(page, dpi),
+            ask_skew=_lines_skew,
         )
         return page, dpi
 
@@ -324,6 +327,14 @@ class CpuEngine:
         if detected is not None:
             read = attrs.evolve(read, detected_languages=[language.code for language in detected])
         return PageReading(page=read, image=image, words=layer_words(read), dpi=dpi)
+
+
+def _lines_skew(image: Image.Image) -> float:
+    """The slope of the page's lines as PP-OCRv6's detector outlines them, for a page the
+    orientation classifier is unsure of (:func:`.preparation.page_rotation`): a detection
+    more, on those pages alone."""
+    outlines = ppocr.detect(image)
+    return page_skew(outlines.boxes, outlines.angles)
 
 
 def _read_straightened(

@@ -56,9 +56,10 @@ _SKEW_WITNESSES = 3
 _LEAST_SKEW = 0.5
 """Under this skew (degrees) boxes are laid out as they are: taken out at 0.2, the 0.35
 degrees of the corpus's 1761 Latin table reordered its cells, 7 errors worse."""
-_MOST_SKEW = 10.0
-"""A steeper median slope is no scan set askew (text set at an angle, a photo): laid out as
-it is."""
+_MOST_SKEW = 40.0
+"""A steeper median slope is laid out as it is: towards 45 degrees a line's outline no longer
+tells its length from its height (a square box fits a line either way). Up to 40 degrees,
+a photographed page read as well as level (docs/engines.md, "Page preparation")."""
 _LEAST_HEIGHT = 0.25
 """A line's height once its skew is taken out is kept at least this share of its box's
 (a line at another slope than the page's would otherwise come out flat)."""
@@ -168,11 +169,20 @@ def page_skew(boxes: Sequence[BBox], angles: Sequence[float]) -> float:
     box); 0 where too few lines tell, or the skew is too small to matter."""
     if not boxes:
         return 0.0
-    height = statistics.median(box[3] - box[1] for box in boxes) or 1
+    # each line's own length and height along its slope: an upright box is taller than its
+    # line by the line's rise, which at 12 degrees made every long line of a typed page look
+    # shorter than five of those heights, and the page level
+    shapes = [
+        outline(box[2] - box[0], box[3] - box[1], angle)
+        if abs(angle) <= _MOST_SKEW
+        else (box[2] - box[0], box[3] - box[1])
+        for box, angle in zip(boxes, angles, strict=True)
+    ]
+    height = statistics.median(tall for _, tall in shapes) or 1
     slopes = [
         angle
-        for box, angle in zip(boxes, angles, strict=True)
-        if box[2] - box[0] >= _SKEW_LINE_LENGTH * height
+        for (length, _), angle in zip(shapes, angles, strict=True)
+        if length >= _SKEW_LINE_LENGTH * height
     ]
     if len(slopes) < _SKEW_WITNESSES:
         return 0.0
