@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from pathlib import Path
 
 import numpy
@@ -53,7 +54,13 @@ from ocrchat_server.engines.preparation import (
     page_rotation,
     parse_steps,
 )
-from ocrchat_server.engines.spellings import StepChoices, spellings, token_steps, word_steps
+from ocrchat_server.engines.spellings import (
+    StepChoices,
+    spellings,
+    token_steps,
+    with_half_seen_spaces,
+    word_steps,
+)
 from ocrchat_server.engines.tesseract import osd_orientation
 from ocrchat_server.engines.word_forms import word_forms
 from ocrchat_server.engines.word_frequency import word_frequencies
@@ -418,6 +425,64 @@ def test_the_recognizer_s_spellings_of_a_word_come_from_its_steps() -> None:
     assert dict(spellings(choices, second)) == {"oo": 1.0, "o": pytest.approx(0.25 / 0.75)}
     assert token_steps(choices, ["nan", "oo"]) == [first, second]
     assert token_steps(choices, ["nun", "oo"]) is None  # the text is no longer its reading
+
+
+def test_a_space_the_recognizer_half_saw_after_punctuation_is_read() -> None:
+    """A made-up line read "a.ba—1,": the recognizer found a space likely enough between
+    "." and "b", and between the dash and "1", though at no step likelier than nothing.
+    Between two letters, before a comma, or where it is unlikely, none is put."""
+    characters = ["blank", "a", "b", "1", ".", "—", ",", " "]
+    blank, a, b, one, period, dash, comma, space = range(len(characters))
+
+    def step(*choices: tuple[int, float]) -> list[float]:
+        row = [0.0] * len(characters)
+        for chosen, probability in choices:
+            row[chosen] = probability
+        return row
+
+    probabilities = numpy.array(
+        [
+            step((a, 1.0)),
+            step((period, 1.0)),
+            step((blank, 0.8), (space, 0.2)),
+            step((blank, 0.8), (space, 0.2)),  # a space in one or the other: 0.36
+            step((b, 1.0)),
+            step((blank, 0.55), (space, 0.45)),  # between letters: left alone
+            step((a, 1.0)),
+            step((blank, 0.9), (space, 0.1)),  # unlikely
+            step((dash, 1.0)),
+            step((blank, 0.7), (space, 0.3)),
+            step((one, 1.0)),
+            step((blank, 0.6), (space, 0.4)),  # before a comma: never
+            step((comma, 1.0)),
+        ],
+        dtype=numpy.float32,
+    )
+    choices = StepChoices.of(probabilities, characters)
+    assert choices.text == "a.ba—1,"
+    spaced = with_half_seen_spaces(choices)
+    assert spaced.text == "a. ba— 1,"
+    assert choices.text == "a.ba—1,"  # the recognizer's own reading is kept as it was
+    # the space is read at a step of its own, which parts the words for their spellings
+    assert len(word_steps(spaced)) == 3
+    assert dict(spellings(spaced, word_steps(spaced)[1])) == {"ba—": 1.0}
+    sure = StepChoices.of(
+        numpy.array([step((a, 1.0)), step((period, 1.0)), step((b, 1.0))]), characters
+    )
+    assert with_half_seen_spaces(sure) is sure
+
+
+def test_a_table_s_entries_keep_the_spaces_around_their_dashes() -> None:
+    """The 1761 Latin table lists its entries as "1. — 21.": PP-OCRv6 read six of them as
+    one word ("1.—21."), though it found the spaces likely. Read with the spaces it half
+    saw, each dash is a word of its own, in the text and in the searchable layer's words."""
+    with Image.open(TEST_DATA / "la_table_vdsbb_bergen_1761_p510.tif") as scan:
+        read = CpuEngine().read_page(scan, index=0, language=resolve_language("lat"))
+    glued = re.findall(r"\d\.[—–]\d", read.page.text)
+    assert len(glued) <= 2, glued
+    assert read.page.text.split().count("—") >= 8
+    words = [word.text for block in read.page.blocks for word in block.words or []]
+    assert words.count("—") >= 8
 
 
 def test_the_likelier_spellings_spare_names_and_the_long_s() -> None:

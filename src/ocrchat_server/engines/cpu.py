@@ -443,7 +443,7 @@ def _spelled(
             boxed = tuple(
                 part
                 for word, text in zip(line.words, fixed, strict=True)
-                for part in _split_word(word, text)
+                for part in ppocr.split_word(word, text)
             )
         result.append(attrs.evolve(line, text=" ".join(fixed), words=boxed, choices=None))
     return result
@@ -472,22 +472,6 @@ def _with_long_s(
                 attrs.evolve(word, text=text) for word, text in zip(boxed, after, strict=True)
             )
         result.append(attrs.evolve(line, text=" ".join(after), words=boxed, choices=None))
-    return result
-
-
-def _split_word(word: ppocr.PpocrWord, text: str) -> list[ppocr.PpocrWord]:
-    """The word with its new text; where that is two words, its box shared by their lengths."""
-    parts = text.split()
-    if len(parts) == 1:
-        return [attrs.evolve(word, text=text)]
-    x0, y0, x1, y1 = word.bbox
-    total = sum(len(part) for part in parts)
-    result, left = [], float(x0)
-    for part in parts:
-        right = left + (x1 - x0) * len(part) / total
-        box = (round(left), y0, round(right), y1)
-        result.append(ppocr.PpocrWord(text=part, bbox=box, score=word.score))
-        left = right
     return result
 
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ocrchat_server.engines.spellings import StepChoices
+from ocrchat_server.engines.spellings import StepChoices, with_half_seen_spaces
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -314,17 +314,55 @@ def _lines(result: Any, choices: list[StepChoices] | None = None) -> list[PpocrL
             for word, word_score, word_points in words
             if str(word).strip()
         )
-        lines.append(
-            PpocrLine(
-                text=text,
-                bbox=_box(points),
-                score=float(score),
-                words=boxed,
-                angle=_angle(points) if len(points) == 4 else 0.0,
-                choices=by_text[text].popleft() if by_text.get(text) else None,
-            )
+        line = PpocrLine(
+            text=text,
+            bbox=_box(points),
+            score=float(score),
+            words=boxed,
+            angle=_angle(points) if len(points) == 4 else 0.0,
+            choices=by_text[text].popleft() if by_text.get(text) else None,
         )
+        lines.append(_with_half_seen_spaces(line))
     return lines
+
+
+def _with_half_seen_spaces(line: PpocrLine) -> PpocrLine:
+    """``line`` with the spaces its recognizer half saw (:func:`.spellings.with_half_seen_spaces`)
+    read, each word parted by them sharing its box."""
+    if line.choices is None:
+        return line
+    spaced = with_half_seen_spaces(line.choices)
+    text = spaced.text
+    if spaced is line.choices or text.replace(" ", "") != line.text.replace(" ", ""):
+        return line
+    words = line.words
+    if [word.text for word in words] == line.text.split():
+        parts = iter(text.split())
+        boxed: list[PpocrWord] = []
+        for word in words:
+            pieces = [next(parts)]
+            while "".join(pieces) != word.text:
+                pieces.append(next(parts))
+            boxed.extend(split_word(word, " ".join(pieces)))
+        words = tuple(boxed)
+    return attrs.evolve(line, text=text, words=words, choices=spaced)
+
+
+def split_word(word: PpocrWord, text: str) -> list[PpocrWord]:
+    """The word with its new text; where that is two words or more, its box shared by their
+    lengths."""
+    parts = text.split()
+    if len(parts) == 1:
+        return [attrs.evolve(word, text=text)]
+    x0, y0, x1, y1 = word.bbox
+    total = sum(len(part) for part in parts)
+    result, left = [], float(x0)
+    for part in parts:
+        right = left + (x1 - x0) * len(part) / total
+        box = (round(left), y0, round(right), y1)
+        result.append(PpocrWord(text=part, bbox=box, score=word.score))
+        left = right
+    return result
 
 
 def recognize_line(image: Image.Image) -> tuple[str, float, StepChoices | None]:
@@ -343,4 +381,8 @@ def recognize_line(image: Image.Image) -> tuple[str, float, StepChoices | None]:
         return "", 0.0, None
     text = str(result.txts[0]).strip()
     line_choices = choices[0] if len(choices) == 1 and choices[0].text == text else None
+    if line_choices is not None:
+        spaced = with_half_seen_spaces(line_choices)
+        if spaced.text.replace(" ", "") == text.replace(" ", ""):
+            text, line_choices = spaced.text, spaced
     return text, float(result.scores[0]), line_choices
