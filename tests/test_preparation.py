@@ -466,6 +466,16 @@ def test_a_space_the_recognizer_half_saw_after_punctuation_is_read() -> None:
     # the space is read at a step of its own, which parts the words for their spellings
     assert len(word_steps(spaced)) == 3
     assert dict(spellings(spaced, word_steps(spaced)[1])) == {"ba—": 1.0}
+    # Chinese puts no space round a dash, however likely
+    wide = ["blank", "中", "—", " "]
+    chinese = StepChoices.of(
+        numpy.array(
+            [[0, 1.0, 0, 0], [0.6, 0, 0, 0.4], [0, 0, 1.0, 0], [0.6, 0, 0, 0.4], [0, 1.0, 0, 0]],
+            dtype=numpy.float32,
+        ),
+        wide,
+    )
+    assert with_half_seen_spaces(chinese).text == "中—中"
     sure = StepChoices.of(
         numpy.array([step((a, 1.0)), step((period, 1.0)), step((b, 1.0))]), characters
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -208,6 +209,8 @@ def with_half_seen_spaces(choices: StepChoices) -> StepChoices:
             continue
         if first not in _SPACED_AFTER and second not in _SPACED_DASHES:
             continue
+        if _wide(first) or _wide(second):
+            continue  # Chinese and Japanese put no spaces between words, nor round a dash
         between = slice(step + 1, next_step)
         space_probability = numpy.where(
             choices.classes[between] == space, choices.probabilities[between], 0.0
@@ -223,3 +226,8 @@ def with_half_seen_spaces(choices: StepChoices) -> StepChoices:
         order = [kept, *(i for i in range(classes.shape[1]) if i != kept)]
         classes[step], probabilities[step] = classes[step, order], probabilities[step, order]
     return StepChoices(classes=classes, probabilities=probabilities, characters=characters)
+
+
+def _wide(character: str) -> bool:
+    """Whether a character is set full width: a CJK ideograph, kana, or their punctuation."""
+    return unicodedata.east_asian_width(character) in ("W", "F")
