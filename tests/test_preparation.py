@@ -389,34 +389,34 @@ def test_the_likelier_spellings_serve_language_auto_through_the_server(server: S
     assert job["pages"][0]["detected_languages"][0] == "en"
 
 
+def made_up_line(characters: list[str], *steps: list[tuple[int, float]]) -> StepChoices:
+    """The recognizer's choices along a made-up line: at each step, the characters (their
+    classes) it found there with their probabilities; the rest at 0."""
+    probabilities = numpy.zeros((len(steps), len(characters)), dtype=numpy.float32)
+    for row, found in enumerate(steps):
+        for chosen, probability in found:
+            probabilities[row, chosen] = probability
+    return StepChoices.of(probabilities, characters)
+
+
 def test_the_recognizer_s_spellings_of_a_word_come_from_its_steps() -> None:
     """A prefix beam search over the steps of a made-up line: the likeliest spelling first,
     the others with their likelihood against it, a letter read twice only across a blank."""
     characters = ["blank", "a", "o", "n", " "]
     blank, a, o, n, space = range(5)
-
-    def step(*choices: tuple[int, float]) -> list[float]:
-        row = [0.0] * len(characters)
-        for chosen, probability in choices:
-            row[chosen] = probability
-        return row
-
-    probabilities = numpy.array(
-        [
-            step((space, 1.0)),
-            step((n, 1.0)),
-            step((blank, 1.0)),
-            step((a, 0.6), (o, 0.4)),  # "a", or a little less likely "o"
-            step((blank, 0.9), (n, 0.1)),
-            step((n, 1.0)),
-            step((space, 1.0)),
-            step((o, 1.0)),
-            step((blank, 0.75), (o, 0.25)),  # a blank parts two "o"s; without, one held
-            step((o, 1.0)),
-        ],
-        dtype=numpy.float32,
+    choices = made_up_line(
+        characters,
+        [(space, 1.0)],
+        [(n, 1.0)],
+        [(blank, 1.0)],
+        [(a, 0.6), (o, 0.4)],  # "a", or a little less likely "o"
+        [(blank, 0.9), (n, 0.1)],
+        [(n, 1.0)],
+        [(space, 1.0)],
+        [(o, 1.0)],
+        [(blank, 0.75), (o, 0.25)],  # a blank parts two "o"s; without, one held
+        [(o, 1.0)],
     )
-    choices = StepChoices.of(probabilities, characters)
     assert choices.text == "nan oo"
     first, second = word_steps(choices)
     found = spellings(choices, first)
@@ -433,32 +433,22 @@ def test_a_space_the_recognizer_half_saw_after_punctuation_is_read() -> None:
     Between two letters, before a comma, or where it is unlikely, none is put."""
     characters = ["blank", "a", "b", "1", ".", "—", ",", " "]
     blank, a, b, one, period, dash, comma, space = range(len(characters))
-
-    def step(*choices: tuple[int, float]) -> list[float]:
-        row = [0.0] * len(characters)
-        for chosen, probability in choices:
-            row[chosen] = probability
-        return row
-
-    probabilities = numpy.array(
-        [
-            step((a, 1.0)),
-            step((period, 1.0)),
-            step((blank, 0.8), (space, 0.2)),
-            step((blank, 0.8), (space, 0.2)),  # a space in one or the other: 0.36
-            step((b, 1.0)),
-            step((blank, 0.55), (space, 0.45)),  # between letters: left alone
-            step((a, 1.0)),
-            step((blank, 0.9), (space, 0.1)),  # unlikely
-            step((dash, 1.0)),
-            step((blank, 0.7), (space, 0.3)),
-            step((one, 1.0)),
-            step((blank, 0.6), (space, 0.4)),  # before a comma: never
-            step((comma, 1.0)),
-        ],
-        dtype=numpy.float32,
+    choices = made_up_line(
+        characters,
+        [(a, 1.0)],
+        [(period, 1.0)],
+        [(blank, 0.8), (space, 0.2)],
+        [(blank, 0.8), (space, 0.2)],  # a space in one or the other: 0.36
+        [(b, 1.0)],
+        [(blank, 0.55), (space, 0.45)],  # between letters: left alone
+        [(a, 1.0)],
+        [(blank, 0.9), (space, 0.1)],  # unlikely
+        [(dash, 1.0)],
+        [(blank, 0.7), (space, 0.3)],
+        [(one, 1.0)],
+        [(blank, 0.6), (space, 0.4)],  # before a comma: never
+        [(comma, 1.0)],
     )
-    choices = StepChoices.of(probabilities, characters)
     assert choices.text == "a.ba—1,"
     spaced = with_half_seen_spaces(choices)
     assert spaced.text == "a. ba— 1,"
@@ -467,18 +457,16 @@ def test_a_space_the_recognizer_half_saw_after_punctuation_is_read() -> None:
     assert len(word_steps(spaced)) == 3
     assert dict(spellings(spaced, word_steps(spaced)[1])) == {"ba—": 1.0}
     # Chinese puts no space round a dash, however likely
-    wide = ["blank", "中", "—", " "]
-    chinese = StepChoices.of(
-        numpy.array(
-            [[0, 1.0, 0, 0], [0.6, 0, 0, 0.4], [0, 0, 1.0, 0], [0.6, 0, 0, 0.4], [0, 1.0, 0, 0]],
-            dtype=numpy.float32,
-        ),
-        wide,
+    chinese = made_up_line(
+        ["blank", "中", "—", " "],
+        [(1, 1.0)],
+        [(0, 0.6), (3, 0.4)],
+        [(2, 1.0)],
+        [(0, 0.6), (3, 0.4)],
+        [(1, 1.0)],
     )
     assert with_half_seen_spaces(chinese).text == "中—中"
-    sure = StepChoices.of(
-        numpy.array([step((a, 1.0)), step((period, 1.0)), step((b, 1.0))]), characters
-    )
+    sure = made_up_line(characters, [(a, 1.0)], [(period, 1.0)], [(b, 1.0)])
     assert with_half_seen_spaces(sure) is sure
 
 
@@ -649,19 +637,27 @@ def where_turned(
     )
 
 
+def read_upright_and_turned(
+    page: Path, degrees: float, language: str
+) -> tuple[PageReading, PageReading, Image.Image]:
+    """The page read by the cpu tier as scanned and turned ``degrees`` (:func:`turned_by`),
+    and the turned page."""
+    with Image.open(page) as scan:
+        upright = scan.convert("L")
+    askew = turned_by(upright, degrees)
+    chosen = resolve_language(language)
+    level = CpuEngine().read_page(upright, index=0, language=chosen)
+    return level, CpuEngine().read_page(askew, index=0, language=chosen), askew
+
+
 def test_a_two_column_page_scanned_askew_is_read_as_well_as_upright() -> None:
     """A commentary set in two columns under Greek verse, turned 2.5 degrees: each line's
     upright box reached into the next, so the page read in slices and Tesseract's Greek
     words went into the neighbouring lines (727 character errors against 289 upright).
     Laid out as if it lay straight, it reads about as well as the upright scan, and its
     boxes lie on the page as uploaded."""
-    with Image.open(COMMENTARY) as scan:
-        upright = scan.convert("L")
-    askew = turned_by(upright, -2.5)  # clockwise: lines run down to the right
-    language = resolve_language("eng+grc")
-
-    level = CpuEngine().read_page(upright, index=0, language=language)
-    read = CpuEngine().read_page(askew, index=0, language=language)
+    # clockwise: lines run down to the right
+    level, read, askew = read_upright_and_turned(COMMENTARY, -2.5, "eng+grc")
 
     truth = reference(COMMENTARY)
     level_cer, askew_cer = cer(truth, level.page.text), cer(truth, read.page.text)
@@ -675,7 +671,7 @@ def test_a_two_column_page_scanned_askew_is_read_as_well_as_upright() -> None:
         if block.text not in found or len(block.text) < 20:
             continue
         middle = ((block.bbox[0] + block.bbox[2]) / 2, (block.bbox[1] + block.bbox[3]) / 2)
-        x, y = where_turned(middle, -2.5, upright.size)
+        x, y = where_turned(middle, -2.5, level.image.size)
         x0, y0, x1, y1 = found[block.text]
         assert x0 <= x <= x1, (block.text, (x, y), found[block.text])
         assert y0 <= y <= y1, (block.text, (x, y), found[block.text])
@@ -723,12 +719,12 @@ def test_a_page_scanned_four_degrees_askew_has_its_lines_found_on_it_straightene
 
 
 @pytest.mark.parametrize(
-    ("page", "degrees"),
-    [(TEST_DATA / "de_ehri_typed_wl1375b189_02.jpg", 12), (TYPED, -20)],
+    ("page", "language", "degrees"),
+    [(TEST_DATA / "de_ehri_typed_wl1375b189_02.jpg", "deu", 12), (TYPED, "eng", -20)],
     ids=["german-12", "english-20"],
 )
 def test_a_page_photographed_steeply_askew_is_read_as_well_as_level(
-    page: Path, degrees: int
+    page: Path, language: str, degrees: int
 ) -> None:
     """Typed pages turned 12 and 20 degrees, as pages photographed by hand. At 12 degrees
     every line's upright box was so tall with its rise that no line counted as long enough
@@ -736,13 +732,7 @@ def test_a_page_photographed_steeply_askew_is_read_as_well_as_level(
     character errors against 47). At 20 degrees the orientation classifier, which learnt
     pages lying straight, also took the page for upside down; classified again
     straightened, it is upright."""
-    with Image.open(page) as scan:
-        upright = scan.convert("L")
-    askew = turned_by(upright, degrees)
-    language = resolve_language("eng")
-
-    level = CpuEngine().read_page(upright, index=0, language=language)
-    read = CpuEngine().read_page(askew, index=0, language=language)
+    level, read, askew = read_upright_and_turned(page, degrees, language)
 
     truth = reference(page)
     level_cer, askew_cer = cer(truth, level.page.text), cer(truth, read.page.text)
