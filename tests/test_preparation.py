@@ -466,6 +466,19 @@ def test_a_space_the_recognizer_half_saw_after_punctuation_is_read() -> None:
         [(1, 1.0)],
     )
     assert with_half_seen_spaces(chinese).text == "中—中"
+    # a wide dash held over three steps: the space goes where nothing was read, not into
+    # the dash (which would then be read twice)
+    held = made_up_line(
+        characters,
+        [(one, 1.0)],
+        [(dash, 1.0)],
+        [(dash, 0.6), (space, 0.3)],
+        [(dash, 1.0)],
+        [(blank, 0.9), (space, 0.1)],
+        [(one, 1.0)],
+    )
+    assert held.text == "1—1"
+    assert with_half_seen_spaces(held).text == "1— 1"
     sure = made_up_line(characters, [(a, 1.0)], [(period, 1.0)], [(b, 1.0)])
     assert with_half_seen_spaces(sure) is sure
 

@@ -216,7 +216,11 @@ def with_half_seen_spaces(choices: StepChoices) -> StepChoices:
             choices.classes[between] == space, choices.probabilities[between], 0.0
         ).sum(axis=1)
         if 1.0 - float(numpy.prod(1.0 - space_probability)) >= _HALF_SEEN_SPACE:
-            spaced_at.append(step + 1 + int(space_probability.argmax()))
+            # read at a step that read nothing: one that holds the character before (a wide
+            # dash spans several) would read it twice, once on each side of the space
+            blank = choices.classes[between, 0] == _BLANK
+            if (space_probability * blank).any():
+                spaced_at.append(step + 1 + int((space_probability * blank).argmax()))
     if not spaced_at:
         return choices
     classes, probabilities = choices.classes.copy(), choices.probabilities.copy()
