@@ -332,9 +332,9 @@ def _with_half_seen_spaces(line: PpocrLine) -> PpocrLine:
     if line.choices is None:
         return line
     spaced = with_half_seen_spaces(line.choices)
-    text = spaced.text
-    if spaced is line.choices or text.replace(" ", "") != line.text.replace(" ", ""):
+    if spaced is line.choices:
         return line
+    text = spaced.text  # the line's characters, with the spaces between them
     words = line.words
     if [word.text for word in words] == line.text.split():
         parts = iter(text.split())
@@ -382,7 +382,6 @@ def recognize_line(image: Image.Image) -> tuple[str, float, StepChoices | None]:
     text = str(result.txts[0]).strip()
     line_choices = choices[0] if len(choices) == 1 and choices[0].text == text else None
     if line_choices is not None:
-        spaced = with_half_seen_spaces(line_choices)
-        if spaced.text.replace(" ", "") == text.replace(" ", ""):
-            text, line_choices = spaced.text, spaced
+        line_choices = with_half_seen_spaces(line_choices)
+        text = line_choices.text
     return text, float(result.scores[0]), line_choices

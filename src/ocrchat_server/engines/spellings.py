@@ -188,7 +188,8 @@ def with_half_seen_spaces(choices: StepChoices) -> StepChoices:
     or on either side of a dash, between two characters it read with no space, where it
     found a space at least :data:`_HALF_SEEN_SPACE` likely over the steps between them
     ("public.Nous", "tremitatibus,lævis", a table's "1.—21." for "1. — 21."). The space is
-    read at the step it is likeliest of those that read nothing.
+    read at the step it is likeliest of those that read nothing, so the characters read
+    stay as they were, the spaces added between them.
 
     Reading each step's likeliest character drops such a space wherever "nothing here" is
     likelier at every one of its steps, though the space may be likely over them all
