@@ -144,6 +144,11 @@ _LINE_MATCH = 0.5
 """A Tesseract word belongs to the PP-OCRv6 line holding at least this share of its box."""
 _GREEK_CONFIRMED = 0.15
 """Tesseract's reading of a line replaces PP-OCRv6's when this share of its letters is Greek."""
+_MARK_LENGTH = 3
+_MARKS_HEIGHT = 0.5
+"""A line of words of at most :data:`_MARK_LENGTH` characters, at most this share as tall
+as the words of the line it lies in, is that line's detached accents read as marks
+(:func:`_without_detached_marks`)."""
 _LEXICON_PAGE_SCORE = 0.85
 """PP-OCRv6's mean character score from which a page's misreadings are taken for
 confusions of print the language's word list can undo (:mod:`.lexicon`). Below it, on
@@ -783,6 +788,30 @@ def _is_speck(text: str, confidence: float) -> bool:
     )
 
 
+def _without_detached_marks(rows: list[list[TesseractWord]]) -> list[TesseractWord]:
+    """The words of the lines Tesseract found within one PP-OCRv6 line, less any line of
+    marks: words of at most :data:`_MARK_LENGTH` characters, at most
+    :data:`_MARKS_HEIGHT` as tall as those of the line with the most characters. Polytonic
+    Greek set with its accents and breathings high above the letters has Tesseract read
+    them as a line of their own, of signs and stray letters ("> N \\ 2 ἕ" above "ἐγὼ γὰρ
+    ἐξ οὗ"), often with a confidence as high as the words'."""
+    if len(rows) < 2:
+        return [word for row in rows for word in row]
+    main = max(rows, key=lambda row: sum(len(word.text) for word in row))
+    height = statistics.median(word.bbox[3] - word.bbox[1] for word in main)
+    kept = []
+    for row in rows:
+        if (
+            row is not main
+            and all(len(word.text) <= _MARK_LENGTH for word in row)
+            and statistics.median(word.bbox[3] - word.bbox[1] for word in row)
+            <= _MARKS_HEIGHT * height
+        ):
+            continue
+        kept.extend(row)
+    return kept
+
+
 def _tesseract_lines(
     data: dict[str, list[Any]],
     found: list[ppocr.PpocrLine],
@@ -795,16 +824,20 @@ def _tesseract_lines(
     Greek there: each of Tesseract's words goes to the PP-OCRv6 line it lies in most (a
     line number beside a verse stays the number's own line). ``layout`` and ``skew`` as
     for :func:`_with_greek_words`."""
-    assigned: dict[int, list[TesseractWord]] = {}
-    for words in words_by_line(data).values():
+    assigned: dict[int, dict[tuple[int, int, int], list[TesseractWord]]] = {}
+    for key, words in words_by_line(data).items():
         for word in words:
             best = _line_holding(word.bbox, layout, candidates, skew)
             if best is not None:
-                assigned.setdefault(best, []).append(word)
+                assigned.setdefault(best, {}).setdefault(key, []).append(word)
     lines = {}
-    for i, words in assigned.items():
+    for i, rows in assigned.items():
         kept = sorted(
-            (word for word in words if not _is_speck(word.text, word.confidence)),
+            (
+                word
+                for word in _without_detached_marks(list(rows.values()))
+                if not _is_speck(word.text, word.confidence)
+            ),
             key=lambda word: word.bbox[0],
         )
         text = " ".join(word.text for word in kept)
