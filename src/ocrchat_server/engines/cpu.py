@@ -842,6 +842,22 @@ def _tesseract_lines(
         )
         text = " ".join(word.text for word in kept)
         if kept and greek_share(text) >= _GREEK_CONFIRMED:
-            texts = [greek_text_forms(word.text) for word in kept]
+            texts = [_figures_as_ppocr_read(word, found[i]) for word in kept]
             lines[i] = text_line(kept, found[i].bbox, texts)
     return lines
+
+
+def _figures_as_ppocr_read(word: TesseractWord, line: ppocr.PpocrLine) -> str:
+    """A word of Tesseract's reading of a Greek ``line``, as written (:func:`greek_text_forms`);
+    but where Tesseract read no letter in it (a number, a sign), PP-OCRv6's one word in the
+    same place, if it read no Greek there: its figures and Latin punctuation are the surer.
+    Tesseract's Greek model reads a commentary's line numbers and references with other
+    digits ("920" for 520, "8" for §) and its sigla with commas ("12," for L2.)."""
+    if any(character.isalpha() for character in word.text):
+        return greek_text_forms(word.text)
+    if len(line.words) != len(line.text.split()):
+        return greek_text_forms(word.text)  # no box for each of PP-OCRv6's words
+    across = [read for read in line.words if _inside_across(read.bbox, word.bbox) >= _LINE_MATCH]
+    if len(across) != 1 or greek_share(across[0].text) > 0:
+        return greek_text_forms(word.text)
+    return across[0].text
