@@ -196,6 +196,22 @@ def test_figures_in_a_greek_line_are_read_as_ppocr_reads_them() -> None:
     assert "§" in grammar.split(), grammar
 
 
+def test_a_latin_page_has_no_chinese_signs() -> None:
+    """PP-OCRv6's characters are mostly Chinese. On the 1761 Latin table it read a dash as
+    the ideograph for one ("一3." for "— 3."): on a page in no CJK language, CJK signs
+    and full-width forms are the Latin punctuation they look like."""
+    page = TEST_DATA / "la_table_vdsbb_bergen_1761_p510.tif"
+    with Image.open(page) as scan:
+        read = CpuEngine().read_page(scan, index=0, language=resolve_language("lat"))
+
+    text = read.page.text
+    assert not [c for c in text if "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef"]
+    assert "—3." in text.split() or "— 3." in text, text
+    for block in read.page.blocks:
+        for word in block.words or []:
+            assert word.text in block.text
+
+
 @pytest.mark.parametrize("specks", ["dust", "grain"])
 def test_a_specked_two_column_page_is_read_column_by_column(specks: str) -> None:
     """Schneidewin's commentary as a dusty or grainy copy: one pixel in a hundred a black

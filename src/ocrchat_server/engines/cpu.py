@@ -70,8 +70,10 @@ from ocrchat_server.engines.scripts import (
     greek_models_for,
     greek_share,
     greek_text_forms,
+    latin_punctuation,
     ppocr_reads,
     ppocr_reads_but_greek,
+    writes_cjk,
 )
 from ocrchat_server.engines.spellings import spellings, token_steps
 from ocrchat_server.engines.tables import find_tables
@@ -289,6 +291,8 @@ class CpuEngine:
                     and _TYPEFACE_SCRIPTS[typeface] in installed_models()
                 ):
                     greek_models = greek_models_for(_TYPEFACE_SCRIPTS[typeface])
+        if models and not writes_cjk(models):
+            found = [_in_latin_punctuation(line) for line in found]
         # lines with Greek letters are PP-OCRv6's guesses at a script it has not learnt,
         # read again by Tesseract below: they say nothing of how surely it read the rest
         latin_lines = [line for line in found if greek_share(line.text) == 0]
@@ -485,6 +489,17 @@ def _with_long_s(
             )
         result.append(attrs.evolve(line, text=" ".join(after), words=boxed, choices=None))
     return result
+
+
+def _in_latin_punctuation(line: ppocr.PpocrLine) -> ppocr.PpocrLine:
+    """``line`` with the CJK signs PP-OCRv6 read on a page in Latin script as the Latin
+    punctuation they look like (:func:`.scripts.latin_punctuation`). Its recognizer's
+    choices go with the CJK signs: the lexicon's other spellings are not asked for it."""
+    text = latin_punctuation(line.text)
+    if text == line.text:
+        return line
+    words = tuple(attrs.evolve(word, text=latin_punctuation(word.text)) for word in line.words)
+    return attrs.evolve(line, text=text, words=words, choices=None)
 
 
 def _turned(page: PreparedPage, rotation: int) -> PreparedPage:

@@ -9,6 +9,7 @@ monotonic Greek, which is how such lines are found and given to Tesseract.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from ocrchat_server.engines.languages import installed_models
@@ -30,6 +31,36 @@ GREEK_MODELS = ("grc", "ell", "Greek")
 """Tesseract's Greek models, the one for polytonic (ancient) Greek first."""
 FRAKTUR_MODELS = frozenset({"frk", "Fraktur", "script/Fraktur"})
 """Tesseract's models for Fraktur type: a page read with one is set in Fraktur."""
+
+
+CJK_MODELS = frozenset(
+    {
+        "chi_sim", "chi_tra", "jpn", "kor", "chi_sim_vert", "chi_tra_vert", "jpn_vert",
+        "kor_vert", "HanS", "HanT", "HanS_vert", "HanT_vert", "Japanese", "Japanese_vert",
+        "Hangul", "Hangul_vert",
+    }
+)  # fmt: skip
+"""Tesseract's models of languages written with CJK characters and punctuation."""
+_CJK_SIGNS = str.maketrans({"一": "—", "。": ".", "、": ","})
+"""CJK signs PP-OCRv6 reads on pages in Latin script, and the Latin punctuation they
+look like: the ideograph for one is a dash ("一3." for "— 3." in a Latin table)."""
+_FULL_WIDTH = re.compile("[\uff01-\uff5e]")
+"""Full-width forms of ASCII's letters, digits and punctuation."""
+
+
+def writes_cjk(models: str) -> bool:
+    """Whether any language of a Tesseract ``-l`` value is written in CJK characters."""
+    return any(model.removeprefix("script/") in CJK_MODELS for model in models.split("+"))
+
+
+def latin_punctuation(text: str) -> str:
+    """``text``, read by PP-OCRv6 (whose characters are mostly Chinese) on a page of no
+    CJK language, with its CJK signs and full-width forms as the Latin characters they
+    look like (:data:`_CJK_SIGNS`; NFKC for the full-width forms). One character each."""
+    if text.isascii():
+        return text
+    text = text.translate(_CJK_SIGNS)
+    return _FULL_WIDTH.sub(lambda match: unicodedata.normalize("NFKC", match.group()), text)
 
 
 def ppocr_reads(models: str) -> bool:
