@@ -9,7 +9,6 @@ monotonic Greek, which is how such lines are found and given to Tesseract.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from ocrchat_server.engines.languages import installed_models
@@ -41,11 +40,16 @@ CJK_MODELS = frozenset(
     }
 )  # fmt: skip
 """Tesseract's models of languages written with CJK characters and punctuation."""
-_CJK_SIGNS = str.maketrans({"一": "—", "。": ".", "、": ","})
-"""CJK signs PP-OCRv6 reads on pages in Latin script, and the Latin punctuation they
-look like: the ideograph for one is a dash ("一3." for "— 3." in a Latin table)."""
-_FULL_WIDTH = re.compile("[\uff01-\uff5e]")
-"""Full-width forms of ASCII's letters, digits and punctuation."""
+_CJK_SIGNS = str.maketrans(
+    {
+        "一": "—", "。": ".", "、": ",",
+        # the full-width forms of ASCII's letters, digits and punctuation
+        **{chr(code): unicodedata.normalize("NFKC", chr(code)) for code in range(0xFF01, 0xFF5F)},
+    }
+)  # fmt: skip
+"""CJK signs PP-OCRv6 reads on pages in Latin script, and the Latin characters they
+look like: the ideograph for one is a dash ("一3." for "— 3." in a Latin table), a
+full-width form its ASCII character (NFKC's)."""
 
 
 def writes_cjk(models: str) -> bool:
@@ -56,11 +60,8 @@ def writes_cjk(models: str) -> bool:
 def latin_punctuation(text: str) -> str:
     """``text``, read by PP-OCRv6 (whose characters are mostly Chinese) on a page of no
     CJK language, with its CJK signs and full-width forms as the Latin characters they
-    look like (:data:`_CJK_SIGNS`; NFKC for the full-width forms). One character each."""
-    if text.isascii():
-        return text
-    text = text.translate(_CJK_SIGNS)
-    return _FULL_WIDTH.sub(lambda match: unicodedata.normalize("NFKC", match.group()), text)
+    look like (:data:`_CJK_SIGNS`). One character each."""
+    return text if text.isascii() else text.translate(_CJK_SIGNS)
 
 
 def ppocr_reads(models: str) -> bool:
