@@ -219,9 +219,9 @@ def with_half_seen_spaces(choices: StepChoices) -> StepChoices:
         if 1.0 - float(numpy.prod(1.0 - space_probability)) >= _HALF_SEEN_SPACE:
             # read at a step that read nothing: one that holds the character before (a wide
             # dash spans several) would read it twice, once on each side of the space
-            blank = choices.classes[between, 0] == _BLANK
-            if (space_probability * blank).any():
-                spaced_at.append(step + 1 + int((space_probability * blank).argmax()))
+            at_blank = space_probability * (choices.classes[between, 0] == _BLANK)
+            if at_blank.any():
+                spaced_at.append(step + 1 + int(at_blank.argmax()))
     if not spaced_at:
         return choices
     classes, probabilities = choices.classes.copy(), choices.probabilities.copy()
