@@ -43,6 +43,7 @@ from ocrchat_server.engines.lexicon import (
     spell_page,
     with_long_s,
 )
+from ocrchat_server.engines.list_numbers import mended_numbers
 from ocrchat_server.engines.preparation import (
     DESKEW,
     GREY,
@@ -888,6 +889,83 @@ def test_a_fraktur_page_gets_its_capitals_put_right_with_its_language_named_or_a
         if pair[0] != pair[1]
     ]
     assert len(differing) <= 1, differing
+
+
+def test_a_fraktur_list_keeps_its_numbers_and_its_hyphens() -> None:
+    """The same print: PP-OCRv6 reads items 9 to 11 of its numbered list as "S.", "IO." and
+    "Ir.", and Fraktur's line-end hyphen (⸗, two oblique strokes) as a letter ("verheys"
+    for verhey⸗, "ihe" for ih⸗) or not at all. The numbers around them tell the items'
+    numbers; the next line's first word tells the hyphen. Transcriptions of Fraktur, this
+    page's among them, write its hyphen as ⸗."""
+    with Image.open(FRAKTUR_PRINT) as scan:
+        scan.load()
+        named = CpuEngine().read_page(scan, index=0, language=resolve_language("frk"))
+        auto = CpuEngine().read_page(scan, index=0, language=resolve_language("auto"))
+    for read in (named, auto):
+        lines = read.page.text.splitlines()
+        firsts = [line.split()[0] for line in lines if line.split()]
+        numbers = [word for word in firsts if re.fullmatch(r"\d+\.", word)]
+        assert numbers[:5] == ["8.", "9.", "10.", "11.", "12."], numbers
+        assert not {"S.", "IO.", "Ir."} & set(firsts)
+        ends = [line.split()[-1] for line in lines if line.split()]
+        assert {"verhey⸗", "ih⸗", "wie⸗"} <= set(ends), ends
+        assert not [end for end in ends if re.search(r"[^\W\d_][-=]$", end)]
+        # Markdown joins the halves, as it does at a hyphen, and lists the items
+        assert "Lebtag wieder zu" in (read.page.markdown or "")
+        assert "von ihrem Vaterland verheyrathet" in (read.page.markdown or "")
+        assert "\n10. Er iſt" in (read.page.markdown or "")
+        error = cer(reference(FRAKTUR_PRINT), read.page.text)
+        assert error < 0.03, error  # 21 character errors in 790; 29 without these two
+
+
+def test_a_fraktur_commentary_writes_fraktur_s_hyphen_whichever_engine_read_the_line() -> None:
+    """The Greek tragedy's commentary breaks words with Fraktur's hyphen, which PP-OCRv6
+    reads as a hyphen ("ein-") and Tesseract, which reads the lines with Greek in them, as
+    an equals sign ("Sopho=")."""
+    with Image.open(FRAKTUR_COMMENTARY) as scan:
+        scan.load()
+        read = CpuEngine().read_page(scan, index=0, language=resolve_language("frk+grc"))
+    ends = [line.split()[-1] for line in read.page.text.splitlines() if line.split()]
+    assert {"Sopho⸗", "ein⸗", "Gleich⸗"} <= set(ends), ends
+    assert not [end for end in ends if re.search(r"[^\W\d_][-=]$", end)]
+    # the searchable PDF's words carry it too
+    assert {"Sopho⸗", "ein⸗"} <= {word.text for word in read.words}
+
+
+def test_only_a_fraktur_page_s_line_ends_are_read_as_its_hyphen() -> None:
+    german, in_german = lexicon("frk"), word_frequencies("deu")
+    page = [
+        [("von", 1.0), ("ihe", 1.0)],  # "ih⸗" + "rem": ihrem is 1,000 times as common
+        [("rem", 1.0), ("Vaterland", 1.0), ("und", 1.0)],
+        [("ſich", 1.0), ("ein=", 1.0)],  # the equals sign a recognizer reads it as
+        [("ander", 1.0), ("iſt", 1.0)],  # "iſ" + "ehrlich" makes no word: "iſt" stays
+        [("ehrlich", 1.0), ("Ende", 1.0)],
+    ]
+    assert spell_page(page, german, in_german, fraktur=True) == [
+        ["von", "ih-"],
+        ["rem", "Vaterland", "und"],
+        ["ſich", "ein-"],
+        ["ander", "iſt"],
+        ["ehrlich", "Ende"],
+    ]
+    # a page in roman type keeps its words as read
+    assert spell_page(page, german, in_german)[0] == ["von", "ihe"]
+
+
+def test_list_numbers_are_mended_only_where_the_count_leaves_no_doubt() -> None:
+    assert mended_numbers(["8.", "Er", "S.", "doch", "IO.", "Ir.", "12.", "2."]) == {
+        2: "9.",
+        4: "10.",
+        5: "11.",
+    }
+    # one line too many or too few that looks like a number: nothing is changed
+    assert mended_numbers(["8.", "S.", "u.", "IO.", "Ir.", "12."]) == {}
+    assert mended_numbers(["8.", "IO.", "Ir.", "12."]) == {}
+    # a lettered sub-list between two items that follow each other
+    assert mended_numbers(["3)", "a)", "b)", "4)"]) == {}
+    # the same sign after the numbers as after the items around them
+    assert mended_numbers(["3.", "A)", "5."]) == {}
+    assert mended_numbers(["3)", "A)", "5)"]) == {1: "4)"}
 
 
 def test_pages_without_the_long_s_are_left_alone() -> None:

@@ -44,6 +44,7 @@ from ocrchat_server.engines.lexicon import (
     spell_page,
     with_long_s,
 )
+from ocrchat_server.engines.list_numbers import mended_numbers
 from ocrchat_server.engines.page_text import TextLine, build_page, common_confidence
 from ocrchat_server.engines.preparation import (
     DESKEW,
@@ -73,6 +74,7 @@ from ocrchat_server.engines.scripts import (
     latin_punctuation,
     ppocr_reads,
     ppocr_reads_but_greek,
+    with_fraktur_hyphen,
     writes_cjk,
 )
 from ocrchat_server.engines.spellings import spellings, token_steps
@@ -296,14 +298,16 @@ class CpuEngine:
         # lines with Greek letters are PP-OCRv6's guesses at a script it has not learnt,
         # read again by Tesseract below: they say nothing of how surely it read the rest
         latin_lines = [line for line in found if greek_share(line.text) == 0]
+        fraktur = False
+        if models:
+            in_fraktur = _set_in_fraktur(models, typeface, found, detected is not None)
+            # None: language=auto on a page with the long s, where OSD tells
+            fraktur = osd_script(image, dpi) == _FRAKTUR if in_fraktur is None else in_fraktur
         if models and _score(latin_lines) >= _LEXICON_PAGE_SCORE:
             # each step's cost goes with the preparation steps' (the dict is this page's own)
             if LEXICON in self.preparation:
                 started = time.perf_counter()
                 words = lexicon(models)
-                fraktur = _set_in_fraktur(models, typeface, found, detected is not None)
-                if fraktur is None:  # language=auto on a page with the long s: OSD tells
-                    fraktur = osd_script(image, dpi) == _FRAKTUR
                 frequencies = word_frequencies(models)
                 found = _spelled(found, words, frequencies, fraktur) if words else found
                 page.timings[LEXICON] = round(time.perf_counter() - started, 4)
@@ -313,13 +317,18 @@ class CpuEngine:
                     found, long_s_words(models), word_frequencies(models), word_forms(models)
                 )
                 page.timings[LONG_S] = round(time.perf_counter() - started, 4)
+        found = _with_list_numbers(found, order)
+        if fraktur:
+            found = [_with_fraktur_hyphen(line) for line in found]
         lines = [_from_ppocr(line) for line in found]
         engine = PPOCR
         if greek_models is not None:
             candidates = [i for i, line in enumerate(found) if greek_share(line.text) > 0]
             if candidates:
                 data = _read_straightened(image, greek_models, dpi, index, skew)
-                reread = _tesseract_lines(data, found, candidates, layout, skew)
+                reread = _tesseract_lines(
+                    data, found, candidates, layout, skew, fraktur=fraktur
+                )  # fmt: skip
                 for i, tesseract_line in reread.items():
                     lines[i] = tesseract_line
                 latin = lexicon(models) if models else frozenset()
@@ -499,6 +508,36 @@ def _in_latin_punctuation(line: ppocr.PpocrLine) -> ppocr.PpocrLine:
     if text == line.text:
         return line
     words = tuple(attrs.evolve(word, text=latin_punctuation(word.text)) for word in line.words)
+    return attrs.evolve(line, text=text, words=words, choices=None)
+
+
+def _with_list_numbers(lines: list[ppocr.PpocrLine], order: list[int]) -> list[ppocr.PpocrLine]:
+    """The page's lines with the list numbers PP-OCRv6 read as letters put right by the
+    numbers around them (:func:`.list_numbers.mended_numbers`); ``order``: the lines'
+    reading order."""
+    firsts = [(lines[i].text.split() or [""])[0] for i in order]
+    result = list(lines)
+    for place, number in mended_numbers(firsts).items():
+        line = lines[order[place]]
+        tokens = line.text.split()
+        words = line.words
+        if len(words) == len(tokens):  # a box for each word: the first is the one changed
+            words = (attrs.evolve(words[0], text=number), *words[1:])
+        text = " ".join([number, *tokens[1:]])
+        result[order[place]] = attrs.evolve(line, text=text, words=words, choices=None)
+    return result
+
+
+def _with_fraktur_hyphen(line: ppocr.PpocrLine) -> ppocr.PpocrLine:
+    """A Fraktur page's ``line`` with its last word's hyphen written as Fraktur's
+    (:func:`.scripts.with_fraktur_hyphen`)."""
+    tokens = line.text.split()
+    if not tokens or with_fraktur_hyphen(tokens[-1]) == tokens[-1]:
+        return line
+    text = " ".join([*tokens[:-1], with_fraktur_hyphen(tokens[-1])])
+    words = line.words
+    if len(words) == len(tokens):  # a box for each word: the last is the one changed
+        words = (*words[:-1], attrs.evolve(words[-1], text=with_fraktur_hyphen(words[-1].text)))
     return attrs.evolve(line, text=text, words=words, choices=None)
 
 
@@ -833,12 +872,15 @@ def _tesseract_lines(
     candidates: list[int],
     layout: list[BBox],
     skew: float,
+    *,
+    fraktur: bool = False,
 ) -> dict[int, TextLine]:
     """For the PP-OCRv6 lines ``candidates`` (those with Greek letters), Tesseract's reading
     of the same line where Tesseract, reading the whole page with its Greek model, finds
     Greek there: each of Tesseract's words goes to the PP-OCRv6 line it lies in most (a
     line number beside a verse stays the number's own line). ``layout`` and ``skew`` as
-    for :func:`_with_greek_words`."""
+    for :func:`_with_greek_words`. ``fraktur``: the page is set in Fraktur, whose hyphen
+    a line's last word ends in (:func:`.scripts.with_fraktur_hyphen`)."""
     assigned: dict[int, dict[tuple[int, int, int], list[TesseractWord]]] = {}
     for key, words in words_by_line(data).items():
         for word in words:
@@ -858,6 +900,8 @@ def _tesseract_lines(
         text = " ".join(word.text for word in kept)
         if kept and greek_share(text) >= _GREEK_CONFIRMED:
             texts = [_figures_as_ppocr_read(word, found[i]) for word in kept]
+            if fraktur:
+                texts[-1] = with_fraktur_hyphen(texts[-1])
             lines[i] = text_line(kept, found[i].bbox, texts)
     return lines
 

@@ -31,7 +31,8 @@ Where wordfreq knows how common the language's words are (about 40 languages,
   misread ("Baterland"), or that the confusions make a common word ("Okreani",
   "Konzentrationalager");
 - on a page set in Fraktur, a capital PP-OCRv6 took for another ("Uugen", "Gie") is put
-  right (:data:`FRAKTUR_CAPITALS`);
+  right (:data:`FRAKTUR_CAPITALS`), and so is its line-end hyphen read as a letter or an
+  equals sign ("verheys" for verhey⸗; :func:`_fraktur_broken`);
 - on a long-s page, a word both ways takes the ſ where that makes a far more common word
   ("fur" -> "ſur").
 
@@ -65,6 +66,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 
 from ocrchat_server.engines.languages import tessdata_dir
+from ocrchat_server.engines.scripts import LINE_END_HYPHENS
 from ocrchat_server.engines.word_forms import LIGATURES, WordForms
 from ocrchat_server.engines.word_frequency import WordFrequencies
 
@@ -202,8 +204,13 @@ def spell_page(
     letter) and the second pass undoes them in capitalized words too. A word broken at a
     line's end is put right whole ("ex- oluded" -> "ex- cluded"), each half keeping its
     line; the second half is no word of its own, and otherwise gets the confusions only,
-    as word frequencies say nothing about half a word ("Hun- garian" is not "garlan")."""
+    as word frequencies say nothing about half a word ("Hun- garian" is not "garlan").
+    On a page set in Fraktur, a line's last word may end in Fraktur's hyphen read as a
+    letter, or as an equals sign (:func:`_fraktur_broken`); it comes back ending in a
+    hyphen."""
     on_page = _page_words([line for i, line in enumerate(lines) if i not in left_alone])
+    if fraktur:
+        lines = _fraktur_broken(lines, words, frequencies, on_page, left_alone)
     whole: dict[tuple[int, int], str] = {}
     for i in range(1, len(lines)):
         if i - 1 in left_alone or i in left_alone:
@@ -279,6 +286,60 @@ def spell_page(
         ]
         for i, (line, fixed) in enumerate(zip(lines, first, strict=True))
     ]
+
+
+def _fraktur_broken(
+    lines: list[list[tuple[str, float]]],
+    words: frozenset[str],
+    frequencies: WordFrequencies | None,
+    on_page: frozenset[str],
+    left_alone: Collection[int],
+) -> list[list[tuple[str, float]]]:
+    """A Fraktur page's lines with each line's last word that is the first half of a word
+    broken at the line's end written with a hyphen. Fraktur's hyphen (⸗) is two short
+    oblique strokes, which PP-OCRv6, trained on modern type, reads as an equals sign, or as
+    a letter: "verheys" for verhey⸗ (rathet), "ihe" for ih⸗ (rem). A last letter is a
+    misread hyphen where the word without it and the next line's first word, which starts
+    in lowercase, make a word (:func:`_misread_hyphen`)."""
+    result = [list(line) for line in lines]
+    for i, line in enumerate(result):
+        if not line or i in left_alone:
+            continue
+        word, score = line[-1]
+        if len(word) > 1 and word[-1] in LINE_END_HYPHENS and word[-2].isalpha():
+            line[-1] = (word[:-1] + "-", score)
+        elif i + 1 < len(result) and result[i + 1] and i + 1 not in left_alone:
+            broken = _misread_hyphen(word, result[i + 1][0][0], words, frequencies, on_page)
+            if broken is not None:
+                line[-1] = (broken, score)
+    return result
+
+
+def _misread_hyphen(
+    before: str,
+    after: str,
+    words: frozenset[str],
+    frequencies: WordFrequencies | None,
+    on_page: frozenset[str],
+) -> str | None:
+    """``before`` (a line's last word) with its last letter as the hyphen it was read for,
+    where that letter is all that keeps it and ``after`` (the next line's first word, in
+    lowercase) from one word: a word of the lists or of the page, which ``before`` as read
+    is not, or is 100 times rarer than (``ihe`` 2.2, ``ihrem`` 5.5). None where it is not."""
+    first, second = _WORD.match(before), _WORD.match(after)
+    if first is None or second is None or first.group(3) or second.group(1):
+        return None
+    head, tail = first.group(2), second.group(2)
+    if len(head) < 2 or not (head + tail).isalpha() or not tail[0].islower():
+        return None
+    joined = head[:-1] + tail
+    if joined not in on_page and not _known(joined, words, frequencies):
+        return None
+    if _known(head, words, frequencies) and (
+        frequencies is None or frequencies.zipf(joined) < frequencies.zipf(head) + _FAR_MORE_COMMON
+    ):
+        return None
+    return first.group(1) + head[:-1] + "-"
 
 
 def _page_words(lines: list[list[tuple[str, float]]]) -> frozenset[str]:

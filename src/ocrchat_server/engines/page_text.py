@@ -17,6 +17,7 @@ import attrs
 
 from ocrchat.models import Block, Page, Region
 from ocrchat_server.engines.reading_order import paragraphs, rows, upright_boxes
+from ocrchat_server.engines.scripts import FRAKTUR_HYPHEN
 from ocrchat_server.engines.tables import markdown_table
 from ocrchat_server.engines.words import block_words, enclosing, join_words
 
@@ -238,11 +239,17 @@ def _escape(text: str) -> str:
 
 
 def _join_lines(lines: list[TextLine]) -> str:
-    """A paragraph's lines as one run of text, mending words hyphenated at a line end."""
+    """A paragraph's lines as one run of text, mending words hyphenated at a line end (with
+    a hyphen, or Fraktur's ⸗)."""
     joined = ""
     for line in lines:
         text = line.text
-        if joined.endswith("-") and len(joined) > 1 and joined[-2].isalpha() and text[:1].islower():
+        if (
+            joined[-1:] in ("-", FRAKTUR_HYPHEN)
+            and len(joined) > 1
+            and joined[-2].isalpha()
+            and text[:1].islower()
+        ):
             joined = joined[:-1] + text
         else:
             joined = join_words([joined, text]) if joined else text

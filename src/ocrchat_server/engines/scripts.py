@@ -117,3 +117,20 @@ def greek_text_forms(text: str) -> str:
         if character == _KORONIS and i and characters[i - 1].isalpha():
             characters[i] = _APOSTROPHE
     return "".join(characters)
+
+
+FRAKTUR_HYPHEN = "\u2e17"
+"""⸗, the double oblique hyphen Fraktur type breaks a word with at a line's end, as
+transcriptions of Fraktur print write it (OCR-D's ground truth among them)."""
+LINE_END_HYPHENS = "-=" + FRAKTUR_HYPHEN
+"""What the recognizers write for Fraktur's hyphen where they see one: a hyphen, or an
+equals sign for its two strokes ("Sopho=")."""
+
+
+def with_fraktur_hyphen(word: str) -> str:
+    """A Fraktur page line's last ``word`` with its hyphen as Fraktur's (⸗), where the
+    word ends in a letter and a hyphen (:data:`LINE_END_HYPHENS`): the first half of a word
+    broken at the line's end. A dash after a space, or a sign after a figure, stays."""
+    if len(word) > 1 and word[-1] in LINE_END_HYPHENS and word[-2].isalpha():
+        return word[:-1] + FRAKTUR_HYPHEN
+    return word
