@@ -610,6 +610,8 @@ def test_a_page_s_own_confusions_numbers_and_run_on_sentences() -> None:
         [("whioh", sure), ("ohuroh", sure), ("barraoks", sure), ("Frenoh", sure)],
         [("service.On", sure), ("£l00,0oo,", sure), ("S.S.Uni-", sure)],
         [("gipsy-like;they", sure), ("example.com", sure), ("10:30,", sure)],
+        # a typist's l for 1 (old typewriters had no 1 key), in groups of three figures
+        [("l,O0o,", sure), ("£l0o,0oo.", sure), ("Io.ooo", sure), ("lOl.ooo", sure)],
     ]
     assert spell_page(page, english) == [
         # o for c in three lowercase words: this page's own confusion, names get it too
@@ -617,6 +619,8 @@ def test_a_page_s_own_confusions_numbers_and_run_on_sentences() -> None:
         ["which", "church", "barracks", "French"],
         ["service. On", "£100,000,", "S.S.Uni-"],
         ["gipsy-like; they", "example.com", "10:30,"],
+        # without a figure read as one, nothing says it is a number
+        ["1,000,", "£100,000.", "Io.ooo", "lOl.ooo"],
     ]
     # small capitals read with lowercase letters of the same shape; not a word written so
     french = lexicon("fra")
@@ -966,6 +970,10 @@ def test_list_numbers_are_mended_only_where_the_count_leaves_no_doubt() -> None:
     # the same sign after the numbers as after the items around them
     assert mended_numbers(["3.", "A)", "5."]) == {}
     assert mended_numbers(["3)", "A)", "5)"]) == {1: "4)"}
+    # letters that look like figures, where they make the number before or after plus one
+    assert mended_numbers(["l.", "It", "2.", "and", "3."]) == {0: "1."}
+    assert mended_numbers(["9.", "IO.", "II.", "Then"]) == {1: "10.", 2: "11."}
+    assert mended_numbers(["I.", "Intro", "1.", "2."]) == {}  # a part's number stays
 
 
 def test_pages_without_the_long_s_are_left_alone() -> None:

@@ -45,7 +45,7 @@ page makes the same confusion in three lowercase words, or no list has seen the 
 (above), words under four
 letters (but for an accent, above), and the halves of a word broken at a line end on
 their own (the word is looked up whole). Numbers with digit look-alikes
-in them (``l914``), sentences run together (``service.On``), the parts of a
+in them (``l914``, ``l,O0o``), sentences run together (``service.On``), the parts of a
 compound (``so-oalled``) and words in small capitals read with lowercase
 letters (``SoN``) are put right too.
 
@@ -164,7 +164,10 @@ _SPELLED_WORD = re.compile(r"^(\W*)([^\W\d_]+(?:-[^\W\d_]+)*)(\W*)$")
 """A word of letters, or a compound of such words, with any punctuation around it."""
 _SYSTEMATIC = 3
 """Different words a confusion must be undone in before it counts as the page's own."""
-_DIGIT_LOOKALIKES = str.maketrans("lIOo", "1100")
+DIGIT_LOOKALIKES = str.maketrans("lIOo", "1100")
+_GROUPED_NUMBER = re.compile(r"^\W?[\dlIOo]{1,3}(?:[.,][\dlIOo]{3})+\W?$")
+"""A number in groups of three figures (``1,000``, ``£100.000,``), read with or without
+letters for some figures."""
 _LETTERS = re.compile(r"[^\W\d_]+")
 _COMPOUND = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
 """A hyphen between two letters: the parts of a compound are put right one by one."""
@@ -882,11 +885,16 @@ def _letter_changes(written: str, meant: str) -> set[tuple[str, str]]:
 
 
 def _digits(word: str) -> str:
-    """A number with letters in it that look like digits (``l914``, ``£l00,0oo``), as digits."""
+    """A number with letters in it that look like digits (``l914``, ``£l00,0oo``), as digits:
+    where it has as many digits as such letters, or is written in groups of three
+    (:data:`_GROUPED_NUMBER`: ``l,O0o,`` for 1,000, ``£l0o,0oo``), which no word is. Old
+    typewriters had no key for the 1, and typists wrote a lowercase l for it."""
     letters = [c for c in word if c.isalpha()]
     digits = sum(c.isdigit() for c in word)
-    if digits and letters and len(letters) <= digits and all(c in "lIOo" for c in letters):
-        return word.translate(_DIGIT_LOOKALIKES)
+    if not digits or not letters or not all(c in "lIOo" for c in letters):
+        return word
+    if len(letters) <= digits or _GROUPED_NUMBER.match(word):
+        return word.translate(DIGIT_LOOKALIKES)
     return word
 
 
