@@ -363,6 +363,22 @@ def test_tables_on_a_real_negative_microfilm_register(server: Server) -> None:
     assert csv.status_code == 200
 
 
+def test_a_page_read_on_two_threads_reads_as_on_one() -> None:
+    """A page the server reads while its other workers are idle has its lines read on
+    their cores too: the same lines, the same words and confidences, only sooner."""
+    english = resolve_language("eng")
+    with Image.open(TEST_DATA / "en_ehri_typed_dr19390519_03.jpg") as scan:
+        scan.load()
+        one = CpuEngine().read_page(scan, index=0, language=english)
+        two = CpuEngine(threads=2).read_page(scan, index=0, language=english)
+    assert two.page.text == one.page.text
+    assert [block.bbox for block in two.page.blocks] == [block.bbox for block in one.page.blocks]
+    assert [block.confidence for block in two.page.blocks] == [
+        block.confidence for block in one.page.blocks
+    ]
+    assert "promulgation" in two.page.text.split()
+
+
 def test_ppocr_reads_with_networking_cut_off() -> None:
     """PP-OCRv6's models come from rapidocr's wheel: reading a page opens no socket."""
     program = f"""

@@ -13,7 +13,8 @@ Pitfalls worked around here:
   turned upright before they get here;
 - palette and bilevel images come out blank unless converted first;
 - onnxruntime takes every core by default: one thread a worker, like
-  Tesseract's ``OMP_THREAD_LIMIT=1``;
+  Tesseract's ``OMP_THREAD_LIMIT=1``, but for a page read alone, whose lines are read on
+  the idle workers' cores too;
 - rapidocr turns onnxruntime's memory pool off; it is on (faster, see below);
 - lines are recognized one at a time: rapidocr batches six by default, each
   padded to the widest, and on one thread the padding is wasted work. On the
@@ -42,6 +43,11 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
+
+
+ONE_THREAD = 1
+"""onnxruntime's threads a worker reads a page on while other pages are being read: one,
+like Tesseract's ``OMP_THREAD_LIMIT=1``, with a worker for each core."""
 
 
 class PpocrUnavailableError(RuntimeError):
@@ -75,7 +81,12 @@ class PpocrLine:
 
 
 @functools.cache
-def _recognizer() -> Any:
+def _recognizer(threads: int) -> Any:
+    """rapidocr with its models on ``threads`` of onnxruntime's threads: :data:`ONE_THREAD`,
+    but for the recognition of a page read while the other workers have nothing to do
+    (the server's scheduler tells, :class:`.jobs.embedded.process_pool.ProcessPoolQueue`).
+    rapidocr loads each model on its first use: such a recognizer loads only its
+    recognition model, the first time a worker reads such a page."""
     try:
         from rapidocr import RapidOCR
     except ImportError as exc:  # pragma: no cover - rapidocr is a server dependency
@@ -84,20 +95,45 @@ def _recognizer() -> Any:
         ) from exc
     # rapidocr logs every model load at info level through its own handler
     logging.getLogger("RapidOCR").setLevel(logging.WARNING)
-    return RapidOCR(
+    recognizer = RapidOCR(
         params={
             "Global.use_cls": False,
             "Global.return_word_box": True,
             "Global.log_level": "warning",
             "Rec.rec_batch_num": 1,
-            "EngineConfig.onnxruntime.intra_op_num_threads": 1,
-            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            "EngineConfig.onnxruntime.intra_op_num_threads": ONE_THREAD,
+            "EngineConfig.onnxruntime.inter_op_num_threads": ONE_THREAD,
             # onnxruntime's own memory pool, which rapidocr turns off: without it the
             # detector's large tensors are given back to the system after every page and
             # faulted in again on the next (11 to 17% of a page's time); the pool keeps a
             # worker at its peak, 0.4 GB more on A4 pages at 300 dpi (docs/engines.md)
             "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
         }
+    )
+    if threads > ONE_THREAD:
+        _on_threads(recognizer, threads)
+    return recognizer
+
+
+def _on_threads(recognizer: Any, threads: int) -> None:
+    """``recognizer``'s recognition model loaded again on ``threads`` threads that sleep
+    between their turns. onnxruntime's threads spin by default, waiting for work: two
+    workers on two cores, each reading on two spinning threads, read pages 65% slower than
+    on one thread each; with sleeping threads 12% slower (measured in November 2026,
+    docs/engines.md). Detection stays on one thread: a second detection model's memory
+    pool would hold 0.4 GB more on A4 pages, for a fifth of a page's time."""
+    import onnxruntime
+
+    loaded = recognizer._load_rec_model().session  # rapidocr's wrapper of the session
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 4
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = ONE_THREAD
+    options.enable_cpu_mem_arena = True
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    loaded.session = onnxruntime.InferenceSession(
+        loaded.session._model_path, options, providers=["CPUExecutionProvider"]
     )
 
 
@@ -134,10 +170,10 @@ class _KeptChoices:
 _wrapping = threading.Lock()
 
 
-def _choices_kept() -> _KeptChoices:
+def _choices_kept(threads: int = ONE_THREAD) -> _KeptChoices:
     """The recognizer's decoder, wrapped (once, whichever thread asks first) to keep each
     line's choices. rapidocr loads the recognition model on first use; this loads it then."""
-    model = _recognizer()._load_rec_model()
+    model = _recognizer(threads)._load_rec_model()
     with _wrapping:
         if not isinstance(model.postprocess_op, _KeptChoices):
             model.postprocess_op = _KeptChoices(model.postprocess_op)
@@ -208,7 +244,7 @@ class Outlines:
 
 def detect(image: Image.Image) -> Outlines:
     """The text lines PP-OCRv6 finds on the page, outlined but not yet read."""
-    recognizer = _recognizer()
+    recognizer = _recognizer(ONE_THREAD)
     # every step named on every call: rapidocr keeps a call's choices for the next one
     recognizer.update_params(use_det=True, use_cls=False, use_rec=True)
     loaded = recognizer.load_img(_pixels(image))
@@ -232,7 +268,7 @@ def detected_straight(outlines: Outlines, skew: float) -> Outlines:
     rapidocr cuts every line), so it is resampled once, as on an upright page; read off a
     turned copy, the accents of a Czech photo went soft. The lines' boxes lie on the page
     as uploaded, as Tesseract's do."""
-    recognizer = _recognizer()
+    recognizer = _recognizer(ONE_THREAD)
     prepared = outlines.prepared
     if outlines.detected is None or any(outlines.record.get("padding_1", {}).values()):
         return outlines  # a strip rapidocr pads (one short line): nothing to straighten
@@ -258,17 +294,17 @@ def detected_straight(outlines: Outlines, skew: float) -> Outlines:
     return attrs.evolve(outlines, crops=crops, detected=detected)
 
 
-def read_outlined(outlines: Outlines) -> list[PpocrLine]:
-    """The lines :func:`detect` outlined, read, in detection order."""
+def read_outlined(outlines: Outlines, threads: int = ONE_THREAD) -> list[PpocrLine]:
+    """The lines :func:`detect` outlined, read on ``threads`` threads, in detection order."""
     if outlines.detected is None or not outlines.crops:
         return []
-    recognizer = _recognizer()
+    recognizer = _recognizer(ONE_THREAD)
     from rapidocr.ch_ppocr_cls import TextClsOutput
 
-    kept = _choices_kept()
+    kept = _choices_kept(threads)
     kept.start()
     try:
-        recognized = recognizer.recognize_txt(outlines.crops)
+        recognized = _recognizer(threads).recognize_txt(outlines.crops)
     except _rapidocr_error() as exc:
         log.debug("PP-OCRv6 read nothing: %s", exc)
         return []
@@ -374,7 +410,9 @@ def recognize_line(image: Image.Image) -> tuple[str, float, StepChoices | None]:
     kept = _choices_kept()
     kept.start()
     try:
-        result = _recognizer()(_pixels(image), use_det=False, use_cls=False, use_rec=True)
+        result = _recognizer(ONE_THREAD)(
+            _pixels(image), use_det=False, use_cls=False, use_rec=True
+        )  # fmt: skip
     finally:
         choices = kept.taken()
     if not result.txts:

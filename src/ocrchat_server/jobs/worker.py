@@ -72,6 +72,8 @@ class PageTask:
     """Where the vlm tier's inference server is, when it is configured."""
     page_timeout: float | None = None
     """The server's time limit per page (seconds): the rasterizer is stopped past it."""
+    threads: int = 1
+    """The cores the page may take: the idle workers' too, where no other page waits."""
 
     @classmethod
     def of(
@@ -83,6 +85,7 @@ class PageTask:
         preparation: tuple[str, ...],
         vlm: SuryaConnection | None,
         page_timeout: float | None = None,
+        threads: int = 1,
     ) -> PageTask:
         """Page ``index`` of the job, its files where ``storage`` keeps them."""
         uuid = record.uuid
@@ -99,6 +102,7 @@ class PageTask:
             preparation=preparation,
             vlm=vlm,
             page_timeout=page_timeout,
+            threads=threads,
             result=storage.page_result(uuid, index),
             page_pdf=storage.page_pdf(uuid, index),
             title=record.filename,
@@ -114,6 +118,7 @@ def engine_for(task: PageTask) -> Engine:
         read_tables=tool is not None and tool.read_tables,
         preparation=task.preparation,
         vlm=task.vlm,
+        threads=task.threads,
     )
     return TIER_ENGINES[task.tier].create(request)
 
