@@ -189,8 +189,6 @@ class CpuEngine:
     read_tables: bool = False
     preparation: tuple[str, ...] = STEPS
     """The page preparation steps run before PP-OCRv6 reads a page (:mod:`.preparation`)."""
-    threads: int = ppocr.ONE_THREAD
-    """The threads PP-OCRv6 reads the page's lines on."""
 
     def read_page(self, image: Image.Image, *, index: int, language: LanguageChoice) -> PageReading:
         started = time.perf_counter()
@@ -245,7 +243,7 @@ class CpuEngine:
             if abs(skew) >= LEAST_DESKEW:
                 outlines = ppocr.detected_straight(outlines, skew)
             page.timings[DESKEW] = round(time.perf_counter() - started, 4)
-        return ppocr.read_outlined(outlines, self.threads)
+        return ppocr.read_outlined(outlines)
 
     def _prepare(self, image: Image.Image) -> tuple[PreparedPage, int | None]:
         """The page as PP-OCRv6 should see it, and the resolution its file declares."""

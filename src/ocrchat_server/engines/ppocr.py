@@ -13,8 +13,8 @@ Pitfalls worked around here:
   turned upright before they get here;
 - palette and bilevel images come out blank unless converted first;
 - onnxruntime takes every core by default: one thread a worker, like
-  Tesseract's ``OMP_THREAD_LIMIT=1``, but for a page read alone, whose lines are read on
-  the idle workers' cores too;
+  Tesseract's ``OMP_THREAD_LIMIT=1``, but for the lines read while the other workers
+  are idle, which take their cores too (:class:`_OnFreeCores`);
 - rapidocr turns onnxruntime's memory pool off; it is on (faster, see below);
 - lines are recognized one at a time: rapidocr batches six by default, each
   padded to the widest, and on one thread the padding is wasted work. On the
@@ -29,7 +29,9 @@ import copy
 import functools
 import logging
 import math
+import os
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -46,8 +48,8 @@ log = logging.getLogger(__name__)
 
 
 ONE_THREAD = 1
-"""onnxruntime's threads a worker reads a page on while other pages are being read: one,
-like Tesseract's ``OMP_THREAD_LIMIT=1``, with a worker for each core."""
+"""onnxruntime's threads a worker reads on while the other workers read too: one, like
+Tesseract's ``OMP_THREAD_LIMIT=1``, with a worker for each core."""
 
 
 class PpocrUnavailableError(RuntimeError):
@@ -81,12 +83,7 @@ class PpocrLine:
 
 
 @functools.cache
-def _recognizer(threads: int) -> Any:
-    """rapidocr with its models on ``threads`` of onnxruntime's threads: :data:`ONE_THREAD`,
-    but for the recognition of a page read while the other workers have nothing to do
-    (the server's scheduler tells, :class:`.jobs.embedded.process_pool.ProcessPoolQueue`).
-    rapidocr loads each model on its first use: such a recognizer loads only its
-    recognition model, the first time a worker reads such a page."""
+def _recognizer() -> Any:
     try:
         from rapidocr import RapidOCR
     except ImportError as exc:  # pragma: no cover - rapidocr is a server dependency
@@ -95,7 +92,7 @@ def _recognizer(threads: int) -> Any:
         ) from exc
     # rapidocr logs every model load at info level through its own handler
     logging.getLogger("RapidOCR").setLevel(logging.WARNING)
-    recognizer = RapidOCR(
+    recognizer: Any = RapidOCR(
         params={
             "Global.use_cls": False,
             "Global.return_word_box": True,
@@ -110,31 +107,73 @@ def _recognizer(threads: int) -> Any:
             "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
         }
     )
-    if threads > ONE_THREAD:
-        _on_threads(recognizer, threads)
+    model = recognizer._load_rec_model()  # rapidocr loads a model on its first use
+    model.session = _OnFreeCores(model.session)
     return recognizer
 
 
-def _on_threads(recognizer: Any, threads: int) -> None:
-    """``recognizer``'s recognition model loaded again on ``threads`` threads that sleep
-    between their turns. onnxruntime's threads spin by default, waiting for work: two
-    workers on two cores, each reading on two spinning threads, read pages 65% slower than
-    on one thread each; with sleeping threads 12% slower (measured in November 2026,
-    docs/engines.md). Detection stays on one thread: a second detection model's memory
-    pool would hold 0.4 GB more on A4 pages, for a fifth of a page's time."""
-    import onnxruntime
+def read_on_free_cores(free_cores: Callable[[], int]) -> None:
+    """Have PP-OCRv6 recognize each line on as many threads as ``free_cores()`` says are
+    free at that moment: its caller's core, and those of the workers with nothing to do.
+    A server's worker processes are told so (:func:`.jobs.worker.init_worker`); anywhere
+    else, a line is recognized on one thread."""
+    global _free_cores
+    _free_cores = free_cores
 
-    loaded = recognizer._load_rec_model().session  # rapidocr's wrapper of the session
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = 4
-    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = ONE_THREAD
-    options.enable_cpu_mem_arena = True
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    loaded.session = onnxruntime.InferenceSession(
-        loaded.session._model_path, options, providers=["CPUExecutionProvider"]
-    )
+
+def _one_core() -> int:
+    return ONE_THREAD
+
+
+_free_cores: Callable[[], int] = _one_core
+
+
+class _OnFreeCores:
+    """rapidocr's session of the recognition model, which recognizes each line on one
+    thread, or on more where more cores are free as the line comes (:func:`read_on_free_cores`):
+    a lone page, an inline request's often, is read 1.6 times as fast on two cores, and a
+    page that comes meanwhile takes its core back at the next line (65 ms).
+
+    A session on more threads is loaded on its first use. Its threads sleep between their
+    turns: onnxruntime's spin by default, waiting for work, and two workers on two cores
+    each reading on two spinning threads read 65% slower than on one thread each
+    (measured in November 2026, docs/engines.md)."""
+
+    def __init__(self, on_one_core: Any) -> None:
+        self._on_one_core = on_one_core
+        self._on_more: dict[int, Any] = {}
+        self._loading = threading.Lock()
+
+    def __call__(self, lines: Any) -> Any:
+        cores = min(_free_cores(), os.cpu_count() or ONE_THREAD)
+        if cores <= ONE_THREAD:
+            return self._on_one_core(lines)
+        session = self._session_on(cores)
+        return session.run(None, {session.get_inputs()[0].name: lines})[0]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._on_one_core, name)
+
+    def _session_on(self, threads: int) -> Any:
+        with self._loading:
+            if threads not in self._on_more:
+                import onnxruntime
+
+                options = onnxruntime.SessionOptions()
+                options.log_severity_level = 4
+                options.graph_optimization_level = (
+                    onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+                )  # fmt: skip
+                options.intra_op_num_threads = threads
+                options.inter_op_num_threads = ONE_THREAD
+                options.enable_cpu_mem_arena = True
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                self._on_more[threads] = onnxruntime.InferenceSession(
+                    self._on_one_core.session._model_path,
+                    options,
+                    providers=["CPUExecutionProvider"],
+                )
+            return self._on_more[threads]
 
 
 class _KeptChoices:
@@ -170,10 +209,10 @@ class _KeptChoices:
 _wrapping = threading.Lock()
 
 
-def _choices_kept(threads: int = ONE_THREAD) -> _KeptChoices:
+def _choices_kept() -> _KeptChoices:
     """The recognizer's decoder, wrapped (once, whichever thread asks first) to keep each
-    line's choices. rapidocr loads the recognition model on first use; this loads it then."""
-    model = _recognizer(threads)._load_rec_model()
+    line's choices."""
+    model = _recognizer()._load_rec_model()
     with _wrapping:
         if not isinstance(model.postprocess_op, _KeptChoices):
             model.postprocess_op = _KeptChoices(model.postprocess_op)
@@ -244,7 +283,7 @@ class Outlines:
 
 def detect(image: Image.Image) -> Outlines:
     """The text lines PP-OCRv6 finds on the page, outlined but not yet read."""
-    recognizer = _recognizer(ONE_THREAD)
+    recognizer = _recognizer()
     # every step named on every call: rapidocr keeps a call's choices for the next one
     recognizer.update_params(use_det=True, use_cls=False, use_rec=True)
     loaded = recognizer.load_img(_pixels(image))
@@ -268,7 +307,7 @@ def detected_straight(outlines: Outlines, skew: float) -> Outlines:
     rapidocr cuts every line), so it is resampled once, as on an upright page; read off a
     turned copy, the accents of a Czech photo went soft. The lines' boxes lie on the page
     as uploaded, as Tesseract's do."""
-    recognizer = _recognizer(ONE_THREAD)
+    recognizer = _recognizer()
     prepared = outlines.prepared
     if outlines.detected is None or any(outlines.record.get("padding_1", {}).values()):
         return outlines  # a strip rapidocr pads (one short line): nothing to straighten
@@ -294,17 +333,17 @@ def detected_straight(outlines: Outlines, skew: float) -> Outlines:
     return attrs.evolve(outlines, crops=crops, detected=detected)
 
 
-def read_outlined(outlines: Outlines, threads: int = ONE_THREAD) -> list[PpocrLine]:
-    """The lines :func:`detect` outlined, read on ``threads`` threads, in detection order."""
+def read_outlined(outlines: Outlines) -> list[PpocrLine]:
+    """The lines :func:`detect` outlined, read, in detection order."""
     if outlines.detected is None or not outlines.crops:
         return []
-    recognizer = _recognizer(ONE_THREAD)
+    recognizer = _recognizer()
     from rapidocr.ch_ppocr_cls import TextClsOutput
 
-    kept = _choices_kept(threads)
+    kept = _choices_kept()
     kept.start()
     try:
-        recognized = _recognizer(threads).recognize_txt(outlines.crops)
+        recognized = recognizer.recognize_txt(outlines.crops)
     except _rapidocr_error() as exc:
         log.debug("PP-OCRv6 read nothing: %s", exc)
         return []
@@ -410,9 +449,7 @@ def recognize_line(image: Image.Image) -> tuple[str, float, StepChoices | None]:
     kept = _choices_kept()
     kept.start()
     try:
-        result = _recognizer(ONE_THREAD)(
-            _pixels(image), use_det=False, use_cls=False, use_rec=True
-        )  # fmt: skip
+        result = _recognizer()(_pixels(image), use_det=False, use_cls=False, use_rec=True)
     finally:
         choices = kept.taken()
     if not result.txts:

@@ -21,6 +21,7 @@ from PIL import Image
 
 from ocrchat._serde import unstructure
 from ocrchat.models import Page, Tier
+from ocrchat_server.engines import ppocr
 from ocrchat_server.engines.base import Engine, EngineError, PageReading
 from ocrchat_server.engines.languages import resolve_language
 from ocrchat_server.engines.preparation import STEPS
@@ -72,8 +73,6 @@ class PageTask:
     """Where the vlm tier's inference server is, when it is configured."""
     page_timeout: float | None = None
     """The server's time limit per page (seconds): the rasterizer is stopped past it."""
-    threads: int = 1
-    """The cores the page may take: the idle workers' too, where no other page waits."""
 
     @classmethod
     def of(
@@ -85,7 +84,6 @@ class PageTask:
         preparation: tuple[str, ...],
         vlm: SuryaConnection | None,
         page_timeout: float | None = None,
-        threads: int = 1,
     ) -> PageTask:
         """Page ``index`` of the job, its files where ``storage`` keeps them."""
         uuid = record.uuid
@@ -102,7 +100,6 @@ class PageTask:
             preparation=preparation,
             vlm=vlm,
             page_timeout=page_timeout,
-            threads=threads,
             result=storage.page_result(uuid, index),
             page_pdf=storage.page_pdf(uuid, index),
             title=record.filename,
@@ -118,7 +115,6 @@ def engine_for(task: PageTask) -> Engine:
         read_tables=tool is not None and tool.read_tables,
         preparation=task.preparation,
         vlm=task.vlm,
-        threads=task.threads,
     )
     return TIER_ENGINES[task.tier].create(request)
 
@@ -147,13 +143,21 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def init_worker(parent: int | None = None) -> None:
-    """Start a worker process of the server ``parent`` (its pid)."""
+def init_worker(
+    parent: int | None = None, pages_in_flight: ctypes.c_int | None = None, workers: int = 1
+) -> None:
+    """Start a worker process of the server ``parent`` (its pid), one of ``workers``.
+    ``pages_in_flight``: how many pages the server's workers are reading, which it keeps
+    up to date; while some of them are idle, PP-OCRv6 recognizes this worker's lines on
+    their cores too (:func:`.ppocr.read_on_free_cores`)."""
     if parent is not None:
         die_with_parent(parent)
     # One OpenMP thread for Tesseract is set by the engines package, which this module
     # imports: it must be set before libtesseract loads, which is before this runs.
     os.nice(_WORKER_NICENESS)
+    if pages_in_flight is not None:
+        counter = pages_in_flight
+        ppocr.read_on_free_cores(lambda: 1 + max(0, workers - counter.value))
 
 
 @attrs.frozen

@@ -31,8 +31,6 @@ class EngineRequest:
     preparation: tuple[str, ...] = ()
     vlm: SuryaConnection | None = None
     """Where the vlm tier's inference server is, when it is configured."""
-    threads: int = 1
-    """The cores the page may take: more than one only while no other page is read."""
 
 
 @attrs.frozen

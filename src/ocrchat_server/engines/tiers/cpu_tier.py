@@ -14,7 +14,6 @@ def _create(request: EngineRequest) -> Engine:
         engine=request.recognizer,
         read_tables=request.read_tables,
         preparation=request.preparation,
-        threads=request.threads,
     )
 
 

@@ -121,6 +121,9 @@ class ProcessPoolQueue:
         """Old pools that take no new page, each stopped once its last page is back."""
         self._jobs: dict[str, _ActiveJob] = {}
         self._in_flight = 0
+        # the same count, where the workers see it: while some of them are idle, the others
+        # read on their cores too (ocrchat_server.engines.ppocr.read_on_free_cores)
+        self._pages_in_flight = multiprocessing.get_context("spawn").Value("i", 0, lock=False)
         self._account_in_flight: collections.Counter[int] = collections.Counter()
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -252,7 +255,6 @@ class ProcessPoolQueue:
                 preparation=self.preparation,
                 vlm=self.vlm.connection if self.vlm else None,
                 page_timeout=self.page_timeout,
-                threads=self._threads_for_next_page(),
             )
             assert self._pool is not None
             # the pool stops the worker once the page is over its time (and with it the
@@ -266,21 +268,11 @@ class ProcessPoolQueue:
                 self._replace_pool(self._pool)
                 future = self._pool.schedule(run_page, args=(task,), timeout=self.page_timeout)
             self._in_flight += 1
+            self._pages_in_flight.value = self._in_flight
             self._account_in_flight[job.record.account_id] += 1
             self._unsettled[self._pool] += 1
             job.running[index] = future
             self._spawn(self._page_finished(job, index, future, self._pool))
-
-    def _threads_for_next_page(self) -> int:
-        """The cores the page about to go to a worker may take: its own, and those of the
-        workers with nothing to do where no other page waits for one. PP-OCRv6 reads a
-        lone page's lines (an inline request's, often) 1.6 times as fast on two cores
-        (docs/engines.md); a page that comes meanwhile shares the cores for a while, whose
-        threads sleep when idle instead of spinning."""
-        idle = self.workers - self._in_flight
-        if idle <= 1 or any(job.remaining and job.error is None for job in self._jobs.values()):
-            return 1
-        return max(1, min(idle, os.cpu_count() or 1))
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)
@@ -298,6 +290,7 @@ class ProcessPoolQueue:
             error = await self._page_error(job, index, future, pool)
         finally:
             self._in_flight -= 1
+            self._pages_in_flight.value = self._in_flight
             self._account_in_flight[job.record.account_id] -= 1
             job.running.pop(index, None)
             self._unsettled[pool] -= 1
@@ -409,7 +402,7 @@ class ProcessPoolQueue:
             max_tasks=self._max_pages or 0,
             initializer=init_worker,
             # the workers die with this server, whatever kills it
-            initargs=(os.getpid(),),
+            initargs=(os.getpid(), self._pages_in_flight, self.workers),
             context=multiprocessing.get_context("spawn"),
         )
 
