@@ -113,10 +113,11 @@ def _recognizer() -> Any:
 
 
 def read_on_free_cores(free_cores: Callable[[], int]) -> None:
-    """Have PP-OCRv6 recognize each line on as many threads as ``free_cores()`` says are
-    free at that moment: its caller's core, and those of the workers with nothing to do.
-    A server's worker processes are told so (:func:`.jobs.worker.init_worker`); anywhere
-    else, a line is recognized on one thread."""
+    """Have PP-OCRv6 recognize each line on as many threads as ``free_cores()`` gives this
+    reader at that moment: its own core, and its share of the cores of the workers with
+    nothing to do. A server's worker processes are told so
+    (:func:`.jobs.worker.init_worker`); anywhere else, a line is recognized on one
+    thread."""
     global _free_cores
     _free_cores = free_cores
 

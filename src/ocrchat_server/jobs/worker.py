@@ -148,16 +148,17 @@ def init_worker(
 ) -> None:
     """Start a worker process of the server ``parent`` (its pid), one of ``workers``.
     ``pages_in_flight``: how many pages the server's workers are reading, which it keeps
-    up to date; while some of them are idle, PP-OCRv6 recognizes this worker's lines on
-    their cores too (:func:`.ppocr.read_on_free_cores`)."""
+    up to date. The workers' cores (one each, as many as the machine has at most) are
+    shared out among those pages: while fewer pages are read than there are workers,
+    PP-OCRv6 recognizes this worker's lines on more than one (:func:`.ppocr.read_on_free_cores`)."""
     if parent is not None:
         die_with_parent(parent)
     # One OpenMP thread for Tesseract is set by the engines package, which this module
     # imports: it must be set before libtesseract loads, which is before this runs.
     os.nice(_WORKER_NICENESS)
     if pages_in_flight is not None:
-        counter = pages_in_flight
-        ppocr.read_on_free_cores(lambda: 1 + max(0, workers - counter.value))
+        counter, cores = pages_in_flight, min(workers, os.cpu_count() or 1)
+        ppocr.read_on_free_cores(lambda: max(1, cores // max(1, counter.value)))
 
 
 @attrs.frozen
