@@ -218,14 +218,7 @@ class ProcessPoolQueue:
         with the fewest pages being read; within each, first come, first served (dicts
         keep insertion order and max() keeps the first of ties). An account at its cap of
         pages in flight waits: one account cannot take every worker."""
-        cap = self.pages_in_flight_per_account
-        ready = [
-            job
-            for job in self._jobs.values()
-            if job.remaining
-            and job.error is None
-            and (cap is None or self._account_in_flight[job.record.account_id] < cap)
-        ]
+        ready = self._ready_jobs()
         if not ready:
             return None
         job = max(
@@ -237,6 +230,17 @@ class ProcessPoolQueue:
             ),
         )
         return job, job.remaining.popleft()
+
+    def _ready_jobs(self) -> list[_ActiveJob]:
+        """The jobs with a page that may go to a worker now."""
+        cap = self.pages_in_flight_per_account
+        return [
+            job
+            for job in self._jobs.values()
+            if job.remaining
+            and job.error is None
+            and (cap is None or self._account_in_flight[job.record.account_id] < cap)
+        ]
 
     def _fill_pool(self) -> None:
         while self._in_flight < self.workers and (picked := self._next_page()):
@@ -290,7 +294,11 @@ class ProcessPoolQueue:
             error = await self._page_error(job, index, future, pool)
         finally:
             self._in_flight -= 1
-            self._pages_in_flight.value = self._in_flight
+            if not self._ready_jobs():
+                # where another page waits, it takes this worker at once: the other
+                # workers must not widen onto this core meanwhile (a 300-page job had
+                # both workers load a second recognition model in such moments)
+                self._pages_in_flight.value = self._in_flight
             self._account_in_flight[job.record.account_id] -= 1
             job.running.pop(index, None)
             self._unsettled[pool] -= 1
