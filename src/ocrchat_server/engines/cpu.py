@@ -71,6 +71,7 @@ from ocrchat_server.engines.scripts import (
     greek_models_for,
     greek_share,
     greek_text_forms,
+    hyphenated,
     latin_punctuation,
     ppocr_reads,
     ppocr_reads_but_greek,
@@ -518,13 +519,7 @@ def _with_list_numbers(lines: list[ppocr.PpocrLine], order: list[int]) -> list[p
     firsts = [(lines[i].text.split() or [""])[0] for i in order]
     result = list(lines)
     for place, number in mended_numbers(firsts).items():
-        line = lines[order[place]]
-        tokens = line.text.split()
-        words = line.words
-        if len(words) == len(tokens):  # a box for each word: the first is the one changed
-            words = (attrs.evolve(words[0], text=number), *words[1:])
-        text = " ".join([number, *tokens[1:]])
-        result[order[place]] = attrs.evolve(line, text=text, words=words, choices=None)
+        result[order[place]] = _with_word(lines[order[place]], 0, number)
     return result
 
 
@@ -532,13 +527,20 @@ def _with_fraktur_hyphen(line: ppocr.PpocrLine) -> ppocr.PpocrLine:
     """A Fraktur page's ``line`` with its last word's hyphen written as Fraktur's
     (:func:`.scripts.with_fraktur_hyphen`)."""
     tokens = line.text.split()
-    if not tokens or with_fraktur_hyphen(tokens[-1]) == tokens[-1]:
+    if not tokens or not hyphenated(tokens[-1]):
         return line
-    text = " ".join([*tokens[:-1], with_fraktur_hyphen(tokens[-1])])
+    return _with_word(line, len(tokens) - 1, with_fraktur_hyphen(tokens[-1]))
+
+
+def _with_word(line: ppocr.PpocrLine, place: int, text: str) -> ppocr.PpocrLine:
+    """``line`` with its word at ``place`` written ``text``, in its box too where it has
+    a box for each word. The recognizer's choices go with the old word."""
+    tokens = line.text.split()
+    tokens[place] = text
     words = line.words
-    if len(words) == len(tokens):  # a box for each word: the last is the one changed
-        words = (*words[:-1], attrs.evolve(words[-1], text=with_fraktur_hyphen(words[-1].text)))
-    return attrs.evolve(line, text=text, words=words, choices=None)
+    if len(words) == len(tokens):
+        words = (*words[:place], attrs.evolve(words[place], text=text), *words[place + 1 :])
+    return attrs.evolve(line, text=" ".join(tokens), words=words, choices=None)
 
 
 def _turned(page: PreparedPage, rotation: int) -> PreparedPage:

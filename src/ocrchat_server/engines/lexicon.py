@@ -66,7 +66,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 
 from ocrchat_server.engines.languages import tessdata_dir
-from ocrchat_server.engines.scripts import LINE_END_HYPHENS
+from ocrchat_server.engines.scripts import hyphenated
 from ocrchat_server.engines.word_forms import LIGATURES, WordForms
 from ocrchat_server.engines.word_frequency import WordFrequencies
 
@@ -309,7 +309,7 @@ def _fraktur_broken(
         if not line or i in left_alone:
             continue
         word, score = line[-1]
-        if len(word) > 1 and word[-1] in LINE_END_HYPHENS and word[-2].isalpha():
+        if hyphenated(word):
             line[-1] = (word[:-1] + "-", score)
         elif i + 1 < len(result) and result[i + 1] and i + 1 not in left_alone:
             broken = _misread_hyphen(word, result[i + 1][0][0], words, frequencies, on_page)

@@ -127,10 +127,14 @@ LINE_END_HYPHENS = "-=" + FRAKTUR_HYPHEN
 equals sign for its two strokes ("Sopho=")."""
 
 
+def hyphenated(word: str) -> bool:
+    """Whether a Fraktur page line's last ``word`` ends in a letter and a hyphen as the
+    recognizers write Fraktur's (:data:`LINE_END_HYPHENS`): the first half of a word broken
+    at the line's end. A dash after a space, or a sign after a figure, is none."""
+    return len(word) > 1 and word[-1] in LINE_END_HYPHENS and word[-2].isalpha()
+
+
 def with_fraktur_hyphen(word: str) -> str:
-    """A Fraktur page line's last ``word`` with its hyphen as Fraktur's (⸗), where the
-    word ends in a letter and a hyphen (:data:`LINE_END_HYPHENS`): the first half of a word
-    broken at the line's end. A dash after a space, or a sign after a figure, stays."""
-    if len(word) > 1 and word[-1] in LINE_END_HYPHENS and word[-2].isalpha():
-        return word[:-1] + FRAKTUR_HYPHEN
-    return word
+    """A Fraktur page line's last ``word`` with its hyphen as Fraktur's (⸗), where it is
+    :func:`hyphenated`."""
+    return word[:-1] + FRAKTUR_HYPHEN if hyphenated(word) else word
