@@ -314,6 +314,63 @@ def test_an_accent_read_as_another_is_put_right_by_the_language_s_own_letters() 
     assert corrected("proaspätä", 1.0, romanian) == "proaspätä"
 
 
+def test_accents_dropped_from_a_word_no_list_has_seen_are_put_back_where_seen() -> None:
+    """PP-OCRv6 drops several accents of a typewritten Czech word at once; the long
+    inflected form is rare even when right (Zipf 1 to 2), but the word as read was never
+    seen at all (other EHRI pages, 1938 to 1945)."""
+    czech, in_czech = lexicon("ces"), word_frequencies("ces")
+    for read, meant in [
+        ("přijiždějicimu", "přijíždějícímu"),  # three accents
+        ("řišskoněmecké", "říšskoněmecké"),
+        ("požádánim,", "požádáním,"),
+        ("občerstvujici", "občerstvující"),  # the last letter with another
+    ]:
+        assert corrected(read, 1.0, czech, frequencies=in_czech) == meant
+    # the last letter alone is an ending, and a word no list has seen may be right
+    for word in ("neprověřena", "individuelni"):
+        assert corrected(word, 1.0, czech, frequencies=in_czech) == word
+    german, in_german = lexicon("deu"), word_frequencies("deu")
+    assert corrected("Lageraltester", 1.0, german, frequencies=in_german) == "Lagerältester"
+    # a name no list has seen, with no accented spelling seen either, stays
+    assert corrected("Grosskaumann", 1.0, german, frequencies=in_german) == "Grosskaumann"
+
+
+def test_danish_ae_read_as_e_or_a_is_put_right_where_the_language_writes_it() -> None:
+    """Typewritten Danish æ comes back as an e or an a (other EHRI pages, 1941 to 1943:
+    "skebnesvangre", "Egteskeber"); only a language whose alphabet has æ gets it back."""
+    danish, in_danish = lexicon("dan"), word_frequencies("dan")
+    assert corrected("skebnesvangre", 1.0, danish, frequencies=in_danish) == "skæbnesvangre"
+    assert corrected("Egteskeber", 1.0, danish, frequencies=in_danish) == "Ægteskaber"
+    assert corrected("sattes", 1.0, danish, frequencies=in_danish) == "sættes"
+    # Danish words with an e or an a stay
+    for word in ("henvendelse", "Regeringen", "samtidig"):
+        assert corrected(word, 1.0, danish, frequencies=in_danish) == word
+    # German has no æ: "Regel" is no misread "Rægel", and an unknown word stays unknown
+    german, in_german = lexicon("deu"), word_frequencies("deu")
+    assert corrected("skebnesvangre", 1.0, german, frequencies=in_german) == "skebnesvangre"
+
+
+def test_languages_wordfreq_lists_under_other_codes_have_their_frequencies() -> None:
+    """Norwegian is Bokmål to wordfreq, Croatian, Bosnian and Serbian one Serbo-Croatian
+    list, Tagalog Filipino: with the ISO 639-1 code alone, their pages got no
+    frequencies, and so no accent put back."""
+    norwegian = word_frequencies("nor")
+    assert norwegian is not None
+    assert norwegian.languages == ("nb",)
+    assert norwegian.zipf("være") > 5
+    for model in ("hrv", "bos", "srp_latn"):
+        serbo_croatian = word_frequencies(model)
+        assert serbo_croatian is not None
+        assert serbo_croatian.languages == ("sh",)
+    croatian = lexicon("hrv")
+    croatian_frequencies = word_frequencies("hrv")
+    for read, meant in [("zivot", "život"), ("cesto", "često")]:
+        assert corrected(read, 1.0, croatian, frequencies=croatian_frequencies) == meant
+    tagalog = word_frequencies("tgl")
+    assert tagalog is not None
+    assert tagalog.languages == ("fil",)
+
+
 def test_greek_words_tesseract_confused_are_put_right_by_its_word_list() -> None:
     greek = greek_words("grc")
     assert greek_corrected("χαὶ", greek) == "καὶ"

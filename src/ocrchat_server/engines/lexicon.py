@@ -100,6 +100,10 @@ FRAKTUR_LETTERS = {"b": "d", "m": "w", "f": "k"}
 """Per lowercase letter PP-OCRv6 wrote on a page set in Fraktur, the letters it may have
 stood for, besides :data:`CONFUSIONS`: Fraktur's d has the bowl and ascender of a b, its
 w the strokes of an m, its k the shaft of an f ("wieber", "emige", "fommen")."""
+LIGATURE_LETTERS = {"a": "æ", "e": "æ"}
+"""Per letter PP-OCRv6 wrote, the ligature letter it may have stood for in a language whose
+alphabet has it: typewritten Danish and Icelandic æ comes back as an e or an a
+("legionere", "Prisfastsattelse", "Egteskaber")."""
 GREEK_CONFUSIONS = {"χ": "κ", "ο": "ρ"}
 """Per letter Tesseract's Greek model wrote, the letters it may have stood for: "χαὶ" for
 καὶ, "ὑβοίζειν" for ὑβρίζειν (:func:`greek_corrected`)."""
@@ -147,6 +151,10 @@ perhaps) unless the page has it elsewhere: a Latin page's "Chama" became "Chana"
 _SHORTEST_SPELLED = 3
 """Letters from which a word no list knows may take one of the recognizer's spellings; a
 word of the lists gives way to a far commoner one from two letters (Czech "nn": "na")."""
+_SEEN_AT_ALL = 1.0
+"""wordfreq's lists stop at about this Zipf frequency (once in a billion words): a word at
+or above it has been seen (:func:`_accents_put_back`)."""
+_MOST_ACCENTS = 4
 _SHORTEST_MISREAD = 6
 """Shorter words are one letter away from too many others."""
 _SHORTEST = 4
@@ -677,9 +685,45 @@ def _meant(
         ):
             return None
         return meant
+    if frequencies is not None:
+        accented = _accents_put_back(core, frequencies, options)
+        if accented is not None:
+            return accented
     if frequencies is not None and score >= _SURE:
         return _one_letter_misread(core, frequencies)
     return None
+
+
+def _accents_put_back(
+    core: str, frequencies: WordFrequencies, options: Callable[[str], str]
+) -> str | None:
+    """For a word wordfreq has never seen, the spelling with accents put back that it has
+    seen, however rarely (:data:`_SEEN_AT_ALL`): PP-OCRv6 drops the accents of typewritten
+    Czech and Slovak several to a word, and a long inflected form is rare even when right
+    ("přijiždějicimu" is no word, "přijíždějícímu" 1.7; German "Lageraltester" 0,
+    "Lagerältester" 1.1). Only accents change, the least risky correction, up to
+    :data:`_MOST_ACCENTS` of them, and never the last letter's alone: endings are where
+    words inflect, and a word no list has seen may be right but for its ending
+    ("neprověřena" is not "neprověřená"). Where several spellings have been seen, the one
+    far more common than the rest, or none."""
+    if frequencies.zipf(core) > 0:
+        return None
+    same_letter = functools.partial(_accented_options, options=options)
+    places = _confusable(core, same_letter)
+    if len(places) > _MOST_PLACES:
+        return None
+    found = {
+        spelled
+        for changes in range(1, min(len(places), _MOST_ACCENTS) + 1)
+        for spelled in _variants(core, places, changes, same_letter)
+        if spelled[:-1] != core[:-1] and frequencies.zipf(spelled) >= _SEEN_AT_ALL
+    }
+    return _most_common(found, frequencies) if found else None
+
+
+def _accented_options(letter: str, options: Callable[[str], str]) -> str:
+    """Of the letters ``letter`` may stand for, those that are it with another accent."""
+    return "".join(other for other in options(letter) if _bare(other) == _bare(letter))
 
 
 def _more_common(
@@ -738,8 +782,9 @@ def _options(letter: str, alphabet: str, fraktur: bool = False) -> str:
     """The letters ``letter`` (lowercase, as PP-OCRv6 wrote it) may stand for: its
     :data:`CONFUSIONS`, and the letters of the language's ``alphabet`` that are the same
     letter with another accent or none of its own: Romanian "ă" for an "ä" or "ã" read,
-    Polish "ł" for an "l", Hungarian "ő" for an "ó". A letter read with an accent is not
-    taken for the bare letter (PP-OCRv6 drops accents; it seldom adds one)."""
+    Polish "ł" for an "l", Hungarian "ő" for an "ó"; and Danish "æ" for an "e" or an "a"
+    (:data:`LIGATURE_LETTERS`). A letter read with an accent is not taken for the bare
+    letter (PP-OCRv6 drops accents; it seldom adds one)."""
     listed = CONFUSIONS.get(letter, "") + (FRAKTUR_LETTERS.get(letter, "") if fraktur else "")
     base = _bare(letter)
     accented = "".join(
@@ -755,7 +800,8 @@ def _options(letter: str, alphabet: str, fraktur: bool = False) -> str:
         if mark and _marks(other) == mark and _bare(other) in CONFUSIONS.get(base, "")
         and other not in listed + accented
     )  # fmt: skip
-    return listed + accented + carried
+    ligatures = "".join(other for other in LIGATURE_LETTERS.get(letter, "") if other in alphabet)
+    return listed + accented + carried + ligatures
 
 
 def _far_commoner(core: str, found: list[str], frequencies: WordFrequencies) -> str | None:

@@ -31,6 +31,9 @@ _LANGUAGES_HELD = 3
 """Languages whose lists a worker keeps loaded at once (:func:`_hold`)."""
 _SCRIPT_MODELS = {"frk": "deu"}
 """Tesseract models named after a typeface, and the language they are mostly set in."""
+_WORDFREQ_CODES = {"no": "nb", "nn": "nb", "tl": "fil", "hr": "sh", "bs": "sh", "sr": "sh"}
+"""Languages wordfreq lists under another code than their ISO 639-1 one: Norwegian as
+Bokmål, Tagalog as Filipino, and Croatian, Bosnian and Serbian together as Serbo-Croatian."""
 
 
 @attrs.frozen
@@ -73,7 +76,7 @@ def _frequencies(models: str) -> WordFrequencies | None:
     available = wordfreq.available_languages()
     languages: list[str] = []
     for model in models.split("+"):
-        code = _iso_639_1(_SCRIPT_MODELS.get(model, model))
+        code = _wordfreq_code(_SCRIPT_MODELS.get(model, model))
         if code is not None and code in available and code not in languages:
             languages.append(code)
     if not languages:
@@ -114,7 +117,12 @@ def _hold(languages: tuple[str, ...]) -> None:
     _held.extend(fresh)
 
 
-def _iso_639_1(model: str) -> str | None:
-    """``deu`` -> ``de``; ``chi_sim`` -> None (no ISO 639-3 language of that name)."""
+def _wordfreq_code(model: str) -> str | None:
+    """wordfreq's code for a Tesseract model: ``deu`` -> ``de``, ``nor`` -> ``nb``, ``fil``
+    (which has no two-letter code) as it is; ``chi_sim`` -> None (no ISO 639-3 language
+    of that name)."""
     language = pycountry.languages.get(alpha_3=model.split("_")[0])
-    return getattr(language, "alpha_2", None) if language is not None else None
+    if language is None:
+        return None
+    code: str = getattr(language, "alpha_2", language.alpha_3)
+    return _WORDFREQ_CODES.get(code, code)
