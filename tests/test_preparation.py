@@ -679,6 +679,20 @@ def test_a_page_s_own_confusions_numbers_and_run_on_sentences() -> None:
         # without a figure read as one, nothing says it is a number
         ["1,000,", "£100,000.", "Io.ooo", "lOl.ooo"],
     ]
+    # the typist's l before a full stop or a bracket, a number run into the next word,
+    # and a typewriter's zero for an O (other EHRI pages: Danish 1941, German 1941)
+    danish, in_danish = lexicon("dan"), word_frequencies("dan")
+    typed = [
+        [("inden", sure), ("l.", sure), ("September", sure), ("(§", sure), ("ll).", sure)],
+        [("0ktober", sure), ("l)", sure), ("l94l.Wahrend", sure), ("l0", sure), ("l/4", sure)],
+        # Roman numerals, a word, and the lone letter stay
+        [("II.", sure), ("I.", sure), ("all.", sure), ("l'homme", sure), ("ll", sure)],
+    ]
+    assert spell_page(typed, danish, in_danish) == [
+        ["inden", "1.", "September", "(§", "11)."],
+        ["Oktober", "1)", "1941.Wahrend", "10", "1/4"],
+        ["II.", "I.", "all.", "l'homme", "ll"],
+    ]
     # small capitals read with lowercase letters of the same shape; not a word written so
     french = lexicon("fra")
     capitals = [[("SoN", sure), ("ExCELLENCE,", sure), ("le", sure), ("RoI", sure)]]

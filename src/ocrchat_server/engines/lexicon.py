@@ -174,6 +174,11 @@ _SYSTEMATIC = 3
 """Different words a confusion must be undone in before it counts as the page's own."""
 DIGIT_LOOKALIKES = str.maketrans("lIOo", "1100")
 _GROUPED_NUMBER = re.compile(r"^\W?[\dlIOo]{1,3}(?:[.,][\dlIOo]{3})+\W?$")
+_NUMBER_RUN = re.compile(r"(?<![^\W\d_])[\dlIOo]+(?![^\W\d_])")
+"""Digits and letters that look like them, with no other letter either side."""
+_LETTERS_BESIDE_ZERO = 2
+_TYPED_ONES = re.compile(r"(?<![^\W\d_'’])l{1,3}(?=[.)]+[,;:]?$)")
+"""A lowercase l, or two or three, before a full stop or a bracket that ends the word."""
 """A number in groups of three figures (``1,000``, ``£100.000,``), read with or without
 letters for some figures."""
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -628,6 +633,9 @@ def corrected(
     if not match:
         return word
     before, core, after = match.groups()
+    lettered = _letter_o_for_zero(core, words, frequencies)
+    if lettered != core:
+        core, word = lettered, before + lettered + after
     if not core.isalpha() or after.endswith("-"):
         return word
     if len(core) < _SHORTEST:
@@ -934,14 +942,43 @@ def _digits(word: str) -> str:
     """A number with letters in it that look like digits (``l914``, ``£l00,0oo``), as digits:
     where it has as many digits as such letters, or is written in groups of three
     (:data:`_GROUPED_NUMBER`: ``l,O0o,`` for 1,000, ``£l0o,0oo``), which no word is. Old
-    typewriters had no key for the 1, and typists wrote a lowercase l for it."""
+    typewriters had no key for the 1, and typists wrote a lowercase l for it. The same
+    holds for such a number run into a word at a full stop or a comma
+    (``l94l.Wahrend``, ``l938,tlmočenému``), and a lowercase l alone, or two or three,
+    before a full stop or a bracket is a number too (``l.`` ``ll).`` ``(§ l).``:
+    "inden l. September")."""
     letters = [c for c in word if c.isalpha()]
     digits = sum(c.isdigit() for c in word)
-    if not digits or not letters or not all(c in "lIOo" for c in letters):
+    if digits and letters and all(c in "lIOo" for c in letters):
+        if len(letters) <= digits or _GROUPED_NUMBER.match(word):
+            return word.translate(DIGIT_LOOKALIKES)
         return word
-    if len(letters) <= digits or _GROUPED_NUMBER.match(word):
-        return word.translate(DIGIT_LOOKALIKES)
-    return word
+    return _TYPED_ONES.sub(lambda ones: "1" * len(ones.group(0)), _NUMBER_RUN.sub(_figures, word))
+
+
+def _figures(run: re.Match[str]) -> str:
+    """A run of digits and letters that look like them, as digits where it has as many
+    digits as letters."""
+    text = run.group(0)
+    digits = sum(c.isdigit() for c in text)
+    return text.translate(DIGIT_LOOKALIKES) if digits and len(text) - digits <= digits else text
+
+
+def _letter_o_for_zero(
+    core: str, words: frozenset[str], frequencies: WordFrequencies | None
+) -> str:
+    """A word with a zero among its letters, with the letter O it stands for, where that
+    makes a word (``0ktober``: a typewriter's O is as round and tall as its zero). It needs
+    letters that look like no digit beside it: ``l0`` is the typist's 10, and ``lo`` a
+    word."""
+    if (
+        "0" not in core
+        or not all(c.isalpha() or c == "0" for c in core)
+        or sum(c.isalpha() and c not in "lIOo" for c in core) < _LETTERS_BESIDE_ZERO
+    ):
+        return core
+    lettered = core[0].replace("0", "O") + core[1:].replace("0", "o")
+    return lettered if _known(lettered, words, frequencies) else core
 
 
 def _spaced(word: str) -> str:
