@@ -539,6 +539,21 @@ def test_a_space_the_recognizer_half_saw_after_punctuation_is_read() -> None:
     assert with_half_seen_spaces(held).text == "1— 1"
     sure = made_up_line(characters, [(a, 1.0)], [(period, 1.0)], [(b, 1.0)])
     assert with_half_seen_spaces(sure) is sure
+    # a typed page number, "- 5 -" read "-5-": a hyphen beside a figure may have its space;
+    # a hyphen between letters joins a compound, half seen space or not
+    typed = ["blank", "5", "-", "a", " "]
+    page_number = made_up_line(
+        typed,
+        [(2, 1.0)],
+        [(0, 0.6), (4, 0.4)],
+        [(1, 1.0)],
+        [(0, 0.65), (4, 0.35)],
+        [(2, 1.0)],
+        [(0, 0.6), (4, 0.4)],
+        [(3, 1.0)],
+    )
+    assert page_number.text == "-5-a"
+    assert with_half_seen_spaces(page_number).text == "- 5 -a"
 
 
 def test_a_table_s_entries_keep_the_spaces_around_their_dashes() -> None:

@@ -187,7 +187,8 @@ def with_half_seen_spaces(choices: StepChoices) -> StepChoices:
     """``choices`` with a space read where the recognizer half saw one: after punctuation
     or on either side of a dash, between two characters it read with no space, where it
     found a space at least :data:`_HALF_SEEN_SPACE` likely over the steps between them
-    ("public.Nous", "tremitatibus,lævis", a table's "1.—21." for "1. — 21."). The space is
+    ("public.Nous", "tremitatibus,lævis", a table's "1.—21." for "1. — 21."), or between a
+    hyphen and a figure (a typed page number's "-5-" for "- 5 -"). The space is
     read at the step it is likeliest of those that read nothing, so the characters read
     stay as they were, the spaces added between them.
 
@@ -208,7 +209,8 @@ def with_half_seen_spaces(choices: StepChoices) -> StepChoices:
         first, second = characters[before], characters[after]
         if second in _NEVER_SPACED_BEFORE:
             continue
-        if first not in _SPACED_AFTER and second not in _SPACED_DASHES:
+        hyphen_by_figure = "-" in (first, second) and (first.isdigit() or second.isdigit())
+        if first not in _SPACED_AFTER and second not in _SPACED_DASHES and not hyphen_by_figure:
             continue
         if _wide(first) or _wide(second):
             continue  # Chinese and Japanese put no spaces between words, nor round a dash
