@@ -335,6 +335,26 @@ def test_accents_dropped_from_a_word_no_list_has_seen_are_put_back_where_seen() 
     assert corrected("Grosskaumann", 1.0, german, frequencies=in_german) == "Grosskaumann"
 
 
+def test_an_accent_put_back_needs_a_smaller_margin_but_not_in_old_print() -> None:
+    """The web's accentless spellings are common in wordfreq's lists ("tim" 4.3, "vice"),
+    so an accent alone put back need only make a word 50 times as common; other
+    confusions still need 100 times (English "reel" is no "real"). Old print, whose
+    spellings predate today's accents, keeps the wider margin: the 18th-century French
+    print's "fidele" is no misread "fidèle"."""
+    czech, in_czech = lexicon("ces"), word_frequencies("ces")
+    for read, meant in [("tim", "tím"), ("vice", "více"), ("pani", "paní")]:
+        assert corrected(read, 1.0, czech, frequencies=in_czech) == meant
+        assert corrected(read, 1.0, czech, frequencies=in_czech, old_print=True) == read
+    assert corrected("byt", 1.0, czech, frequencies=in_czech) == "byt"  # a flat: both common
+    german, in_german = lexicon("deu"), word_frequencies("deu")
+    assert corrected("Manner", 1.0, german, frequencies=in_german) == "Männer"
+    english, in_english = lexicon("eng"), word_frequencies("eng")
+    assert corrected("reel", 1.0, english, frequencies=in_english) == "reel"
+    french, in_french = lexicon("fra"), word_frequencies("fra")
+    assert corrected("fidele", 1.0, french, frequencies=in_french, old_print=True) == "fidele"
+    assert corrected("fidele", 1.0, french, frequencies=in_french) == "fidèle"
+
+
 def test_danish_ae_read_as_e_or_a_is_put_right_where_the_language_writes_it() -> None:
     """Typewritten Danish æ comes back as an e or an a (other EHRI pages, 1941 to 1943:
     "skebnesvangre", "Egteskeber"); only a language whose alphabet has æ gets it back."""

@@ -310,7 +310,15 @@ class CpuEngine:
                 started = time.perf_counter()
                 words = lexicon(models)
                 frequencies = word_frequencies(models)
-                found = _spelled(found, words, frequencies, fraktur) if words else found
+                # old print keeps spellings that predate today's accents ("fidele")
+                old_print = fraktur or printed_with_long_s(
+                    [line.text.split() for line in found], long_s_words(models), word_forms(models)
+                )
+                found = (
+                    _spelled(found, words, frequencies, fraktur, old_print=old_print)
+                    if words
+                    else found
+                )
                 page.timings[LEXICON] = round(time.perf_counter() - started, 4)
             if LONG_S in self.preparation:
                 started = time.perf_counter()
@@ -432,6 +440,8 @@ def _spelled(
     words: frozenset[str],
     frequencies: WordFrequencies | None,
     fraktur: bool,
+    *,
+    old_print: bool = False,
 ) -> list[ppocr.PpocrLine]:
     """The page's lines with the words PP-OCRv6 confused put right (:mod:`.lexicon`)."""
     tokens = [line.text.split() for line in lines]
@@ -457,7 +467,13 @@ def _spelled(
     # lines read unsurely are guesses too, left as read
     unsure = {i for i, line in enumerate(lines) if line.score < _LEXICON_LINE_SCORE}
     spelled = spell_page(
-        scored, words, frequencies, fraktur=fraktur, spellings=other_spellings, left_alone=unsure
+        scored,
+        words,
+        frequencies,
+        fraktur=fraktur,
+        old_print=old_print,
+        spellings=other_spellings,
+        left_alone=unsure,
     )
     result = []
     for line, t, fits, fixed in zip(lines, tokens, aligned, spelled, strict=True):

@@ -121,6 +121,12 @@ _MORE_COMMON = 1.0
 """Of several candidates, one at least this much more common (10 times) is taken."""
 _FAR_MORE_COMMON = 2.0
 """A word of the lists gives way to a word one confusion away at least 100 times as common."""
+_FAR_MORE_COMMON_ACCENTED = 1.7
+"""... or 50 times as common, where the two differ in an accent alone, the commonest
+misreading of typewritten Czech and Slovak, and the web's accentless spellings: "tim"
+(4.3) is "tím" (6.0), "vice" "více", German "Manner" (the English word, 3.5) "Männer"
+(5.3). At 1.7 for every confusion, English "reel" became "real" (1.8 apart); between
+accents alone, the Czech "byt" (a flat) and "být" (to be) are 1.5 apart and stay."""
 _COMMON = 4.0
 """A one-letter misreading is undone only towards a word this common (once in 100,000
 words). At 3.0, words unseen by wordfreq but right became commoner ones: the Czech
@@ -201,6 +207,7 @@ def spell_page(
     frequencies: WordFrequencies | None = None,
     *,
     fraktur: bool = False,
+    old_print: bool = False,
     spellings: Callable[[int, int], Sequence[tuple[str, float]]] | None = None,
     left_alone: Collection[int] = (),
 ) -> list[list[str]]:
@@ -208,8 +215,10 @@ def spell_page(
     right. A word may come back as two (``service. On`` for ``service.On``).
     ``frequencies``: how common the language's words are, where wordfreq knows it.
     ``fraktur``: the page is set in Fraktur, whose capitals PP-OCRv6 confuses
-    (:data:`FRAKTUR_CAPITALS`). ``spellings``: for line i's word j, the other spellings the
-    recognizer saw, with how likely each is against the word as read
+    (:data:`FRAKTUR_CAPITALS`). ``old_print``: the page is old print, in Fraktur or with
+    the long s, whose spellings predate today's accents (:func:`corrected`).
+    ``spellings``: for line i's word j, the other spellings the recognizer saw, with how
+    likely each is against the word as read
     (:func:`.spellings.spellings`); a word that is no word takes the likeliest that is
     one (:func:`_likelier_spelling`) before the confusions are tried. ``left_alone``: the
     lines read too unsurely for any of this (their words are guesses); they stay as read,
@@ -263,12 +272,24 @@ def spell_page(
         alone = (i, j) not in whole
         if alone and spellings is not None:
             likelier = _likelier_spelling(
-                word, functools.partial(spellings, i, j), words, frequencies, on_page, fraktur
+                word,
+                functools.partial(spellings, i, j),
+                words,
+                frequencies,
+                on_page,
+                fraktur,
+                old_print=old_print or fraktur,
             )
             if likelier is not None:
                 return likelier
         right = corrected(
-            word, score, words, systematic, frequencies if alone else None, fraktur=fraktur
+            word,
+            score,
+            words,
+            systematic,
+            frequencies if alone else None,
+            fraktur=fraktur,
+            old_print=old_print or fraktur,
         )
         if fraktur and alone and right == word:
             return _fraktur_capital(word, score, words, frequencies)
@@ -376,6 +397,8 @@ def _likelier_spelling(
     frequencies: WordFrequencies | None,
     on_page: frozenset[str],
     fraktur: bool = False,
+    *,
+    old_print: bool = False,
 ) -> str | None:
     """``word`` (with any punctuation around it) spelled as the recognizer's likeliest other
     spelling that is a word, where the word as read is none; None where none will do. A
@@ -418,7 +441,8 @@ def _likelier_spelling(
                 + "-".join(
                     right
                     if right == part
-                    else _more_common(right, words, frequencies, fraktur) or right
+                    else _more_common(right, words, frequencies, fraktur, old_print=old_print)
+                    or right
                     for part, right in zip(parts, meant, strict=True)
                 )
                 + after
@@ -615,18 +639,22 @@ def corrected(
     frequencies: WordFrequencies | None = None,
     *,
     fraktur: bool = False,
+    old_print: bool = False,
 ) -> str:
     """``word`` (as PP-OCRv6 wrote it, with any punctuation around it) put right, or as it is.
     ``systematic``: confusions (written, meant) the page makes throughout, undone in
     capitalized words too. ``frequencies``: how common the language's words are.
     ``fraktur``: the page is set in Fraktur, whose letters have confusions of their own
-    (:data:`FRAKTUR_LETTERS`)."""
+    (:data:`FRAKTUR_LETTERS`). ``old_print``: the page is old print (in Fraktur, or with the
+    long s), whose spellings predate today's accents (:func:`_far_commoner`)."""
     if score < (_SURE if frequencies is None else _SURE_OF_ACCENTS):
         return word
     parts = _COMPOUND.split(word)
     if len(parts) > 1:  # each part of a compound on its own ("so-oalled")
         return "-".join(
-            corrected(part, score, words, systematic, frequencies, fraktur=fraktur)
+            corrected(
+                part, score, words, systematic, frequencies, fraktur=fraktur, old_print=old_print
+            )
             for part in parts
         )
     match = _WORD.match(word)
@@ -639,10 +667,14 @@ def corrected(
     if not core.isalpha() or after.endswith("-"):
         return word
     if len(core) < _SHORTEST:
-        accented = _accent_of_short_word(core, frequencies, fraktur)
+        accented = _accent_of_short_word(core, frequencies, fraktur, old_print)
         return word if accented is None else before + accented + after
     if _known(core, words, frequencies):
-        meant = _more_common(core, words, frequencies, fraktur) if score >= _SURE else None
+        meant = (
+            _more_common(core, words, frequencies, fraktur, old_print=old_print)
+            if score >= _SURE
+            else None
+        )
     else:
         meant = _meant(core, score, words, frequencies, fraktur)
     if meant is None:
@@ -735,7 +767,12 @@ def _accented_options(letter: str, options: Callable[[str], str]) -> str:
 
 
 def _more_common(
-    core: str, words: frozenset[str], frequencies: WordFrequencies | None, fraktur: bool = False
+    core: str,
+    words: frozenset[str],
+    frequencies: WordFrequencies | None,
+    fraktur: bool = False,
+    *,
+    old_print: bool = False,
 ) -> str | None:
     """For a word of the lists, a word one confusion away that is far more common: the
     lists were gathered from the web and hold accentless spellings ("ranni" for "ranní")."""
@@ -746,11 +783,11 @@ def _more_common(
     if len(places) > _MOST_PLACES:
         return None
     found = [c for c in _variants(core, places, 1, options) if _known(c, words, frequencies)]
-    return _far_commoner(core, found, frequencies)
+    return _far_commoner(core, found, frequencies, old_print=old_print)
 
 
 def _accent_of_short_word(
-    core: str, frequencies: WordFrequencies | None, fraktur: bool = False
+    core: str, frequencies: WordFrequencies | None, fraktur: bool = False, old_print: bool = False
 ) -> str | None:
     """A word of two or three letters with an accent put back where that makes it at least
     100 times as common: Czech "jiz" (2.9) is "již" (5.9), French "ete" "été", German
@@ -769,7 +806,7 @@ def _accent_of_short_word(
         for spelled in _variants(core, places, changes, options)
         if _accents_only(core, spelled)
     ]
-    return _far_commoner(core, found, frequencies)
+    return _far_commoner(core, found, frequencies, old_print=old_print)
 
 
 def _confusable(core: str, options: Callable[[str], str]) -> list[int]:
@@ -812,12 +849,18 @@ def _options(letter: str, alphabet: str, fraktur: bool = False) -> str:
     return listed + accented + carried + ligatures
 
 
-def _far_commoner(core: str, found: list[str], frequencies: WordFrequencies) -> str | None:
-    """The commonest of ``found``, where it is at least 100 times as common as ``core``."""
+def _far_commoner(
+    core: str, found: list[str], frequencies: WordFrequencies, *, old_print: bool = False
+) -> str | None:
+    """The commonest of ``found``, where it is at least 100 times as common as ``core``, or
+    50 times where only its accents differ (:data:`_FAR_MORE_COMMON_ACCENTED`), but on a
+    page of old print (``old_print``), whose spellings predate today's accents."""
     if not found:
         return None
     best = max(found, key=frequencies.zipf)
-    return best if frequencies.zipf(best) >= frequencies.zipf(core) + _FAR_MORE_COMMON else None
+    relaxed = not old_print and _accents_only(core, best)
+    margin = _FAR_MORE_COMMON_ACCENTED if relaxed else _FAR_MORE_COMMON
+    return best if frequencies.zipf(best) >= frequencies.zipf(core) + margin else None
 
 
 def _most_common(found: set[str], frequencies: WordFrequencies | None) -> str | None:
