@@ -329,6 +329,12 @@ def test_accents_dropped_from_a_word_no_list_has_seen_are_put_back_where_seen() 
     # the last letter alone is an ending, and a word no list has seen may be right
     for word in ("neprověřena", "individuelni"):
         assert corrected(word, 1.0, czech, frequencies=in_czech) == word
+    # a word of Tesseract's list that wordfreq never saw is the web's accentless spelling
+    # where the accented one is common (once in a million words); old print keeps it
+    assert corrected("narizeni", 1.0, czech, frequencies=in_czech) == "nařízení"
+    assert corrected("narizeni", 1.0, czech, frequencies=in_czech, old_print=True) == "narizeni"
+    slovak, in_slovak = lexicon("slk"), word_frequencies("slk")
+    assert corrected("prist", 1.0, slovak, frequencies=in_slovak) == "prísť"
     german, in_german = lexicon("deu"), word_frequencies("deu")
     assert corrected("Lageraltester", 1.0, german, frequencies=in_german) == "Lagerältester"
     # a name no list has seen, with no accented spelling seen either, stays

@@ -675,6 +675,12 @@ def corrected(
             if score >= _SURE
             else None
         )
+        if meant is None and frequencies is not None and not old_print:
+            # a word of Tesseract's list that wordfreq never saw: the web's spelling
+            # without its accents, several a word ("narizeni" for "nařízení", 4.5)
+            meant = _accents_put_back(
+                core, frequencies, _options_in(frequencies, fraktur), least=_COMMON_IF_UNSEEN
+            )
     else:
         meant = _meant(core, score, words, frequencies, fraktur)
     if meant is None:
@@ -735,7 +741,11 @@ def _meant(
 
 
 def _accents_put_back(
-    core: str, frequencies: WordFrequencies, options: Callable[[str], str]
+    core: str,
+    frequencies: WordFrequencies,
+    options: Callable[[str], str],
+    *,
+    least: float = _SEEN_AT_ALL,
 ) -> str | None:
     """For a word wordfreq has never seen, the spelling with accents put back that it has
     seen, however rarely (:data:`_SEEN_AT_ALL`): PP-OCRv6 drops the accents of typewritten
@@ -756,7 +766,7 @@ def _accents_put_back(
         spelled
         for changes in range(1, min(len(places), _MOST_ACCENTS) + 1)
         for spelled in _variants(core, places, changes, same_letter)
-        if spelled[:-1] != core[:-1] and frequencies.zipf(spelled) >= _SEEN_AT_ALL
+        if spelled[:-1] != core[:-1] and frequencies.zipf(spelled) >= least
     }
     return _most_common(found, frequencies) if found else None
 
