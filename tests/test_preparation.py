@@ -728,11 +728,16 @@ def test_a_page_s_own_confusions_numbers_and_run_on_sentences() -> None:
         [("0ktober", sure), ("l)", sure), ("l94l.Wahrend", sure), ("l0", sure), ("l/4", sure)],
         # Roman numerals, a word, and the lone letter stay
         [("II.", sure), ("I.", sure), ("all.", sure), ("l'homme", sure), ("ll", sure)],
+        # a commentary's line, lines and loco citato
+        [("see", sure), ("l.", sure), ("45", sure), ("ll.", sure), ("2-5,", sure)],
+        [("l.", sure), ("c.", sure)],
     ]
     assert spell_page(typed, danish, in_danish) == [
         ["inden", "1.", "September", "(§", "11)."],
         ["Oktober", "1)", "1941.Wahrend", "10", "1/4"],
         ["II.", "I.", "all.", "l'homme", "ll"],
+        ["see", "l.", "45", "ll.", "2-5,"],
+        ["l.", "c."],
     ]
     # small capitals read with lowercase letters of the same shape; not a word written so
     french = lexicon("fra")

@@ -180,13 +180,18 @@ _SYSTEMATIC = 3
 """Different words a confusion must be undone in before it counts as the page's own."""
 DIGIT_LOOKALIKES = str.maketrans("lIOo", "1100")
 _GROUPED_NUMBER = re.compile(r"^\W?[\dlIOo]{1,3}(?:[.,][\dlIOo]{3})+\W?$")
+"""A number in groups of three figures (``1,000``, ``£100.000,``), read with or without
+letters for some figures."""
 _NUMBER_RUN = re.compile(r"(?<![^\W\d_])[\dlIOo]+(?![^\W\d_])")
 """Digits and letters that look like them, with no other letter either side."""
 _LETTERS_BESIDE_ZERO = 2
-_TYPED_ONES = re.compile(r"(?<![^\W\d_'’])l{1,3}(?=[.)]+[,;:]?$)")
-"""A lowercase l, or two or three, before a full stop or a bracket that ends the word."""
-"""A number in groups of three figures (``1,000``, ``£100.000,``), read with or without
-letters for some figures."""
+_TYPED_ONES = re.compile(r"(?<![^\W\d_'’])l{1,3}(?=\)[.,;:]?$)")
+"""A lowercase l, or two or three, before a closing bracket that ends the word: ``l)``,
+``(§ ll).``."""
+_TYPED_ORDINAL = re.compile(r"l{1,3}\.")
+"""A lowercase l, or two or three, and a full stop: the typist's ordinal ("inden l.
+September") before a capitalized word, but also the abbreviation of line and lines
+("l. 45", "ll. 23-5") and of loco citato ("l. c.") in a commentary."""
 _LETTERS = re.compile(r"[^\W\d_]+")
 _COMPOUND = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
 """A hyphen between two letters: the parts of a compound are put right one by one."""
@@ -310,18 +315,36 @@ def spell_page(
     return [
         fixed
         if i in left_alone
-        else [
-            _spaced(
-                _digits(
-                    _small_capitals(
-                        spelled(i, j, systematic) if _capitalized(word) else right,
-                        words,
+        else _typed_ordinals(
+            [
+                _spaced(
+                    _digits(
+                        _small_capitals(
+                            spelled(i, j, systematic) if _capitalized(word) else right,
+                            words,
+                        )
                     )
                 )
-            )
-            for j, ((word, _), right) in enumerate(zip(line, fixed, strict=True))
-        ]
+                for j, ((word, _), right) in enumerate(zip(line, fixed, strict=True))
+            ]
+        )
         for i, (line, fixed) in enumerate(zip(lines, first, strict=True))
+    ]
+
+
+def _typed_ordinals(line: list[str]) -> list[str]:
+    """A line's words with the typist's l for 1 in an ordinal before a capitalized word
+    written in figures (:data:`_TYPED_ORDINAL`): "l. September", "ll. Februar". Before a
+    figure or a lowercase letter it is a commentary's "l. 45" or "l. c." and stays."""
+    return [
+        "1" * (len(word) - 1) + "."
+        if _TYPED_ORDINAL.fullmatch(word)
+        and j + 1 < len(line)
+        and line[j + 1][:1].isupper()
+        and line[j + 1][1:3].isalpha()
+        and line[j + 1][1:3].islower()
+        else word
+        for j, word in enumerate(line)
     ]
 
 
@@ -682,7 +705,7 @@ def corrected(
                 core, frequencies, _options_in(frequencies, fraktur), least=_COMMON_IF_UNSEEN
             )
     else:
-        meant = _meant(core, score, words, frequencies, fraktur)
+        meant = _meant(core, score, words, frequencies, fraktur, old_print=old_print)
     if meant is None:
         return word
     if (
@@ -702,9 +725,12 @@ def _meant(
     words: frozenset[str],
     frequencies: WordFrequencies | None,
     fraktur: bool = False,
+    *,
+    old_print: bool = False,
 ) -> str | None:
     """The word a word of neither list stands for, if one can tell: the fewest confusions
-    that make a word, or else (where frequencies are known) one letter misread."""
+    that make a word, or else (where frequencies are known) its accents put back, but on
+    old print (:func:`_accents_put_back`), or one letter misread."""
     options = _options_in(frequencies, fraktur)
     places = _confusable(core, options)
     # a long word with many letters that could be confusions: one change at most
@@ -731,7 +757,7 @@ def _meant(
         ):
             return None
         return meant
-    if frequencies is not None:
+    if frequencies is not None and not old_print:
         accented = _accents_put_back(core, frequencies, options)
         if accented is not None:
             return accented
