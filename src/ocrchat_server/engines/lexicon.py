@@ -160,7 +160,12 @@ word of the lists gives way to a far commoner one from two letters (Czech "nn": 
 _SEEN_AT_ALL = 1.0
 """wordfreq's lists stop at about this Zipf frequency (once in a billion words): a word at
 or above it has been seen (:func:`_accents_put_back`)."""
-_MOST_ACCENTS = 4
+_MOST_ACCENTS = 3
+_MOST_ACCENT_PLACES = 10
+"""A word gets up to three accents back, among at most ten letters that could have one:
+with four among fourteen, a German page spent 0.6 s more a page in the lexicon step (1,000
+spellings to look up for each long word no list has seen), and no word more was right
+on the 38 EHRI pages it was measured on."""
 _SHORTEST_MISREAD = 6
 """Shorter words are one letter away from too many others."""
 _SHORTEST = 4
@@ -701,9 +706,7 @@ def corrected(
         if meant is None and frequencies is not None and not old_print:
             # a word of Tesseract's list that wordfreq never saw: the web's spelling
             # without its accents, several a word ("narizeni" for "nařízení", 4.5)
-            meant = _accents_put_back(
-                core, frequencies, _options_in(frequencies, fraktur), least=_COMMON_IF_UNSEEN
-            )
+            meant = _accents_put_back(core, frequencies, fraktur, least=_COMMON_IF_UNSEEN)
     else:
         meant = _meant(core, score, words, frequencies, fraktur, old_print=old_print)
     if meant is None:
@@ -758,7 +761,7 @@ def _meant(
             return None
         return meant
     if frequencies is not None and not old_print:
-        accented = _accents_put_back(core, frequencies, options)
+        accented = _accents_put_back(core, frequencies, fraktur)
         if accented is not None:
             return accented
     if frequencies is not None and score >= _SURE:
@@ -769,7 +772,7 @@ def _meant(
 def _accents_put_back(
     core: str,
     frequencies: WordFrequencies,
-    options: Callable[[str], str],
+    fraktur: bool = False,
     *,
     least: float = _SEEN_AT_ALL,
 ) -> str | None:
@@ -784,9 +787,11 @@ def _accents_put_back(
     far more common than the rest, or none."""
     if frequencies.zipf(core) > 0:
         return None
-    same_letter = functools.partial(_accented_options, options=options)
+    same_letter = functools.partial(
+        _accented_options, alphabet=frequencies.alphabet, fraktur=fraktur
+    )
     places = _confusable(core, same_letter)
-    if len(places) > _MOST_PLACES:
+    if len(places) > _MOST_ACCENT_PLACES:
         return None
     found = {
         spelled
@@ -797,9 +802,12 @@ def _accents_put_back(
     return _most_common(found, frequencies) if found else None
 
 
-def _accented_options(letter: str, options: Callable[[str], str]) -> str:
-    """Of the letters ``letter`` may stand for, those that are it with another accent."""
-    return "".join(other for other in options(letter) if _bare(other) == _bare(letter))
+@functools.lru_cache(maxsize=4096)
+def _accented_options(letter: str, alphabet: str, fraktur: bool = False) -> str:
+    """Of the letters ``letter`` may stand for (:func:`_options`), those that are it with
+    another accent."""
+    options = _options(letter, alphabet, fraktur)
+    return "".join(other for other in options if _bare(other) == _bare(letter))
 
 
 def _more_common(
