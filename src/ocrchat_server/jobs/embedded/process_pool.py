@@ -294,12 +294,14 @@ class ProcessPoolQueue:
             error = await self._page_error(job, index, future, pool)
         finally:
             self._in_flight -= 1
+            # the account's own count first: an account at its cap has its next page
+            # ready only once this one is off its count
+            self._account_in_flight[job.record.account_id] -= 1
             if not self._ready_jobs():
                 # where another page waits, it takes this worker at once: the other
                 # workers must not widen onto this core meanwhile (a 300-page job had
                 # both workers load a second recognition model in such moments)
                 self._pages_in_flight.value = self._in_flight
-            self._account_in_flight[job.record.account_id] -= 1
             job.running.pop(index, None)
             self._unsettled[pool] -= 1
             if self._unsettled[pool] <= 0:
