@@ -339,6 +339,51 @@ def test_accents_dropped_from_a_word_no_list_has_seen_are_put_back_where_seen() 
     assert corrected("Lageraltester", 1.0, german, frequencies=in_german) == "Lagerältester"
     # a name no list has seen, with no accented spelling seen either, stays
     assert corrected("Grosskaumann", 1.0, german, frequencies=in_german) == "Grosskaumann"
+    # a capitalized word (a name, perhaps) gets one accent back at most: on a Slovak list
+    # of people, "Grün" and "Grun", each the other's spelling, are not the hill "Grúň"
+    # (3.1); Vienna is still Vienna
+    seen = {
+        (0, 0): [("Grun", 1.0), ("Grün", 0.9)],
+        (1, 0): [("Grün", 1.0), ("Grun", 0.9)],
+    }
+    people = spell_page(
+        [[("Grun", 1.0), ("Heinrich,", 1.0)], [("Grün", 1.0), ("Karol,", 1.0)]],
+        slovak,
+        in_slovak,
+        spellings=lambda i, j: seen.get((i, j), []),
+    )
+    assert {line[0] for line in people} <= {"Grün", "Grun"}
+    assert corrected("Vidni", 1.0, czech, frequencies=in_czech) == "Vídni"
+
+
+def test_a_confusion_undone_into_the_web_s_accentless_spelling_gets_its_accents() -> None:
+    """Undoing a confusion may make a word of Tesseract's list that is the web's spelling
+    without its accents: "nařizeni" is one accent from the list's "narizeni" (never seen
+    by wordfreq), and "nařízení" is meant (4.5). Its accents are put back as for a word
+    read so, whether the confusion or the recognizer's other spelling made it (other
+    EHRI pages, 1938 to 1945)."""
+    czech, in_czech = lexicon("ces"), word_frequencies("ces")
+    assert corrected("nařizeni,", 1.0, czech, frequencies=in_czech) == "nařízení,"
+    spelled = spell_page(
+        [[("narřizeni", 1.0), ("s", 1.0)]],
+        czech,
+        in_czech,
+        spellings=lambda i, j: [("narřizeni", 1.0), ("narizeni", 0.9)] if j == 0 else [],
+    )
+    assert spelled == [["nařízení", "s"]]
+
+
+def test_words_run_together_at_punctuation_are_each_put_right() -> None:
+    """A typist's comma without a space ("nařizeni,týkajici") made one token of two
+    words, which no list knows: each is put right on its own, and the space comes back."""
+    czech, in_czech = lexicon("ces"), word_frequencies("ces")
+    assert spell_page([[("nařizeni,týkajici", 1.0), ("se", 1.0)]], czech, in_czech) == [
+        ["nařízení, týkající", "se"]
+    ]
+    english = lexicon("eng")
+    assert spell_page([[("servioe.On", 1.0), ("whioh;they", 1.0)]], english) == [
+        ["service. On", "which; they"]
+    ]
 
 
 def test_an_accent_put_back_needs_a_smaller_margin_but_not_in_old_print() -> None:

@@ -280,6 +280,22 @@ def spell_page(
         if whole.get((i, j)):
             return whole[i, j]
         alone = (i, j) not in whole
+        run_on = _spaced(word).split(" ") if alone else [word]
+        if len(run_on) > 1:
+            # words run together at punctuation ("nařizeni,týkajici"), each put right on
+            # its own; the space between them comes later
+            return "".join(
+                corrected(
+                    part,
+                    score,
+                    words,
+                    systematic,
+                    frequencies,
+                    fraktur=fraktur,
+                    old_print=old_print or fraktur,
+                )
+                for part in run_on
+            )
         if alone and spellings is not None:
             likelier = _likelier_spelling(
                 word,
@@ -469,7 +485,7 @@ def _likelier_spelling(
                 + "-".join(
                     right
                     if right == part
-                    else _more_common(right, words, frequencies, fraktur, old_print=old_print)
+                    else _commoner_spelling(right, words, frequencies, fraktur, old_print=old_print)
                     or right
                     for part, right in zip(parts, meant, strict=True)
                 )
@@ -698,17 +714,17 @@ def corrected(
         accented = _accent_of_short_word(core, frequencies, fraktur, old_print)
         return word if accented is None else before + accented + after
     if _known(core, words, frequencies):
-        meant = (
-            _more_common(core, words, frequencies, fraktur, old_print=old_print)
-            if score >= _SURE
-            else None
+        meant = _commoner_spelling(
+            core, words, frequencies, fraktur, sure=score >= _SURE, old_print=old_print
         )
-        if meant is None and frequencies is not None and not old_print:
-            # a word of Tesseract's list that wordfreq never saw: the web's spelling
-            # without its accents, several a word ("narizeni" for "nařízení", 4.5)
-            meant = _accents_put_back(core, frequencies, fraktur, least=_COMMON_IF_UNSEEN)
     else:
         meant = _meant(core, score, words, frequencies, fraktur, old_print=old_print)
+        # the confusions undone may make a word of Tesseract's list that is the web's
+        # spelling without its accents ("nařizeni" -> "narizeni", for "nařízení")
+        meant = meant and (
+            _commoner_spelling(meant, words, frequencies, fraktur, sure=False, old_print=old_print)
+            or meant
+        )
     if meant is None:
         return word
     if (
@@ -783,8 +799,9 @@ def _accents_put_back(
     "Lagerältester" 1.1). Only accents change, the least risky correction, up to
     :data:`_MOST_ACCENTS` of them, and never the last letter's alone: endings are where
     words inflect, and a word no list has seen may be right but for its ending
-    ("neprověřena" is not "neprověřená"). Where several spellings have been seen, the one
-    far more common than the rest, or none."""
+    ("neprověřena" is not "neprověřená"). A capitalized word, a name perhaps, gets one
+    accent back at most (a Slovak list of people's "Grun" is not the hill "Grúň"). Where
+    several spellings have been seen, the one far more common than the rest, or none."""
     if frequencies.zipf(core) > 0:
         return None
     same_letter = functools.partial(
@@ -793,9 +810,10 @@ def _accents_put_back(
     places = _confusable(core, same_letter)
     if len(places) > _MOST_ACCENT_PLACES:
         return None
+    most = _MOST_ACCENTS if core[0].islower() else 1
     found = {
         spelled
-        for changes in range(1, min(len(places), _MOST_ACCENTS) + 1)
+        for changes in range(1, min(len(places), most) + 1)
         for spelled in _variants(core, places, changes, same_letter)
         if spelled[:-1] != core[:-1] and frequencies.zipf(spelled) >= least
     }
@@ -808,6 +826,27 @@ def _accented_options(letter: str, alphabet: str, fraktur: bool = False) -> str:
     another accent."""
     options = _options(letter, alphabet, fraktur)
     return "".join(other for other in options if _bare(other) == _bare(letter))
+
+
+def _commoner_spelling(
+    core: str,
+    words: frozenset[str],
+    frequencies: WordFrequencies | None,
+    fraktur: bool = False,
+    *,
+    sure: bool = True,
+    old_print: bool = False,
+) -> str | None:
+    """For a word of the lists, the spelling it stands for where the lists hold the web's
+    spelling without its accents: a word one confusion away that is far more common
+    (:func:`_more_common`, only where the word was read ``sure``ly), or, for a word of
+    Tesseract's list that wordfreq never saw, its accents put back, several a word
+    ("narizeni" for "nařízení", 4.5; :func:`_accents_put_back`), but on old print. None
+    where it stands for itself."""
+    meant = _more_common(core, words, frequencies, fraktur, old_print=old_print) if sure else None
+    if meant is None and frequencies is not None and not old_print:
+        meant = _accents_put_back(core, frequencies, fraktur, least=_COMMON_IF_UNSEEN)
+    return meant
 
 
 def _more_common(
