@@ -421,6 +421,19 @@ def test_danish_ae_read_as_e_or_a_is_put_right_where_the_language_writes_it() ->
     assert corrected("skebnesvangre", 1.0, german, frequencies=in_german) == "skebnesvangre"
 
 
+def test_danish_ae_read_as_two_letters_is_put_right_where_that_makes_a_common_word() -> None:
+    """A typewritten æ may come back as two letters, ee or ae ("steerkt" on an EHRI page of
+    1941), which no one-letter confusion undoes. Words that have those letters stay, and
+    so do languages without æ."""
+    danish, in_danish = lexicon("dan"), word_frequencies("dan")
+    for read, meant in [("steerkt", "stærkt"), ("veere", "være"), ("vaere", "være")]:
+        assert corrected(read, 1.0, danish, frequencies=in_danish) == meant
+    for word in ("ideer", "fleere", "Israel", "Michael"):
+        assert corrected(word, 1.0, danish, frequencies=in_danish) == word
+    english, in_english = lexicon("eng"), word_frequencies("eng")
+    assert corrected("aesthetic", 1.0, english, frequencies=in_english) == "aesthetic"
+
+
 def test_languages_wordfreq_lists_under_other_codes_have_their_frequencies() -> None:
     """Norwegian is Bokmål to wordfreq, Croatian, Bosnian and Serbian one Serbo-Croatian
     list, Tagalog Filipino: with the ISO 639-1 code alone, their pages got no

@@ -104,6 +104,9 @@ LIGATURE_LETTERS = {"a": "æ", "e": "æ"}
 """Per letter PP-OCRv6 wrote, the ligature letter it may have stood for in a language whose
 alphabet has it: typewritten Danish and Icelandic æ comes back as an e or an a
 ("legionere", "Prisfastsattelse", "Egteskaber")."""
+_LIGATURE = "æ"
+_LIGATURE_READ_AS = frozenset({"ae", "ee"})
+"""The two letters PP-OCRv6 may write for a typewritten æ (Danish "steerkt", "vaere")."""
 GREEK_CONFUSIONS = {"χ": "κ", "ο": "ρ"}
 """Per letter Tesseract's Greek model wrote, the letters it may have stood for: "χαὶ" for
 καὶ, "ὑβοίζειν" for ὑβρίζειν (:func:`greek_corrected`)."""
@@ -725,6 +728,9 @@ def corrected(
             _commoner_spelling(meant, words, frequencies, fraktur, sure=False, old_print=old_print)
             or meant
         )
+    if frequencies is not None:
+        # a ligature read as two letters, which no confusion of one letter undoes
+        meant = _ligature_read_as_two(meant or core, frequencies) or meant
     if meant is None:
         return word
     if (
@@ -783,6 +789,29 @@ def _meant(
     if frequencies is not None and score >= _SURE:
         return _one_letter_misread(core, frequencies)
     return None
+
+
+def _ligature_read_as_two(core: str, frequencies: WordFrequencies) -> str | None:
+    """``core`` with the two letters PP-OCRv6 read for a typewritten ``æ`` (``ee``, ``ae``)
+    as the ligature, where the language writes it (Danish, Norwegian, Icelandic) and that
+    makes a common word (:data:`_COMMON_IF_UNSEEN`) 100 times as common as the word as
+    read (:data:`_FAR_MORE_COMMON`): Danish "steerkt" -> "stærkt", "vaere" -> "være".
+    None where no such word is made."""
+    if _LIGATURE not in frequencies.alphabet:
+        return None
+    lowered = core.lower()
+    spelled = {
+        core[:i] + (_LIGATURE.upper() if core[i].isupper() else _LIGATURE) + core[i + 2 :]
+        for i in range(len(core) - 1)
+        if lowered[i : i + 2] in _LIGATURE_READ_AS
+    }
+    best = max(spelled, key=frequencies.zipf, default=None)
+    if best is None:
+        return None
+    zipf = frequencies.zipf(best)
+    if zipf < _COMMON_IF_UNSEEN or zipf < frequencies.zipf(core) + _FAR_MORE_COMMON:
+        return None
+    return best
 
 
 def _accents_put_back(
