@@ -309,6 +309,11 @@ def test_an_accent_read_as_another_is_put_right_by_the_language_s_own_letters() 
     czech, in_czech = lexicon("ces"), word_frequencies("ces")
     assert corrected("naěež", 1.0, czech, frequencies=in_czech) == "načež"
     assert corrected("věc", 1.0, czech, frequencies=in_czech) == "věc"
+    # a typewritten ď, its caron beside the stem, read as an a with a caron (EHRI pages);
+    # Romanian's own ă stays
+    assert corrected("shromažǎují", 1.0, czech, frequencies=in_czech) == "shromažďují"
+    assert corrected("maăsrských", 1.0, czech, frequencies=in_czech) == "maďarských"
+    assert corrected("pădure", 1.0, romanian, frequencies=in_romanian) == "pădure"
     # accents the language has stay, and without frequencies nothing new is tried
     assert corrected("déjà", 1.0, french, frequencies=in_french) == "déjà"
     assert corrected("proaspätä", 1.0, romanian) == "proaspätä"

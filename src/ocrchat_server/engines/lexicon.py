@@ -86,6 +86,9 @@ CONFUSIONS = {
     "t": "ť",
     "u": "núůùûü",
     "ü": "uů",
+    # a typewritten ď (a d with its caron beside the stem) read as an a with a caron
+    "ǎ": "ď",
+    "ă": "ď",
     "x": "æ",
     "y": "ý",
     "z": "ž",
