@@ -63,6 +63,19 @@ a photographed page read as well as level (docs/engines.md, "Page preparation").
 _LEAST_HEIGHT = 0.25
 """A line's height once its skew is taken out is kept at least this share of its box's
 (a line at another slope than the page's would otherwise come out flat)."""
+_PIECE_GAP = 2.0
+"""The widest space, in line heights, between two pieces of one line the detector cut
+(:func:`line_pieces`): a justified line's wide word space is about one."""
+_PIECE_SPACE = 0.25
+"""The narrowest space, in line heights, between two pieces of one line: the detector cuts
+a line at a space. Boxes that touch are another line's (a line of the next column that
+the detector ran up to the gutter)."""
+_PIECE_HEIGHTS = 0.7
+"""The pieces of one line are about as tall as each other: a handwritten note in the margin
+beside a typed line is not one of its pieces (at most this share of the other's height)."""
+_PIECE_NEIGHBOURHOOD = 10.0
+"""How far above and below two pieces, in line heights, the lines are that tell whether
+they are one line's (:func:`line_pieces`)."""
 _PARAGRAPH_GAP = 0.5
 _PARAGRAPH_SPACING = 1.5
 """A gap wider than the usual line spacing by half a line height, and by half of itself,
@@ -157,10 +170,78 @@ def share_inside(box: BBox, other: BBox) -> float:
 
 
 def reading_order(boxes: Sequence[BBox]) -> list[int]:
-    """The indices of ``boxes`` (text lines, top-left origin) in reading order."""
+    """The indices of ``boxes`` (text lines, top-left origin) in reading order. The pieces
+    of one line the detector cut apart (:func:`line_pieces`) are laid out as that line,
+    and read left to right."""
     if not boxes:
         return []
-    return _Cutter(boxes).order(list(range(len(boxes))))
+    lines = line_pieces(boxes)
+    order = _Cutter([enclosing(boxes[i] for i in pieces) for pieces in lines]).order(
+        list(range(len(lines)))
+    )
+    return [i for line in order for i in lines[line]]
+
+
+def line_pieces(boxes: Sequence[BBox]) -> list[list[int]]:
+    """``boxes`` grouped into lines, each line's pieces from left to right.
+
+    The detector cuts a justified line at its wide spaces ("Davison (S.-M.).  Appareil
+    à signaux"), and the pieces of several such lines one under another look like a narrow
+    column: the cut read all their left pieces first, then the right ones, and where a
+    column had many such lines it was no longer a column of running text, and two columns
+    were read across. Two boxes side by side on a row (:func:`beside`), at most
+    :data:`_PIECE_GAP` line heights apart and about as tall (:data:`_PIECE_HEIGHTS`), are
+    pieces of one line where the lines near them run on through the gap between them
+    (:func:`_crossed_by_neighbours`)."""
+    height = statistics.median(box[3] - box[1] for box in boxes) or 1
+    line_of = list(range(len(boxes)))
+
+    def line(i: int) -> int:
+        while line_of[i] != i:
+            line_of[i] = line_of[line_of[i]]
+            i = line_of[i]
+        return i
+
+    for i, left in enumerate(boxes):
+        following = [
+            j
+            for j, right in enumerate(boxes)
+            if j != i
+            and right[0] >= left[0]
+            and beside(left, right)
+            and _PIECE_SPACE * height <= right[0] - left[2] <= _PIECE_GAP * height
+            and _PIECE_HEIGHTS * (left[3] - left[1]) <= right[3] - right[1]
+            and _PIECE_HEIGHTS * (right[3] - right[1]) <= left[3] - left[1]
+        ]
+        if not following:
+            continue
+        j = min(following, key=lambda j: boxes[j][0])
+        if _crossed_by_neighbours(boxes, i, j, height):
+            line_of[line(j)] = line(i)
+    grouped: dict[int, list[int]] = {}
+    for i in range(len(boxes)):
+        grouped.setdefault(line(i), []).append(i)
+    return [sorted(pieces, key=lambda i: boxes[i][0]) for pieces in grouped.values()]
+
+
+def _crossed_by_neighbours(boxes: Sequence[BBox], left: int, right: int, height: float) -> bool:
+    """Whether most of the other lines within :data:`_PIECE_NEIGHBOURHOOD` line heights of
+    the two boxes that reach over them run on through the middle of the gap between them:
+    the lines of a column run on through a gap in one of its lines; the lines of two
+    columns, and a table's cells, stop short of it, on either side."""
+    x0, x1 = boxes[left][0], boxes[right][2]
+    middle = (boxes[left][2] + boxes[right][0]) / 2
+    centre = (boxes[left][1] + boxes[left][3]) / 2
+    reaching = crossing = 0
+    for k, box in enumerate(boxes):
+        if k in (left, right) or abs((box[1] + box[3]) / 2 - centre) > (
+            _PIECE_NEIGHBOURHOOD * height
+        ):
+            continue
+        if box[0] < x1 and x0 < box[2]:
+            reaching += 1
+            crossing += box[0] < middle < box[2]
+    return crossing > reaching / 2
 
 
 def page_skew(boxes: Sequence[BBox], angles: Sequence[float]) -> float:
