@@ -426,6 +426,19 @@ def test_danish_ae_read_as_e_or_a_is_put_right_where_the_language_writes_it() ->
     assert corrected("skebnesvangre", 1.0, german, frequencies=in_german) == "skebnesvangre"
 
 
+def test_french_capitals_keep_the_accents_they_were_printed_without() -> None:
+    """French print and typing leave capitals without their accents ("Etendu", "Elévateurs"
+    on a 1910 list of patents and a typescript, held out from the corpus): an accent is
+    never put on a French capital. Lowercase letters still get theirs, and a Czech
+    capital its caron, which typewriters had."""
+    french, in_french = lexicon("fra"), word_frequencies("fra")
+    for word in ("Etendu", "Elévateurs", "Ecrou", "REGLEMENT"):
+        assert corrected(word, 1.0, french, frequencies=in_french) == word
+    assert corrected("temoigné,", 1.0, french, frequencies=in_french) == "témoigné,"
+    czech, in_czech = lexicon("ces"), word_frequencies("ces")
+    assert corrected("Stýrsku,", 1.0, czech, frequencies=in_czech) == "Štýrsku,"
+
+
 def test_danish_ae_read_as_two_letters_is_put_right_where_that_makes_a_common_word() -> None:
     """A typewritten æ may come back as two letters, ee or ae ("steerkt" on an EHRI page of
     1941), which no one-letter confusion undoes. Words that have those letters stay, and

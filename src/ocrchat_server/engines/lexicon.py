@@ -107,6 +107,9 @@ LIGATURE_LETTERS = {"a": "æ", "e": "æ"}
 """Per letter PP-OCRv6 wrote, the ligature letter it may have stood for in a language whose
 alphabet has it: typewritten Danish and Icelandic æ comes back as an e or an a
 ("legionere", "Prisfastsattelse", "Egteskaber")."""
+_UNACCENTED_CAPITALS = frozenset({"fr"})
+"""Languages whose print and typing often leave capitals without their accents (French
+"Etat", "ECOLE"): an accent is never put on a capital of theirs."""
 _LIGATURE = "æ"
 _LIGATURE_READ_AS = frozenset({"ae", "ee"})
 """The two letters PP-OCRv6 may write for a typewritten æ (Danish "steerkt", "vaere")."""
@@ -718,7 +721,9 @@ def corrected(
         return word
     if len(core) < _SHORTEST:
         accented = _accent_of_short_word(core, frequencies, fraktur, old_print)
-        return word if accented is None else before + accented + after
+        if accented is None or _accent_put_on_a_capital(core, accented, frequencies):
+            return word
+        return before + accented + after
     if _known(core, words, frequencies):
         meant = _commoner_spelling(
             core, words, frequencies, fraktur, sure=score >= _SURE, old_print=old_print
@@ -734,7 +739,7 @@ def corrected(
     if frequencies is not None:
         # a ligature read as two letters, which no confusion of one letter undoes
         meant = _ligature_read_as_two(meant or core, frequencies) or meant
-    if meant is None:
+    if meant is None or _accent_put_on_a_capital(core, meant, frequencies):
         return word
     if (
         core[0].isupper()
@@ -1300,6 +1305,17 @@ def _known(word: str, words: frozenset[str], frequencies: WordFrequencies | None
 def _broken(word: str) -> bool:
     """Whether a word is the first half of one broken at the line's end."""
     return word.endswith("-") and word[:-1][-1:].isalpha()
+
+
+def _accent_put_on_a_capital(written: str, meant: str, frequencies: WordFrequencies | None) -> bool:
+    """Whether ``meant`` puts an accent on a capital of ``written`` in a language whose
+    print leaves capitals without their accents (:data:`_UNACCENTED_CAPITALS`): there the
+    capital as read is as printed ("Etendu", "REGLEMENT")."""
+    if frequencies is None or not _UNACCENTED_CAPITALS.intersection(frequencies.languages):
+        return False
+    return any(
+        a != b and a.isupper() and _bare(b) == a for a, b in zip(written, meant, strict=False)
+    )
 
 
 def _accents_only(word: str, other: str) -> bool:
