@@ -289,22 +289,23 @@ def spell_page(
         if whole.get((i, j)):
             return whole[i, j]
         alone = (i, j) not in whole
+
+        def put_right(text: str) -> str:
+            return corrected(
+                text,
+                score,
+                words,
+                systematic,
+                frequencies if alone else None,
+                fraktur=fraktur,
+                old_print=old_print or fraktur,
+            )
+
         run_on = _spaced(word).split(" ") if alone else [word]
         if len(run_on) > 1:
             # words run together at punctuation ("nařizeni,týkajici"), each put right on
             # its own; the space between them comes later
-            return "".join(
-                corrected(
-                    part,
-                    score,
-                    words,
-                    systematic,
-                    frequencies,
-                    fraktur=fraktur,
-                    old_print=old_print or fraktur,
-                )
-                for part in run_on
-            )
+            return "".join(put_right(part) for part in run_on)
         if alone and spellings is not None:
             likelier = _likelier_spelling(
                 word,
@@ -317,15 +318,7 @@ def spell_page(
             )
             if likelier is not None:
                 return likelier
-        right = corrected(
-            word,
-            score,
-            words,
-            systematic,
-            frequencies if alone else None,
-            fraktur=fraktur,
-            old_print=old_print or fraktur,
-        )
+        right = put_right(word)
         if fraktur and alone and right == word:
             return _fraktur_capital(word, score, words, frequencies)
         return right
